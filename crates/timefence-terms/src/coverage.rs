@@ -1,0 +1,205 @@
+//! Concurrent seats over a day of any display zone, and the pieces a timeline draws.
+
+use crate::clock::resolve_local;
+use crate::terms::Terms;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+/// A day of a display zone: from its local midnight to the next, in real seconds.
+///
+/// A DST day is 23 or 25 hours long (82,800 or 90,000 seconds), and so is its axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DisplayDay {
+    /// The local date shown.
+    pub date: NaiveDate,
+    /// The zone whose wall clock the day follows.
+    #[serde(serialize_with = "serialize_zone")]
+    pub zone: Tz,
+    /// The instant the day starts.
+    pub starts: DateTime<Utc>,
+    /// The instant the next day starts.
+    pub ends: DateTime<Utc>,
+}
+
+fn serialize_zone<S: serde::Serializer>(zone: &Tz, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(zone.name())
+}
+
+impl DisplayDay {
+    /// The day `date` on the wall clock of `zone`.
+    pub fn new(date: NaiveDate, zone: Tz) -> DisplayDay {
+        let starts = resolve_local(zone, date.and_time(NaiveTime::MIN));
+        let next = date.succ_opt().unwrap_or(date);
+        let ends = resolve_local(zone, next.and_time(NaiveTime::MIN));
+        DisplayDay { date, zone, starts, ends }
+    }
+
+    /// The day's length in real seconds.
+    pub fn length_seconds(&self) -> u32 {
+        u32::try_from((self.ends - self.starts).num_seconds()).unwrap_or(0)
+    }
+
+    /// Seconds from the day's start to `instant`, clamped to the day.
+    pub fn offset_of(&self, instant: DateTime<Utc>) -> u32 {
+        let offset = (instant - self.starts).num_seconds().clamp(0, i64::from(self.length_seconds()));
+        offset as u32
+    }
+
+    /// Marks at every real hour from the day's start, labelled with the wall time the display
+    /// zone shows then (on a DST day a label is skipped or shown twice, as the clock does).
+    pub fn hour_marks(&self) -> Vec<HourMark> {
+        (0..=self.length_seconds() / 3600)
+            .map(|hour| {
+                let offset_seconds = hour * 3600;
+                let at = self.starts + TimeDelta::seconds(i64::from(offset_seconds));
+                let label = if offset_seconds == self.length_seconds() {
+                    "24:00".to_string()
+                } else {
+                    at.with_timezone(&self.zone).format("%H:%M").to_string()
+                };
+                HourMark { offset_seconds, label }
+            })
+            .collect()
+    }
+}
+
+/// A tick on the timeline's axis.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HourMark {
+    /// Real seconds since the day's start.
+    pub offset_seconds: u32,
+    /// The wall time shown in the display zone.
+    pub label: String,
+}
+
+/// A part of one window occurrence that falls inside a display day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// Real seconds since the day's start at which the piece begins.
+    pub from_seconds: u32,
+    /// Real seconds since the day's start at which the piece ends (exclusive).
+    pub to_seconds: u32,
+    /// The local date (in the license's zone) on which its window opened.
+    pub occurrence_date: NaiveDate,
+    /// Whether the window opened before this day started (the piece continues a bar).
+    pub continues_from_previous_day: bool,
+    /// Whether the window closes after this day ends (the piece continues on the next).
+    pub continues_into_next_day: bool,
+}
+
+/// The pieces of `terms`' windows that fall inside `day`: two for a window that crosses the
+/// display day's midnight, none on a day the license does not open.
+pub fn segments(terms: &Terms, day: &DisplayDay) -> Vec<Segment> {
+    terms
+        .occurrences(day.starts, day.ends)
+        .into_iter()
+        .map(|o| Segment {
+            from_seconds: day.offset_of(o.opens),
+            to_seconds: day.offset_of(o.closes),
+            occurrence_date: o.date,
+            continues_from_previous_day: o.opens < day.starts,
+            continues_into_next_day: o.closes > day.ends,
+        })
+        .collect()
+}
+
+/// A stretch of a day during which the number of concurrent seats does not change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Real seconds since the day's start.
+    pub from_seconds: u32,
+    /// Real seconds since the day's start (exclusive).
+    pub to_seconds: u32,
+    /// Seats in use if every license ran full.
+    pub seats: u64,
+}
+
+/// Concurrent seats across a day, as a step function.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// The day covered.
+    pub day: DisplayDay,
+    /// Consecutive steps from 0 to the day's length; neighbours differ in seats.
+    pub steps: Vec<Step>,
+}
+
+impl Coverage {
+    /// The coverage of `licenses` over `day`.
+    pub fn of<'a>(licenses: impl IntoIterator<Item = &'a Terms>, day: &DisplayDay) -> Coverage {
+        let mut changes: Vec<(u32, i64)> = Vec::new();
+        for terms in licenses {
+            for segment in segments(terms, day) {
+                changes.push((segment.from_seconds, i64::from(terms.seats)));
+                changes.push((segment.to_seconds, -i64::from(terms.seats)));
+            }
+        }
+        changes.sort_unstable_by_key(|(at, _)| *at);
+        let length = day.length_seconds();
+        let mut steps: Vec<Step> = Vec::new();
+        let mut seats: i64 = 0;
+        let mut cursor = 0u32;
+        let mut i = 0;
+        while cursor < length {
+            while i < changes.len() && changes[i].0 <= cursor {
+                seats += changes[i].1;
+                i += 1;
+            }
+            let next = changes.get(i).map_or(length, |(at, _)| (*at).min(length));
+            let current = seats.max(0) as u64;
+            match steps.last_mut() {
+                Some(last) if last.seats == current => last.to_seconds = next,
+                _ => steps.push(Step { from_seconds: cursor, to_seconds: next, seats: current }),
+            }
+            cursor = next;
+        }
+        Coverage { day: *day, steps }
+    }
+
+    /// The most seats in use at once during each bucket of `width_seconds` (the last bucket may
+    /// be shorter); hourly with 3,600, quarter-hourly with 900.
+    pub fn peaks_per_bucket(&self, width_seconds: u32) -> Vec<u64> {
+        let width = width_seconds.max(1);
+        let length = self.day.length_seconds();
+        let mut buckets = vec![0u64; length.div_ceil(width) as usize];
+        for step in &self.steps {
+            let first = step.from_seconds / width;
+            let last = (step.to_seconds - 1) / width;
+            for bucket in &mut buckets[first as usize..=last as usize] {
+                *bucket = (*bucket).max(step.seats);
+            }
+        }
+        buckets
+    }
+
+    /// The most seats in use at once during the day.
+    pub fn peak(&self) -> u64 {
+        self.steps.iter().map(|s| s.seats).max().unwrap_or(0)
+    }
+
+    /// The stretches with no seat in use.
+    pub fn gaps(&self) -> Vec<Step> {
+        self.steps.iter().filter(|s| s.seats == 0).copied().collect()
+    }
+
+    /// Seat-seconds used if every license ran full.
+    pub fn seat_seconds(&self) -> u64 {
+        self.steps.iter().map(|s| u64::from(s.to_seconds - s.from_seconds) * s.seats).sum()
+    }
+}
+
+/// The date a timeline opens on: `today`, moved into the span the licenses are valid in, so
+/// that an expired or future schedule still shows its bars.
+pub fn default_view_date<'a>(licenses: impl IntoIterator<Item = &'a Terms>, today: NaiveDate) -> NaiveDate {
+    let mut span: Option<(NaiveDate, NaiveDate)> = None;
+    for terms in licenses {
+        span = Some(match span {
+            None => (terms.start_date, terms.end_date),
+            Some((a, b)) => (a.min(terms.start_date), b.max(terms.end_date)),
+        });
+    }
+    match span {
+        Some((first, last)) => today.clamp(first, last),
+        None => today,
+    }
+}

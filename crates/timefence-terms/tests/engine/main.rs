@@ -1,0 +1,4 @@
+//! The engine against the brief's scenarios, hand-worked DST cases and a brute-force oracle.
+
+mod oracle;
+mod scenarios;
