@@ -1,1 +1,124 @@
+//! # timefence-app: the Timefence desktop shell
+//!
+//! A thin Tauri shell: each command takes the app's state, calls one library function
+//! (`timefence-catalogue` for storage, `timefence-terms` for every rule) and maps the result
+//! into a typed view or an [`AppError`]. The TypeScript bindings for the UI are generated from
+//! [`specta_builder`], the same builder [`run`] uses, and committed in `ui/src/lib/bindings.ts`.
+#![deny(missing_docs)]
 
+mod error;
+pub mod views;
+
+pub use error::{AppError, FieldProblem};
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use tauri::Manager;
+use timefence_catalogue::{Catalogue, FirstRun};
+use views::{CustomerItem, TimelineView};
+
+/// The environment variable that points the app at a catalogue file.
+pub const CATALOGUE_ENV: &str = "TIMEFENCE_CATALOGUE";
+/// The command-line flag that does the same (and wins over the variable).
+pub const CATALOGUE_FLAG: &str = "--catalogue";
+
+/// The catalogue, or why it could not be opened (the window still opens and says so).
+pub struct AppState {
+    catalogue: Result<Mutex<Catalogue>, String>,
+}
+
+impl AppState {
+    /// State around an open catalogue.
+    pub fn new(catalogue: Catalogue) -> AppState {
+        AppState { catalogue: Ok(Mutex::new(catalogue)) }
+    }
+
+    fn with_catalogue<T>(&self, f: impl FnOnce(&mut Catalogue) -> Result<T, AppError>) -> Result<T, AppError> {
+        let mutex = self.catalogue.as_ref().map_err(|e| AppError::CatalogueUnavailable(e.clone()))?;
+        // A panic while holding the lock cannot leave SQLite half-written (transactions roll
+        // back), so a poisoned lock is safe to keep using.
+        let mut guard = mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    }
+}
+
+/// Where the catalogue lives: `--catalogue PATH` (or `--catalogue=PATH`), else
+/// `$TIMEFENCE_CATALOGUE`, else `None` for the platform's app data folder.
+pub fn catalogue_override(args: &[String], env: Option<String>) -> Option<PathBuf> {
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == CATALOGUE_FLAG {
+            return iter.next().map(PathBuf::from);
+        }
+        if let Some(path) = arg.strip_prefix("--catalogue=") {
+            return Some(PathBuf::from(path));
+        }
+    }
+    env.filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// The customers in the catalogue, by name.
+#[tauri::command]
+#[specta::specta]
+fn list_customers(state: tauri::State<'_, AppState>) -> Result<Vec<CustomerItem>, AppError> {
+    state.with_catalogue(|c| views::customers(c))
+}
+
+/// One customer's timeline on a date (default: today, moved into the licenses' validity) in a
+/// display zone (default: the customer's).
+#[tauri::command]
+#[specta::specta]
+fn customer_timeline(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    date: Option<String>,
+    zone: Option<String>,
+) -> Result<TimelineView, AppError> {
+    state.with_catalogue(|c| views::timeline(c, customer_id, date.as_deref(), zone.as_deref()))
+}
+
+/// The commands and types the UI sees; `run` serves them and a test exports their bindings.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![list_customers, customer_timeline])
+        // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.
+        .dangerously_cast_bigints_to_number()
+        // Views are only ever sent to the UI, so one TypeScript type per view is enough.
+        .disable_serde_phases()
+}
+
+fn open_catalogue(app: &tauri::App) -> Result<Catalogue, String> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = match catalogue_override(&args, std::env::var(CATALOGUE_ENV).ok()) {
+        Some(path) => path,
+        None => app
+            .path()
+            .app_data_dir()
+            .map_err(|e| format!("no app data folder: {e}"))?
+            .join("catalogue.sqlite"),
+    };
+    Catalogue::open(&path, FirstRun::SeedDemo)
+        .map(|opened| opened.catalogue)
+        .map_err(|e| e.to_string())
+}
+
+/// Starts the desktop app.
+pub fn run() {
+    let builder = specta_builder();
+    let result = tauri::Builder::default()
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            builder.mount_events(app);
+            let catalogue = open_catalogue(app);
+            if let Err(reason) = &catalogue {
+                eprintln!("timefence: {reason}");
+            }
+            app.manage(AppState { catalogue: catalogue.map(Mutex::new) });
+            Ok(())
+        })
+        .run(tauri::generate_context!());
+    if let Err(error) = result {
+        eprintln!("timefence: the app could not start: {error}");
+        std::process::exit(1);
+    }
+}

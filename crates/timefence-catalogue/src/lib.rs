@@ -1,1 +1,369 @@
-//! stub
+//! # timefence-catalogue: customers and shift licenses in one SQLite file
+//!
+//! The catalogue is the administrator's work: customers, their licenses and the terms of each.
+//! It is one SQLite file (WAL journal, foreign keys on) whose schema is brought up to date by
+//! numbered migrations when it is opened ([`Catalogue::open`]). Every change that touches
+//! more than one row runs in one transaction, and terms are validated by the engine
+//! (`timefence-terms`) before anything is written, so a bad input saves nothing.
+//!
+//! ```
+//! use timefence_catalogue::{Catalogue, FirstRun};
+//! let dir = tempfile::tempdir().unwrap();
+//! let opened = Catalogue::open(&dir.path().join("catalogue.sqlite"), FirstRun::SeedDemo).unwrap();
+//! assert!(opened.created);
+//! let customers = opened.catalogue.list_customers().unwrap();
+//! assert!(customers.iter().any(|c| c.name == "Northwind BPO" && c.license_count == 3));
+//! ```
+#![deny(missing_docs)]
+
+mod demo;
+mod error;
+mod schema;
+
+pub use error::CatalogueError;
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use std::collections::BTreeMap;
+use std::path::Path;
+use timefence_terms::{Terms, TermsSpec, Weekdays};
+
+/// A customer's row id.
+pub type CustomerId = i64;
+/// A license's row id.
+pub type LicenseId = i64;
+
+/// What to do when [`Catalogue::open`] creates a new, empty catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstRun {
+    /// Leave it empty.
+    Empty,
+    /// Fill it with the brief's examples: the BPO and one customer per case.
+    SeedDemo,
+}
+
+/// The result of [`Catalogue::open`].
+#[derive(Debug)]
+pub struct Opened {
+    /// The open catalogue.
+    pub catalogue: Catalogue,
+    /// Whether this open created the schema (the file was new or empty).
+    pub created: bool,
+}
+
+/// A customer as the sidebar lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerSummary {
+    /// Row id.
+    pub id: CustomerId,
+    /// Name.
+    pub name: String,
+    /// The zone new licenses default to.
+    pub default_zone: String,
+    /// How many licenses the customer has.
+    pub license_count: u32,
+}
+
+/// A new customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewCustomer {
+    /// Name, unique without regard to case.
+    pub name: String,
+    /// Contact (name, e-mail).
+    pub contact: String,
+    /// Country.
+    pub country: String,
+    /// Default IANA zone for the customer's licenses.
+    pub default_zone: String,
+    /// Notes.
+    pub notes: String,
+}
+
+/// Where a license is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseState {
+    /// Being prepared; never issued.
+    Draft,
+    /// Issued to the customer.
+    Issued,
+    /// Replaced by a newer revision.
+    Superseded,
+    /// Withdrawn.
+    Revoked,
+}
+
+impl LicenseState {
+    fn as_str(self) -> &'static str {
+        match self {
+            LicenseState::Draft => "draft",
+            LicenseState::Issued => "issued",
+            LicenseState::Superseded => "superseded",
+            LicenseState::Revoked => "revoked",
+        }
+    }
+
+    fn parse(text: &str) -> Option<LicenseState> {
+        Some(match text {
+            "draft" => LicenseState::Draft,
+            "issued" => LicenseState::Issued,
+            "superseded" => LicenseState::Superseded,
+            "revoked" => LicenseState::Revoked,
+            _ => return None,
+        })
+    }
+}
+
+/// A license with its validated terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct License {
+    /// Row id.
+    pub id: LicenseId,
+    /// The customer it belongs to.
+    pub customer_id: CustomerId,
+    /// Its name (e.g. "L1 India").
+    pub name: String,
+    /// The terms.
+    pub terms: Terms,
+    /// Where it is in its life.
+    pub state: LicenseState,
+    /// Revision, from 1.
+    pub revision: u32,
+}
+
+/// An open catalogue.
+#[derive(Debug)]
+pub struct Catalogue {
+    conn: Connection,
+}
+
+impl Catalogue {
+    /// Opens (or creates) the catalogue at `path` and brings its schema up to date.
+    pub fn open(path: &Path, first_run: FirstRun) -> Result<Opened, CatalogueError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| CatalogueError::Unreachable { path: path.display().to_string(), reason: e.to_string() })?;
+        }
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        Catalogue::prepare(conn, first_run)
+    }
+
+    /// A catalogue held in memory, for tests and previews.
+    pub fn open_in_memory(first_run: FirstRun) -> Result<Opened, CatalogueError> {
+        Catalogue::prepare(Connection::open_in_memory()?, first_run)
+    }
+
+    fn prepare(mut conn: Connection, first_run: FirstRun) -> Result<Opened, CatalogueError> {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let from_version = schema::migrate(&mut conn)?;
+        let created = from_version == 0;
+        let mut catalogue = Catalogue { conn };
+        if created && first_run == FirstRun::SeedDemo {
+            catalogue.seed_demo()?;
+        }
+        Ok(Opened { catalogue, created })
+    }
+
+    /// Adds the brief's demo customers and licenses, all or nothing.
+    pub fn seed_demo(&mut self) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        for customer in demo::customers() {
+            let id = insert_customer(&tx, &customer.customer)?;
+            for (name, terms) in customer.licenses {
+                insert_license(&tx, id, name, &terms)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every customer, by name.
+    pub fn list_customers(&self) -> Result<Vec<CustomerSummary>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT c.id, c.name, c.default_zone,
+                    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id)
+             FROM customers c ORDER BY c.name COLLATE NOCASE, c.id",
+        )?;
+        let rows = statement.query_map([], |row| {
+            Ok(CustomerSummary {
+                id: row.get(0)?,
+                name: row.get(1)?,
+                default_zone: row.get(2)?,
+                license_count: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One customer's summary.
+    pub fn customer(&self, id: CustomerId) -> Result<CustomerSummary, CatalogueError> {
+        self.conn
+            .query_row(
+                "SELECT c.id, c.name, c.default_zone,
+                        (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id)
+                 FROM customers c WHERE c.id = ?1",
+                [id],
+                |row| {
+                    Ok(CustomerSummary {
+                        id: row.get(0)?,
+                        name: row.get(1)?,
+                        default_zone: row.get(2)?,
+                        license_count: row.get(3)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or(CatalogueError::CustomerNotFound(id))
+    }
+
+    /// A customer's licenses, by name; each row's terms are validated again as they load.
+    pub fn licenses_of(&self, customer: CustomerId) -> Result<Vec<License>, CatalogueError> {
+        self.customer(customer)?;
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {LICENSE_COLUMNS} FROM licenses WHERE customer_id = ?1 ORDER BY name, id"
+        ))?;
+        let rows = statement.query_map([customer], LicenseRow::read)?;
+        rows.map(|row| row?.into_license()).collect()
+    }
+
+    /// Adds a customer.
+    pub fn add_customer(&mut self, customer: &NewCustomer) -> Result<CustomerId, CatalogueError> {
+        insert_customer(&self.conn, customer)
+    }
+
+    /// Adds a license to a customer after validating its terms; nothing is written if they
+    /// are invalid.
+    pub fn add_license(
+        &mut self,
+        customer: CustomerId,
+        name: &str,
+        spec: &TermsSpec,
+    ) -> Result<LicenseId, CatalogueError> {
+        let terms = spec.validate()?;
+        let tx = self.conn.transaction()?;
+        let exists: Option<i64> =
+            tx.query_row("SELECT id FROM customers WHERE id = ?1", [customer], |r| r.get(0)).optional()?;
+        if exists.is_none() {
+            return Err(CatalogueError::CustomerNotFound(customer));
+        }
+        let id = insert_license(&tx, customer, name, &terms)?;
+        tx.commit()?;
+        Ok(id)
+    }
+}
+
+const LICENSE_COLUMNS: &str = "id, customer_id, name, product, seats, start_date, end_date, \
+     daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision";
+
+struct LicenseRow {
+    id: LicenseId,
+    customer_id: CustomerId,
+    name: String,
+    spec: TermsSpec,
+    weekdays: i64,
+    features: String,
+    state: String,
+    revision: u32,
+}
+
+impl LicenseRow {
+    fn read(row: &Row<'_>) -> rusqlite::Result<LicenseRow> {
+        Ok(LicenseRow {
+            id: row.get(0)?,
+            customer_id: row.get(1)?,
+            name: row.get(2)?,
+            spec: TermsSpec {
+                product: row.get(3)?,
+                seats: row.get(4)?,
+                license_start_date: row.get(5)?,
+                license_end_date: row.get(6)?,
+                daily_start_time: row.get(7)?,
+                daily_end_time: row.get(8)?,
+                daily_time_consumption_limit: row.get(9)?,
+                time_zone: row.get(10)?,
+                weekdays: None,
+                features: BTreeMap::new(),
+            },
+            weekdays: row.get(11)?,
+            features: row.get(12)?,
+            state: row.get(13)?,
+            revision: row.get(14)?,
+        })
+    }
+
+    fn into_license(mut self) -> Result<License, CatalogueError> {
+        let corrupt = |reason: String| CatalogueError::Corrupt { license: self.id, reason };
+        let weekdays = u8::try_from(self.weekdays)
+            .ok()
+            .and_then(Weekdays::from_bits)
+            .ok_or_else(|| corrupt(format!("weekday bits {}", self.weekdays)))?;
+        self.spec.weekdays = Some(weekdays.names());
+        self.spec.features = serde_json::from_str(&self.features)
+            .map_err(|e| corrupt(format!("features are not a JSON object of strings: {e}")))?;
+        let terms = self.spec.validate().map_err(|e| corrupt(e.to_string()))?;
+        let state = LicenseState::parse(&self.state).ok_or_else(|| corrupt(format!("state {:?}", self.state)))?;
+        Ok(License { id: self.id, customer_id: self.customer_id, name: self.name, terms, state, revision: self.revision })
+    }
+}
+
+fn now_text() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn insert_customer(conn: &Connection, customer: &NewCustomer) -> Result<CustomerId, CatalogueError> {
+    let name = customer.name.trim();
+    if name.is_empty() {
+        return Err(CatalogueError::EmptyName);
+    }
+    let zone = if customer.default_zone.trim().is_empty() { "UTC" } else { customer.default_zone.trim() };
+    if zone.parse::<timefence_terms::chrono_tz::Tz>().is_err() {
+        return Err(CatalogueError::UnknownZone(zone.to_string()));
+    }
+    let taken: Option<i64> = conn
+        .query_row("SELECT id FROM customers WHERE name = ?1", [name], |r| r.get(0))
+        .optional()?;
+    if taken.is_some() {
+        return Err(CatalogueError::DuplicateCustomer(name.to_string()));
+    }
+    conn.execute(
+        "INSERT INTO customers (name, contact, country, default_zone, notes, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![name, customer.contact, customer.country, zone, customer.notes, now_text()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn insert_license(conn: &Connection, customer: CustomerId, name: &str, terms: &Terms) -> Result<LicenseId, CatalogueError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CatalogueError::EmptyName);
+    }
+    let spec = terms.to_spec();
+    let features = serde_json::to_string(&spec.features).unwrap_or_else(|_| "{}".to_string());
+    let now = now_text();
+    conn.execute(
+        "INSERT INTO licenses (customer_id, name, product, seats, start_date, end_date, daily_start,
+             daily_end, daily_limit, zone, weekdays, features, state, revision, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?14)",
+        params![
+            customer,
+            name,
+            spec.product,
+            spec.seats,
+            spec.license_start_date,
+            spec.license_end_date,
+            spec.daily_start_time,
+            spec.daily_end_time,
+            spec.daily_time_consumption_limit,
+            spec.time_zone,
+            terms.weekdays.bits(),
+            features,
+            LicenseState::Draft.as_str(),
+            now,
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+#[cfg(test)]
+mod tests;

@@ -203,3 +203,30 @@ pub fn default_view_date<'a>(licenses: impl IntoIterator<Item = &'a Terms>, toda
         None => today,
     }
 }
+
+/// Everything a timeline draws for one display day: the axis, one lane of bars per license
+/// (in the order given) and the coverage strip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayView {
+    /// The day shown.
+    pub day: DisplayDay,
+    /// The axis ticks.
+    pub hour_marks: Vec<HourMark>,
+    /// The bars of each license, in the order the licenses were given.
+    pub lanes: Vec<Vec<Segment>>,
+    /// Concurrent seats across the day.
+    pub coverage: Coverage,
+}
+
+impl DayView {
+    /// The view of `licenses` on `date` in `zone`.
+    pub fn build(licenses: &[&Terms], date: NaiveDate, zone: Tz) -> DayView {
+        let day = DisplayDay::new(date, zone);
+        DayView {
+            hour_marks: day.hour_marks(),
+            lanes: licenses.iter().map(|terms| segments(terms, &day)).collect(),
+            coverage: Coverage::of(licenses.iter().copied(), &day),
+            day,
+        }
+    }
+}

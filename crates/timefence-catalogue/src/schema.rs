@@ -1,0 +1,31 @@
+//! Schema migrations: numbered SQL files applied in order, each in its own transaction, with
+//! SQLite's `user_version` recording how far a file has come.
+
+use crate::CatalogueError;
+use rusqlite::Connection;
+
+/// The migrations, in order; `MIGRATIONS[n]` takes a catalogue from version `n` to `n + 1`.
+pub(crate) const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_customers_and_licenses.sql")];
+
+/// The schema version this build writes.
+pub(crate) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the schema up to date and returns the version it started from.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, CatalogueError> {
+    migrate_to(conn, CURRENT_VERSION)
+}
+
+/// Applies migrations up to `target`; the tests use it to build every earlier version.
+pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> Result<i64, CatalogueError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > CURRENT_VERSION {
+        return Err(CatalogueError::NewerSchema { found, known: CURRENT_VERSION });
+    }
+    for version in found..target {
+        let tx = conn.transaction()?;
+        tx.execute_batch(MIGRATIONS[version as usize])?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+    }
+    Ok(found)
+}

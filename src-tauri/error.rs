@@ -1,0 +1,72 @@
+//! The one error type every command returns; the UI branches on its `type`.
+
+use serde::Serialize;
+use timefence_catalogue::CatalogueError;
+
+/// One problem with one field of a form, from the engine's validation.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct FieldProblem {
+    /// The field (`daily_start_time`, `seats`, ...).
+    pub field: String,
+    /// What an administrator should read.
+    pub message: String,
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error, Serialize, specta::Type)]
+#[serde(tag = "type", content = "data")]
+pub enum AppError {
+    /// The catalogue could not be opened at start-up; nothing can be read or saved.
+    #[error("the catalogue is unavailable: {0}")]
+    CatalogueUnavailable(String),
+    /// The thing asked for does not exist (any more).
+    #[error("{0}")]
+    NotFound(String),
+    /// An argument was not understood (a date, a zone).
+    #[error("{message}")]
+    InvalidInput {
+        /// Which argument.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The terms did not validate; one entry per problem.
+    #[error("the terms are invalid")]
+    InvalidTerms(Vec<FieldProblem>),
+    /// A name clash or another rule of the catalogue.
+    #[error("{0}")]
+    Conflict(String),
+    /// The catalogue file failed.
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl From<CatalogueError> for AppError {
+    fn from(error: CatalogueError) -> AppError {
+        match error {
+            CatalogueError::CustomerNotFound(_) => AppError::NotFound(error.to_string()),
+            CatalogueError::InvalidTerms(invalid) => AppError::InvalidTerms(
+                invalid
+                    .problems
+                    .iter()
+                    .map(|p| FieldProblem {
+                        field: serde_json::to_value(p.field())
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                        message: p.to_string(),
+                    })
+                    .collect(),
+            ),
+            CatalogueError::EmptyName
+            | CatalogueError::DuplicateCustomer(_)
+            | CatalogueError::UnknownZone(_) => AppError::Conflict(error.to_string()),
+            CatalogueError::NewerSchema { .. } | CatalogueError::Unreachable { .. } => {
+                AppError::CatalogueUnavailable(error.to_string())
+            }
+            CatalogueError::Corrupt { .. } | CatalogueError::Storage(_) => {
+                AppError::Storage(error.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! What the commands return: plain, typed views of catalogue records and engine results.
+
+use crate::error::AppError;
+use serde::Serialize;
+use timefence_catalogue::{Catalogue, CustomerId, CustomerSummary, License};
+use timefence_terms::chrono::{NaiveDate, Utc};
+use timefence_terms::chrono_tz::Tz;
+use timefence_terms::{default_view_date, format_duration, DayView, Segment, Weekdays};
+
+/// A customer in the sidebar.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CustomerItem {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// Default IANA zone.
+    pub default_zone: String,
+    /// Number of licenses.
+    pub license_count: u32,
+}
+
+impl From<CustomerSummary> for CustomerItem {
+    fn from(c: CustomerSummary) -> CustomerItem {
+        CustomerItem { id: c.id, name: c.name, default_zone: c.default_zone, license_count: c.license_count }
+    }
+}
+
+/// A piece of a bar, in real seconds from the display day's start.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct BarPiece {
+    /// Start, seconds since the day's start.
+    pub from_seconds: u32,
+    /// End (exclusive), seconds since the day's start.
+    pub to_seconds: u32,
+    /// The window began on the previous day.
+    pub continues_from_previous_day: bool,
+    /// The window ends on the next day.
+    pub continues_into_next_day: bool,
+}
+
+impl From<&Segment> for BarPiece {
+    fn from(s: &Segment) -> BarPiece {
+        BarPiece {
+            from_seconds: s.from_seconds,
+            to_seconds: s.to_seconds,
+            continues_from_previous_day: s.continues_from_previous_day,
+            continues_into_next_day: s.continues_into_next_day,
+        }
+    }
+}
+
+/// One license's lane on the timeline.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Lane {
+    /// License row id.
+    pub license_id: i64,
+    /// License name.
+    pub name: String,
+    /// Seats.
+    pub seats: u32,
+    /// DailyStartTime-DailyEndTime as written.
+    pub window: String,
+    /// The license's own zone.
+    pub zone: String,
+    /// DailyTimeConsumptionLimit, if any (`3h`).
+    pub daily_limit: Option<String>,
+    /// Weekdays the window opens on, or "every day".
+    pub weekdays: String,
+    /// LicenseStartDate to LicenseEndDate.
+    pub validity: String,
+    /// The bars to draw on this day (none when the license does not open).
+    pub pieces: Vec<BarPiece>,
+}
+
+/// An axis tick.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Tick {
+    /// Seconds since the day's start.
+    pub offset_seconds: u32,
+    /// Wall time in the display zone.
+    pub label: String,
+}
+
+/// A stretch of constant concurrent seats.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CoverageStep {
+    /// Start, seconds since the day's start.
+    pub from_seconds: u32,
+    /// End (exclusive).
+    pub to_seconds: u32,
+    /// Concurrent seats.
+    pub seats: u32,
+}
+
+/// The timeline of one customer on one day.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct TimelineView {
+    /// Whose.
+    pub customer: CustomerItem,
+    /// The local date shown (YYYY-MM-DD).
+    pub date: String,
+    /// The display zone.
+    pub zone: String,
+    /// The day's real length (86,400 except on DST days).
+    pub day_length_seconds: u32,
+    /// Axis ticks.
+    pub ticks: Vec<Tick>,
+    /// One lane per license.
+    pub lanes: Vec<Lane>,
+    /// Concurrent seats as steps.
+    pub coverage: Vec<CoverageStep>,
+    /// Peak concurrent seats in each hour of the day.
+    pub hourly_peaks: Vec<u32>,
+    /// Peak concurrent seats over the day.
+    pub peak: u32,
+}
+
+fn seats(n: u64) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn weekdays_label(w: Weekdays) -> String {
+    if w == Weekdays::EVERY_DAY {
+        "every day".to_string()
+    } else {
+        w.names().join(", ")
+    }
+}
+
+fn lane(license: &License, pieces: &[Segment]) -> Lane {
+    let t = &license.terms;
+    Lane {
+        license_id: license.id,
+        name: license.name.clone(),
+        seats: t.seats,
+        window: t.window.to_string(),
+        zone: t.zone.name().to_string(),
+        daily_limit: t.daily_limit.map(format_duration),
+        weekdays: weekdays_label(t.weekdays),
+        validity: format!("{} to {}", t.start_date, t.end_date),
+        pieces: pieces.iter().map(BarPiece::from).collect(),
+    }
+}
+
+/// The sidebar's customers.
+pub fn customers(catalogue: &Catalogue) -> Result<Vec<CustomerItem>, AppError> {
+    Ok(catalogue.list_customers()?.into_iter().map(CustomerItem::from).collect())
+}
+
+/// A customer's timeline on `date` (default: today, moved into the licenses' validity) in
+/// `zone` (default: the customer's zone).
+pub fn timeline(
+    catalogue: &Catalogue,
+    customer_id: CustomerId,
+    date: Option<&str>,
+    zone: Option<&str>,
+) -> Result<TimelineView, AppError> {
+    let customer = catalogue.customer(customer_id)?;
+    let zone_name = zone.map(str::trim).filter(|z| !z.is_empty()).unwrap_or(&customer.default_zone);
+    let zone: Tz = zone_name.parse().map_err(|_| AppError::InvalidInput {
+        field: "zone".into(),
+        message: format!("\"{zone_name}\" is not an IANA time zone name"),
+    })?;
+    let licenses = catalogue.licenses_of(customer_id)?;
+    let terms: Vec<&timefence_terms::Terms> = licenses.iter().map(|l| &l.terms).collect();
+    let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| AppError::InvalidInput {
+            field: "date".into(),
+            message: format!("\"{text}\" is not a date; write it as YYYY-MM-DD"),
+        })?,
+        None => default_view_date(terms.iter().copied(), Utc::now().with_timezone(&zone).date_naive()),
+    };
+    let view = DayView::build(&terms, date, zone);
+    Ok(TimelineView {
+        customer: customer.into(),
+        date: date.to_string(),
+        zone: zone.name().to_string(),
+        day_length_seconds: view.day.length_seconds(),
+        ticks: view
+            .hour_marks
+            .iter()
+            .map(|m| Tick { offset_seconds: m.offset_seconds, label: m.label.clone() })
+            .collect(),
+        lanes: licenses.iter().zip(&view.lanes).map(|(l, pieces)| lane(l, pieces)).collect(),
+        coverage: view
+            .coverage
+            .steps
+            .iter()
+            .map(|s| CoverageStep { from_seconds: s.from_seconds, to_seconds: s.to_seconds, seats: seats(s.seats) })
+            .collect(),
+        hourly_peaks: view.coverage.peaks_per_bucket(3600).into_iter().map(seats).collect(),
+        peak: seats(view.coverage.peak()),
+    })
+}
