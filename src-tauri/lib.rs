@@ -30,14 +30,24 @@ pub struct AppState {
 impl AppState {
     /// State around an open catalogue.
     pub fn new(catalogue: Catalogue) -> AppState {
-        AppState { catalogue: Ok(Mutex::new(catalogue)) }
+        AppState {
+            catalogue: Ok(Mutex::new(catalogue)),
+        }
     }
 
-    fn with_catalogue<T>(&self, f: impl FnOnce(&mut Catalogue) -> Result<T, AppError>) -> Result<T, AppError> {
-        let mutex = self.catalogue.as_ref().map_err(|e| AppError::CatalogueUnavailable(e.clone()))?;
+    fn with_catalogue<T>(
+        &self,
+        f: impl FnOnce(&mut Catalogue) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        let mutex = self
+            .catalogue
+            .as_ref()
+            .map_err(|e| AppError::CatalogueUnavailable(e.clone()))?;
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back), so a poisoned lock is safe to keep using.
-        let mut guard = mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut guard = mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut guard)
     }
 }
@@ -80,7 +90,10 @@ fn customer_timeline(
 /// The commands and types the UI sees; `run` serves them and a test exports their bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(tauri_specta::collect_commands![list_customers, customer_timeline])
+        .commands(tauri_specta::collect_commands![
+            list_customers,
+            customer_timeline
+        ])
         // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.
         .dangerously_cast_bigints_to_number()
         // Views are only ever sent to the UI, so one TypeScript type per view is enough.
@@ -113,7 +126,9 @@ pub fn run() {
             if let Err(reason) = &catalogue {
                 eprintln!("timefence: {reason}");
             }
-            app.manage(AppState { catalogue: catalogue.map(Mutex::new) });
+            app.manage(AppState {
+                catalogue: catalogue.map(Mutex::new),
+            });
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -22,7 +22,12 @@ pub struct CustomerItem {
 
 impl From<CustomerSummary> for CustomerItem {
     fn from(c: CustomerSummary) -> CustomerItem {
-        CustomerItem { id: c.id, name: c.name, default_zone: c.default_zone, license_count: c.license_count }
+        CustomerItem {
+            id: c.id,
+            name: c.name,
+            default_zone: c.default_zone,
+            license_count: c.license_count,
+        }
     }
 }
 
@@ -145,7 +150,11 @@ fn lane(license: &License, pieces: &[Segment]) -> Lane {
 
 /// The sidebar's customers.
 pub fn customers(catalogue: &Catalogue) -> Result<Vec<CustomerItem>, AppError> {
-    Ok(catalogue.list_customers()?.into_iter().map(CustomerItem::from).collect())
+    Ok(catalogue
+        .list_customers()?
+        .into_iter()
+        .map(CustomerItem::from)
+        .collect())
 }
 
 /// A customer's timeline on `date` (default: today, moved into the licenses' validity) in
@@ -157,7 +166,10 @@ pub fn timeline(
     zone: Option<&str>,
 ) -> Result<TimelineView, AppError> {
     let customer = catalogue.customer(customer_id)?;
-    let zone_name = zone.map(str::trim).filter(|z| !z.is_empty()).unwrap_or(&customer.default_zone);
+    let zone_name = zone
+        .map(str::trim)
+        .filter(|z| !z.is_empty())
+        .unwrap_or(&customer.default_zone);
     let zone: Tz = zone_name.parse().map_err(|_| AppError::InvalidInput {
         field: "zone".into(),
         message: format!("\"{zone_name}\" is not an IANA time zone name"),
@@ -165,11 +177,16 @@ pub fn timeline(
     let licenses = catalogue.licenses_of(customer_id)?;
     let terms: Vec<&timefence_terms::Terms> = licenses.iter().map(|l| &l.terms).collect();
     let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
-        Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| AppError::InvalidInput {
-            field: "date".into(),
-            message: format!("\"{text}\" is not a date; write it as YYYY-MM-DD"),
-        })?,
-        None => default_view_date(terms.iter().copied(), Utc::now().with_timezone(&zone).date_naive()),
+        Some(text) => {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| AppError::InvalidInput {
+                field: "date".into(),
+                message: format!("\"{text}\" is not a date; write it as YYYY-MM-DD"),
+            })?
+        }
+        None => default_view_date(
+            terms.iter().copied(),
+            Utc::now().with_timezone(&zone).date_naive(),
+        ),
     };
     let view = DayView::build(&terms, date, zone);
     Ok(TimelineView {
@@ -180,16 +197,32 @@ pub fn timeline(
         ticks: view
             .hour_marks
             .iter()
-            .map(|m| Tick { offset_seconds: m.offset_seconds, label: m.label.clone() })
+            .map(|m| Tick {
+                offset_seconds: m.offset_seconds,
+                label: m.label.clone(),
+            })
             .collect(),
-        lanes: licenses.iter().zip(&view.lanes).map(|(l, pieces)| lane(l, pieces)).collect(),
+        lanes: licenses
+            .iter()
+            .zip(&view.lanes)
+            .map(|(l, pieces)| lane(l, pieces))
+            .collect(),
         coverage: view
             .coverage
             .steps
             .iter()
-            .map(|s| CoverageStep { from_seconds: s.from_seconds, to_seconds: s.to_seconds, seats: seats(s.seats) })
+            .map(|s| CoverageStep {
+                from_seconds: s.from_seconds,
+                to_seconds: s.to_seconds,
+                seats: seats(s.seats),
+            })
             .collect(),
-        hourly_peaks: view.coverage.peaks_per_bucket(3600).into_iter().map(seats).collect(),
+        hourly_peaks: view
+            .coverage
+            .peaks_per_bucket(3600)
+            .into_iter()
+            .map(seats)
+            .collect(),
         peak: seats(view.coverage.peak()),
     })
 }

@@ -37,11 +37,18 @@ fn the_committed_typescript_bindings_match_the_rust_commands() {
 }
 
 fn demo() -> Catalogue {
-    Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap().catalogue
+    Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue
 }
 
 fn bpo_id(catalogue: &Catalogue) -> i64 {
-    views::customers(catalogue).unwrap().into_iter().find(|c| c.name == "Northwind BPO").unwrap().id
+    views::customers(catalogue)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Northwind BPO")
+        .unwrap()
+        .id
 }
 
 #[test]
@@ -54,13 +61,25 @@ fn the_bpo_timeline_shows_three_bars_and_100_200_50_seats() {
     let bars: Vec<(String, u32, u32)> = view
         .lanes
         .iter()
-        .flat_map(|l| l.pieces.iter().map(move |p| (l.name.clone(), p.from_seconds / 3600, p.to_seconds / 3600)))
+        .flat_map(|l| {
+            l.pieces
+                .iter()
+                .map(move |p| (l.name.clone(), p.from_seconds / 3600, p.to_seconds / 3600))
+        })
         .collect();
     assert_eq!(
         bars,
-        [("L1 India".into(), 0, 8), ("L2 Philippines".into(), 8, 16), ("L3 Brazil".into(), 16, 24)]
+        [
+            ("L1 India".into(), 0, 8),
+            ("L2 Philippines".into(), 8, 16),
+            ("L3 Brazil".into(), 16, 24)
+        ]
     );
-    let seats: Vec<(u32, u32, u32)> = view.coverage.iter().map(|s| (s.from_seconds / 3600, s.to_seconds / 3600, s.seats)).collect();
+    let seats: Vec<(u32, u32, u32)> = view
+        .coverage
+        .iter()
+        .map(|s| (s.from_seconds / 3600, s.to_seconds / 3600, s.seats))
+        .collect();
     assert_eq!(seats, [(0, 8, 100), (8, 16, 200), (16, 24, 50)]);
     assert_eq!(view.peak, 200);
 }
@@ -82,11 +101,18 @@ fn a_display_zone_moves_the_bars_and_a_bad_one_is_a_typed_error() {
     // India's 00:00-08:00 UTC shift is 05:30-13:30 in Kolkata.
     let india = &view.lanes[0].pieces;
     assert_eq!(india.len(), 1);
-    assert_eq!((india[0].from_seconds, india[0].to_seconds), (5 * 3600 + 1800, 13 * 3600 + 1800));
+    assert_eq!(
+        (india[0].from_seconds, india[0].to_seconds),
+        (5 * 3600 + 1800, 13 * 3600 + 1800)
+    );
     let err = views::timeline(&catalogue, id, Some("2024-06-12"), Some("Mars/Base")).unwrap_err();
-    assert!(matches!(err, timefence_app::AppError::InvalidInput { ref field, .. } if field == "zone"));
+    assert!(
+        matches!(err, timefence_app::AppError::InvalidInput { ref field, .. } if field == "zone")
+    );
     let err = views::timeline(&catalogue, id, Some("12/06/2024"), None).unwrap_err();
-    assert!(matches!(err, timefence_app::AppError::InvalidInput { ref field, .. } if field == "date"));
+    assert!(
+        matches!(err, timefence_app::AppError::InvalidInput { ref field, .. } if field == "date")
+    );
     let err = views::timeline(&catalogue, 9999, None, None).unwrap_err();
     assert!(matches!(err, timefence_app::AppError::NotFound(_)));
 }
@@ -94,20 +120,32 @@ fn a_display_zone_moves_the_bars_and_a_bad_one_is_a_typed_error() {
 #[test]
 fn command_errors_serialise_with_a_type_tag_the_ui_branches_on() {
     let err = timefence_app::AppError::NotFound("gone".into());
-    assert_eq!(serde_json::to_string(&err).unwrap(), r#"{"type":"NotFound","data":"gone"}"#);
+    assert_eq!(
+        serde_json::to_string(&err).unwrap(),
+        r#"{"type":"NotFound","data":"gone"}"#
+    );
 }
 
 #[test]
 fn the_catalogue_location_comes_from_the_flag_then_the_environment() {
     let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(
-        timefence_app::catalogue_override(&args(&["app", "--catalogue", "/tmp/a.sqlite"]), Some("/tmp/b".into())),
+        timefence_app::catalogue_override(
+            &args(&["app", "--catalogue", "/tmp/a.sqlite"]),
+            Some("/tmp/b".into())
+        ),
         Some(PathBuf::from("/tmp/a.sqlite"))
     );
     assert_eq!(
         timefence_app::catalogue_override(&args(&["app", "--catalogue=/tmp/c.sqlite"]), None),
         Some(PathBuf::from("/tmp/c.sqlite"))
     );
-    assert_eq!(timefence_app::catalogue_override(&args(&["app"]), Some("/tmp/b".into())), Some(PathBuf::from("/tmp/b")));
-    assert_eq!(timefence_app::catalogue_override(&args(&["app"]), None), None);
+    assert_eq!(
+        timefence_app::catalogue_override(&args(&["app"]), Some("/tmp/b".into())),
+        Some(PathBuf::from("/tmp/b"))
+    );
+    assert_eq!(
+        timefence_app::catalogue_override(&args(&["app"]), None),
+        None
+    );
 }

@@ -139,8 +139,10 @@ impl Catalogue {
     /// Opens (or creates) the catalogue at `path` and brings its schema up to date.
     pub fn open(path: &Path, first_run: FirstRun) -> Result<Opened, CatalogueError> {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| CatalogueError::Unreachable { path: path.display().to_string(), reason: e.to_string() })?;
+            std::fs::create_dir_all(parent).map_err(|e| CatalogueError::Unreachable {
+                path: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
         }
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -241,8 +243,11 @@ impl Catalogue {
     ) -> Result<LicenseId, CatalogueError> {
         let terms = spec.validate()?;
         let tx = self.conn.transaction()?;
-        let exists: Option<i64> =
-            tx.query_row("SELECT id FROM customers WHERE id = ?1", [customer], |r| r.get(0)).optional()?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT id FROM customers WHERE id = ?1", [customer], |r| {
+                r.get(0)
+            })
+            .optional()?;
         if exists.is_none() {
             return Err(CatalogueError::CustomerNotFound(customer));
         }
@@ -292,7 +297,10 @@ impl LicenseRow {
     }
 
     fn into_license(mut self) -> Result<License, CatalogueError> {
-        let corrupt = |reason: String| CatalogueError::Corrupt { license: self.id, reason };
+        let corrupt = |reason: String| CatalogueError::Corrupt {
+            license: self.id,
+            reason,
+        };
         let weekdays = u8::try_from(self.weekdays)
             .ok()
             .and_then(Weekdays::from_bits)
@@ -301,8 +309,16 @@ impl LicenseRow {
         self.spec.features = serde_json::from_str(&self.features)
             .map_err(|e| corrupt(format!("features are not a JSON object of strings: {e}")))?;
         let terms = self.spec.validate().map_err(|e| corrupt(e.to_string()))?;
-        let state = LicenseState::parse(&self.state).ok_or_else(|| corrupt(format!("state {:?}", self.state)))?;
-        Ok(License { id: self.id, customer_id: self.customer_id, name: self.name, terms, state, revision: self.revision })
+        let state = LicenseState::parse(&self.state)
+            .ok_or_else(|| corrupt(format!("state {:?}", self.state)))?;
+        Ok(License {
+            id: self.id,
+            customer_id: self.customer_id,
+            name: self.name,
+            terms,
+            state,
+            revision: self.revision,
+        })
     }
 }
 
@@ -310,17 +326,26 @@ fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn insert_customer(conn: &Connection, customer: &NewCustomer) -> Result<CustomerId, CatalogueError> {
+fn insert_customer(
+    conn: &Connection,
+    customer: &NewCustomer,
+) -> Result<CustomerId, CatalogueError> {
     let name = customer.name.trim();
     if name.is_empty() {
         return Err(CatalogueError::EmptyName);
     }
-    let zone = if customer.default_zone.trim().is_empty() { "UTC" } else { customer.default_zone.trim() };
+    let zone = if customer.default_zone.trim().is_empty() {
+        "UTC"
+    } else {
+        customer.default_zone.trim()
+    };
     if zone.parse::<timefence_terms::chrono_tz::Tz>().is_err() {
         return Err(CatalogueError::UnknownZone(zone.to_string()));
     }
     let taken: Option<i64> = conn
-        .query_row("SELECT id FROM customers WHERE name = ?1", [name], |r| r.get(0))
+        .query_row("SELECT id FROM customers WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
         .optional()?;
     if taken.is_some() {
         return Err(CatalogueError::DuplicateCustomer(name.to_string()));
@@ -328,12 +353,24 @@ fn insert_customer(conn: &Connection, customer: &NewCustomer) -> Result<Customer
     conn.execute(
         "INSERT INTO customers (name, contact, country, default_zone, notes, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![name, customer.contact, customer.country, zone, customer.notes, now_text()],
+        params![
+            name,
+            customer.contact,
+            customer.country,
+            zone,
+            customer.notes,
+            now_text()
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
 
-fn insert_license(conn: &Connection, customer: CustomerId, name: &str, terms: &Terms) -> Result<LicenseId, CatalogueError> {
+fn insert_license(
+    conn: &Connection,
+    customer: CustomerId,
+    name: &str,
+    terms: &Terms,
+) -> Result<LicenseId, CatalogueError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(CatalogueError::EmptyName);

@@ -5,7 +5,8 @@ use crate::CatalogueError;
 use rusqlite::Connection;
 
 /// The migrations, in order; `MIGRATIONS[n]` takes a catalogue from version `n` to `n + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_customers_and_licenses.sql")];
+pub(crate) const MIGRATIONS: &[&str] =
+    &[include_str!("migrations/0001_customers_and_licenses.sql")];
 
 /// The schema version this build writes.
 pub(crate) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -19,7 +20,10 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, CatalogueError> {
 pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> Result<i64, CatalogueError> {
     let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if found > CURRENT_VERSION {
-        return Err(CatalogueError::NewerSchema { found, known: CURRENT_VERSION });
+        return Err(CatalogueError::NewerSchema {
+            found,
+            known: CURRENT_VERSION,
+        });
     }
     for version in found..target {
         let tx = conn.transaction()?;

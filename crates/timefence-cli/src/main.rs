@@ -1,1 +1,312 @@
-fn main(){}
+//! `timefence`: the command-line face of the license terms engine.
+//!
+//! It answers "may this license be used at this instant?" and lists a license's window
+//! occurrences, for terms given as flags or in a JSON or TOML file.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use timefence_terms::{evaluate, format_duration, parse_duration, Decision, Terms, TermsSpec};
+
+/// Exit code: allowed, or the command succeeded.
+const EXIT_OK: u8 = 0;
+/// Exit code: the license may not be used at that instant.
+const EXIT_DENIED: u8 = 1;
+/// Exit code: the input was not understood (bad flags, file or terms).
+const EXIT_BAD_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "timefence",
+    version,
+    about = "Check daily time-fenced licenses: may a license be used at an instant, and when do its windows open?",
+    after_help = "Exit codes:\n  0  allowed (evaluate), or success\n  1  denied (evaluate)\n  2  bad input: unknown flags, an unreadable terms file or invalid terms"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide whether a license may be used at an instant.
+    Evaluate {
+        #[command(flatten)]
+        terms: TermsArgs,
+        /// The instant, RFC 3339 (2024-05-06T10:00:00Z or 2024-05-06T12:00:00+02:00).
+        #[arg(long)]
+        at: String,
+        /// Time already used in the window occurrence containing the instant (1h30m, 00:45:00).
+        #[arg(long, default_value = "0s")]
+        consumed: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the window occurrences that open on local dates FROM to TO (inclusive).
+    Occurrences {
+        #[command(flatten)]
+        terms: TermsArgs,
+        /// First local date, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last local date, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Terms from a file, with flags overriding any field of it.
+#[derive(Args)]
+struct TermsArgs {
+    /// A JSON or TOML file with the terms (fields as in the README: license_start_date, ...).
+    #[arg(long, value_name = "FILE")]
+    terms: Option<PathBuf>,
+    /// LicenseStartDate, YYYY-MM-DD.
+    #[arg(long)]
+    start_date: Option<String>,
+    /// LicenseEndDate, YYYY-MM-DD (inclusive).
+    #[arg(long)]
+    end_date: Option<String>,
+    /// DailyStartTime, HH:MM[:SS].
+    #[arg(long)]
+    daily_start: Option<String>,
+    /// DailyEndTime, HH:MM[:SS]; 24:00 for midnight.
+    #[arg(long)]
+    daily_end: Option<String>,
+    /// DailyTimeConsumptionLimit (3h, 1h30m, 03:00:00); "none" for no limit.
+    #[arg(long)]
+    limit: Option<String>,
+    /// IANA time zone (default UTC).
+    #[arg(long)]
+    zone: Option<String>,
+    /// Weekdays the window opens on, comma-separated (Mon,Tue,Wed,Thu,Fri); "all" for every day.
+    #[arg(long)]
+    weekdays: Option<String>,
+    /// Seats.
+    #[arg(long)]
+    seats: Option<i64>,
+}
+
+fn read_spec_file(path: &PathBuf) -> Result<TermsSpec, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let is_toml = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
+    if is_toml {
+        toml::from_str(&text)
+            .map_err(|e| format!("{} is not valid terms TOML: {e}", path.display()))
+    } else {
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid terms JSON: {e}", path.display()))
+    }
+}
+
+impl TermsArgs {
+    fn terms(&self) -> Result<Terms, String> {
+        let mut spec = match &self.terms {
+            Some(path) => read_spec_file(path)?,
+            None => TermsSpec {
+                license_start_date: String::new(),
+                license_end_date: String::new(),
+                daily_start_time: "00:00".into(),
+                daily_end_time: "24:00".into(),
+                daily_time_consumption_limit: None,
+                time_zone: "UTC".into(),
+                weekdays: None,
+                seats: 1,
+                product: String::new(),
+                features: Default::default(),
+            },
+        };
+        let set = |field: &mut String, value: &Option<String>| {
+            if let Some(v) = value {
+                *field = v.clone();
+            }
+        };
+        set(&mut spec.license_start_date, &self.start_date);
+        set(&mut spec.license_end_date, &self.end_date);
+        set(&mut spec.daily_start_time, &self.daily_start);
+        set(&mut spec.daily_end_time, &self.daily_end);
+        set(&mut spec.time_zone, &self.zone);
+        if let Some(limit) = &self.limit {
+            spec.daily_time_consumption_limit =
+                (!limit.eq_ignore_ascii_case("none")).then(|| limit.clone());
+        }
+        if let Some(days) = &self.weekdays {
+            spec.weekdays = (!days.eq_ignore_ascii_case("all")).then(|| {
+                days.split(',')
+                    .map(|d| d.trim().to_string())
+                    .filter(|d| !d.is_empty())
+                    .collect()
+            });
+        }
+        if let Some(seats) = self.seats {
+            spec.seats = seats;
+        }
+        spec.validate()
+            .map_err(|invalid| {
+                invalid
+                    .problems
+                    .iter()
+                    .map(|p| format!("  - {p}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .map_err(|list| format!("the terms are invalid:\n{list}"))
+    }
+}
+
+fn local(terms: &Terms, instant: DateTime<Utc>) -> String {
+    instant
+        .with_timezone(&terms.zone)
+        .format("%Y-%m-%d %H:%M:%S %Z")
+        .to_string()
+}
+
+fn run_evaluate(terms: &Terms, at: &str, consumed: &str, as_json: bool) -> Result<u8, String> {
+    let at: DateTime<Utc> = DateTime::parse_from_rfc3339(at.trim())
+        .map_err(|_| {
+            format!("--at \"{at}\" is not an RFC 3339 instant (e.g. 2024-05-06T10:00:00Z)")
+        })?
+        .with_timezone(&Utc);
+    let consumed = parse_duration(consumed)
+        .ok_or_else(|| format!("--consumed \"{consumed}\" is not a duration (e.g. 1h30m)"))?;
+    let decision = evaluate(terms, at, consumed);
+    let out = match &decision {
+        Decision::Allowed {
+            occurrence,
+            closes_at,
+            remaining,
+        } => {
+            if as_json {
+                json!({
+                    "decision": "allowed",
+                    "occurrence_date": occurrence.date.to_string(),
+                    "opens": occurrence.opens.to_rfc3339(),
+                    "closes_at": closes_at.to_rfc3339(),
+                    "remaining": remaining.map(format_duration),
+                    "remaining_seconds": remaining.map(|r| r.num_seconds()),
+                })
+                .to_string()
+            } else {
+                let left = remaining.map_or("no daily limit".to_string(), |r| {
+                    format!("{} left today", format_duration(r))
+                });
+                format!(
+                    "allowed: in the window that opened {} ({}); use must stop at {} ({left})",
+                    local(terms, occurrence.opens),
+                    occurrence.date,
+                    local(terms, *closes_at),
+                )
+            }
+        }
+        Decision::Denied {
+            reason,
+            next_opening,
+        } => {
+            if as_json {
+                json!({
+                    "decision": "denied",
+                    "reason": format!("{reason:?}"),
+                    "next_opening": next_opening.map(|t| t.to_rfc3339()),
+                })
+                .to_string()
+            } else {
+                let next = next_opening.map_or("no window will open again".to_string(), |t| {
+                    format!("next opening {}", local(terms, t))
+                });
+                format!("denied: {reason:?}; {next}")
+            }
+        }
+    };
+    println!("{out}");
+    Ok(if decision.is_allowed() {
+        EXIT_OK
+    } else {
+        EXIT_DENIED
+    })
+}
+
+fn run_occurrences(terms: &Terms, from: &str, to: &str, as_json: bool) -> Result<u8, String> {
+    let date = |flag: &str, text: &str| {
+        NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| format!("--{flag} \"{text}\" is not a date (YYYY-MM-DD)"))
+    };
+    let (from, to) = (date("from", from)?, date("to", to)?);
+    if to < from {
+        return Err(format!("--to {to} is before --from {from}"));
+    }
+    if (to - from).num_days() > 366 * 20 {
+        return Err("the range is longer than 20 years; ask for less".to_string());
+    }
+    let mut list = Vec::new();
+    let mut date = from;
+    while date <= to {
+        if let Some(o) = terms.occurrence_on(date) {
+            list.push(o);
+        }
+        date += TimeDelta::days(1);
+    }
+    if as_json {
+        let items: Vec<_> = list
+            .iter()
+            .map(|o| {
+                json!({
+                    "date": o.date.to_string(),
+                    "opens": o.opens.to_rfc3339(),
+                    "closes": o.closes.to_rfc3339(),
+                    "length_seconds": o.length().num_seconds(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(items));
+    } else {
+        for o in &list {
+            println!(
+                "{}  {} -> {}  ({})",
+                o.date,
+                local(terms, o.opens),
+                local(terms, o.closes),
+                format_duration(o.length())
+            );
+        }
+        println!("{} occurrences", list.len());
+    }
+    Ok(EXIT_OK)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Evaluate {
+            terms,
+            at,
+            consumed,
+            json,
+        } => terms
+            .terms()
+            .and_then(|t| run_evaluate(&t, at, consumed, *json)),
+        Command::Occurrences {
+            terms,
+            from,
+            to,
+            json,
+        } => terms
+            .terms()
+            .and_then(|t| run_occurrences(&t, from, to, *json)),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(message) => {
+            eprintln!("timefence: {message}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+    }
+}

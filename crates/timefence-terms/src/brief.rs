@@ -23,7 +23,8 @@ fn year_2024(start: &str, end: &str, limit: Option<&str>, zone: &str, seats: i64
 
 fn build(spec: TermsSpec) -> Terms {
     // The specs above are constants of this module; the tests below validate every one.
-    spec.validate().unwrap_or_else(|e| unreachable!("brief example is invalid: {e}"))
+    spec.validate()
+        .unwrap_or_else(|e| unreachable!("brief example is invalid: {e}"))
 }
 
 /// Reads the brief's DailyTimeConsumptionLimit: its "24 h" means no limit.
@@ -33,17 +34,35 @@ pub fn limit_from_brief(hours: u32) -> Option<String> {
 
 /// Case 1: a fixed window, 09:00:00-17:00:00, no daily limit (the brief's 24 h).
 pub fn case_1_fixed_window() -> Terms {
-    build(year_2024("09:00:00", "17:00:00", limit_from_brief(24).as_deref(), "UTC", 1))
+    build(year_2024(
+        "09:00:00",
+        "17:00:00",
+        limit_from_brief(24).as_deref(),
+        "UTC",
+        1,
+    ))
 }
 
 /// Case 2: no fixed window (00:00:00-23:59:59, read as written), a 3 h daily limit.
 pub fn case_2_daily_limit() -> Terms {
-    build(year_2024("00:00:00", "23:59:59", limit_from_brief(3).as_deref(), "UTC", 1))
+    build(year_2024(
+        "00:00:00",
+        "23:59:59",
+        limit_from_brief(3).as_deref(),
+        "UTC",
+        1,
+    ))
 }
 
 /// Case 3: a fixed window, 09:00:00-17:00:00, and a 3 h daily limit.
 pub fn case_3_window_and_limit() -> Terms {
-    build(year_2024("09:00:00", "17:00:00", limit_from_brief(3).as_deref(), "UTC", 1))
+    build(year_2024(
+        "09:00:00",
+        "17:00:00",
+        limit_from_brief(3).as_deref(),
+        "UTC",
+        1,
+    ))
 }
 
 /// One of the BPO's three shift licenses.
@@ -59,16 +78,29 @@ pub struct Shift {
 /// seats 08:00-16:00, Brazil 50 seats 16:00-24:00.
 pub fn bpo_shifts() -> Vec<Shift> {
     vec![
-        Shift { name: "L1 India", terms: build(year_2024("00:00", "08:00", None, "UTC", 100)) },
-        Shift { name: "L2 Philippines", terms: build(year_2024("08:00", "16:00", None, "UTC", 200)) },
-        Shift { name: "L3 Brazil", terms: build(year_2024("16:00", "24:00", None, "UTC", 50)) },
+        Shift {
+            name: "L1 India",
+            terms: build(year_2024("00:00", "08:00", None, "UTC", 100)),
+        },
+        Shift {
+            name: "L2 Philippines",
+            terms: build(year_2024("08:00", "16:00", None, "UTC", 200)),
+        },
+        Shift {
+            name: "L3 Brazil",
+            terms: build(year_2024("16:00", "24:00", None, "UTC", 50)),
+        },
     ]
 }
 
 /// Business-hours support: Monday to Friday, 09:00-17:00 in the customer's zone.
 pub fn business_hours_support(zone: &str) -> Result<Terms, crate::InvalidTerms> {
     let mut spec = year_2024("09:00", "17:00", None, zone, 5);
-    spec.weekdays = Some(["Mon", "Tue", "Wed", "Thu", "Fri"].map(String::from).to_vec());
+    spec.weekdays = Some(
+        ["Mon", "Tue", "Wed", "Thu", "Fri"]
+            .map(String::from)
+            .to_vec(),
+    );
     spec.validate()
 }
 

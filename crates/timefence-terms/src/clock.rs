@@ -182,7 +182,17 @@ mod tests {
         assert_eq!(WallTime::parse("09:00"), WallTime::hms(9, 0, 0));
         assert_eq!(WallTime::parse("23:59:59").unwrap().seconds(), 86_399);
         assert_eq!(WallTime::parse("24:00"), Some(WallTime::END_OF_DAY));
-        for bad in ["24:00:01", "25:00", "9:00", "09:60", "09:00:60", "", "09", "aa:bb", "09:00:00:00"] {
+        for bad in [
+            "24:00:01",
+            "25:00",
+            "9:00",
+            "09:60",
+            "09:00:60",
+            "",
+            "09",
+            "aa:bb",
+            "09:00:00:00",
+        ] {
             assert_eq!(WallTime::parse(bad), None, "{bad}");
         }
         assert_eq!(WallTime::parse("17:00").unwrap().to_string(), "17:00");
@@ -206,7 +216,10 @@ mod tests {
     #[test]
     fn a_time_in_a_spring_forward_gap_moves_later_by_the_gap() {
         let zone: Tz = "America/New_York".parse().unwrap();
-        let local = NaiveDate::from_ymd_opt(2024, 3, 10).unwrap().and_hms_opt(2, 30, 0).unwrap();
+        let local = NaiveDate::from_ymd_opt(2024, 3, 10)
+            .unwrap()
+            .and_hms_opt(2, 30, 0)
+            .unwrap();
         let instant = resolve_local(zone, local);
         assert_eq!(instant.with_timezone(&zone).time().to_string(), "03:30:00");
     }
@@ -214,17 +227,28 @@ mod tests {
     #[test]
     fn a_time_repeated_at_fall_back_means_its_first_occurrence() {
         let zone: Tz = "America/New_York".parse().unwrap();
-        let local = NaiveDate::from_ymd_opt(2024, 11, 3).unwrap().and_hms_opt(1, 30, 0).unwrap();
+        let local = NaiveDate::from_ymd_opt(2024, 11, 3)
+            .unwrap()
+            .and_hms_opt(1, 30, 0)
+            .unwrap();
         // First 01:30 is still daylight time (UTC-4).
-        assert_eq!(resolve_local(zone, local).to_rfc3339(), "2024-11-03T05:30:00+00:00");
+        assert_eq!(
+            resolve_local(zone, local).to_rfc3339(),
+            "2024-11-03T05:30:00+00:00"
+        );
     }
 
     #[test]
     fn a_skipped_day_moves_a_whole_day_later() {
         // Samoa skipped 2011-12-30 entirely.
         let zone: Tz = "Pacific/Apia".parse().unwrap();
-        let local = NaiveDate::from_ymd_opt(2011, 12, 30).unwrap().and_hms_opt(12, 0, 0).unwrap();
-        let shown = resolve_local(zone, local).with_timezone(&zone).naive_local();
+        let local = NaiveDate::from_ymd_opt(2011, 12, 30)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        let shown = resolve_local(zone, local)
+            .with_timezone(&zone)
+            .naive_local();
         assert_eq!(shown.to_string(), "2011-12-31 12:00:00");
     }
 }

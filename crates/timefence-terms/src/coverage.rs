@@ -32,7 +32,12 @@ impl DisplayDay {
         let starts = resolve_local(zone, date.and_time(NaiveTime::MIN));
         let next = date.succ_opt().unwrap_or(date);
         let ends = resolve_local(zone, next.and_time(NaiveTime::MIN));
-        DisplayDay { date, zone, starts, ends }
+        DisplayDay {
+            date,
+            zone,
+            starts,
+            ends,
+        }
     }
 
     /// The day's length in real seconds.
@@ -42,7 +47,9 @@ impl DisplayDay {
 
     /// Seconds from the day's start to `instant`, clamped to the day.
     pub fn offset_of(&self, instant: DateTime<Utc>) -> u32 {
-        let offset = (instant - self.starts).num_seconds().clamp(0, i64::from(self.length_seconds()));
+        let offset = (instant - self.starts)
+            .num_seconds()
+            .clamp(0, i64::from(self.length_seconds()));
         offset as u32
     }
 
@@ -58,7 +65,10 @@ impl DisplayDay {
                 } else {
                     at.with_timezone(&self.zone).format("%H:%M").to_string()
                 };
-                HourMark { offset_seconds, label }
+                HourMark {
+                    offset_seconds,
+                    label,
+                }
             })
             .collect()
     }
@@ -149,7 +159,11 @@ impl Coverage {
             let current = seats.max(0) as u64;
             match steps.last_mut() {
                 Some(last) if last.seats == current => last.to_seconds = next,
-                _ => steps.push(Step { from_seconds: cursor, to_seconds: next, seats: current }),
+                _ => steps.push(Step {
+                    from_seconds: cursor,
+                    to_seconds: next,
+                    seats: current,
+                }),
             }
             cursor = next;
         }
@@ -179,18 +193,28 @@ impl Coverage {
 
     /// The stretches with no seat in use.
     pub fn gaps(&self) -> Vec<Step> {
-        self.steps.iter().filter(|s| s.seats == 0).copied().collect()
+        self.steps
+            .iter()
+            .filter(|s| s.seats == 0)
+            .copied()
+            .collect()
     }
 
     /// Seat-seconds used if every license ran full.
     pub fn seat_seconds(&self) -> u64 {
-        self.steps.iter().map(|s| u64::from(s.to_seconds - s.from_seconds) * s.seats).sum()
+        self.steps
+            .iter()
+            .map(|s| u64::from(s.to_seconds - s.from_seconds) * s.seats)
+            .sum()
     }
 }
 
 /// The date a timeline opens on: `today`, moved into the span the licenses are valid in, so
 /// that an expired or future schedule still shows its bars.
-pub fn default_view_date<'a>(licenses: impl IntoIterator<Item = &'a Terms>, today: NaiveDate) -> NaiveDate {
+pub fn default_view_date<'a>(
+    licenses: impl IntoIterator<Item = &'a Terms>,
+    today: NaiveDate,
+) -> NaiveDate {
     let mut span: Option<(NaiveDate, NaiveDate)> = None;
     for terms in licenses {
         span = Some(match span {

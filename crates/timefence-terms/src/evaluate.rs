@@ -81,7 +81,11 @@ pub fn evaluate(terms: &Terms, at: DateTime<Utc>, consumed: TimeDelta) -> Decisi
                     Some(left) => occurrence.closes.min(at + left),
                     None => occurrence.closes,
                 };
-                return Decision::Allowed { occurrence, closes_at, remaining };
+                return Decision::Allowed {
+                    occurrence,
+                    closes_at,
+                    remaining,
+                };
             }
         }
         return Decision::Denied {
@@ -100,5 +104,8 @@ pub fn evaluate(terms: &Terms, at: DateTime<Utc>, consumed: TimeDelta) -> Decisi
     } else {
         DenyReason::OutsideWindow
     };
-    Decision::Denied { reason, next_opening }
+    Decision::Denied {
+        reason,
+        next_opening,
+    }
 }

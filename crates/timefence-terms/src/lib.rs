@@ -62,7 +62,9 @@ mod terms;
 
 pub use chrono;
 pub use chrono_tz;
-pub use clock::{format_duration, local_date, parse_duration, resolve_local, WallTime, SECONDS_PER_DAY};
+pub use clock::{
+    format_duration, local_date, parse_duration, resolve_local, WallTime, SECONDS_PER_DAY,
+};
 pub use coverage::{
     default_view_date, segments, Coverage, DayView, DisplayDay, HourMark, Segment, Step,
 };

@@ -44,10 +44,18 @@ impl Terms {
     pub fn window_on(&self, date: NaiveDate) -> Option<Occurrence> {
         let opens = self.opening_instant(date);
         let next_date = date.succ_opt()?;
-        let close_date = if self.window.closes_next_day() { next_date } else { date };
+        let close_date = if self.window.closes_next_day() {
+            next_date
+        } else {
+            date
+        };
         let closes = resolve_local(self.zone, self.window.end().on(close_date))
             .min(self.opening_instant(next_date));
-        (closes > opens).then_some(Occurrence { date, opens, closes })
+        (closes > opens).then_some(Occurrence {
+            date,
+            opens,
+            closes,
+        })
     }
 
     /// The license's occurrence opening on `date`, if the license opens that day.

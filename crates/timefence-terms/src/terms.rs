@@ -19,7 +19,10 @@ impl Weekdays {
 
     /// The set holding exactly `days`.
     pub fn of(days: &[Weekday]) -> Weekdays {
-        Weekdays(days.iter().fold(0, |bits, d| bits | 1 << d.num_days_from_monday()))
+        Weekdays(
+            days.iter()
+                .fold(0, |bits, d| bits | 1 << d.num_days_from_monday()),
+        )
     }
 
     /// The set from its bit form (bit 0 is Monday); `None` for bits beyond Sunday.
@@ -44,7 +47,10 @@ impl Weekdays {
 
     /// The days in the set, Monday first.
     pub fn days(self) -> Vec<Weekday> {
-        ALL_WEEKDAYS.into_iter().filter(|d| self.contains(*d)).collect()
+        ALL_WEEKDAYS
+            .into_iter()
+            .filter(|d| self.contains(*d))
+            .collect()
     }
 
     /// Short English names (`Mon`, `Tue`, ...), Monday first.
@@ -82,7 +88,10 @@ impl DailyWindow {
 
     /// The whole day, midnight to midnight.
     pub fn whole_day() -> DailyWindow {
-        DailyWindow { start: WallTime::MIDNIGHT, end: WallTime::END_OF_DAY }
+        DailyWindow {
+            start: WallTime::MIDNIGHT,
+            end: WallTime::END_OF_DAY,
+        }
     }
 
     /// When the window opens.
@@ -310,9 +319,8 @@ impl TermsProblem {
     /// longer than its window).
     pub fn field(&self) -> TermsField {
         match self {
-            TermsProblem::MalformedDate { field, .. } | TermsProblem::MalformedTime { field, .. } => {
-                *field
-            }
+            TermsProblem::MalformedDate { field, .. }
+            | TermsProblem::MalformedTime { field, .. } => *field,
             TermsProblem::EndDateBeforeStartDate { .. } => TermsField::LicenseEndDate,
             TermsProblem::StartAtEndOfDay => TermsField::DailyStartTime,
             TermsProblem::MalformedDuration { .. }
@@ -343,7 +351,10 @@ impl TermsSpec {
         let mut date = |field, value: &str| {
             let parsed = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok();
             if parsed.is_none() {
-                problems.push(TermsProblem::MalformedDate { field, value: value.to_string() });
+                problems.push(TermsProblem::MalformedDate {
+                    field,
+                    value: value.to_string(),
+                });
             }
             parsed
         };
@@ -358,7 +369,10 @@ impl TermsSpec {
         let mut time = |field, value: &str| {
             let parsed = WallTime::parse(value);
             if parsed.is_none() {
-                problems.push(TermsProblem::MalformedTime { field, value: value.to_string() });
+                problems.push(TermsProblem::MalformedTime {
+                    field,
+                    value: value.to_string(),
+                });
             }
             parsed
         };
@@ -378,7 +392,9 @@ impl TermsSpec {
         let mut limit = None;
         if let Some(text) = self.daily_time_consumption_limit.as_deref() {
             match parse_duration(text) {
-                None => problems.push(TermsProblem::MalformedDuration { value: text.to_string() }),
+                None => problems.push(TermsProblem::MalformedDuration {
+                    value: text.to_string(),
+                }),
                 Some(d) if d <= TimeDelta::zero() => problems.push(TermsProblem::LimitNotPositive),
                 Some(d) => {
                     let window_length = window.map(|w| w.nominal_length_seconds());
@@ -397,7 +413,9 @@ impl TermsSpec {
 
         let zone = self.time_zone.trim().parse::<Tz>().ok();
         if zone.is_none() {
-            problems.push(TermsProblem::UnknownZone { value: self.time_zone.clone() });
+            problems.push(TermsProblem::UnknownZone {
+                value: self.time_zone.clone(),
+            });
         }
 
         let weekdays = match &self.weekdays {
@@ -410,7 +428,9 @@ impl TermsSpec {
                         Ok(day) => days.push(day),
                         Err(_) => {
                             all_known = false;
-                            problems.push(TermsProblem::UnknownWeekday { value: name.clone() });
+                            problems.push(TermsProblem::UnknownWeekday {
+                                value: name.clone(),
+                            });
                         }
                     }
                 }
@@ -421,27 +441,32 @@ impl TermsSpec {
             }
         };
 
-        let seats = (1..=MAX_SEATS).contains(&self.seats).then_some(self.seats as u32);
+        let seats = (1..=MAX_SEATS)
+            .contains(&self.seats)
+            .then_some(self.seats as u32);
         if seats.is_none() {
             problems.push(TermsProblem::SeatsOutOfRange { value: self.seats });
         }
 
         match (start_date, end_date, window, zone, weekdays, seats) {
-            (Some(start_date), Some(end_date), Some(window), Some(zone), Some(weekdays), Some(seats))
-                if problems.is_empty() =>
-            {
-                Ok(Terms {
-                    start_date,
-                    end_date,
-                    window,
-                    daily_limit: limit,
-                    zone,
-                    weekdays,
-                    seats,
-                    product: self.product.trim().to_string(),
-                    features: self.features.clone(),
-                })
-            }
+            (
+                Some(start_date),
+                Some(end_date),
+                Some(window),
+                Some(zone),
+                Some(weekdays),
+                Some(seats),
+            ) if problems.is_empty() => Ok(Terms {
+                start_date,
+                end_date,
+                window,
+                daily_limit: limit,
+                zone,
+                weekdays,
+                seats,
+                product: self.product.trim().to_string(),
+                features: self.features.clone(),
+            }),
             _ => Err(InvalidTerms { problems }),
         }
     }
@@ -509,8 +534,13 @@ mod tests {
         let mut s = spec();
         s.license_end_date = "2023-12-31".into();
         let err = s.validate().unwrap_err();
-        assert!(matches!(err.problems[..], [TermsProblem::EndDateBeforeStartDate { .. }]));
-        assert!(err.to_string().contains("ends (2023-12-31) before it starts (2024-01-01)"));
+        assert!(matches!(
+            err.problems[..],
+            [TermsProblem::EndDateBeforeStartDate { .. }]
+        ));
+        assert!(err
+            .to_string()
+            .contains("ends (2023-12-31) before it starts (2024-01-01)"));
     }
 
     #[test]
@@ -524,7 +554,10 @@ mod tests {
         s.daily_time_consumption_limit = Some("8h".into());
         assert!(s.validate().is_ok());
         s.daily_time_consumption_limit = Some("0s".into());
-        assert_eq!(s.validate().unwrap_err().problems, vec![TermsProblem::LimitNotPositive]);
+        assert_eq!(
+            s.validate().unwrap_err().problems,
+            vec![TermsProblem::LimitNotPositive]
+        );
     }
 
     #[test]
@@ -548,7 +581,10 @@ mod tests {
     fn no_weekdays_and_unknown_fields_are_refused() {
         let mut s = spec();
         s.weekdays = Some(vec![]);
-        assert_eq!(s.validate().unwrap_err().problems, vec![TermsProblem::NoWeekdays]);
+        assert_eq!(
+            s.validate().unwrap_err().problems,
+            vec![TermsProblem::NoWeekdays]
+        );
         let json = r#"{"license_start_date":"2024-01-01","license_end_date":"2024-01-02",
             "daily_start_time":"09:00","daily_end_time":"17:00","seats":1,"colour":"red"}"#;
         assert!(serde_json::from_str::<TermsSpec>(json).is_err());

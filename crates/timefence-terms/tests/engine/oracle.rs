@@ -33,8 +33,14 @@ const ZONES: &[&str] = &[
 const MINUTE: i64 = 60;
 
 fn offset_at(zone: Tz, utc_seconds: i64) -> i64 {
-    let instant = DateTime::from_timestamp(utc_seconds, 0).unwrap().naive_utc();
-    i64::from(zone.offset_from_utc_datetime(&instant).fix().local_minus_utc())
+    let instant = DateTime::from_timestamp(utc_seconds, 0)
+        .unwrap()
+        .naive_utc();
+    i64::from(
+        zone.offset_from_utc_datetime(&instant)
+            .fix()
+            .local_minus_utc(),
+    )
 }
 
 /// The wall clock (as seconds of a naive local date-time) at a UTC instant.
@@ -51,8 +57,14 @@ struct Transitions {
 
 impl Transitions {
     fn learn(zone: Tz) -> Transitions {
-        let start = Utc.with_ymd_and_hms(2005, 1, 1, 0, 0, 0).unwrap().timestamp();
-        let end = Utc.with_ymd_and_hms(2035, 1, 1, 0, 0, 0).unwrap().timestamp();
+        let start = Utc
+            .with_ymd_and_hms(2005, 1, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp();
+        let end = Utc
+            .with_ymd_and_hms(2035, 1, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp();
         let first_offset = offset_at(zone, start);
         let mut changes = Vec::new();
         let mut previous = first_offset;
@@ -69,12 +81,19 @@ impl Transitions {
             }
             t += 3600;
         }
-        Transitions { first_offset, changes }
+        Transitions {
+            first_offset,
+            changes,
+        }
     }
 
     fn offsets_between(&self, from: i64, to: i64) -> (i64, i64) {
         let i = self.changes.partition_point(|(t, _)| *t <= from);
-        let mut lo = if i == 0 { self.first_offset } else { self.changes[i - 1].1 };
+        let mut lo = if i == 0 {
+            self.first_offset
+        } else {
+            self.changes[i - 1].1
+        };
         let mut hi = lo;
         for (t, offset) in &self.changes[i..] {
             if *t > to {
@@ -135,7 +154,11 @@ fn oracle_window(terms: &Terms, date: NaiveDate) -> Option<OracleOccurrence> {
     let closes = oracle_resolve(terms.zone, local_seconds(close_date, end));
     let next_opens = oracle_resolve(terms.zone, local_seconds(date.succ_opt()?, start));
     let closes = closes.min(next_opens);
-    (closes > opens).then_some(OracleOccurrence { date, opens, closes })
+    (closes > opens).then_some(OracleOccurrence {
+        date,
+        opens,
+        closes,
+    })
 }
 
 fn oracle_occurrences(terms: &Terms, from: NaiveDate, to: NaiveDate) -> Vec<OracleOccurrence> {
@@ -155,8 +178,15 @@ fn oracle_occurrences(terms: &Terms, from: NaiveDate, to: NaiveDate) -> Vec<Orac
 
 #[derive(Debug, PartialEq, Eq)]
 enum OracleAnswer {
-    Allowed { date: NaiveDate, closes_at: i64, remaining: Option<i64> },
-    Denied { reason: DenyReason, next_opening: Option<i64> },
+    Allowed {
+        date: NaiveDate,
+        closes_at: i64,
+        remaining: Option<i64>,
+    },
+    Denied {
+        reason: DenyReason,
+        next_opening: Option<i64>,
+    },
 }
 
 fn oracle_evaluate(terms: &Terms, at: i64, consumed: i64) -> OracleAnswer {
@@ -180,7 +210,11 @@ fn oracle_evaluate(terms: &Terms, at: i64, consumed: i64) -> OracleAnswer {
                     break;
                 }
             }
-            return OracleAnswer::Allowed { date: occurrence.date, closes_at: u, remaining };
+            return OracleAnswer::Allowed {
+                date: occurrence.date,
+                closes_at: u,
+                remaining,
+            };
         }
     }
     let horizon = occurrences.last().map_or(at, |o| o.closes);
@@ -206,7 +240,10 @@ fn oracle_evaluate(terms: &Terms, at: i64, consumed: i64) -> OracleAnswer {
     } else {
         DenyReason::OutsideWindow
     };
-    OracleAnswer::Denied { reason, next_opening }
+    OracleAnswer::Denied {
+        reason,
+        next_opening,
+    }
 }
 
 trait LocalDate {
@@ -215,20 +252,30 @@ trait LocalDate {
 
 impl LocalDate for NaiveDateTime {
     fn from_timestamp_opt_local(local_seconds: i64) -> NaiveDate {
-        DateTime::from_timestamp(local_seconds, 0).unwrap().date_naive()
+        DateTime::from_timestamp(local_seconds, 0)
+            .unwrap()
+            .date_naive()
     }
 }
 
 fn engine_answer(decision: Decision) -> OracleAnswer {
     match decision {
-        Decision::Allowed { occurrence, closes_at, remaining } => OracleAnswer::Allowed {
+        Decision::Allowed {
+            occurrence,
+            closes_at,
+            remaining,
+        } => OracleAnswer::Allowed {
             date: occurrence.date,
             closes_at: closes_at.timestamp(),
             remaining: remaining.map(|r| r.num_seconds()),
         },
-        Decision::Denied { reason, next_opening } => {
-            OracleAnswer::Denied { reason, next_opening: next_opening.map(|t| t.timestamp()) }
-        }
+        Decision::Denied {
+            reason,
+            next_opening,
+        } => OracleAnswer::Denied {
+            reason,
+            next_opening: next_opening.map(|t| t.timestamp()),
+        },
     }
 }
 
@@ -241,82 +288,138 @@ struct Case {
 
 fn case_strategy() -> impl Strategy<Value = Case> {
     let zone = 0..ZONES.len();
-    (zone, any::<u64>(), 0u32..1440, -360i64..360, 0u32..20, any::<u8>(), -6i64..3, 0i64..10)
-        .prop_flat_map(|(z, pick, start_minute, near, end_kind, weekday_bits, shift, length)| {
-            let zone: Tz = ZONES[z].parse().unwrap();
-            let table = transitions(zone);
-            // Half the cases sit within three days of a transition, the rest anywhere.
-            let base = if !table.changes.is_empty() && pick % 2 == 0 {
-                let (t, _) = table.changes[(pick / 2) as usize % table.changes.len()];
-                t + ((pick >> 20) % (6 * 1440)) as i64 * MINUTE - 3 * 86_400
-            } else {
-                let from = Utc.with_ymd_and_hms(2008, 1, 1, 0, 0, 0).unwrap().timestamp();
-                from + ((pick >> 8) % (25 * 365 * 1440)) as i64 * MINUTE
-            };
-            // Windows often start near the transition's wall time, where DST bites.
-            let base_wall_minute = (wall(zone, base).rem_euclid(86_400) / 60) as i64;
-            let start = if pick % 3 == 0 {
-                (base_wall_minute + near).rem_euclid(1440) as u32
-            } else {
-                start_minute
-            };
-            let at_offset = -(3 * 1440)..(3 * 1440i64);
-            (Just((zone, base, start, end_kind, weekday_bits, shift, length)), at_offset, 0u32..=1440, 0i64..600, any::<bool>(), 1u32..=1440)
-        })
-        .prop_map(|((zone, base, start, end_kind, weekday_bits, shift, length), at_offset, end_minute, consumed, limited, limit_minutes)| {
-            let end = match end_kind {
-                0 | 1 => start,
-                2 => 1440,
-                _ => end_minute,
-            };
-            let weekdays = if weekday_bits & 0x80 != 0 || weekday_bits & 0x7f == 0 {
-                0x7f
-            } else {
-                weekday_bits & 0x7f
-            };
-            let at = base + at_offset * MINUTE;
-            let local_today = DateTime::from_timestamp(wall(zone, at), 0).unwrap().date_naive();
-            let start_date = local_today + TimeDelta::days(shift);
-            let window_minutes = if end > start { end - start } else { 1440 - start + end };
-            let limit = limited.then(|| limit_minutes.min(window_minutes));
-            let names = timefence_terms::Weekdays::from_bits(weekdays).unwrap().names();
-            let hm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
-            let spec = TermsSpec {
-                license_start_date: start_date.to_string(),
-                license_end_date: (start_date + TimeDelta::days(length)).to_string(),
-                daily_start_time: hm(start),
-                daily_end_time: hm(end),
-                daily_time_consumption_limit: limit.map(|m| format!("{m}m")),
-                time_zone: zone.name().to_string(),
-                weekdays: Some(names),
-                seats: 1,
-                product: String::new(),
-                features: BTreeMap::new(),
-            };
-            let terms = spec.validate().unwrap_or_else(|e| panic!("{spec:?}: {e}"));
-            let consumed = match limit {
-                Some(l) if consumed % 3 == 0 => i64::from(l) * 60,
-                Some(l) => (consumed * 60).min(i64::from(l) * 60 + 1800),
-                None => consumed * 60,
-            };
-            Case { terms, at, consumed }
-        })
+    (
+        zone,
+        any::<u64>(),
+        0u32..1440,
+        -360i64..360,
+        0u32..20,
+        any::<u8>(),
+        -6i64..3,
+        0i64..10,
+    )
+        .prop_flat_map(
+            |(z, pick, start_minute, near, end_kind, weekday_bits, shift, length)| {
+                let zone: Tz = ZONES[z].parse().unwrap();
+                let table = transitions(zone);
+                // Half the cases sit within three days of a transition, the rest anywhere.
+                let base = if !table.changes.is_empty() && pick % 2 == 0 {
+                    let (t, _) = table.changes[(pick / 2) as usize % table.changes.len()];
+                    t + ((pick >> 20) % (6 * 1440)) as i64 * MINUTE - 3 * 86_400
+                } else {
+                    let from = Utc
+                        .with_ymd_and_hms(2008, 1, 1, 0, 0, 0)
+                        .unwrap()
+                        .timestamp();
+                    from + ((pick >> 8) % (25 * 365 * 1440)) as i64 * MINUTE
+                };
+                // Windows often start near the transition's wall time, where DST bites.
+                let base_wall_minute = wall(zone, base).rem_euclid(86_400) / 60;
+                let start = if pick % 3 == 0 {
+                    (base_wall_minute + near).rem_euclid(1440) as u32
+                } else {
+                    start_minute
+                };
+                let at_offset = -(3 * 1440)..(3 * 1440i64);
+                (
+                    Just((zone, base, start, end_kind, weekday_bits, shift, length)),
+                    at_offset,
+                    0u32..=1440,
+                    0i64..600,
+                    any::<bool>(),
+                    1u32..=1440,
+                )
+            },
+        )
+        .prop_map(
+            |(
+                (zone, base, start, end_kind, weekday_bits, shift, length),
+                at_offset,
+                end_minute,
+                consumed,
+                limited,
+                limit_minutes,
+            )| {
+                let end = match end_kind {
+                    0 | 1 => start,
+                    2 => 1440,
+                    _ => end_minute,
+                };
+                let weekdays = if weekday_bits & 0x80 != 0 || weekday_bits & 0x7f == 0 {
+                    0x7f
+                } else {
+                    weekday_bits & 0x7f
+                };
+                let at = base + at_offset * MINUTE;
+                let local_today = DateTime::from_timestamp(wall(zone, at), 0)
+                    .unwrap()
+                    .date_naive();
+                let start_date = local_today + TimeDelta::days(shift);
+                let window_minutes = if end > start {
+                    end - start
+                } else {
+                    1440 - start + end
+                };
+                let limit = limited.then(|| limit_minutes.min(window_minutes));
+                let names = timefence_terms::Weekdays::from_bits(weekdays)
+                    .unwrap()
+                    .names();
+                let hm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+                let spec = TermsSpec {
+                    license_start_date: start_date.to_string(),
+                    license_end_date: (start_date + TimeDelta::days(length)).to_string(),
+                    daily_start_time: hm(start),
+                    daily_end_time: hm(end),
+                    daily_time_consumption_limit: limit.map(|m| format!("{m}m")),
+                    time_zone: zone.name().to_string(),
+                    weekdays: Some(names),
+                    seats: 1,
+                    product: String::new(),
+                    features: BTreeMap::new(),
+                };
+                let terms = spec.validate().unwrap_or_else(|e| panic!("{spec:?}: {e}"));
+                let consumed = match limit {
+                    Some(l) if consumed % 3 == 0 => i64::from(l) * 60,
+                    Some(l) => (consumed * 60).min(i64::from(l) * 60 + 1800),
+                    None => consumed * 60,
+                };
+                Case {
+                    terms,
+                    at,
+                    consumed,
+                }
+            },
+        )
 }
 
 fn cases() -> u32 {
-    std::env::var("TIMEFENCE_ORACLE_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000)
+    std::env::var("TIMEFENCE_ORACLE_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000)
 }
 
 #[test]
 fn the_engine_agrees_with_a_minute_by_minute_oracle_on_random_terms_zones_and_instants() {
-    let mut runner = TestRunner::new(Config { cases: cases(), failure_persistence: None, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        failure_persistence: None,
+        ..Config::default()
+    });
     let tally = std::sync::Mutex::new(BTreeMap::<String, u32>::new());
     runner
         .run(&case_strategy(), |case| {
             let at = DateTime::from_timestamp(case.at, 0).unwrap();
-            let engine = engine_answer(evaluate(&case.terms, at, TimeDelta::seconds(case.consumed)));
+            let engine =
+                engine_answer(evaluate(&case.terms, at, TimeDelta::seconds(case.consumed)));
             let oracle = oracle_evaluate(&case.terms, case.at, case.consumed);
-            prop_assert_eq!(&engine, &oracle, "terms {:?} at {}", case.terms.to_spec(), at);
+            prop_assert_eq!(
+                &engine,
+                &oracle,
+                "terms {:?} at {}",
+                case.terms.to_spec(),
+                at
+            );
             let kind = match &engine {
                 OracleAnswer::Allowed { .. } => "Allowed".to_string(),
                 OracleAnswer::Denied { reason, .. } => format!("{reason:?}"),
@@ -351,17 +454,38 @@ fn the_engine_agrees_with_a_minute_by_minute_oracle_on_random_terms_zones_and_in
     let tally = tally.into_inner().unwrap();
     eprintln!("oracle cases by outcome: {tally:?}");
     // Every kind of answer was exercised, so agreement is not agreement on one easy branch.
-    for kind in ["Allowed", "NotYetValid", "Expired", "WeekdayExcluded", "OutsideWindow", "ConsumptionExhausted"] {
-        assert!(tally.get(kind).copied().unwrap_or(0) > 0, "no case ended {kind}: {tally:?}");
+    for kind in [
+        "Allowed",
+        "NotYetValid",
+        "Expired",
+        "WeekdayExcluded",
+        "OutsideWindow",
+        "ConsumptionExhausted",
+    ] {
+        assert!(
+            tally.get(kind).copied().unwrap_or(0) > 0,
+            "no case ended {kind}: {tally:?}"
+        );
     }
 }
 
 #[test]
 fn the_oracle_s_own_resolver_reads_gaps_and_repeats_as_documented() {
     let paris: Tz = "Europe/Paris".parse().unwrap();
-    let local = |text: &str| NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").unwrap().and_utc().timestamp();
+    let local = |text: &str| {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M")
+            .unwrap()
+            .and_utc()
+            .timestamp()
+    };
     // 02:30 in the gap is read with CET (+1): 01:30 UTC, shown as 03:30 CEST.
-    assert_eq!(oracle_resolve(paris, local("2024-03-31 02:30")), local("2024-03-31 01:30"));
+    assert_eq!(
+        oracle_resolve(paris, local("2024-03-31 02:30")),
+        local("2024-03-31 01:30")
+    );
     // The first 02:30 on the fall-back day is still CEST (+2).
-    assert_eq!(oracle_resolve(paris, local("2024-10-27 02:30")), local("2024-10-27 00:30"));
+    assert_eq!(
+        oracle_resolve(paris, local("2024-10-27 02:30")),
+        local("2024-10-27 00:30")
+    );
 }

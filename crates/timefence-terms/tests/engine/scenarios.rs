@@ -1,6 +1,8 @@
 use std::collections::BTreeMap;
 use timefence_terms::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use timefence_terms::{brief, evaluate, Coverage, Decision, DenyReason, DisplayDay, Terms, TermsSpec};
+use timefence_terms::{
+    brief, evaluate, Coverage, Decision, DenyReason, DisplayDay, Terms, TermsSpec,
+};
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
@@ -44,7 +46,9 @@ fn case_1_allows_any_amount_of_use_inside_nine_to_five_and_nothing_outside() {
     assert_eq!(
         d,
         Decision::Allowed {
-            occurrence: t.occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 5).unwrap()).unwrap(),
+            occurrence: t
+                .occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 5).unwrap())
+                .unwrap(),
             closes_at: at("2024-03-05T17:00:00Z"),
             remaining: None,
         }
@@ -58,7 +62,11 @@ fn case_1_allows_any_amount_of_use_inside_nine_to_five_and_nothing_outside() {
 fn case_2_allows_three_hours_anywhere_in_the_day_and_closes_a_second_before_midnight() {
     let t = brief::case_2_daily_limit();
     match evaluate(&t, at("2024-03-05T22:00:00Z"), TimeDelta::hours(1)) {
-        Decision::Allowed { closes_at, remaining, .. } => {
+        Decision::Allowed {
+            closes_at,
+            remaining,
+            ..
+        } => {
             assert_eq!(remaining, Some(TimeDelta::hours(2)));
             // The window (00:00:00-23:59:59) closes before the two hours left run out.
             assert_eq!(closes_at, at("2024-03-05T23:59:59Z"));
@@ -84,7 +92,11 @@ fn case_3_stops_at_the_earlier_of_five_pm_and_three_hours_of_use() {
         d => panic!("{d:?}"),
     }
     assert_eq!(
-        reason(&evaluate(&t, at("2024-03-05T10:00:00Z"), TimeDelta::hours(3))),
+        reason(&evaluate(
+            &t,
+            at("2024-03-05T10:00:00Z"),
+            TimeDelta::hours(3)
+        )),
         DenyReason::ConsumptionExhausted
     );
 }
@@ -96,15 +108,30 @@ fn the_brief_s_licenses_are_not_valid_before_2024_and_expire_after_it() {
     assert_eq!(reason(&d), DenyReason::NotYetValid);
     assert_eq!(next_opening(&d), Some(at("2024-01-01T09:00:00Z")));
     let d = evaluate(&t, at("2024-12-31T18:00:00Z"), TimeDelta::zero());
-    assert_eq!(d, Decision::Denied { reason: DenyReason::Expired, next_opening: None });
+    assert_eq!(
+        d,
+        Decision::Denied {
+            reason: DenyReason::Expired,
+            next_opening: None
+        }
+    );
     let d = evaluate(&t, at("2025-06-01T10:00:00Z"), TimeDelta::zero());
-    assert_eq!(d, Decision::Denied { reason: DenyReason::Expired, next_opening: None });
+    assert_eq!(
+        d,
+        Decision::Denied {
+            reason: DenyReason::Expired,
+            next_opening: None
+        }
+    );
 }
 
 #[test]
 fn bpo_shifts_cover_the_day_with_100_then_200_then_50_seats() {
     let shifts = brief::bpo_shifts();
-    let day = DisplayDay::new(NaiveDate::from_ymd_opt(2024, 6, 12).unwrap(), "UTC".parse().unwrap());
+    let day = DisplayDay::new(
+        NaiveDate::from_ymd_opt(2024, 6, 12).unwrap(),
+        "UTC".parse().unwrap(),
+    );
     let coverage = Coverage::of(shifts.iter().map(|s| &s.terms), &day);
     let hourly = coverage.peaks_per_bucket(3600);
     let mut expected = vec![100u64; 8];
@@ -149,7 +176,11 @@ fn business_hours_support_is_closed_at_the_weekend_and_reopens_on_monday() {
 #[test]
 fn work_life_balance_keeps_cloud_software_to_working_hours_in_local_time() {
     let mut spec = terms("08:00", "18:00", None, "America/New_York").to_spec();
-    spec.weekdays = Some(["Mon", "Tue", "Wed", "Thu", "Fri"].map(String::from).to_vec());
+    spec.weekdays = Some(
+        ["Mon", "Tue", "Wed", "Thu", "Fri"]
+            .map(String::from)
+            .to_vec(),
+    );
     let t = spec.validate().unwrap();
     // 19:00 in New York on a Wednesday in winter (UTC-5).
     let d = evaluate(&t, at("2024-01-11T00:00:00Z"), TimeDelta::zero());
@@ -165,8 +196,15 @@ fn a_night_shift_is_one_consumption_day_not_two() {
     let t = terms("22:00", "06:00", Some("3h"), "UTC");
     let d = evaluate(&t, at("2024-05-02T01:00:00Z"), TimeDelta::hours(2));
     match d {
-        Decision::Allowed { occurrence, closes_at, .. } => {
-            assert_eq!(occurrence.date, NaiveDate::from_ymd_opt(2024, 5, 1).unwrap());
+        Decision::Allowed {
+            occurrence,
+            closes_at,
+            ..
+        } => {
+            assert_eq!(
+                occurrence.date,
+                NaiveDate::from_ymd_opt(2024, 5, 1).unwrap()
+            );
             assert_eq!(closes_at, at("2024-05-02T02:00:00Z"));
         }
         d => panic!("{d:?}"),
@@ -177,19 +215,29 @@ fn a_night_shift_is_one_consumption_day_not_two() {
 fn a_window_over_a_spring_forward_gap_opens_later_by_the_gap_and_lasts_an_hour_less() {
     // Paris springs forward at 02:00 on 2024-03-31.
     let t = terms("01:00", "05:00", None, "Europe/Paris");
-    let o = t.occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()).unwrap();
+    let o = t
+        .occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap())
+        .unwrap();
     assert_eq!(o.opens, at("2024-03-31T00:00:00Z"));
     assert_eq!(o.closes, at("2024-03-31T03:00:00Z"));
     assert_eq!(o.length(), TimeDelta::hours(3));
     let t = terms("02:30", "06:00", None, "Europe/Paris");
-    let o = t.occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()).unwrap();
-    assert_eq!(o.opens.with_timezone(&t.zone).to_string(), "2024-03-31 03:30:00 CEST");
+    let o = t
+        .occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap())
+        .unwrap();
+    assert_eq!(
+        o.opens.with_timezone(&t.zone).to_string(),
+        "2024-03-31 03:30:00 CEST"
+    );
 }
 
 #[test]
 fn a_window_squeezed_to_nothing_by_a_gap_does_not_open_that_day() {
     let t = terms("02:30", "03:15", None, "Europe/Paris");
-    assert_eq!(t.occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()), None);
+    assert_eq!(
+        t.occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 31).unwrap()),
+        None
+    );
     let d = evaluate(&t, at("2024-03-31T01:20:00Z"), TimeDelta::zero());
     assert_eq!(next_opening(&d), Some(at("2024-04-01T00:30:00Z")));
 }
@@ -198,20 +246,32 @@ fn a_window_squeezed_to_nothing_by_a_gap_does_not_open_that_day() {
 fn a_window_over_a_fall_back_repeat_lasts_an_hour_more() {
     // Paris falls back at 03:00 on 2024-10-27.
     let t = terms("00:00", "24:00", None, "Europe/Paris");
-    let o = t.occurrence_on(NaiveDate::from_ymd_opt(2024, 10, 27).unwrap()).unwrap();
+    let o = t
+        .occurrence_on(NaiveDate::from_ymd_opt(2024, 10, 27).unwrap())
+        .unwrap();
     assert_eq!(o.length(), TimeDelta::hours(25));
     let t = terms("02:30", "04:00", None, "Europe/Paris");
-    let o = t.occurrence_on(NaiveDate::from_ymd_opt(2024, 10, 27).unwrap()).unwrap();
+    let o = t
+        .occurrence_on(NaiveDate::from_ymd_opt(2024, 10, 27).unwrap())
+        .unwrap();
     // The first 02:30 (CEST, UTC+2) to 04:00 CET (UTC+1).
-    assert_eq!((o.opens, o.closes), (at("2024-10-27T00:30:00Z"), at("2024-10-27T03:00:00Z")));
+    assert_eq!(
+        (o.opens, o.closes),
+        (at("2024-10-27T00:30:00Z"), at("2024-10-27T03:00:00Z"))
+    );
 }
 
 #[test]
 fn havana_midnight_does_not_exist_on_its_spring_forward_day() {
     // Cuba springs forward at 00:00 -> 01:00 on 2024-03-10.
     let t = terms("00:00", "08:00", None, "America/Havana");
-    let o = t.occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 10).unwrap()).unwrap();
-    assert_eq!(o.opens.with_timezone(&t.zone).to_string(), "2024-03-10 01:00:00 CDT");
+    let o = t
+        .occurrence_on(NaiveDate::from_ymd_opt(2024, 3, 10).unwrap())
+        .unwrap();
+    assert_eq!(
+        o.opens.with_timezone(&t.zone).to_string(),
+        "2024-03-10 01:00:00 CDT"
+    );
     assert_eq!(o.length(), TimeDelta::hours(7));
 }
 
@@ -234,8 +294,13 @@ fn apia_s_skipped_day_opens_no_window_of_its_own() {
 fn lord_howe_shifts_windows_by_half_an_hour() {
     // Lord Howe goes from +10:30 to +11 at 02:00 on 2024-10-06.
     let t = terms("02:15", "04:00", None, "Australia/Lord_Howe");
-    let o = t.occurrence_on(NaiveDate::from_ymd_opt(2024, 10, 6).unwrap()).unwrap();
-    assert_eq!(o.opens.with_timezone(&t.zone).format("%H:%M").to_string(), "02:45");
+    let o = t
+        .occurrence_on(NaiveDate::from_ymd_opt(2024, 10, 6).unwrap())
+        .unwrap();
+    assert_eq!(
+        o.opens.with_timezone(&t.zone).format("%H:%M").to_string(),
+        "02:45"
+    );
     assert_eq!(o.length(), TimeDelta::minutes(75));
 }
 
@@ -262,13 +327,26 @@ fn a_year_of_nine_to_five_has_366_occurrences_in_2024() {
 #[test]
 fn a_night_shift_is_drawn_as_two_pieces_on_a_midnight_to_midnight_axis() {
     let t = terms("22:00", "06:00", None, "UTC");
-    let day = DisplayDay::new(NaiveDate::from_ymd_opt(2024, 6, 12).unwrap(), "UTC".parse().unwrap());
+    let day = DisplayDay::new(
+        NaiveDate::from_ymd_opt(2024, 6, 12).unwrap(),
+        "UTC".parse().unwrap(),
+    );
     let pieces = timefence_terms::segments(&t, &day);
     let spans: Vec<(u32, u32, bool, bool)> = pieces
         .iter()
-        .map(|s| (s.from_seconds, s.to_seconds, s.continues_from_previous_day, s.continues_into_next_day))
+        .map(|s| {
+            (
+                s.from_seconds,
+                s.to_seconds,
+                s.continues_from_previous_day,
+                s.continues_into_next_day,
+            )
+        })
         .collect();
-    assert_eq!(spans, vec![(0, 6 * 3600, true, false), (22 * 3600, 86_400, false, true)]);
+    assert_eq!(
+        spans,
+        vec![(0, 6 * 3600, true, false), (22 * 3600, 86_400, false, true)]
+    );
 }
 
 #[test]
@@ -278,7 +356,12 @@ fn a_dst_day_in_the_display_zone_is_23_or_25_hours_long() {
     let autumn = DisplayDay::new(NaiveDate::from_ymd_opt(2024, 10, 27).unwrap(), paris);
     assert_eq!(spring.length_seconds(), 23 * 3600);
     assert_eq!(autumn.length_seconds(), 25 * 3600);
-    let labels: Vec<String> = spring.hour_marks().into_iter().map(|m| m.label).take(4).collect();
+    let labels: Vec<String> = spring
+        .hour_marks()
+        .into_iter()
+        .map(|m| m.label)
+        .take(4)
+        .collect();
     assert_eq!(labels, ["00:00", "01:00", "03:00", "04:00"]);
     // The BPO seen from Paris in summer: India's shift starts at 02:00 Paris time.
     let shifts = brief::bpo_shifts();

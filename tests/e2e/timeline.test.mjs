@@ -1,0 +1,82 @@
+// End to end: the real Timefence window, driven through tauri-driver and WebKitWebDriver.
+// Run under a display (scripts/test starts Xvfb); TIMEFENCE_APP names the debug binary.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session, startDriver } from "./webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
+const catalogue = join(mkdtempSync(join(tmpdir(), "timefence-e2e-")), "catalogue.sqlite");
+
+let stopDriver;
+let app;
+
+before(async () => {
+  assert.ok(existsSync(application), `no app binary at ${application}; build it with cargo build`);
+  stopDriver = await startDriver();
+  app = await Session.start(application, ["--catalogue", catalogue]);
+});
+
+after(async () => {
+  await app?.end().catch(() => {});
+  stopDriver?.();
+});
+
+async function selectCustomer(name) {
+  for (const element of await app.waitFor("[data-testid=customer]", 4)) {
+    if ((await app.text(element)).startsWith(name)) {
+      await app.click(element);
+      return;
+    }
+  }
+  throw new Error(`no customer named ${name} in the sidebar`);
+}
+
+test("the first start creates the catalogue where --catalogue says, with the demo customers", async () => {
+  const names = await app.until(
+    () => app.texts("[data-testid=customer] .name"),
+    (n) => n.length === 4,
+  );
+  assert.deepEqual(names, ["Contoso Engineering", "Fabrikam Analytics", "Northwind BPO", "Tailspin Design"]);
+  assert.ok(existsSync(catalogue), "the catalogue file was not created at the --catalogue path");
+});
+
+test("the BPO's three shifts are drawn as bars with their seats, times and 100/200/50 coverage", async () => {
+  await selectCustomer("Contoso Engineering");
+  await app.until(() => app.texts("[data-testid=customer-name]"), (t) => t[0] === "Contoso Engineering");
+  await selectCustomer("Northwind BPO");
+  await app.until(() => app.contents("[data-testid=bar]"), (t) => t.length === 3);
+
+  const heading = await app.texts("[data-testid=customer-name]");
+  assert.deepEqual(heading, ["Northwind BPO"]);
+  const bars = await app.until(
+    async () => (await app.contents("[data-testid=bar]")).map((t) => t.replace(/\s+/g, " ").trim()),
+    (b) => b.length === 3 && b[0] !== "",
+  );
+  assert.deepEqual(bars, [
+    "L1 India 100 seats · 00:00-08:00",
+    "L2 Philippines 200 seats · 08:00-16:00",
+    "L3 Brazil 50 seats · 16:00-24:00",
+  ]);
+  const values = (await app.texts("[data-testid=coverage-value]")).map(Number);
+  assert.deepEqual(values, [...Array(8).fill(100), ...Array(8).fill(200), ...Array(8).fill(50)]);
+  assert.deepEqual(await app.contents("[data-testid=peak]"), ["peak 200 seats"]);
+});
+
+test("switching the display zone to Kolkata moves India's shift to 05:30-13:30", async () => {
+  await selectCustomer("Northwind BPO");
+  const [option] = await app.waitFor('[data-testid=zone] option[value="Asia/Kolkata"]');
+  await app.click(option);
+  const values = await app.until(
+    async () => (await app.texts("[data-testid=coverage-value]")).map(Number),
+    (v) => v[0] === 50,
+  );
+  // 00:00-05:30 Kolkata is Brazil's evening shift (50); the hour 05:00-06:00 sees India start.
+  assert.deepEqual(values.slice(0, 7), [50, 50, 50, 50, 50, 100, 100]);
+  const [india] = await app.findAll("[data-testid=bar]");
+  const style = await app.attribute(india, "style");
+  assert.match(style, /left: 22\.91666/, `India's bar should start at 05:30 (22.9 %), style was ${style}`);
+});
