@@ -12,6 +12,17 @@ pub struct FieldProblem {
     pub message: String,
 }
 
+/// One bad row of a CSV import.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RowProblemView {
+    /// `customers` or `licenses`.
+    pub file: String,
+    /// Line in the file (the header is line 1).
+    pub line: u32,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// Why a command failed.
 #[derive(Debug, thiserror::Error, Serialize, specta::Type)]
 #[serde(tag = "type", content = "data")]
@@ -36,6 +47,12 @@ pub enum AppError {
     /// A name clash or another rule of the catalogue.
     #[error("{0}")]
     Conflict(String),
+    /// A CSV import had bad rows; nothing was imported.
+    #[error("nothing was imported: {} bad row(s)", .0.len())]
+    ImportRejected(Vec<RowProblemView>),
+    /// A file chosen for restore is not a usable backup.
+    #[error("{0}")]
+    BadBackup(String),
     /// The catalogue file failed.
     #[error("{0}")]
     Storage(String),
@@ -44,7 +61,20 @@ pub enum AppError {
 impl From<CatalogueError> for AppError {
     fn from(error: CatalogueError) -> AppError {
         match error {
-            CatalogueError::CustomerNotFound(_) => AppError::NotFound(error.to_string()),
+            CatalogueError::CustomerNotFound(_) | CatalogueError::LicenseNotFound(_) => {
+                AppError::NotFound(error.to_string())
+            }
+            CatalogueError::Import(problems) => AppError::ImportRejected(
+                problems
+                    .iter()
+                    .map(|p| RowProblemView {
+                        file: p.file.to_string(),
+                        line: u32::try_from(p.line).unwrap_or(u32::MAX),
+                        message: p.message.clone(),
+                    })
+                    .collect(),
+            ),
+            CatalogueError::BadBackup { .. } => AppError::BadBackup(error.to_string()),
             CatalogueError::InvalidTerms(invalid) => AppError::InvalidTerms(
                 invalid
                     .problems
@@ -60,13 +90,14 @@ impl From<CatalogueError> for AppError {
             ),
             CatalogueError::EmptyName
             | CatalogueError::DuplicateCustomer(_)
-            | CatalogueError::UnknownZone(_) => AppError::Conflict(error.to_string()),
-            CatalogueError::NewerSchema { .. } | CatalogueError::Unreachable { .. } => {
-                AppError::CatalogueUnavailable(error.to_string())
-            }
-            CatalogueError::Corrupt { .. } | CatalogueError::Storage(_) => {
-                AppError::Storage(error.to_string())
-            }
+            | CatalogueError::UnknownZone(_)
+            | CatalogueError::NotEditable { .. } => AppError::Conflict(error.to_string()),
+            CatalogueError::NewerSchema { .. }
+            | CatalogueError::Unreachable { .. }
+            | CatalogueError::InUse(_) => AppError::CatalogueUnavailable(error.to_string()),
+            CatalogueError::Corrupt { .. }
+            | CatalogueError::Damaged(_)
+            | CatalogueError::Storage(_) => AppError::Storage(error.to_string()),
         }
     }
 }

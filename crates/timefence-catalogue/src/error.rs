@@ -7,6 +7,36 @@ pub enum CatalogueError {
     /// No customer has that id.
     #[error("there is no customer with id {0}")]
     CustomerNotFound(i64),
+    /// No license has that id.
+    #[error("there is no license with id {0}")]
+    LicenseNotFound(i64),
+    /// The license is superseded or revoked.
+    #[error("license {license} is {state} and can no longer be changed; edit its newest revision")]
+    NotEditable {
+        /// The license.
+        license: LicenseId,
+        /// Its state.
+        state: String,
+    },
+    /// Another Timefence has the catalogue open.
+    #[error(
+        "the catalogue {0} is open in another Timefence window or process; close that one first"
+    )]
+    InUse(String),
+    /// A backup file that cannot be restored.
+    #[error("{path} cannot be restored: {reason}")]
+    BadBackup {
+        /// The file.
+        path: String,
+        /// Why not.
+        reason: String,
+    },
+    /// A CSV import with bad rows; nothing was imported.
+    #[error("nothing was imported: {} bad row(s), first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
+    Import(Vec<crate::RowProblem>),
+    /// SQLite's integrity check found damage.
+    #[error("the catalogue file is damaged: {0}")]
+    Damaged(String),
     /// A name was empty.
     #[error("a name must not be empty")]
     EmptyName,

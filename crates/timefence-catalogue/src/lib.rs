@@ -16,9 +16,15 @@
 //! ```
 #![deny(missing_docs)]
 
+mod csv_io;
 mod demo;
 mod error;
+mod generate;
 mod schema;
+mod search;
+
+pub use csv_io::{ImportReport, RowProblem};
+pub use search::{LicenseHit, Page, SearchResults};
 
 pub use error::CatalogueError;
 
@@ -92,7 +98,7 @@ pub enum LicenseState {
 }
 
 impl LicenseState {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             LicenseState::Draft => "draft",
             LicenseState::Issued => "issued",
@@ -101,7 +107,7 @@ impl LicenseState {
         }
     }
 
-    fn parse(text: &str) -> Option<LicenseState> {
+    pub(crate) fn parse(text: &str) -> Option<LicenseState> {
         Some(match text {
             "draft" => LicenseState::Draft,
             "issued" => LicenseState::Issued,
@@ -145,8 +151,17 @@ impl Catalogue {
             })?;
         }
         let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        Catalogue::prepare(conn, first_run)
+        // One writer: the first Timefence to open a catalogue holds it until it closes, so a
+        // second one is refused at once instead of interleaving its edits.
+        conn.pragma_update(None, "locking_mode", "EXCLUSIVE")
+            .map_err(|e| in_use_or(e, path))?;
+        conn.busy_timeout(std::time::Duration::from_millis(250))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|e| in_use_or(e, path))?;
+        Catalogue::prepare(conn, first_run).map_err(|e| match e {
+            CatalogueError::Storage(inner) => in_use_or(inner, path),
+            other => other,
+        })
     }
 
     /// A catalogue held in memory, for tests and previews.
@@ -156,7 +171,6 @@ impl Catalogue {
 
     fn prepare(mut conn: Connection, first_run: FirstRun) -> Result<Opened, CatalogueError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let from_version = schema::migrate(&mut conn)?;
         let created = from_version == 0;
         let mut catalogue = Catalogue { conn };
@@ -183,7 +197,7 @@ impl Catalogue {
     pub fn list_customers(&self) -> Result<Vec<CustomerSummary>, CatalogueError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT c.id, c.name, c.default_zone,
-                    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id)
+                    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded')
              FROM customers c ORDER BY c.name COLLATE NOCASE, c.id",
         )?;
         let rows = statement.query_map([], |row| {
@@ -202,7 +216,7 @@ impl Catalogue {
         self.conn
             .query_row(
                 "SELECT c.id, c.name, c.default_zone,
-                        (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id)
+                        (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded')
                  FROM customers c WHERE c.id = ?1",
                 [id],
                 |row| {
@@ -222,7 +236,8 @@ impl Catalogue {
     pub fn licenses_of(&self, customer: CustomerId) -> Result<Vec<License>, CatalogueError> {
         self.customer(customer)?;
         let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT {LICENSE_COLUMNS} FROM licenses WHERE customer_id = ?1 ORDER BY name, id"
+            "SELECT {LICENSE_COLUMNS} FROM licenses
+             WHERE customer_id = ?1 AND state <> 'superseded' ORDER BY name, id"
         ))?;
         let rows = statement.query_map([customer], LicenseRow::read)?;
         rows.map(|row| row?.into_license()).collect()
@@ -255,12 +270,238 @@ impl Catalogue {
         tx.commit()?;
         Ok(id)
     }
+
+    /// Runs SQLite's integrity check over the whole file.
+    pub fn integrity_check(&self) -> Result<(), CatalogueError> {
+        let report: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        if report == "ok" {
+            Ok(())
+        } else {
+            Err(CatalogueError::Damaged(report))
+        }
+    }
+
+    /// Whether a customer with this name (any case) exists.
+    pub fn has_customer_named(&self, name: &str) -> Result<bool, CatalogueError> {
+        let found: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM customers WHERE name = ?1",
+                [name.trim()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// One license, whatever its state.
+    pub fn license(&self, id: LicenseId) -> Result<License, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {LICENSE_COLUMNS} FROM licenses WHERE id = ?1"
+        ))?;
+        let row = statement.query_row([id], LicenseRow::read).optional()?;
+        row.ok_or(CatalogueError::LicenseNotFound(id))?
+            .into_license()
+    }
+
+    /// Changes a license's name and terms. A draft changes in place; an issued license stays as
+    /// it was issued (superseded) and the edit becomes a new draft revision, whose id is
+    /// returned. Superseded and revoked licenses cannot be edited.
+    pub fn update_license(
+        &mut self,
+        id: LicenseId,
+        name: &str,
+        spec: &TermsSpec,
+    ) -> Result<LicenseId, CatalogueError> {
+        let terms = spec.validate()?;
+        if name.trim().is_empty() {
+            return Err(CatalogueError::EmptyName);
+        }
+        let tx = self.conn.transaction()?;
+        let current: Option<(CustomerId, String, u32)> = tx
+            .query_row(
+                "SELECT customer_id, state, revision FROM licenses WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let (customer, state, revision) = current.ok_or(CatalogueError::LicenseNotFound(id))?;
+        let new_id = match LicenseState::parse(&state) {
+            Some(LicenseState::Draft) => {
+                write_terms(&tx, id, name, &terms)?;
+                id
+            }
+            Some(LicenseState::Issued) => {
+                tx.execute(
+                    "UPDATE licenses SET state = 'superseded', updated_at = ?2 WHERE id = ?1",
+                    params![id, now_text()],
+                )?;
+                let new_id = insert_license(&tx, customer, name, &terms)?;
+                tx.execute(
+                    "UPDATE licenses SET revision = ?2, supersedes = ?3 WHERE id = ?1",
+                    params![new_id, revision + 1, id],
+                )?;
+                new_id
+            }
+            _ => return Err(CatalogueError::NotEditable { license: id, state }),
+        };
+        tx.commit()?;
+        Ok(new_id)
+    }
+
+    /// Marks a license issued and gives it the next serial, which only ever grows.
+    pub fn mark_issued(&mut self, id: LicenseId) -> Result<i64, CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let state: Option<String> = tx
+            .query_row("SELECT state FROM licenses WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match state.as_deref() {
+            None => return Err(CatalogueError::LicenseNotFound(id)),
+            Some("draft") | Some("issued") => {}
+            Some(other) => {
+                return Err(CatalogueError::NotEditable {
+                    license: id,
+                    state: other.to_string(),
+                })
+            }
+        }
+        let serial: i64 = tx.query_row(
+            "SELECT coalesce(max(serial), 0) + 1 FROM licenses",
+            [],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "UPDATE licenses SET state = 'issued', serial = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, serial, now_text()],
+        )?;
+        tx.commit()?;
+        Ok(serial)
+    }
+
+    /// The terms of every current license (not superseded or revoked), for catalogue-wide
+    /// coverage and forecasts.
+    pub fn all_current_terms(&self) -> Result<Vec<Terms>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {LICENSE_COLUMNS} FROM licenses WHERE state IN ('draft', 'issued')"
+        ))?;
+        let rows = statement.query_map([], LicenseRow::read)?;
+        rows.map(|row| row?.into_license().map(|l| l.terms))
+            .collect()
+    }
+
+    /// Copies the whole catalogue, while it is open, into a single file at `destination`
+    /// (SQLite's online backup).
+    pub fn backup_to(&self, destination: &Path) -> Result<(), CatalogueError> {
+        if destination.exists() {
+            return Err(CatalogueError::Unreachable {
+                path: destination.display().to_string(),
+                reason: "a file is already there; choose a new name".into(),
+            });
+        }
+        let mut target = Connection::open(destination)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
+        backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
+        drop(backup);
+        target.pragma_update(None, "journal_mode", "DELETE")?;
+        Ok(())
+    }
+
+    /// Replaces the catalogue's contents with a backup file's, after checking that the backup
+    /// is a sound Timefence catalogue; on any problem the catalogue is left as it was.
+    pub fn restore_from(&mut self, source: &Path) -> Result<(), CatalogueError> {
+        let unreadable = |reason: String| CatalogueError::BadBackup {
+            path: source.display().to_string(),
+            reason,
+        };
+        if !source.is_file() {
+            return Err(unreadable("no such file".into()));
+        }
+        let backup =
+            Connection::open_with_flags(source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .map_err(|e| unreadable(e.to_string()))?;
+        let check: String = backup
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| unreadable(format!("not a SQLite catalogue ({e})")))?;
+        if check != "ok" {
+            return Err(unreadable(format!("integrity check failed: {check}")));
+        }
+        let version: i64 = backup.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let has_licenses: bool = backup
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'licenses'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n == 1)?;
+        if version < 1 || !has_licenses {
+            return Err(unreadable("not a Timefence catalogue".into()));
+        }
+        if version > schema::CURRENT_VERSION {
+            return Err(CatalogueError::NewerSchema {
+                found: version,
+                known: schema::CURRENT_VERSION,
+            });
+        }
+        {
+            let restore = rusqlite::backup::Backup::new(&backup, &mut self.conn)?;
+            restore.run_to_completion(256, std::time::Duration::ZERO, None)?;
+        }
+        backup.close().map_err(|(_, e)| e)?;
+        schema::migrate(&mut self.conn)?;
+        Ok(())
+    }
 }
 
-const LICENSE_COLUMNS: &str = "id, customer_id, name, product, seats, start_date, end_date, \
+fn in_use_or(error: rusqlite::Error, path: &Path) -> CatalogueError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
+            CatalogueError::InUse(path.display().to_string())
+        }
+        _ => CatalogueError::Storage(error),
+    }
+}
+
+fn write_terms(
+    conn: &Connection,
+    id: LicenseId,
+    name: &str,
+    terms: &Terms,
+) -> Result<(), CatalogueError> {
+    let spec = terms.to_spec();
+    let features = serde_json::to_string(&spec.features).unwrap_or_else(|_| "{}".to_string());
+    conn.execute(
+        "UPDATE licenses SET name = ?2, product = ?3, seats = ?4, start_date = ?5, end_date = ?6,
+             daily_start = ?7, daily_end = ?8, daily_limit = ?9, zone = ?10, weekdays = ?11,
+             features = ?12, updated_at = ?13
+         WHERE id = ?1",
+        params![
+            id,
+            name.trim(),
+            spec.product,
+            spec.seats,
+            spec.license_start_date,
+            spec.license_end_date,
+            spec.daily_start_time,
+            spec.daily_end_time,
+            spec.daily_time_consumption_limit,
+            spec.time_zone,
+            terms.weekdays.bits(),
+            features,
+            now_text(),
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) const LICENSE_COLUMNS: &str =
+    "id, customer_id, name, product, seats, start_date, end_date, \
      daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision";
 
-struct LicenseRow {
+pub(crate) struct LicenseRow {
     id: LicenseId,
     customer_id: CustomerId,
     name: String,
@@ -272,7 +513,7 @@ struct LicenseRow {
 }
 
 impl LicenseRow {
-    fn read(row: &Row<'_>) -> rusqlite::Result<LicenseRow> {
+    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<LicenseRow> {
         Ok(LicenseRow {
             id: row.get(0)?,
             customer_id: row.get(1)?,
@@ -296,7 +537,7 @@ impl LicenseRow {
         })
     }
 
-    fn into_license(mut self) -> Result<License, CatalogueError> {
+    pub(crate) fn into_license(mut self) -> Result<License, CatalogueError> {
         let corrupt = |reason: String| CatalogueError::Corrupt {
             license: self.id,
             reason,

@@ -5,8 +5,10 @@ use crate::CatalogueError;
 use rusqlite::Connection;
 
 /// The migrations, in order; `MIGRATIONS[n]` takes a catalogue from version `n` to `n + 1`.
-pub(crate) const MIGRATIONS: &[&str] =
-    &[include_str!("migrations/0001_customers_and_licenses.sql")];
+pub(crate) const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_customers_and_licenses.sql"),
+    include_str!("migrations/0002_revisions_products_keys_audit_search.sql"),
+];
 
 /// The schema version this build writes.
 pub(crate) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

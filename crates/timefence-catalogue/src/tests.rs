@@ -217,3 +217,332 @@ fn a_damaged_row_is_reported_as_corrupt_not_as_a_panic() {
         Err(CatalogueError::Corrupt { .. })
     ));
 }
+
+fn checkpoint(catalogue: &Catalogue) {
+    catalogue
+        .conn
+        .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+}
+
+fn bpo(catalogue: &Catalogue) -> CustomerSummary {
+    catalogue
+        .list_customers()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Northwind BPO")
+        .unwrap()
+}
+
+#[test]
+fn editing_a_draft_changes_it_in_place() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let c = &mut opened.catalogue;
+    let india = c.licenses_of(bpo(c).id).unwrap()[0].clone();
+    let mut spec = india.terms.to_spec();
+    spec.seats = 120;
+    assert_eq!(
+        c.update_license(india.id, "L1 India", &spec).unwrap(),
+        india.id
+    );
+    let after = c.license(india.id).unwrap();
+    assert_eq!(
+        (after.terms.seats, after.revision, after.state),
+        (120, 1, LicenseState::Draft)
+    );
+}
+
+#[test]
+fn editing_an_issued_license_keeps_the_issued_one_and_adds_a_revision() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let c = &mut opened.catalogue;
+    let customer = bpo(c).id;
+    let india = c.licenses_of(customer).unwrap()[0].clone();
+    let first_serial = c.mark_issued(india.id).unwrap();
+    let mut spec = india.terms.to_spec();
+    spec.daily_end_time = "09:00".into();
+    let new_id = c.update_license(india.id, "L1 India", &spec).unwrap();
+    assert_ne!(new_id, india.id);
+    let old = c.license(india.id).unwrap();
+    assert_eq!(
+        (old.state, old.terms.window.to_string()),
+        (LicenseState::Superseded, "00:00-08:00".to_string())
+    );
+    let new = c.license(new_id).unwrap();
+    assert_eq!((new.state, new.revision), (LicenseState::Draft, 2));
+    assert_eq!(
+        c.licenses_of(customer).unwrap().len(),
+        3,
+        "the superseded revision is not shown"
+    );
+    assert!(
+        c.mark_issued(new_id).unwrap() > first_serial,
+        "serials only grow"
+    );
+    assert!(matches!(
+        c.update_license(india.id, "x", &spec),
+        Err(CatalogueError::NotEditable { .. })
+    ));
+}
+
+#[test]
+fn search_finds_customers_and_licenses_by_name_product_and_zone_as_you_type() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let c = &mut opened.catalogue;
+    let acme = c
+        .add_customer(&NewCustomer {
+            name: "Acme Widgets".into(),
+            default_zone: "Asia/Kolkata".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    c.add_license(acme, "Night desk", &spec("22:00", "06:00"))
+        .unwrap();
+    let names = |r: &SearchResults| {
+        (
+            r.customers
+                .iter()
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>(),
+            r.licenses
+                .iter()
+                .map(|l| l.name.clone())
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(names(&c.search("nor", 10).unwrap()).0, ["Northwind BPO"]);
+    assert_eq!(names(&c.search("wind", 10).unwrap()).0, ["Northwind BPO"]);
+    assert_eq!(names(&c.search("No", 10).unwrap()).0, ["Northwind BPO"]);
+    assert_eq!(
+        names(&c.search("philipp", 10).unwrap()).1,
+        ["L2 Philippines"]
+    );
+    assert_eq!(
+        names(&c.search("acme cad", 10).unwrap()).1,
+        ["Night desk"],
+        "product"
+    );
+    assert_eq!(
+        names(&c.search("kolkata", 10).unwrap()),
+        (
+            vec!["Acme Widgets".to_string()],
+            vec!["Night desk".to_string()]
+        )
+    );
+    assert_eq!(c.search("   ", 10).unwrap(), SearchResults::default());
+    assert!(
+        c.search("\"%_'", 10).is_ok(),
+        "quotes and wildcards are searched for, not interpreted"
+    );
+}
+
+#[test]
+fn customers_come_in_pages_with_a_total() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let c = &mut opened.catalogue;
+    let page = c.customers_page("", 1, 2).unwrap();
+    assert_eq!(page.total, 4);
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Fabrikam Analytics", "Northwind BPO"]
+    );
+    let filtered = c.customers_page("design", 0, 10).unwrap();
+    assert_eq!(
+        (filtered.total, filtered.items[0].name.as_str()),
+        (1, "Tailspin Design")
+    );
+}
+
+#[test]
+fn licenses_valid_on_a_date_are_listed() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let c = &mut opened.catalogue;
+    let acme = c
+        .add_customer(&NewCustomer {
+            name: "Acme".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    c.add_license(acme, "2025 only", &spec("09:00", "17:00"))
+        .unwrap();
+    let on = |d: &str| c.licenses_valid_on(d.parse().unwrap()).unwrap().len();
+    assert_eq!(on("2024-06-01"), 6);
+    assert_eq!(on("2025-06-01"), 1);
+    assert_eq!(on("2026-01-01"), 0);
+}
+
+#[test]
+fn a_backup_taken_while_open_restores_the_catalogue_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opened = Catalogue::open(&dir.path().join("live.sqlite"), FirstRun::SeedDemo).unwrap();
+    let backup = dir.path().join("backup.sqlite");
+    opened.catalogue.backup_to(&backup).unwrap();
+    assert!(
+        opened.catalogue.backup_to(&backup).is_err(),
+        "an existing file is never overwritten"
+    );
+    opened
+        .catalogue
+        .add_customer(&NewCustomer {
+            name: "After the backup".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(opened.catalogue.list_customers().unwrap().len(), 5);
+    opened.catalogue.restore_from(&backup).unwrap();
+    assert_eq!(opened.catalogue.list_customers().unwrap().len(), 4);
+    assert_eq!(
+        opened.catalogue.search("bpo", 5).unwrap().customers.len(),
+        1,
+        "the search index came back too"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_catalogue_is_refused_for_restore_and_nothing_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("live.sqlite");
+    let mut opened = Catalogue::open(&path, FirstRun::SeedDemo).unwrap();
+    let junk = dir.path().join("junk.sqlite");
+    std::fs::write(&junk, b"this is not a database at all, just text").unwrap();
+    let empty = dir.path().join("empty.sqlite");
+    Connection::open(&empty)
+        .unwrap()
+        .execute_batch("CREATE TABLE t(x)")
+        .unwrap();
+    checkpoint(&opened.catalogue);
+    let before = file_bytes(&path);
+    for bad in [junk, empty, dir.path().join("missing.sqlite")] {
+        assert!(
+            matches!(
+                opened.catalogue.restore_from(&bad),
+                Err(CatalogueError::BadBackup { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+    checkpoint(&opened.catalogue);
+    assert_eq!(file_bytes(&path), before);
+}
+
+#[test]
+fn csv_export_then_import_into_an_empty_catalogue_gives_the_same_licenses() {
+    let opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let customers = opened.catalogue.export_customers_csv().unwrap();
+    let licenses = opened.catalogue.export_licenses_csv().unwrap();
+    assert!(licenses
+        .lines()
+        .next()
+        .unwrap()
+        .starts_with("customer,name,product,seats,"));
+    let mut fresh = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let report = fresh.catalogue.import_csv(&customers, &licenses).unwrap();
+    assert_eq!(
+        report,
+        ImportReport {
+            customers: 4,
+            licenses: 6
+        }
+    );
+    assert_eq!(fresh.catalogue.export_licenses_csv().unwrap(), licenses);
+    assert_eq!(fresh.catalogue.export_customers_csv().unwrap(), customers);
+}
+
+#[test]
+fn a_csv_import_with_bad_rows_reports_each_by_line_and_imports_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.sqlite");
+    let mut opened = Catalogue::open(&path, FirstRun::SeedDemo).unwrap();
+    let customers = "name,contact,country,default_zone,notes\nGood Co,,,UTC,\nNorthwind BPO,,,UTC,\nBad Zone,,,Mars/Base,\n";
+    let licenses = "customer,name,product,seats,license_start_date,license_end_date,daily_start_time,daily_end_time,daily_time_consumption_limit,time_zone,weekdays\n\
+        Good Co,Day,CAD,10,2025-01-01,2025-12-31,09:00,17:00,,UTC,\n\
+        Good Co,Bad times,CAD,10,2025-01-01,2025-12-31,25:00,17:00,,UTC,\n\
+        Nobody,Orphan,CAD,10,2025-01-01,2025-12-31,09:00,17:00,,UTC,\n\
+        Good Co,Seats,CAD,many,2025-01-01,2025-12-31,09:00,17:00,,UTC,\n\
+        Good Co,Short row\n";
+    checkpoint(&opened.catalogue);
+    let before = file_bytes(&path);
+    let problems = match opened.catalogue.import_csv(customers, licenses) {
+        Err(CatalogueError::Import(p)) => p,
+        other => panic!("{other:?}"),
+    };
+    let places: Vec<(&str, u64)> = problems.iter().map(|p| (p.file, p.line)).collect();
+    assert_eq!(
+        places,
+        [
+            ("customers", 3),
+            ("customers", 4),
+            ("licenses", 3),
+            ("licenses", 4),
+            ("licenses", 5),
+            ("licenses", 6)
+        ]
+    );
+    assert!(
+        problems[2].message.contains("not a time of day"),
+        "{}",
+        problems[2]
+    );
+    assert!(
+        problems[3].message.contains("no customer named \"Nobody\""),
+        "{}",
+        problems[3]
+    );
+    checkpoint(&opened.catalogue);
+    assert_eq!(file_bytes(&path), before, "nothing was written");
+}
+
+#[test]
+fn a_second_timefence_on_the_same_catalogue_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.sqlite");
+    let _first = Catalogue::open(&path, FirstRun::SeedDemo).unwrap();
+    match Catalogue::open(&path, FirstRun::SeedDemo) {
+        Err(CatalogueError::InUse(p)) => assert!(p.ends_with("c.sqlite")),
+        other => panic!("{other:?}"),
+    }
+    drop(_first);
+    assert!(
+        Catalogue::open(&path, FirstRun::SeedDemo).is_ok(),
+        "closing the first frees it"
+    );
+}
+
+#[test]
+fn a_version_1_catalogue_with_data_migrates_and_its_rows_become_searchable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    let mut conn = Connection::open(&path).unwrap();
+    schema::migrate_to(&mut conn, 1).unwrap();
+    let tx = conn.transaction().unwrap();
+    let id = insert_customer(
+        &tx,
+        &NewCustomer {
+            name: "Old Timer".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    insert_license(
+        &tx,
+        id,
+        "Legacy shift",
+        &spec("08:00", "16:00").validate().unwrap(),
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    drop(conn);
+    let opened = Catalogue::open(&path, FirstRun::SeedDemo).unwrap();
+    assert!(!opened.created, "an old catalogue is not re-seeded");
+    assert_eq!(
+        opened.catalogue.search("timer", 5).unwrap().customers.len(),
+        1
+    );
+    assert_eq!(
+        opened.catalogue.search("legacy", 5).unwrap().licenses.len(),
+        1
+    );
+}

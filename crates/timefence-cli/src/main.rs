@@ -16,21 +16,26 @@ const EXIT_OK: u8 = 0;
 const EXIT_DENIED: u8 = 1;
 /// Exit code: the input was not understood (bad flags, file or terms).
 const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code: the catalogue refused (not found, in use, a bad import, a storage failure).
+const EXIT_CATALOGUE: u8 = 3;
 
 #[derive(Parser)]
 #[command(
     name = "timefence",
     version,
     about = "Check daily time-fenced licenses: may a license be used at an instant, and when do its windows open?",
-    after_help = "Exit codes:\n  0  allowed (evaluate), or success\n  1  denied (evaluate)\n  2  bad input: unknown flags, an unreadable terms file or invalid terms"
+    after_help = "Exit codes:\n  0  allowed (evaluate), or success\n  1  denied (evaluate)\n  2  bad input: unknown flags, an unreadable terms file or invalid terms\n  3  the catalogue refused: not found, in use by the app, bad CSV rows, storage failure\n\nThe catalogue is the file --catalogue names, else $TIMEFENCE_CATALOGUE, else the app's own\n(~/.local/share/app.timefence.desktop/catalogue.sqlite on Linux)."
 )]
 struct Cli {
+    /// The catalogue file (for customers, licenses, import, export, backup, restore).
+    #[arg(long, global = true, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
-enum Command {
+pub(crate) enum Command {
     /// Decide whether a license may be used at an instant.
     Evaluate {
         #[command(flatten)]
@@ -59,11 +64,57 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Customers in the catalogue.
+    #[command(subcommand)]
+    Customers(catalogue_cmd::CustomersCommand),
+    /// Licenses in the catalogue.
+    #[command(subcommand)]
+    Licenses(catalogue_cmd::LicensesCommand),
+    /// Write every customer and license to two CSV files.
+    Export {
+        /// Where the customers CSV goes.
+        #[arg(long)]
+        customers: PathBuf,
+        /// Where the licenses CSV goes.
+        #[arg(long)]
+        licenses: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add customers and licenses from CSV files: all of them, or none if any row is bad.
+    Import {
+        /// A customers CSV (name, contact, country, default_zone, notes).
+        #[arg(long)]
+        customers: Option<PathBuf>,
+        /// A licenses CSV (customer, name, product, seats, license_start_date, ...).
+        #[arg(long)]
+        licenses: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy the catalogue into a new single-file backup.
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the catalogue's contents with a backup's.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Terms from a file, with flags overriding any field of it.
 #[derive(Args)]
-struct TermsArgs {
+pub(crate) struct TermsArgs {
     /// A JSON or TOML file with the terms (fields as in the README: license_start_date, ...).
     #[arg(long, value_name = "FILE")]
     terms: Option<PathBuf>,
@@ -109,7 +160,18 @@ fn read_spec_file(path: &PathBuf) -> Result<TermsSpec, String> {
 }
 
 impl TermsArgs {
-    fn terms(&self) -> Result<Terms, String> {
+    pub(crate) fn terms(&self) -> Result<Terms, String> {
+        self.spec()?.validate().map_err(|invalid| {
+            let list: Vec<String> = invalid
+                .problems
+                .iter()
+                .map(|p| format!("  - {p}"))
+                .collect();
+            format!("the terms are invalid:\n{}", list.join("\n"))
+        })
+    }
+
+    pub(crate) fn spec(&self) -> Result<TermsSpec, String> {
         let mut spec = match &self.terms {
             Some(path) => read_spec_file(path)?,
             None => TermsSpec {
@@ -150,16 +212,7 @@ impl TermsArgs {
         if let Some(seats) = self.seats {
             spec.seats = seats;
         }
-        spec.validate()
-            .map_err(|invalid| {
-                invalid
-                    .problems
-                    .iter()
-                    .map(|p| format!("  - {p}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            })
-            .map_err(|list| format!("the terms are invalid:\n{list}"))
+        Ok(spec)
     }
 }
 
@@ -282,9 +335,43 @@ fn run_occurrences(terms: &Terms, from: &str, to: &str, as_json: bool) -> Result
     Ok(EXIT_OK)
 }
 
+/// A command's failure: what to print, and the exit code.
+pub(crate) struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure {
+            code: EXIT_BAD_INPUT,
+            message,
+        }
+    }
+}
+
+impl From<timefence_catalogue::CatalogueError> for Failure {
+    fn from(error: timefence_catalogue::CatalogueError) -> Failure {
+        let message = match &error {
+            timefence_catalogue::CatalogueError::Import(problems) => {
+                let rows: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+                format!("nothing was imported; bad rows:\n{}", rows.join("\n"))
+            }
+            other => other.to_string(),
+        };
+        let code = match error {
+            timefence_catalogue::CatalogueError::InvalidTerms(_) => EXIT_BAD_INPUT,
+            _ => EXIT_CATALOGUE,
+        };
+        Failure { code, message }
+    }
+}
+
+mod catalogue_cmd;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match &cli.command {
+    let result: Result<u8, Failure> = match &cli.command {
         Command::Evaluate {
             terms,
             at,
@@ -292,7 +379,8 @@ fn main() -> ExitCode {
             json,
         } => terms
             .terms()
-            .and_then(|t| run_evaluate(&t, at, consumed, *json)),
+            .and_then(|t| run_evaluate(&t, at, consumed, *json))
+            .map_err(Failure::from),
         Command::Occurrences {
             terms,
             from,
@@ -300,13 +388,15 @@ fn main() -> ExitCode {
             json,
         } => terms
             .terms()
-            .and_then(|t| run_occurrences(&t, from, to, *json)),
+            .and_then(|t| run_occurrences(&t, from, to, *json))
+            .map_err(Failure::from),
+        other => catalogue_cmd::run(cli.catalogue.clone(), other),
     };
     match result {
         Ok(code) => ExitCode::from(code),
-        Err(message) => {
-            eprintln!("timefence: {message}");
-            ExitCode::from(EXIT_BAD_INPUT)
+        Err(failure) => {
+            eprintln!("timefence: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
 }

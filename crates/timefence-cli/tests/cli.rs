@@ -144,3 +144,168 @@ fn help_documents_the_exit_codes() {
         "{text}"
     );
 }
+
+fn with_catalogue(path: &std::path::Path, args: &[&str]) -> Output {
+    let mut all = vec!["--catalogue", path.to_str().unwrap()];
+    all.extend(args);
+    timefence(&all)
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn customers_and_licenses_are_listed_added_and_shown_with_json_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let list = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
+    assert_eq!(list["total"], 4, "a new catalogue starts with the demo");
+    let added = json_of(&with_catalogue(
+        &db,
+        &[
+            "customers",
+            "add",
+            "--name",
+            "Acme",
+            "--zone",
+            "Europe/Paris",
+            "--json",
+        ],
+    ));
+    let id = added["id"].as_i64().unwrap().to_string();
+    let license = json_of(&with_catalogue(
+        &db,
+        &[
+            "licenses",
+            "add",
+            "--customer",
+            &id,
+            "--name",
+            "Support",
+            "--start-date",
+            "2025-01-01",
+            "--end-date",
+            "2025-12-31",
+            "--daily-start",
+            "09:00",
+            "--daily-end",
+            "17:00",
+            "--weekdays",
+            "Mon,Tue,Wed,Thu,Fri",
+            "--zone",
+            "Europe/Paris",
+            "--seats",
+            "5",
+            "--json",
+        ],
+    ));
+    let shown = json_of(&with_catalogue(&db, &["customers", "show", &id, "--json"]));
+    assert_eq!(shown["licenses"][0]["id"], license["id"]);
+    assert_eq!(
+        shown["licenses"][0]["terms"]["weekdays"],
+        serde_json::json!(["Mon", "Tue", "Wed", "Thu", "Fri"])
+    );
+    let found = json_of(&with_catalogue(
+        &db,
+        &["customers", "list", "--search", "acme", "--json"],
+    ));
+    assert_eq!(found["total"], 1);
+    let valid = json_of(&with_catalogue(
+        &db,
+        &["licenses", "list", "--valid-on", "2025-03-01", "--json"],
+    ));
+    assert_eq!(valid.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn catalogue_errors_exit_3_and_invalid_terms_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    assert_eq!(
+        with_catalogue(&db, &["customers", "show", "999"])
+            .status
+            .code(),
+        Some(3)
+    );
+    assert_eq!(
+        with_catalogue(&db, &["customers", "add", "--name", "northwind bpo"])
+            .status
+            .code(),
+        Some(3)
+    );
+    let bad = with_catalogue(
+        &db,
+        &[
+            "licenses",
+            "add",
+            "--customer",
+            "1",
+            "--name",
+            "x",
+            "--start-date",
+            "2025-01-01",
+            "--end-date",
+            "2024-01-01",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn csv_export_import_backup_and_restore_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, other) = (dir.path().join("a.sqlite"), dir.path().join("b.sqlite"));
+    let (cust, lic) = (
+        dir.path().join("customers.csv"),
+        dir.path().join("licenses.csv"),
+    );
+    let out = with_catalogue(
+        &db,
+        &[
+            "export",
+            "--customers",
+            cust.to_str().unwrap(),
+            "--licenses",
+            lic.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    // A fresh catalogue already holds the demo, so importing it again is refused row by row.
+    let refused = with_catalogue(
+        &other,
+        &[
+            "import",
+            "--customers",
+            cust.to_str().unwrap(),
+            "--licenses",
+            lic.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(3));
+    let err = String::from_utf8(refused.stderr).unwrap();
+    assert!(err.contains("customers line 2: a customer named"), "{err}");
+
+    let backup = dir.path().join("backup.sqlite");
+    assert!(with_catalogue(&db, &["backup", backup.to_str().unwrap()])
+        .status
+        .success());
+    assert!(
+        with_catalogue(&db, &["customers", "add", "--name", "Later"])
+            .status
+            .success()
+    );
+    assert!(with_catalogue(&db, &["restore", backup.to_str().unwrap()])
+        .status
+        .success());
+    let list = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
+    assert_eq!(
+        list["total"], 4,
+        "the customer added after the backup is gone"
+    );
+}

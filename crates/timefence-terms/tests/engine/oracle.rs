@@ -373,7 +373,7 @@ fn case_strategy() -> impl Strategy<Value = Case> {
                     daily_time_consumption_limit: limit.map(|m| format!("{m}m")),
                     time_zone: zone.name().to_string(),
                     weekdays: Some(names),
-                    seats: 1,
+                    seats: consumed % 97 + 1,
                     product: String::new(),
                     features: BTreeMap::new(),
                 };
@@ -488,4 +488,57 @@ fn the_oracle_s_own_resolver_reads_gaps_and_repeats_as_documented() {
         oracle_resolve(paris, local("2024-10-27 02:30")),
         local("2024-10-27 00:30")
     );
+}
+
+#[test]
+fn coverage_agrees_minute_by_minute_with_evaluate_on_random_license_sets() {
+    let cases = (cases() / 50).max(40);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let display_zones = [
+        "UTC",
+        "Europe/Paris",
+        "Australia/Lord_Howe",
+        "America/Havana",
+        "Asia/Kathmandu",
+    ];
+    let strategy = (
+        proptest::collection::vec(case_strategy(), 1..5),
+        0..display_zones.len(),
+        -2i64..3,
+    );
+    runner
+        .run(&strategy, |(licenses, z, shift)| {
+            let zone: Tz = display_zones[z].parse().unwrap();
+            let date = licenses[0].terms.start_date + TimeDelta::days(shift);
+            let day = timefence_terms::DisplayDay::new(date, zone);
+            let terms: Vec<&Terms> = licenses.iter().map(|c| &c.terms).collect();
+            let coverage = timefence_terms::Coverage::of(terms.iter().copied(), &day);
+            let mut minute = day.starts;
+            while minute < day.ends {
+                let seats: u64 = terms
+                    .iter()
+                    .filter(|t| evaluate(t, minute, TimeDelta::zero()).is_allowed())
+                    .map(|t| u64::from(t.seats))
+                    .sum();
+                let offset = day.offset_of(minute);
+                let step = coverage
+                    .steps
+                    .iter()
+                    .find(|s| s.from_seconds <= offset && offset < s.to_seconds);
+                prop_assert_eq!(
+                    step.map(|s| s.seats),
+                    Some(seats),
+                    "at {} on {}",
+                    minute,
+                    date
+                );
+                minute += TimeDelta::minutes(1);
+            }
+            Ok(())
+        })
+        .unwrap();
 }
