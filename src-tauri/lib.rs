@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use tauri::Manager;
 use timefence_catalogue::{Catalogue, FirstRun};
-use views::{CustomerItem, TimelineView};
+use views::TimelineView;
 
 /// The environment variable that points the app at a catalogue file.
 pub const CATALOGUE_ENV: &str = "TIMEFENCE_CATALOGUE";
@@ -67,11 +67,16 @@ pub fn catalogue_override(args: &[String], env: Option<String>) -> Option<PathBu
     env.filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
-/// The customers in the catalogue, by name.
+/// A page of customers by name, filtered by what was typed in the search box.
 #[tauri::command]
 #[specta::specta]
-fn list_customers(state: tauri::State<'_, AppState>) -> Result<Vec<CustomerItem>, AppError> {
-    state.with_catalogue(|c| views::customers(c))
+fn customers_page(
+    state: tauri::State<'_, AppState>,
+    filter: String,
+    offset: u32,
+    limit: u32,
+) -> Result<views::CustomerPage, AppError> {
+    state.with_catalogue(|c| views::customers_page(c, &filter, offset, limit))
 }
 
 /// One customer's timeline on a date (default: today, moved into the licenses' validity) in a
@@ -91,7 +96,7 @@ fn customer_timeline(
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
-            list_customers,
+            customers_page,
             customer_timeline
         ])
         // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.

@@ -148,6 +148,32 @@ fn lane(license: &License, pieces: &[Segment]) -> Lane {
     }
 }
 
+/// A page of the sidebar's customer list.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CustomerPage {
+    /// How many customers match in all.
+    pub total: u32,
+    /// Where this page starts.
+    pub offset: u32,
+    /// The customers of this page.
+    pub items: Vec<CustomerItem>,
+}
+
+/// A page of customers matching `filter` (every customer when it is empty).
+pub fn customers_page(
+    catalogue: &Catalogue,
+    filter: &str,
+    offset: u32,
+    limit: u32,
+) -> Result<CustomerPage, AppError> {
+    let page = catalogue.customers_page(filter, offset, limit)?;
+    Ok(CustomerPage {
+        total: u32::try_from(page.total).unwrap_or(u32::MAX),
+        offset,
+        items: page.items.into_iter().map(CustomerItem::from).collect(),
+    })
+}
+
 /// The sidebar's customers.
 pub fn customers(catalogue: &Catalogue) -> Result<Vec<CustomerItem>, AppError> {
     Ok(catalogue

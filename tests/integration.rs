@@ -43,11 +43,9 @@ fn demo() -> Catalogue {
 }
 
 fn bpo_id(catalogue: &Catalogue) -> i64 {
-    views::customers(catalogue)
+    views::customers_page(catalogue, "Northwind", 0, 10)
         .unwrap()
-        .into_iter()
-        .find(|c| c.name == "Northwind BPO")
-        .unwrap()
+        .items[0]
         .id
 }
 
@@ -147,5 +145,24 @@ fn the_catalogue_location_comes_from_the_flag_then_the_environment() {
     assert_eq!(
         timefence_app::catalogue_override(&args(&["app"]), None),
         None
+    );
+}
+
+#[test]
+fn the_sidebar_pages_through_a_large_catalogue_and_filters_as_you_type() {
+    let mut catalogue = demo();
+    catalogue.generate(300, 2, 7).unwrap();
+    let first = views::customers_page(&catalogue, "", 0, 100).unwrap();
+    assert_eq!((first.total, first.items.len()), (304, 100));
+    let last = views::customers_page(&catalogue, "", 300, 100).unwrap();
+    assert_eq!(last.items.len(), 4);
+    let filtered = views::customers_page(&catalogue, "northwind", 0, 100).unwrap();
+    assert_eq!(
+        filtered
+            .items
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Northwind BPO"]
     );
 }

@@ -80,3 +80,21 @@ test("switching the display zone to Kolkata moves India's shift to 05:30-13:30",
   const style = await app.attribute(india, "style");
   assert.match(style, /left: 22\.91666/, `India's bar should start at 05:30 (22.9 %), style was ${style}`);
 });
+
+test("typing in the search box filters the customer list as you type", async () => {
+  const [search] = await app.waitFor("[data-testid=search]");
+  await app.type(search, "tail");
+  const names = await app.until(
+    () => app.texts("[data-testid=customer] .name"),
+    (n) => n.length === 1,
+  );
+  assert.deepEqual(names, ["Tailspin Design"]);
+  assert.deepEqual(await app.texts("[data-testid=customer-count]"), ["1"]);
+  await app.clear(search);
+  await app.type(search, " ");
+  const all = await app.until(
+    () => app.texts("[data-testid=customer] .name"),
+    (n) => n.length === 4,
+  );
+  assert.equal(all.length, 4);
+});

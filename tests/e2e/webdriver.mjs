@@ -115,6 +115,14 @@ export class Session {
     await call("POST", `/session/${this.id}/element/${element}/click`, {});
   }
 
+  async type(element, text) {
+    await call("POST", `/session/${this.id}/element/${element}/value`, { text });
+  }
+
+  async clear(element) {
+    await call("POST", `/session/${this.id}/element/${element}/clear`, {});
+  }
+
   async texts(css) {
     const elements = await this.findAll(css);
     return Promise.all(elements.map((e) => this.text(e)));

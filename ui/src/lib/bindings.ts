@@ -6,8 +6,8 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 
 /** Commands */
 export const commands = {
-	/**  The customers in the catalogue, by name. */
-	listCustomers: () => typedError<CustomerItem[], AppError>(__TAURI_INVOKE("list_customers")),
+	/**  A page of customers by name, filtered by what was typed in the search box. */
+	customersPage: (filter: string, offset: number, limit: number) => typedError<CustomerPage, AppError>(__TAURI_INVOKE("customers_page", { filter, offset, limit })),
 	/**
 	 *  One customer's timeline on a date (default: today, moved into the licenses' validity) in a
 	 *  display zone (default: the customer's).
@@ -33,6 +33,10 @@ export type AppError =
 { type: "InvalidTerms"; data: FieldProblem[] } | 
 /**  A name clash or another rule of the catalogue. */
 { type: "Conflict"; data: string } | 
+/**  A CSV import had bad rows; nothing was imported. */
+{ type: "ImportRejected"; data: RowProblemView[] } | 
+/**  A file chosen for restore is not a usable backup. */
+{ type: "BadBackup"; data: string } | 
 /**  The catalogue file failed. */
 { type: "Storage"; data: string };
 
@@ -70,6 +74,16 @@ export type CustomerItem = {
 	license_count: number,
 };
 
+/**  A page of the sidebar's customer list. */
+export type CustomerPage = {
+	/**  How many customers match in all. */
+	total: number,
+	/**  Where this page starts. */
+	offset: number,
+	/**  The customers of this page. */
+	items: CustomerItem[],
+};
+
 /**  One problem with one field of a form, from the engine's validation. */
 export type FieldProblem = {
 	/**  The field (`daily_start_time`, `seats`, ...). */
@@ -98,6 +112,16 @@ export type Lane = {
 	validity: string,
 	/**  The bars to draw on this day (none when the license does not open). */
 	pieces: BarPiece[],
+};
+
+/**  One bad row of a CSV import. */
+export type RowProblemView = {
+	/**  `customers` or `licenses`. */
+	file: string,
+	/**  Line in the file (the header is line 1). */
+	line: number,
+	/**  What is wrong. */
+	message: string,
 };
 
 /**  An axis tick. */
