@@ -123,6 +123,10 @@ export class Session {
     await call("POST", `/session/${this.id}/element/${element}/clear`, {});
   }
 
+  async execute(script, args = []) {
+    return call("POST", `/session/${this.id}/execute/sync`, { script, args });
+  }
+
   async texts(css) {
     const elements = await this.findAll(css);
     return Promise.all(elements.map((e) => this.text(e)));

@@ -546,3 +546,76 @@ fn a_version_1_catalogue_with_data_migrates_and_its_rows_become_searchable() {
         1
     );
 }
+
+#[test]
+fn every_invalid_field_through_the_api_is_a_typed_error_and_leaves_the_file_byte_for_byte_unchanged(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.sqlite");
+    let mut opened = Catalogue::open(&path, FirstRun::SeedDemo).unwrap();
+    let c = &mut opened.catalogue;
+    let customer = bpo(c).id;
+    let india = c.licenses_of(customer).unwrap()[0].id;
+    let issued = c.licenses_of(customer).unwrap()[1].id;
+    c.mark_issued(issued).unwrap();
+    checkpoint(c);
+    let before = file_bytes(&path);
+
+    type Breaker = fn(&mut TermsSpec);
+    let breakers: [(&str, Breaker); 9] = [
+        ("start date", |s| s.license_start_date = "2025-02-30".into()),
+        ("end date", |s| s.license_end_date = "soon".into()),
+        ("end before start", |s| {
+            s.license_end_date = "2024-12-31".into()
+        }),
+        ("start time", |s| s.daily_start_time = "7am".into()),
+        ("end time", |s| s.daily_end_time = "24:01".into()),
+        ("limit", |s| {
+            s.daily_time_consumption_limit = Some("9h".into())
+        }),
+        ("zone", |s| s.time_zone = "Atlantis/Main".into()),
+        ("weekdays", |s| s.weekdays = Some(vec!["Caturday".into()])),
+        ("seats", |s| s.seats = -3),
+    ];
+    for (what, breaker) in breakers {
+        let mut bad = spec("09:00", "17:00");
+        breaker(&mut bad);
+        for result in [
+            c.add_license(customer, "Broken", &bad),
+            c.update_license(india, "L1 India", &bad),
+            c.update_license(issued, "L2 Philippines", &bad),
+        ] {
+            assert!(
+                matches!(result, Err(CatalogueError::InvalidTerms(_))),
+                "{what}: {result:?}"
+            );
+        }
+    }
+    for bad in [
+        NewCustomer {
+            name: "".into(),
+            ..Default::default()
+        },
+        NewCustomer {
+            name: "NORTHWIND BPO".into(),
+            ..Default::default()
+        },
+        NewCustomer {
+            name: "Zoned".into(),
+            default_zone: "Nowhere".into(),
+            ..Default::default()
+        },
+    ] {
+        assert!(c.add_customer(&bad).is_err());
+    }
+    assert!(matches!(
+        c.update_license(india, "  ", &spec("09:00", "17:00")),
+        Err(CatalogueError::EmptyName)
+    ));
+    assert!(matches!(
+        c.update_license(9999, "x", &spec("09:00", "17:00")),
+        Err(CatalogueError::LicenseNotFound(9999))
+    ));
+    checkpoint(c);
+    assert_eq!(file_bytes(&path), before);
+}

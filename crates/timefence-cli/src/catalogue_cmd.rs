@@ -295,6 +295,14 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 ),
             );
         }
+        Command::Generate {
+            customers,
+            licenses_each,
+            seed,
+        } => {
+            c.generate(*customers, *licenses_each, *seed)?;
+            println!("added {customers} customers with {licenses_each} licenses each");
+        }
         Command::Backup { file, json } => {
             c.backup_to(file)?;
             print(

@@ -94,6 +94,18 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Add a synthetic catalogue of any size (for demonstrations, benchmarks and scale tests).
+    Generate {
+        /// How many customers.
+        #[arg(long, default_value_t = 10_000)]
+        customers: u32,
+        /// How many licenses each.
+        #[arg(long, default_value_t = 10)]
+        licenses_each: u32,
+        /// The same seed gives the same catalogue.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Copy the catalogue into a new single-file backup.
     Backup {
         /// The backup file to create (never overwritten).

@@ -309,3 +309,24 @@ fn csv_export_import_backup_and_restore_work_from_the_command_line() {
         "the customer added after the backup is gone"
     );
 }
+
+#[test]
+fn generate_adds_a_synthetic_catalogue_of_the_size_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.sqlite");
+    let out = with_catalogue(
+        &db,
+        &["generate", "--customers", "50", "--licenses-each", "3"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = json_of(&with_catalogue(
+        &db,
+        &["customers", "list", "--search", "Generated", "--json"],
+    ));
+    assert_eq!(list["total"], 50);
+    assert_eq!(list["customers"][0]["license_count"], 3);
+}

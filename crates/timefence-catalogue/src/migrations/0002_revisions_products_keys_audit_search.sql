@@ -4,6 +4,8 @@
 ALTER TABLE licenses ADD COLUMN serial INTEGER;
 ALTER TABLE licenses ADD COLUMN supersedes INTEGER REFERENCES licenses(id);
 CREATE INDEX licenses_by_validity ON licenses(start_date, end_date);
+-- Prefix search ("No" as the first letters typed) uses this index through LIKE.
+CREATE INDEX licenses_by_name ON licenses(name COLLATE NOCASE);
 CREATE INDEX customers_by_zone ON customers(default_zone);
 CREATE UNIQUE INDEX licenses_serial ON licenses(serial) WHERE serial IS NOT NULL;
 
