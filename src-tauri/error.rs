@@ -91,7 +91,10 @@ impl From<CatalogueError> for AppError {
             CatalogueError::EmptyName
             | CatalogueError::DuplicateCustomer(_)
             | CatalogueError::UnknownZone(_)
-            | CatalogueError::NotEditable { .. } => AppError::Conflict(error.to_string()),
+            | CatalogueError::NotEditable { .. }
+            | CatalogueError::InvalidPriceBook(_)
+            | CatalogueError::KeyRetired(_) => AppError::Conflict(error.to_string()),
+            CatalogueError::KeyNotFound(_) => AppError::NotFound(error.to_string()),
             CatalogueError::NewerSchema { .. }
             | CatalogueError::Unreachable { .. }
             | CatalogueError::InUse(_) => AppError::CatalogueUnavailable(error.to_string()),

@@ -25,16 +25,11 @@ pub const CATALOGUE_FLAG: &str = "--catalogue";
 /// The catalogue, or why it could not be opened (the window still opens and says so).
 pub struct AppState {
     catalogue: Result<Mutex<Catalogue>, String>,
+    /// Where backups go: a `backups` folder beside the catalogue file.
+    backups: Option<PathBuf>,
 }
 
 impl AppState {
-    /// State around an open catalogue.
-    pub fn new(catalogue: Catalogue) -> AppState {
-        AppState {
-            catalogue: Ok(Mutex::new(catalogue)),
-        }
-    }
-
     fn with_catalogue<T>(
         &self,
         f: impl FnOnce(&mut Catalogue) -> Result<T, AppError>,
@@ -79,6 +74,17 @@ fn customers_page(
     state.with_catalogue(|c| views::customers_page(c, &filter, offset, limit))
 }
 
+/// Backs the open catalogue up into a new file in the backups folder beside it (SQLite's online
+/// backup, while the app runs) and returns the file's path.
+#[tauri::command]
+#[specta::specta]
+fn backup_catalogue(state: tauri::State<'_, AppState>) -> Result<String, AppError> {
+    let folder = state.backups.clone().ok_or_else(|| {
+        AppError::CatalogueUnavailable("the catalogue has no folder for backups".into())
+    })?;
+    state.with_catalogue(|c| views::backup(c, &folder, timefence_terms::chrono::Utc::now()))
+}
+
 /// One customer's timeline on a date (default: today, moved into the licenses' validity) in a
 /// display zone (default: the customer's).
 #[tauri::command]
@@ -97,7 +103,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             customers_page,
-            customer_timeline
+            customer_timeline,
+            backup_catalogue
         ])
         // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.
         .dangerously_cast_bigints_to_number()
@@ -105,19 +112,33 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .disable_serde_phases()
 }
 
-fn open_catalogue(app: &tauri::App) -> Result<Catalogue, String> {
+fn catalogue_path(app: &tauri::App) -> Result<PathBuf, String> {
     let args: Vec<String> = std::env::args().collect();
-    let path = match catalogue_override(&args, std::env::var(CATALOGUE_ENV).ok()) {
-        Some(path) => path,
-        None => app
+    match catalogue_override(&args, std::env::var(CATALOGUE_ENV).ok()) {
+        Some(path) => Ok(path),
+        None => Ok(app
             .path()
             .app_data_dir()
             .map_err(|e| format!("no app data folder: {e}"))?
-            .join("catalogue.sqlite"),
+            .join("catalogue.sqlite")),
+    }
+}
+
+fn open_state(app: &tauri::App) -> AppState {
+    let path = match catalogue_path(app) {
+        Ok(path) => path,
+        Err(reason) => {
+            return AppState {
+                catalogue: Err(reason),
+                backups: None,
+            }
+        }
     };
-    Catalogue::open(&path, FirstRun::SeedDemo)
-        .map(|opened| opened.catalogue)
-        .map_err(|e| e.to_string())
+    let backups = path.parent().map(|dir| dir.join("backups"));
+    let catalogue = Catalogue::open(&path, FirstRun::SeedDemo)
+        .map(|opened| Mutex::new(opened.catalogue))
+        .map_err(|e| e.to_string());
+    AppState { catalogue, backups }
 }
 
 /// Starts the desktop app.
@@ -127,13 +148,11 @@ pub fn run() {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            let catalogue = open_catalogue(app);
-            if let Err(reason) = &catalogue {
+            let state = open_state(app);
+            if let Err(reason) = &state.catalogue {
                 eprintln!("timefence: {reason}");
             }
-            app.manage(AppState {
-                catalogue: catalogue.map(Mutex::new),
-            });
+            app.manage(state);
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -174,13 +174,17 @@ pub fn customers_page(
     })
 }
 
-/// The sidebar's customers.
-pub fn customers(catalogue: &Catalogue) -> Result<Vec<CustomerItem>, AppError> {
-    Ok(catalogue
-        .list_customers()?
-        .into_iter()
-        .map(CustomerItem::from)
-        .collect())
+/// Backs `catalogue` up into a new, time-stamped file in `folder` and returns its path.
+pub fn backup(
+    catalogue: &Catalogue,
+    folder: &std::path::Path,
+    now: timefence_terms::chrono::DateTime<Utc>,
+) -> Result<String, AppError> {
+    std::fs::create_dir_all(folder)
+        .map_err(|e| AppError::Storage(format!("cannot create {}: {e}", folder.display())))?;
+    let file = folder.join(format!("catalogue-{}.sqlite", now.format("%Y%m%d-%H%M%S")));
+    catalogue.backup_to(&file)?;
+    Ok(file.display().to_string())
 }
 
 /// A customer's timeline on `date` (default: today, moved into the licenses' validity) in

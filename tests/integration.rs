@@ -166,3 +166,26 @@ fn the_sidebar_pages_through_a_large_catalogue_and_filters_as_you_type() {
         ["Northwind BPO"]
     );
 }
+
+#[test]
+fn a_backup_from_the_app_lands_in_a_new_time_stamped_file_that_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = Catalogue::open(&dir.path().join("c.sqlite"), FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let now = "2026-11-27T10:11:12Z".parse().unwrap();
+    let path = views::backup(&catalogue, &dir.path().join("backups"), now).unwrap();
+    assert!(
+        path.ends_with("backups/catalogue-20261127-101112.sqlite"),
+        "{path}"
+    );
+    let err = views::backup(&catalogue, &dir.path().join("backups"), now).unwrap_err();
+    assert!(
+        matches!(err, timefence_app::AppError::CatalogueUnavailable(_)),
+        "never overwrites: {err:?}"
+    );
+    let restored = Catalogue::open(std::path::Path::new(&path), FirstRun::Empty)
+        .unwrap()
+        .catalogue;
+    assert_eq!(restored.list_customers().unwrap().len(), 4);
+}

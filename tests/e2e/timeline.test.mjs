@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Session, startDriver } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -97,4 +97,14 @@ test("typing in the search box filters the customer list as you type", async () 
     (n) => n.length === 4,
   );
   assert.equal(all.length, 4);
+});
+
+test("backing up while the app runs writes a new file beside the catalogue", async () => {
+  const [button] = await app.waitFor("[data-testid=backup]");
+  await app.click(button);
+  const [notice] = await app.until(() => app.contents("[data-testid=notice]"), (t) => t.length === 1);
+  const match = /Backed up to (.*catalogue-\d{8}-\d{6}\.sqlite)$/.exec(notice);
+  assert.ok(match, notice);
+  assert.ok(existsSync(match[1]), `no backup file at ${match[1]}`);
+  assert.ok(match[1].startsWith(join(dirname(catalogue), "backups")), match[1]);
 });

@@ -34,6 +34,15 @@ pub enum CatalogueError {
     /// A CSV import with bad rows; nothing was imported.
     #[error("nothing was imported: {} bad row(s), first: {}", .0.len(), .0.first().map(ToString::to_string).unwrap_or_default())]
     Import(Vec<crate::RowProblem>),
+    /// A price book that cannot be used.
+    #[error("the price book is invalid: {0}")]
+    InvalidPriceBook(String),
+    /// No signing key has that id.
+    #[error("there is no signing key {0}")]
+    KeyNotFound(String),
+    /// A retired key cannot sign again.
+    #[error("key {0} is retired and cannot sign again; generate a new key")]
+    KeyRetired(String),
     /// SQLite's integrity check found damage.
     #[error("the catalogue file is damaged: {0}")]
     Damaged(String),

@@ -20,10 +20,12 @@ mod csv_io;
 mod demo;
 mod error;
 mod generate;
+mod records;
 mod schema;
 mod search;
 
 pub use csv_io::{ImportReport, RowProblem};
+pub use records::{AuditEntry, KeyStatus, PriceBook, Rounding, SigningKeyRecord};
 pub use search::{LicenseHit, Page, SearchResults};
 
 pub use error::CatalogueError;
@@ -183,6 +185,12 @@ impl Catalogue {
     /// Adds the brief's demo customers and licenses, all or nothing.
     pub fn seed_demo(&mut self) -> Result<(), CatalogueError> {
         let tx = self.conn.transaction()?;
+        // The brief's price: $5 per seat per 8-hour block.
+        tx.execute(
+            "INSERT INTO products (name, currency, price_minor, block_hours, rounding)
+             VALUES ('Timefence demo', 'USD', 500, 8, 'pro_rata')",
+            [],
+        )?;
         for customer in demo::customers() {
             let id = insert_customer(&tx, &customer.customer)?;
             for (name, terms) in customer.licenses {
@@ -563,7 +571,7 @@ impl LicenseRow {
     }
 }
 
-fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 

@@ -619,3 +619,87 @@ fn every_invalid_field_through_the_api_is_a_typed_error_and_leaves_the_file_byte
     checkpoint(c);
     assert_eq!(file_bytes(&path), before);
 }
+
+#[test]
+fn price_books_keys_audit_entries_and_settings_are_kept() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let c = &mut opened.catalogue;
+    let book = PriceBook {
+        product: "Timefence demo".into(),
+        currency: "usd".into(),
+        price_minor: 500,
+        block_hours: 8,
+        rounding: Rounding::ProRata,
+    };
+    c.set_price_book(&book).unwrap();
+    assert_eq!(
+        c.price_book("Timefence demo").unwrap().unwrap().currency,
+        "USD"
+    );
+    assert!(matches!(
+        c.set_price_book(&PriceBook {
+            currency: "dollars".into(),
+            ..book.clone()
+        }),
+        Err(CatalogueError::InvalidPriceBook(_))
+    ));
+    assert!(matches!(
+        c.set_price_book(&PriceBook {
+            block_hours: 0,
+            ..book.clone()
+        }),
+        Err(CatalogueError::InvalidPriceBook(_))
+    ));
+
+    c.add_signing_key("aa11", [1; 32], Some("/keys/aa11.pem"))
+        .unwrap();
+    c.add_signing_key("bb22", [2; 32], None).unwrap();
+    let status = |c: &Catalogue, id: &str| {
+        c.signing_keys()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.key_id == id)
+            .unwrap()
+            .status
+    };
+    assert_eq!(
+        (status(c, "aa11"), status(c, "bb22")),
+        (KeyStatus::Active, KeyStatus::Standby)
+    );
+    c.set_active_key("bb22").unwrap();
+    assert_eq!(
+        (status(c, "aa11"), status(c, "bb22")),
+        (KeyStatus::Standby, KeyStatus::Active)
+    );
+    c.retire_key("aa11").unwrap();
+    assert!(matches!(
+        c.set_active_key("aa11"),
+        Err(CatalogueError::KeyRetired(_))
+    ));
+    assert!(matches!(
+        c.set_active_key("zz99"),
+        Err(CatalogueError::KeyNotFound(_))
+    ));
+
+    let license = c.licenses_of(bpo(c).id).unwrap()[0].id;
+    let serial = c.mark_issued(license).unwrap();
+    let entry = AuditEntry {
+        issued_at: "2026-11-27T10:00:00Z".into(),
+        license_id: license,
+        revision: 1,
+        key_id: "bb22".into(),
+        serial,
+        file_sha256: "ab".repeat(32),
+    };
+    c.record_issue(&entry).unwrap();
+    assert_eq!(c.audit_log(Some(license)).unwrap(), vec![entry]);
+    assert!(c.audit_log(Some(license + 1)).unwrap().is_empty());
+
+    c.set_setting("passphrase_minutes", "5").unwrap();
+    c.set_setting("passphrase_minutes", "10").unwrap();
+    assert_eq!(
+        c.setting("passphrase_minutes").unwrap().as_deref(),
+        Some("10")
+    );
+    assert_eq!(c.setting("missing").unwrap(), None);
+}

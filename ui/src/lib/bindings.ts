@@ -13,6 +13,11 @@ export const commands = {
 	 *  display zone (default: the customer's).
 	 */
 	customerTimeline: (customerId: number, date: string | null, zone: string | null) => typedError<TimelineView, AppError>(__TAURI_INVOKE("customer_timeline", { customerId, date, zone })),
+	/**
+	 *  Backs the open catalogue up into a new file in the backups folder beside it (SQLite's online
+	 *  backup, while the app runs) and returns the file's path.
+	 */
+	backupCatalogue: () => typedError<string, AppError>(__TAURI_INVOKE("backup_catalogue")),
 };
 
 /* Types */

@@ -1,0 +1,291 @@
+//! The catalogue's other records: price books, signing keys' public halves, the audit log of
+//! issued files, and settings.
+
+use crate::{now_text, Catalogue, CatalogueError, LicenseId};
+use rusqlite::{params, OptionalExtension};
+
+/// How a price book turns seat-hours into money.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// Pay for the seat-seconds used, rounded down to the minor unit.
+    ProRata,
+    /// Pay for whole blocks: each day's use is rounded up to a whole number of blocks.
+    WholeBlocks,
+}
+
+/// A product's prices: `price_minor` per seat per block of `block_hours` hours.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceBook {
+    /// The product's name, as licenses carry it.
+    pub product: String,
+    /// ISO 4217 code (USD, EUR, INR...).
+    pub currency: String,
+    /// Price of one seat for one block, in minor units (cents).
+    pub price_minor: u64,
+    /// Length of a block, in hours (the brief: 8).
+    pub block_hours: u32,
+    /// Rounding rule.
+    pub rounding: Rounding,
+}
+
+/// A signing key's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyStatus {
+    /// Signs new files.
+    Active,
+    /// Trusted, not signing.
+    Standby,
+    /// No longer signs; files it signed still verify where it is trusted.
+    Retired,
+}
+
+/// What the catalogue knows of a signing key: never its private half.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    /// Key id (hex of the first bytes of the public key's SHA-256).
+    pub key_id: String,
+    /// The Ed25519 public key.
+    pub public_key: [u8; 32],
+    /// When it was made (RFC 3339).
+    pub created_at: String,
+    /// Its state.
+    pub status: KeyStatus,
+    /// Where the encrypted private key file lives.
+    pub private_file: Option<String>,
+}
+
+/// One issued file, as the audit log records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When it was issued (RFC 3339).
+    pub issued_at: String,
+    /// The license.
+    pub license_id: LicenseId,
+    /// The license's revision.
+    pub revision: u32,
+    /// The key that signed it.
+    pub key_id: String,
+    /// The file's serial.
+    pub serial: i64,
+    /// SHA-256 of the file, hex.
+    pub file_sha256: String,
+}
+
+fn status_text(status: KeyStatus) -> &'static str {
+    match status {
+        KeyStatus::Active => "active",
+        KeyStatus::Standby => "standby",
+        KeyStatus::Retired => "retired",
+    }
+}
+
+impl Catalogue {
+    /// Sets (or replaces) a product's price book.
+    pub fn set_price_book(&mut self, book: &PriceBook) -> Result<(), CatalogueError> {
+        let currency = book.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(CatalogueError::InvalidPriceBook(format!(
+                "\"{}\" is not an ISO 4217 currency code",
+                book.currency
+            )));
+        }
+        if !(1..=24).contains(&book.block_hours) {
+            return Err(CatalogueError::InvalidPriceBook(format!(
+                "a block of {} hours; use 1 to 24",
+                book.block_hours
+            )));
+        }
+        if book.product.trim().is_empty() {
+            return Err(CatalogueError::EmptyName);
+        }
+        let price = i64::try_from(book.price_minor)
+            .map_err(|_| CatalogueError::InvalidPriceBook("the price is too large".into()))?;
+        let rounding = match book.rounding {
+            Rounding::ProRata => "pro_rata",
+            Rounding::WholeBlocks => "whole_blocks",
+        };
+        self.conn.execute(
+            "INSERT INTO products (name, currency, price_minor, block_hours, rounding) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(name) DO UPDATE SET currency = ?2, price_minor = ?3, block_hours = ?4, rounding = ?5",
+            params![book.product.trim(), currency, price, book.block_hours, rounding],
+        )?;
+        Ok(())
+    }
+
+    /// A product's price book, if it has one.
+    pub fn price_book(&self, product: &str) -> Result<Option<PriceBook>, CatalogueError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT name, currency, price_minor, block_hours, rounding FROM products WHERE name = ?1",
+                [product.trim()],
+                |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, u32>(3)?, r.get::<_, String>(4)?))
+                },
+            )
+            .optional()?;
+        Ok(row.map(
+            |(product, currency, price, block_hours, rounding)| PriceBook {
+                product,
+                currency,
+                price_minor: price.max(0) as u64,
+                block_hours,
+                rounding: if rounding == "whole_blocks" {
+                    Rounding::WholeBlocks
+                } else {
+                    Rounding::ProRata
+                },
+            },
+        ))
+    }
+
+    /// Records a signing key's public half; the first key becomes the active one.
+    pub fn add_signing_key(
+        &mut self,
+        key_id: &str,
+        public_key: [u8; 32],
+        private_file: Option<&str>,
+    ) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let has_active: bool = tx.query_row(
+            "SELECT count(*) FROM signing_keys WHERE status = 'active'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? > 0;
+        let status = if has_active {
+            KeyStatus::Standby
+        } else {
+            KeyStatus::Active
+        };
+        tx.execute(
+            "INSERT INTO signing_keys (key_id, public_key, created_at, status, private_file) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key_id, public_key.to_vec(), now_text(), status_text(status), private_file],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every signing key, newest first.
+    pub fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT key_id, public_key, created_at, status, private_file FROM signing_keys ORDER BY created_at DESC, key_id",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (key_id, public, created_at, status, private_file) = row?;
+            let public_key: [u8; 32] = public.try_into().map_err(|_| {
+                CatalogueError::Damaged(format!(
+                    "key {key_id} has a public key that is not 32 bytes"
+                ))
+            })?;
+            let status = match status.as_str() {
+                "active" => KeyStatus::Active,
+                "standby" => KeyStatus::Standby,
+                _ => KeyStatus::Retired,
+            };
+            out.push(SigningKeyRecord {
+                key_id,
+                public_key,
+                created_at,
+                status,
+                private_file,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Makes a key the one that signs; the previously active key goes on standby.
+    pub fn set_active_key(&mut self, key_id: &str) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let status: Option<String> = tx
+            .query_row(
+                "SELECT status FROM signing_keys WHERE key_id = ?1",
+                [key_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match status.as_deref() {
+            None => return Err(CatalogueError::KeyNotFound(key_id.to_string())),
+            Some("retired") => return Err(CatalogueError::KeyRetired(key_id.to_string())),
+            _ => {}
+        }
+        tx.execute(
+            "UPDATE signing_keys SET status = 'standby' WHERE status = 'active'",
+            [],
+        )?;
+        tx.execute(
+            "UPDATE signing_keys SET status = 'active' WHERE key_id = ?1",
+            [key_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Retires a key: it signs no more.
+    pub fn retire_key(&mut self, key_id: &str) -> Result<(), CatalogueError> {
+        let changed = self.conn.execute(
+            "UPDATE signing_keys SET status = 'retired' WHERE key_id = ?1",
+            [key_id],
+        )?;
+        if changed == 0 {
+            return Err(CatalogueError::KeyNotFound(key_id.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Records an issued file in the audit log.
+    pub fn record_issue(&mut self, entry: &AuditEntry) -> Result<(), CatalogueError> {
+        self.conn.execute(
+            "INSERT INTO audit_log (issued_at, license_id, revision, key_id, serial, file_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![entry.issued_at, entry.license_id, entry.revision, entry.key_id, entry.serial, entry.file_sha256],
+        )?;
+        Ok(())
+    }
+
+    /// The audit log, oldest first, optionally for one license only.
+    pub fn audit_log(&self, license: Option<LicenseId>) -> Result<Vec<AuditEntry>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT issued_at, license_id, revision, key_id, serial, file_sha256 FROM audit_log
+             WHERE ?1 IS NULL OR license_id = ?1 ORDER BY id",
+        )?;
+        let rows = statement.query_map([license], |r| {
+            Ok(AuditEntry {
+                issued_at: r.get(0)?,
+                license_id: r.get(1)?,
+                revision: r.get(2)?,
+                key_id: r.get(3)?,
+                serial: r.get(4)?,
+                file_sha256: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Sets a setting.
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), CatalogueError> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// A setting's value, if set.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, CatalogueError> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+}
