@@ -5,7 +5,10 @@ use serde::Serialize;
 use timefence_catalogue::{Catalogue, CustomerId, CustomerSummary, License};
 use timefence_terms::chrono::{NaiveDate, Utc};
 use timefence_terms::chrono_tz::Tz;
-use timefence_terms::{default_view_date, format_duration, DayView, Segment, Weekdays};
+use timefence_terms::{
+    baseline_formula, cost_preview, default_view_date, format_duration, format_money, DayView,
+    Segment, Weekdays,
+};
 
 /// A customer in the sidebar.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -98,6 +101,33 @@ pub struct CoverageStep {
     pub seats: u32,
 }
 
+/// What the shown day's schedule costs against one traditional 24-hour license.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CostPanel {
+    /// The product whose price book was used.
+    pub product: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Time-fenced cost of the day, in minor units.
+    pub fenced_minor: i64,
+    /// Traditional cost of the day, in minor units.
+    pub baseline_minor: i64,
+    /// Baseline minus fenced.
+    pub savings_minor: i64,
+    /// Savings in basis points of the baseline.
+    pub savings_basis_points: i64,
+    /// Fenced cost, formatted ("$1,750.00").
+    pub fenced: String,
+    /// Baseline, formatted ("$3,000.00").
+    pub baseline: String,
+    /// Savings, formatted.
+    pub savings: String,
+    /// The baseline's arithmetic in words.
+    pub baseline_formula: String,
+    /// Each license's cost of the day, formatted, in lane order.
+    pub per_license: Vec<String>,
+}
+
 /// The timeline of one customer on one day.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct TimelineView {
@@ -119,6 +149,8 @@ pub struct TimelineView {
     pub hourly_peaks: Vec<u32>,
     /// Peak concurrent seats over the day.
     pub peak: u32,
+    /// The day's cost, when the licenses' product has a price book.
+    pub cost: Option<CostPanel>,
 }
 
 fn seats(n: u64) -> u32 {
@@ -187,6 +219,41 @@ pub fn backup(
     Ok(file.display().to_string())
 }
 
+fn cost_panel(
+    catalogue: &Catalogue,
+    licenses: &[License],
+    terms: &[&timefence_terms::Terms],
+    date: NaiveDate,
+    zone: Tz,
+) -> Result<Option<CostPanel>, AppError> {
+    let Some(first) = licenses.first() else {
+        return Ok(None);
+    };
+    let Some(book) = catalogue.price_book(&first.terms.product)? else {
+        return Ok(None);
+    };
+    let pricing = book.pricing();
+    let preview = cost_preview(terms, &pricing, zone, date, date);
+    let money = |minor: i64| format_money(minor, &pricing.currency);
+    Ok(Some(CostPanel {
+        product: book.product.clone(),
+        currency: pricing.currency.clone(),
+        fenced_minor: preview.fenced_minor as i64,
+        baseline_minor: preview.baseline_minor as i64,
+        savings_minor: preview.savings_minor,
+        savings_basis_points: preview.savings_basis_points,
+        fenced: money(preview.fenced_minor as i64),
+        baseline: money(preview.baseline_minor as i64),
+        savings: money(preview.savings_minor),
+        baseline_formula: baseline_formula(&preview, &pricing),
+        per_license: preview
+            .licenses
+            .iter()
+            .map(|l| money(l.amount_minor as i64))
+            .collect(),
+    }))
+}
+
 /// A customer's timeline on `date` (default: today, moved into the licenses' validity) in
 /// `zone` (default: the customer's zone).
 pub fn timeline(
@@ -219,6 +286,7 @@ pub fn timeline(
         ),
     };
     let view = DayView::build(&terms, date, zone);
+    let cost = cost_panel(catalogue, &licenses, &terms, date, zone)?;
     Ok(TimelineView {
         customer: customer.into(),
         date: date.to_string(),
@@ -254,5 +322,6 @@ pub fn timeline(
             .map(seats)
             .collect(),
         peak: seats(view.coverage.peak()),
+        cost,
     })
 }

@@ -189,3 +189,23 @@ fn a_backup_from_the_app_lands_in_a_new_time_stamped_file_that_restores() {
         .catalogue;
     assert_eq!(restored.list_customers().unwrap().len(), 4);
 }
+
+#[test]
+fn the_bpo_timeline_carries_the_brief_s_cost_panel() {
+    let catalogue = demo();
+    let view = views::timeline(&catalogue, bpo_id(&catalogue), Some("2024-06-12"), None).unwrap();
+    let cost = view.cost.expect("the demo product has a price book");
+    assert_eq!(
+        (
+            cost.baseline.as_str(),
+            cost.fenced.as_str(),
+            cost.savings.as_str()
+        ),
+        ("$3,000.00", "$1,750.00", "$1,250.00")
+    );
+    assert_eq!(
+        cost.baseline_formula,
+        "200 seats × 24 h / 8 h × $5.00 = $3,000.00"
+    );
+    assert_eq!(cost.per_license, ["$500.00", "$1,000.00", "$250.00"]);
+}

@@ -64,6 +64,10 @@ test("the BPO's three shifts are drawn as bars with their seats, times and 100/2
   const values = (await app.texts("[data-testid=coverage-value]")).map(Number);
   assert.deepEqual(values, [...Array(8).fill(100), ...Array(8).fill(200), ...Array(8).fill(50)]);
   assert.deepEqual(await app.contents("[data-testid=peak]"), ["peak 200 seats"]);
+  // The brief's numbers: $3,000 for a traditional 24-hour license, $1,750 time-fenced.
+  assert.deepEqual(await app.contents("[data-testid=cost-baseline]"), ["$3,000.00"]);
+  assert.deepEqual(await app.contents("[data-testid=cost-fenced]"), ["$1,750.00"]);
+  assert.deepEqual(await app.contents("[data-testid=cost-formula]"), ["200 seats × 24 h / 8 h × $5.00 = $3,000.00"]);
 });
 
 test("switching the display zone to Kolkata moves India's shift to 05:30-13:30", async () => {

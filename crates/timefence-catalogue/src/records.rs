@@ -4,14 +4,7 @@
 use crate::{now_text, Catalogue, CatalogueError, LicenseId};
 use rusqlite::{params, OptionalExtension};
 
-/// How a price book turns seat-hours into money.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rounding {
-    /// Pay for the seat-seconds used, rounded down to the minor unit.
-    ProRata,
-    /// Pay for whole blocks: each day's use is rounded up to a whole number of blocks.
-    WholeBlocks,
-}
+pub use timefence_terms::Rounding;
 
 /// A product's prices: `price_minor` per seat per block of `block_hours` hours.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +19,18 @@ pub struct PriceBook {
     pub block_hours: u32,
     /// Rounding rule.
     pub rounding: Rounding,
+}
+
+impl PriceBook {
+    /// The engine's view of this price book.
+    pub fn pricing(&self) -> timefence_terms::Pricing {
+        timefence_terms::Pricing {
+            currency: self.currency.clone(),
+            price_minor: self.price_minor,
+            block_hours: self.block_hours,
+            rounding: self.rounding,
+        }
+    }
 }
 
 /// A signing key's state.

@@ -10,6 +10,7 @@
 //! - [`evaluate`] answers "may it be used at this instant?" ([`Decision`]).
 //! - [`Terms::occurrences`] lists the window openings over any interval.
 //! - [`Coverage`] gives concurrent seats over a day of any display zone, [`segments`] the bars.
+//! - [`cost_preview`] prices a schedule against one traditional 24-hour license.
 //!
 //! ## Semantics
 //! - **Wall clock.** Windows and dates follow the wall clock of the license's IANA zone.
@@ -55,6 +56,7 @@
 
 pub mod brief;
 mod clock;
+mod cost;
 mod coverage;
 mod evaluate;
 mod occurrence;
@@ -64,6 +66,9 @@ pub use chrono;
 pub use chrono_tz;
 pub use clock::{
     format_duration, local_date, parse_duration, resolve_local, WallTime, SECONDS_PER_DAY,
+};
+pub use cost::{
+    baseline_formula, cost_preview, format_money, CostPreview, LicenseCost, Pricing, Rounding,
 };
 pub use coverage::{
     default_view_date, segments, Coverage, DayView, DisplayDay, HourMark, Segment, Step,

@@ -57,6 +57,32 @@ export type BarPiece = {
 	continues_into_next_day: boolean,
 };
 
+/**  What the shown day's schedule costs against one traditional 24-hour license. */
+export type CostPanel = {
+	/**  The product whose price book was used. */
+	product: string,
+	/**  ISO 4217 code. */
+	currency: string,
+	/**  Time-fenced cost of the day, in minor units. */
+	fenced_minor: number,
+	/**  Traditional cost of the day, in minor units. */
+	baseline_minor: number,
+	/**  Baseline minus fenced. */
+	savings_minor: number,
+	/**  Savings in basis points of the baseline. */
+	savings_basis_points: number,
+	/**  Fenced cost, formatted ("$1,750.00"). */
+	fenced: string,
+	/**  Baseline, formatted ("$3,000.00"). */
+	baseline: string,
+	/**  Savings, formatted. */
+	savings: string,
+	/**  The baseline's arithmetic in words. */
+	baseline_formula: string,
+	/**  Each license's cost of the day, formatted, in lane order. */
+	per_license: string[],
+};
+
 /**  A stretch of constant concurrent seats. */
 export type CoverageStep = {
 	/**  Start, seconds since the day's start. */
@@ -157,6 +183,8 @@ export type TimelineView = {
 	hourly_peaks: number[],
 	/**  Peak concurrent seats over the day. */
 	peak: number,
+	/**  The day's cost, when the licenses' product has a price book. */
+	cost: CostPanel | null,
 };
 
 /* Tauri Specta runtime */

@@ -1,4 +1,5 @@
 //! The engine against the brief's scenarios, hand-worked DST cases and a brute-force oracle.
 
+mod cost;
 mod oracle;
 mod scenarios;
