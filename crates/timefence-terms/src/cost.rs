@@ -217,7 +217,7 @@ pub fn format_money(minor: i64, currency: &str) -> String {
     let whole = (minor / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -233,7 +233,7 @@ pub fn format_money(minor: i64, currency: &str) -> String {
 /// The baseline's arithmetic in words for one day: "200 seats × 24 h / 8 h × $5.00 = $3,000.00".
 pub fn baseline_formula(preview: &CostPreview, pricing: &Pricing) -> String {
     let hours = preview.period_seconds as f64 / 3600.0;
-    let hours_text = if preview.period_seconds % 3600 == 0 {
+    let hours_text = if preview.period_seconds.is_multiple_of(3600) {
         format!("{}", preview.period_seconds / 3600)
     } else {
         format!("{hours:.2}")
