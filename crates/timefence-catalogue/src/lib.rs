@@ -401,6 +401,27 @@ impl Catalogue {
             .collect()
     }
 
+    /// The current licenses' terms grouped by customer, for forecasts.
+    pub fn current_terms_by_customer(
+        &self,
+    ) -> Result<Vec<(CustomerId, Vec<Terms>)>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT {LICENSE_COLUMNS} FROM licenses WHERE state IN ('draft', 'issued') ORDER BY customer_id"
+        ))?;
+        let rows = statement.query_map([], LicenseRow::read)?;
+        let mut grouped: Vec<(CustomerId, Vec<Terms>)> = Vec::new();
+        for row in rows {
+            let license = row?.into_license()?;
+            match grouped.last_mut() {
+                Some((customer, terms)) if *customer == license.customer_id => {
+                    terms.push(license.terms)
+                }
+                _ => grouped.push((license.customer_id, vec![license.terms])),
+            }
+        }
+        Ok(grouped)
+    }
+
     /// Copies the whole catalogue, while it is open, into a single file at `destination`
     /// (SQLite's online backup).
     pub fn backup_to(&self, destination: &Path) -> Result<(), CatalogueError> {

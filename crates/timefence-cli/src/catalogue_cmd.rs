@@ -295,6 +295,34 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 ),
             );
         }
+        Command::Cost {
+            customer,
+            from,
+            to,
+            zone,
+            json,
+            csv,
+        } => {
+            cost(
+                &c,
+                *customer,
+                from.as_deref(),
+                to.as_deref(),
+                zone.as_deref(),
+                *json,
+                *csv,
+            )?;
+        }
+        Command::Forecast {
+            date,
+            zone,
+            bucket_minutes,
+            customers,
+            json,
+            csv,
+        } => {
+            forecast(&c, date, zone, *bucket_minutes, customers, *json, *csv)?;
+        }
         Command::Generate {
             customers,
             licenses_each,
@@ -322,4 +350,193 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         Command::Evaluate { .. } | Command::Occurrences { .. } => unreachable!("handled in main"),
     }
     Ok(EXIT_OK)
+}
+
+fn parse_date(flag: &str, text: &str) -> Result<timefence_terms::chrono::NaiveDate, Failure> {
+    timefence_terms::chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| Failure::from(format!("--{flag} \"{text}\" is not a date (YYYY-MM-DD)")))
+}
+
+fn parse_zone(text: &str) -> Result<timefence_terms::chrono_tz::Tz, Failure> {
+    text.trim()
+        .parse()
+        .map_err(|_| Failure::from(format!("\"{text}\" is not an IANA time zone name")))
+}
+
+fn cost(
+    c: &Catalogue,
+    customer: i64,
+    from: Option<&str>,
+    to: Option<&str>,
+    zone: Option<&str>,
+    json_out: bool,
+    csv_out: bool,
+) -> Result<(), Failure> {
+    let summary = c.customer(customer)?;
+    let licenses = c.licenses_of(customer)?;
+    let first = licenses
+        .first()
+        .ok_or_else(|| Failure::from(format!("{} has no licenses to price", summary.name)))?;
+    let book = c.price_book(&first.terms.product)?.ok_or_else(|| {
+        Failure::from(format!(
+            "the product \"{}\" has no price book",
+            first.terms.product
+        ))
+    })?;
+    let pricing = book.pricing();
+    let zone = parse_zone(zone.unwrap_or(&summary.default_zone))?;
+    let from = match from {
+        Some(text) => parse_date("from", text)?,
+        None => licenses
+            .iter()
+            .map(|l| l.terms.start_date)
+            .min()
+            .unwrap_or(first.terms.start_date),
+    };
+    let to = match to {
+        Some(text) => parse_date("to", text)?,
+        None => licenses
+            .iter()
+            .map(|l| l.terms.end_date)
+            .max()
+            .unwrap_or(first.terms.end_date),
+    };
+    if to < from {
+        return Err(Failure::from(format!("--to {to} is before --from {from}")));
+    }
+    let terms: Vec<&timefence_terms::Terms> = licenses.iter().map(|l| &l.terms).collect();
+    let preview = timefence_terms::cost_preview(&terms, &pricing, zone, from, to);
+    let day = timefence_terms::cost_preview(&terms, &pricing, zone, from, from);
+    let money = |m: i64| timefence_terms::format_money(m, &pricing.currency);
+    if json_out {
+        let lines: Vec<serde_json::Value> = licenses
+            .iter()
+            .zip(&preview.licenses)
+            .map(|(l, cost)| json!({ "license_id": l.id, "name": l.name, "seats": cost.seats, "billable_seconds": cost.billable_seconds, "amount_minor": cost.amount_minor }))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "customer": summary.name, "currency": pricing.currency, "from": from.to_string(), "to": to.to_string(),
+                "licenses": lines, "fenced_minor": preview.fenced_minor, "baseline_minor": preview.baseline_minor,
+                "savings_minor": preview.savings_minor, "savings_basis_points": preview.savings_basis_points,
+                "peak_seats": preview.peak_seats,
+                "first_day": { "date": from.to_string(), "fenced_minor": day.fenced_minor, "baseline_minor": day.baseline_minor },
+            })
+        );
+    } else if csv_out {
+        println!("license,seats,billable_hours,amount_minor,currency");
+        for (l, cost) in licenses.iter().zip(&preview.licenses) {
+            println!(
+                "\"{}\",{},{},{},{}",
+                l.name.replace('"', "\"\""),
+                cost.seats,
+                cost.billable_seconds / 3600,
+                cost.amount_minor,
+                pricing.currency
+            );
+        }
+        println!(
+            "\"time-fenced total\",,,{},{}",
+            preview.fenced_minor, pricing.currency
+        );
+        println!(
+            "\"traditional 24 h\",{},,{},{}",
+            preview.peak_seats, preview.baseline_minor, pricing.currency
+        );
+    } else {
+        println!(
+            "{}: {} to {} ({} zone days)",
+            summary.name,
+            from,
+            to,
+            zone.name()
+        );
+        for (l, cost) in licenses.iter().zip(&preview.licenses) {
+            println!(
+                "  {:<24} {:>6} seats  {:>14}",
+                l.name,
+                cost.seats,
+                money(cost.amount_minor as i64)
+            );
+        }
+        println!(
+            "  time-fenced {}  traditional {}  savings {} ({}.{:02} %)",
+            money(preview.fenced_minor as i64),
+            money(preview.baseline_minor as i64),
+            money(preview.savings_minor),
+            preview.savings_basis_points / 100,
+            preview.savings_basis_points % 100
+        );
+        println!(
+            "  first day: {}",
+            timefence_terms::baseline_formula(&day, &pricing)
+        );
+    }
+    Ok(())
+}
+
+fn forecast(
+    c: &Catalogue,
+    date: &str,
+    zone: &str,
+    bucket_minutes: u32,
+    only: &[i64],
+    json_out: bool,
+    csv_out: bool,
+) -> Result<(), Failure> {
+    let date = parse_date("date", date)?;
+    let zone = parse_zone(zone)?;
+    if bucket_minutes == 0 || 1440 % bucket_minutes != 0 {
+        return Err(Failure::from(format!(
+            "--bucket-minutes {bucket_minutes} does not divide a day"
+        )));
+    }
+    let grouped = c.current_terms_by_customer()?;
+    let chosen: Vec<Vec<&timefence_terms::Terms>> = grouped
+        .iter()
+        .filter(|(id, _)| only.is_empty() || only.contains(id))
+        .map(|(_, terms)| terms.iter().collect())
+        .collect();
+    let day = timefence_terms::DisplayDay::new(date, zone);
+    let f = timefence_terms::Forecast::build(&chosen, &day, bucket_minutes * 60);
+    let label = |i: usize| {
+        let at = day.starts
+            + timefence_terms::chrono::TimeDelta::seconds(i as i64 * i64::from(f.bucket_seconds));
+        at.with_timezone(&zone).format("%H:%M").to_string()
+    };
+    if json_out {
+        let buckets: Vec<serde_json::Value> = f
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| json!({ "start": label(i), "seats": s }))
+            .collect();
+        println!(
+            "{}",
+            json!({
+                "date": date.to_string(), "zone": zone.name(), "bucket_minutes": bucket_minutes, "buckets": buckets,
+                "peak": f.peak, "mean": f.mean_seats(), "idle": f.idle_buckets.iter().map(|i| label(*i)).collect::<Vec<_>>(),
+                "seat_hours": f.seat_seconds / 3600, "traditional_capacity": f.traditional_capacity,
+            })
+        );
+    } else if csv_out {
+        println!("start,seats");
+        for (i, s) in f.buckets.iter().enumerate() {
+            println!("{},{s}", label(i));
+        }
+    } else {
+        for (i, s) in f.buckets.iter().enumerate() {
+            println!("{}  {s:>8}", label(i));
+        }
+        println!(
+            "peak {}  mean {:.1}  idle {}  seat-hours {}  traditional capacity {}",
+            f.peak,
+            f.mean_seats(),
+            f.idle_buckets.len(),
+            f.seat_seconds / 3600,
+            f.traditional_capacity
+        );
+    }
+    Ok(())
 }

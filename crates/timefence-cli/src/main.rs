@@ -94,6 +94,48 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What a customer's licenses cost, time-fenced against one traditional 24-hour license.
+    Cost {
+        /// The customer's id.
+        #[arg(long)]
+        customer: i64,
+        /// First display date (default: the licenses' first date).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last display date, inclusive (default: the licenses' last date).
+        #[arg(long)]
+        to: Option<String>,
+        /// Display zone whose days are counted (default: the customer's zone).
+        #[arg(long)]
+        zone: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV instead of text.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// Concurrent seats by hour (or 15 minutes) across customers on a date: the vendor's demand.
+    Forecast {
+        /// The date, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// Display zone (default UTC).
+        #[arg(long, default_value = "UTC")]
+        zone: String,
+        /// Bucket width in minutes (60 or 15, or any divisor of a day).
+        #[arg(long, default_value_t = 60)]
+        bucket_minutes: u32,
+        /// Only these customers (repeat the flag); all when absent.
+        #[arg(long = "customer")]
+        customers: Vec<i64>,
+        /// Print JSON instead of text.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV instead of text.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Add a synthetic catalogue of any size (for demonstrations, benchmarks and scale tests).
     Generate {
         /// How many customers.

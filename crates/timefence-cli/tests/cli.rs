@@ -330,3 +330,66 @@ fn generate_adds_a_synthetic_catalogue_of_the_size_asked() {
     assert_eq!(list["total"], 50);
     assert_eq!(list["customers"][0]["license_count"], 3);
 }
+
+#[test]
+fn cost_gives_the_brief_s_bpo_figures_and_forecast_exports_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let list = json_of(&with_catalogue(
+        &db,
+        &["customers", "list", "--search", "Northwind", "--json"],
+    ));
+    let bpo = list["customers"][0]["id"].as_i64().unwrap().to_string();
+    let day = json_of(&with_catalogue(
+        &db,
+        &[
+            "cost",
+            "--customer",
+            &bpo,
+            "--from",
+            "2024-06-12",
+            "--to",
+            "2024-06-12",
+            "--json",
+        ],
+    ));
+    assert_eq!(
+        (day["baseline_minor"].as_u64(), day["fenced_minor"].as_u64()),
+        (Some(300_000), Some(175_000))
+    );
+    let text =
+        String::from_utf8(with_catalogue(&db, &["cost", "--customer", &bpo]).stdout).unwrap();
+    assert!(
+        text.contains("time-fenced $640,500.00  traditional $1,098,000.00"),
+        "{text}"
+    );
+    let csv = with_catalogue(
+        &db,
+        &[
+            "forecast",
+            "--date",
+            "2024-06-12",
+            "--customer",
+            &bpo,
+            "--bucket-minutes",
+            "15",
+            "--csv",
+        ],
+    );
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 96);
+    assert_eq!(
+        (lines[0], lines[1], lines[33], lines[96]),
+        ("start,seats", "00:00,100", "08:00,200", "23:45,50")
+    );
+    assert_eq!(
+        with_catalogue(
+            &db,
+            &["forecast", "--date", "2024-06-12", "--bucket-minutes", "7"]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+}

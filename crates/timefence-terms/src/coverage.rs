@@ -254,3 +254,61 @@ impl DayView {
         }
     }
 }
+
+/// The vendor's side of a day: seats in use across many customers' licenses, and what a
+/// traditional 24-hour model would have to provision beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Forecast {
+    /// The day.
+    pub day: DisplayDay,
+    /// Width of a bucket in seconds (3,600 hourly, 900 quarter-hourly).
+    pub bucket_seconds: u32,
+    /// Peak concurrent seats in each bucket.
+    pub buckets: Vec<u64>,
+    /// Peak concurrent seats over the day.
+    pub peak: u64,
+    /// Seat-seconds over the day if every license ran full.
+    pub seat_seconds: u64,
+    /// Buckets with no seat in use.
+    pub idle_buckets: Vec<usize>,
+    /// Seats a 24-hour model provisions all day: each customer's own peak, added up.
+    pub traditional_capacity: u64,
+}
+
+impl Forecast {
+    /// The forecast for `customers` (each a list of licenses) on `day`.
+    pub fn build(customers: &[Vec<&Terms>], day: &DisplayDay, bucket_seconds: u32) -> Forecast {
+        let all: Vec<&Terms> = customers.iter().flatten().copied().collect();
+        let coverage = Coverage::of(all.iter().copied(), day);
+        let buckets = coverage.peaks_per_bucket(bucket_seconds);
+        let idle_buckets = buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == 0)
+            .map(|(i, _)| i)
+            .collect();
+        let traditional_capacity = customers
+            .iter()
+            .map(|licenses| Coverage::of(licenses.iter().copied(), day).peak())
+            .sum();
+        Forecast {
+            day: *day,
+            bucket_seconds: bucket_seconds.max(1),
+            peak: coverage.peak(),
+            seat_seconds: coverage.seat_seconds(),
+            buckets,
+            idle_buckets,
+            traditional_capacity,
+        }
+    }
+
+    /// Mean concurrent seats over the day.
+    pub fn mean_seats(&self) -> f64 {
+        let length = self.day.length_seconds();
+        if length == 0 {
+            0.0
+        } else {
+            self.seat_seconds as f64 / f64::from(length)
+        }
+    }
+}

@@ -71,7 +71,7 @@ pub use cost::{
     baseline_formula, cost_preview, format_money, CostPreview, LicenseCost, Pricing, Rounding,
 };
 pub use coverage::{
-    default_view_date, segments, Coverage, DayView, DisplayDay, HourMark, Segment, Step,
+    default_view_date, segments, Coverage, DayView, DisplayDay, Forecast, HourMark, Segment, Step,
 };
 pub use evaluate::{evaluate, Decision, DenyReason};
 pub use occurrence::Occurrence;

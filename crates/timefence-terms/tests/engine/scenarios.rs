@@ -369,3 +369,33 @@ fn a_dst_day_in_the_display_zone_is_23_or_25_hours_long() {
     let hourly = Coverage::of(shifts.iter().map(|s| &s.terms), &summer).peaks_per_bucket(3600);
     assert_eq!(&hourly[..3], &[50, 50, 100]);
 }
+
+#[test]
+fn the_bpo_forecast_needs_200_seats_at_peak_where_the_traditional_model_provisions_200_all_day() {
+    let shifts = brief::bpo_shifts();
+    let bpo: Vec<&Terms> = shifts.iter().map(|s| &s.terms).collect();
+    let support = brief::business_hours_support("UTC").unwrap();
+    let customers = vec![bpo, vec![&support]];
+    // A Wednesday: support (5 seats, 09:00-17:00) runs beside the shifts.
+    let day = DisplayDay::new(
+        NaiveDate::from_ymd_opt(2024, 6, 12).unwrap(),
+        "UTC".parse().unwrap(),
+    );
+    let hourly = timefence_terms::Forecast::build(&customers, &day, 3600);
+    assert_eq!(hourly.peak, 205);
+    assert_eq!(hourly.traditional_capacity, 205);
+    assert_eq!(hourly.seat_seconds, (350 * 8 + 5 * 8) * 3600);
+    assert!(hourly.idle_buckets.is_empty());
+    assert_eq!(hourly.buckets[9], 200 + 5);
+    assert_eq!(hourly.buckets[8], 200, "support opens at 09:00");
+    let quarter = timefence_terms::Forecast::build(&customers, &day, 900);
+    assert_eq!(quarter.buckets.len(), 96);
+    // A Saturday: no support, and the BPO alone.
+    let saturday = DisplayDay::new(
+        NaiveDate::from_ymd_opt(2024, 6, 15).unwrap(),
+        "UTC".parse().unwrap(),
+    );
+    let weekend = timefence_terms::Forecast::build(&customers, &saturday, 3600);
+    assert_eq!((weekend.peak, weekend.traditional_capacity), (200, 200));
+    assert!((weekend.mean_seats() - 350.0 / 3.0).abs() < 1e-9);
+}
