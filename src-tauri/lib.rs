@@ -85,6 +85,30 @@ fn backup_catalogue(state: tauri::State<'_, AppState>) -> Result<String, AppErro
     state.with_catalogue(|c| views::backup(c, &folder, timefence_terms::chrono::Utc::now()))
 }
 
+/// Changes a license's window, limit, seats or name; returns the license's id as it now stands
+/// (a new revision when the license had been issued).
+#[tauri::command]
+#[specta::specta]
+fn edit_license(
+    state: tauri::State<'_, AppState>,
+    license_id: i64,
+    edit: views::LicenseEdit,
+) -> Result<i64, AppError> {
+    state.with_catalogue(|c| views::edit_license(c, license_id, &edit))
+}
+
+/// Concurrent seats across the whole catalogue on a date, by hour or quarter-hour.
+#[tauri::command]
+#[specta::specta]
+fn forecast(
+    state: tauri::State<'_, AppState>,
+    date: String,
+    zone: String,
+    bucket_minutes: u32,
+) -> Result<views::ForecastView, AppError> {
+    state.with_catalogue(|c| views::forecast(c, &date, &zone, bucket_minutes))
+}
+
 /// One customer's timeline on a date (default: today, moved into the licenses' validity) in a
 /// display zone (default: the customer's).
 #[tauri::command]
@@ -104,7 +128,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         .commands(tauri_specta::collect_commands![
             customers_page,
             customer_timeline,
-            backup_catalogue
+            backup_catalogue,
+            edit_license,
+            forecast
         ])
         // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.
         .dangerously_cast_bigints_to_number()

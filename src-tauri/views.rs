@@ -325,3 +325,124 @@ pub fn timeline(
         cost,
     })
 }
+
+/// The fields of a license the form beside the timeline edits.
+#[derive(Debug, Clone, serde::Deserialize, specta::Type)]
+pub struct LicenseEdit {
+    /// License name.
+    pub name: String,
+    /// DailyStartTime, HH:MM[:SS].
+    pub daily_start_time: String,
+    /// DailyEndTime, HH:MM[:SS] or 24:00.
+    pub daily_end_time: String,
+    /// DailyTimeConsumptionLimit (3h, 1h30m); empty or null for none.
+    pub daily_time_consumption_limit: Option<String>,
+    /// Seats.
+    pub seats: i64,
+}
+
+/// Applies `edit` to a license's stored terms; the engine validates, the catalogue keeps an
+/// issued revision. Returns the id of the license as it now stands.
+pub fn edit_license(
+    catalogue: &mut Catalogue,
+    license_id: i64,
+    edit: &LicenseEdit,
+) -> Result<i64, AppError> {
+    let license = catalogue.license(license_id)?;
+    let mut spec = license.terms.to_spec();
+    spec.daily_start_time = edit.daily_start_time.clone();
+    spec.daily_end_time = edit.daily_end_time.clone();
+    spec.daily_time_consumption_limit = edit
+        .daily_time_consumption_limit
+        .clone()
+        .filter(|l| !l.trim().is_empty());
+    spec.seats = edit.seats;
+    Ok(catalogue.update_license(license_id, &edit.name, &spec)?)
+}
+
+/// One bucket of the forecast chart.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ForecastBucket {
+    /// Wall time the bucket starts at, in the display zone.
+    pub label: String,
+    /// Peak concurrent seats in the bucket.
+    pub seats: u32,
+}
+
+/// The vendor's demand across the whole catalogue on one day.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ForecastView {
+    /// The date (YYYY-MM-DD).
+    pub date: String,
+    /// The display zone.
+    pub zone: String,
+    /// Bucket width in minutes.
+    pub bucket_minutes: u32,
+    /// The buckets.
+    pub buckets: Vec<ForecastBucket>,
+    /// Peak concurrent seats.
+    pub peak: u32,
+    /// Mean concurrent seats.
+    pub mean: f64,
+    /// Labels of buckets with no seat in use.
+    pub idle: Vec<String>,
+    /// Seat-hours over the day.
+    pub seat_hours: u32,
+    /// Seats a 24-hour model would provision all day.
+    pub traditional_capacity: u32,
+}
+
+/// The forecast of every current license in the catalogue on `date` in `zone`.
+pub fn forecast(
+    catalogue: &Catalogue,
+    date: &str,
+    zone: &str,
+    bucket_minutes: u32,
+) -> Result<ForecastView, AppError> {
+    let zone: Tz = zone.trim().parse().map_err(|_| AppError::InvalidInput {
+        field: "zone".into(),
+        message: format!("\"{zone}\" is not an IANA time zone name"),
+    })?;
+    let date =
+        NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| AppError::InvalidInput {
+            field: "date".into(),
+            message: format!("\"{date}\" is not a date; write it as YYYY-MM-DD"),
+        })?;
+    if bucket_minutes == 0 || 1440 % bucket_minutes != 0 {
+        return Err(AppError::InvalidInput {
+            field: "bucket_minutes".into(),
+            message: format!("{bucket_minutes} minutes do not divide a day"),
+        });
+    }
+    let grouped = catalogue.current_terms_by_customer()?;
+    let customers: Vec<Vec<&timefence_terms::Terms>> =
+        grouped.iter().map(|(_, t)| t.iter().collect()).collect();
+    let day = timefence_terms::DisplayDay::new(date, zone);
+    let f = timefence_terms::Forecast::build(&customers, &day, bucket_minutes * 60);
+    let label = |i: usize| {
+        (day.starts
+            + timefence_terms::chrono::TimeDelta::seconds(i as i64 * i64::from(f.bucket_seconds)))
+        .with_timezone(&zone)
+        .format("%H:%M")
+        .to_string()
+    };
+    Ok(ForecastView {
+        date: date.to_string(),
+        zone: zone.name().to_string(),
+        bucket_minutes,
+        buckets: f
+            .buckets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ForecastBucket {
+                label: label(i),
+                seats: seats(*s),
+            })
+            .collect(),
+        peak: seats(f.peak),
+        mean: f.mean_seats(),
+        idle: f.idle_buckets.iter().map(|i| label(*i)).collect(),
+        seat_hours: u32::try_from(f.seat_seconds / 3600).unwrap_or(u32::MAX),
+        traditional_capacity: seats(f.traditional_capacity),
+    })
+}

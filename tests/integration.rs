@@ -209,3 +209,53 @@ fn the_bpo_timeline_carries_the_brief_s_cost_panel() {
     );
     assert_eq!(cost.per_license, ["$500.00", "$1,000.00", "$250.00"]);
 }
+
+#[test]
+fn editing_brazil_s_end_to_20_00_changes_the_day_s_cost_and_a_bad_time_saves_nothing() {
+    let mut catalogue = demo();
+    let id = bpo_id(&catalogue);
+    let brazil = views::timeline(&catalogue, id, Some("2024-06-12"), None)
+        .unwrap()
+        .lanes[2]
+        .license_id;
+    let edit = |end: &str| views::LicenseEdit {
+        name: "L3 Brazil".into(),
+        daily_start_time: "16:00".into(),
+        daily_end_time: end.into(),
+        daily_time_consumption_limit: None,
+        seats: 50,
+    };
+    assert_eq!(
+        views::edit_license(&mut catalogue, brazil, &edit("20:00")).unwrap(),
+        brazil
+    );
+    let view = views::timeline(&catalogue, id, Some("2024-06-12"), None).unwrap();
+    assert_eq!(view.cost.unwrap().fenced, "$1,625.00");
+    let err = views::edit_license(&mut catalogue, brazil, &edit("25:00")).unwrap_err();
+    match err {
+        timefence_app::AppError::InvalidTerms(problems) => {
+            assert_eq!(problems.len(), 1);
+            assert_eq!(problems[0].field, "daily_end_time");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        views::timeline(&catalogue, id, Some("2024-06-12"), None)
+            .unwrap()
+            .lanes[2]
+            .window,
+        "16:00-20:00"
+    );
+}
+
+#[test]
+fn the_forecast_sums_the_whole_demo_catalogue_by_hour() {
+    let catalogue = demo();
+    let f = views::forecast(&catalogue, "2024-06-12", "UTC", 60).unwrap();
+    assert_eq!(f.buckets.len(), 24);
+    // The BPO's shifts plus one seat each for the three cases' licenses.
+    assert_eq!(f.buckets[0].seats, 100 + 1);
+    assert_eq!(f.buckets[10].seats, 200 + 3);
+    assert_eq!((f.peak, f.traditional_capacity), (203, 203));
+    assert!(views::forecast(&catalogue, "2024-06-12", "UTC", 7).is_err());
+}

@@ -112,3 +112,38 @@ test("backing up while the app runs writes a new file beside the catalogue", asy
   assert.ok(existsSync(match[1]), `no backup file at ${match[1]}`);
   assert.ok(match[1].startsWith(join(dirname(catalogue), "backups")), match[1]);
 });
+
+test("editing Brazil's end to 20:00 changes the cost panel to $1,625.00; 25:00 shows the engine's message", async () => {
+  await selectCustomer("Northwind BPO");
+  const [utc] = await app.waitFor('[data-testid=zone] option[value="UTC"]');
+  await app.click(utc);
+  await app.until(() => app.contents("[data-testid=cost-fenced]"), (t) => t[0] === "$1,750.00");
+  const edits = await app.waitFor("[data-testid=edit-license]", 3);
+  await app.click(edits[2]);
+  const [end] = await app.waitFor("[data-testid=edit-end]");
+  await app.clear(end);
+  await app.type(end, "20:00");
+  await app.click((await app.findAll("[data-testid=edit-save]"))[0]);
+  const fenced = await app.until(() => app.contents("[data-testid=cost-fenced]"), (t) => t[0] === "$1,625.00");
+  assert.deepEqual(fenced, ["$1,625.00"]);
+  assert.deepEqual(await app.contents("[data-testid=cost-baseline]"), ["$3,000.00"]);
+
+  await app.click((await app.waitFor("[data-testid=edit-license]", 3))[2]);
+  const [again] = await app.waitFor("[data-testid=edit-end]");
+  await app.clear(again);
+  await app.type(again, "25:00");
+  await app.click((await app.findAll("[data-testid=edit-save]"))[0]);
+  const problems = await app.until(() => app.contents("[data-testid=edit-problem]"), (p) => p.length > 0);
+  assert.match(problems[0], /not a time of day/);
+  assert.deepEqual(await app.contents("[data-testid=cost-fenced]"), ["$1,625.00"], "nothing was saved");
+});
+
+test("the forecast view shows the whole catalogue's demand with the traditional capacity beside it", async () => {
+  await app.click((await app.waitFor("[data-testid=mode-forecast]"))[0]);
+  const [summary] = await app.until(() => app.contents("[data-testid=forecast-summary]"), (t) => t.length === 1);
+  assert.match(summary.replace(/\s+/g, " "), /Peak 203 seats .* provisions 203 seats all day/);
+  const values = (await app.contents("[data-testid=forecast-value]")).map(Number);
+  assert.equal(values.length, 24);
+  assert.equal(Math.max(...values), 203);
+  await app.click((await app.findAll("[data-testid=mode-timeline]"))[0]);
+});

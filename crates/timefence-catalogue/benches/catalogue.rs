@@ -46,6 +46,19 @@ fn benches(c: &mut Criterion) {
             Coverage::of(terms.iter(), &day).peaks_per_bucket(3600)
         })
     });
+    group.bench_function(
+        "forecast by hour across 10k customers (load + compute)",
+        |b| {
+            b.iter(|| {
+                let grouped = catalogue.current_terms_by_customer().unwrap();
+                let customers: Vec<Vec<&timefence_terms::Terms>> = grouped
+                    .iter()
+                    .map(|(_, terms)| terms.iter().collect())
+                    .collect();
+                timefence_terms::Forecast::build(&customers, &day, 3600)
+            })
+        },
+    );
     group.finish();
 }
 

@@ -323,6 +323,24 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         } => {
             forecast(&c, date, zone, *bucket_minutes, customers, *json, *csv)?;
         }
+        Command::Eco {
+            grams_per_hour,
+            credit_kg,
+            days,
+            license,
+            apply,
+            json,
+        } => {
+            eco(
+                &mut c,
+                *grams_per_hour,
+                *credit_kg,
+                *days,
+                *license,
+                *apply,
+                *json,
+            )?;
+        }
         Command::Generate {
             customers,
             licenses_each,
@@ -537,6 +555,71 @@ fn forecast(
             f.seat_seconds / 3600,
             f.traditional_capacity
         );
+    }
+    Ok(())
+}
+
+fn eco(
+    c: &mut Catalogue,
+    grams_per_hour: u64,
+    credit_kg: u64,
+    days: Option<u32>,
+    license: Option<i64>,
+    apply: bool,
+    json_out: bool,
+) -> Result<(), Failure> {
+    use timefence_terms::eco;
+    let target = license.map(|id| c.license(id)).transpose()?;
+    let days = days
+        .or_else(|| target.as_ref().map(|l| eco::days_in_use(&l.terms)))
+        .unwrap_or(365);
+    let credit = credit_kg.saturating_mul(1000);
+    let limit = eco::daily_limit_from_credit(grams_per_hour, credit, days);
+    let more = eco::credit_for_next_step(grams_per_hour, credit, days);
+    let mut applied = None;
+    if apply {
+        let license = target.ok_or_else(|| Failure::from("--apply needs --license".to_string()))?;
+        let allowed = limit.ok_or_else(|| {
+            Failure::from(
+                "the credit allows less than a quarter-hour a day; nothing was changed".to_string(),
+            )
+        })?;
+        let window = timefence_terms::chrono::TimeDelta::seconds(i64::from(
+            license.terms.window.nominal_length_seconds(),
+        ));
+        let mut spec = license.terms.to_spec();
+        // Where the credit allows the whole window, the window alone is the fence.
+        spec.daily_time_consumption_limit = (allowed < window).then(|| format_duration(allowed));
+        let id = c.update_license(license.id, &license.name, &spec)?;
+        applied = Some((id, spec.daily_time_consumption_limit.clone()));
+    }
+    let limit_text = limit.map_or("less than a quarter-hour".to_string(), format_duration);
+    if json_out {
+        println!(
+            "{}",
+            json!({
+                "days": days,
+                "daily_limit": limit.map(format_duration),
+                "daily_limit_minutes": limit.map(|l| l.num_minutes()),
+                "credit_for_next_quarter_hour_kg": more.map(|g| g.div_ceil(1000)),
+                "applied_to_license": applied.as_ref().map(|(id, _)| id),
+                "applied_limit": applied.as_ref().and_then(|(_, l)| l.clone()),
+            })
+        );
+    } else {
+        println!("{credit_kg} kg CO2e a year at {grams_per_hour} g an hour over {days} days allows {limit_text} a day");
+        if let Some(grams) = more {
+            println!(
+                "{} kg more a year would allow 15 minutes more a day",
+                grams.div_ceil(1000)
+            );
+        }
+        if let Some((id, limit)) = applied {
+            println!(
+                "license {id}: daily limit now {}",
+                limit.unwrap_or_else(|| "none (the window is the fence)".into())
+            );
+        }
     }
     Ok(())
 }

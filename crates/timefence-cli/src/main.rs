@@ -136,6 +136,27 @@ pub(crate) enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Eco-design: the daily limit a yearly carbon credit allows (and the credit more hours need).
+    Eco {
+        /// Emissions of one hour of use, grams CO2e.
+        #[arg(long)]
+        grams_per_hour: u64,
+        /// Carbon credit available per year, kilograms CO2e.
+        #[arg(long)]
+        credit_kg: u64,
+        /// Days of use per year (default: the days the --license opens, else 365).
+        #[arg(long)]
+        days: Option<u32>,
+        /// A license whose days count, and whose limit --apply sets.
+        #[arg(long)]
+        license: Option<i64>,
+        /// Set the license's DailyTimeConsumptionLimit to what the credit allows.
+        #[arg(long, requires = "license")]
+        apply: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Add a synthetic catalogue of any size (for demonstrations, benchmarks and scale tests).
     Generate {
         /// How many customers.

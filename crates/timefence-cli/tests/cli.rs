@@ -393,3 +393,71 @@ fn cost_gives_the_brief_s_bpo_figures_and_forecast_exports_csv() {
         Some(2)
     );
 }
+
+#[test]
+fn eco_turns_a_carbon_credit_into_a_daily_limit_and_applies_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let plain = json_of(&with_catalogue(
+        &db,
+        &[
+            "eco",
+            "--grams-per-hour",
+            "1200",
+            "--credit-kg",
+            "1095",
+            "--days",
+            "365",
+            "--json",
+        ],
+    ));
+    assert_eq!(plain["daily_limit"], "2h30m");
+    assert_eq!(plain["credit_for_next_quarter_hour_kg"], 110);
+    let list = json_of(&with_catalogue(
+        &db,
+        &["customers", "list", "--search", "Contoso", "--json"],
+    ));
+    let customer = list["customers"][0]["id"].as_i64().unwrap().to_string();
+    let shown = json_of(&with_catalogue(
+        &db,
+        &["customers", "show", &customer, "--json"],
+    ));
+    let license = shown["licenses"][0]["id"].as_i64().unwrap().to_string();
+    let applied = json_of(&with_catalogue(
+        &db,
+        &[
+            "eco",
+            "--grams-per-hour",
+            "1200",
+            "--credit-kg",
+            "700",
+            "--license",
+            &license,
+            "--apply",
+            "--json",
+        ],
+    ));
+    // 700 kg / (1.2 kg x 366 days) = 1.59 h, so 1h30m a day.
+    assert_eq!(applied["applied_limit"], "1h30m");
+    let after = json_of(&with_catalogue(
+        &db,
+        &["licenses", "show", &license, "--json"],
+    ));
+    assert_eq!(after["terms"]["daily_time_consumption_limit"], "1h30m");
+    // A credit larger than the window needs no limit: the window is the fence.
+    let roomy = json_of(&with_catalogue(
+        &db,
+        &[
+            "eco",
+            "--grams-per-hour",
+            "10",
+            "--credit-kg",
+            "1000",
+            "--license",
+            &license,
+            "--apply",
+            "--json",
+        ],
+    ));
+    assert_eq!(roomy["applied_limit"], serde_json::Value::Null);
+}

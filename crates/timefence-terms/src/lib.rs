@@ -10,7 +10,8 @@
 //! - [`evaluate`] answers "may it be used at this instant?" ([`Decision`]).
 //! - [`Terms::occurrences`] lists the window openings over any interval.
 //! - [`Coverage`] gives concurrent seats over a day of any display zone, [`segments`] the bars.
-//! - [`cost_preview`] prices a schedule against one traditional 24-hour license.
+//! - [`cost_preview`] prices a schedule against one traditional 24-hour license; [`Forecast`]
+//!   gives a vendor's demand across customers; [`eco`] turns a carbon budget into daily hours.
 //!
 //! ## Semantics
 //! - **Wall clock.** Windows and dates follow the wall clock of the license's IANA zone.
@@ -58,6 +59,7 @@ pub mod brief;
 mod clock;
 mod cost;
 mod coverage;
+pub mod eco;
 mod evaluate;
 mod occurrence;
 mod terms;

@@ -18,6 +18,13 @@ export const commands = {
 	 *  backup, while the app runs) and returns the file's path.
 	 */
 	backupCatalogue: () => typedError<string, AppError>(__TAURI_INVOKE("backup_catalogue")),
+	/**
+	 *  Changes a license's window, limit, seats or name; returns the license's id as it now stands
+	 *  (a new revision when the license had been issued).
+	 */
+	editLicense: (licenseId: number, edit: LicenseEdit) => typedError<number, AppError>(__TAURI_INVOKE("edit_license", { licenseId, edit })),
+	/**  Concurrent seats across the whole catalogue on a date, by hour or quarter-hour. */
+	forecast: (date: string, zone: string, bucketMinutes: number) => typedError<ForecastView, AppError>(__TAURI_INVOKE("forecast", { date, zone, bucketMinutes })),
 };
 
 /* Types */
@@ -123,6 +130,36 @@ export type FieldProblem = {
 	message: string,
 };
 
+/**  One bucket of the forecast chart. */
+export type ForecastBucket = {
+	/**  Wall time the bucket starts at, in the display zone. */
+	label: string,
+	/**  Peak concurrent seats in the bucket. */
+	seats: number,
+};
+
+/**  The vendor's demand across the whole catalogue on one day. */
+export type ForecastView = {
+	/**  The date (YYYY-MM-DD). */
+	date: string,
+	/**  The display zone. */
+	zone: string,
+	/**  Bucket width in minutes. */
+	bucket_minutes: number,
+	/**  The buckets. */
+	buckets: ForecastBucket[],
+	/**  Peak concurrent seats. */
+	peak: number,
+	/**  Mean concurrent seats. */
+	mean: number | null,
+	/**  Labels of buckets with no seat in use. */
+	idle: string[],
+	/**  Seat-hours over the day. */
+	seat_hours: number,
+	/**  Seats a 24-hour model would provision all day. */
+	traditional_capacity: number,
+};
+
 /**  One license's lane on the timeline. */
 export type Lane = {
 	/**  License row id. */
@@ -143,6 +180,20 @@ export type Lane = {
 	validity: string,
 	/**  The bars to draw on this day (none when the license does not open). */
 	pieces: BarPiece[],
+};
+
+/**  The fields of a license the form beside the timeline edits. */
+export type LicenseEdit = {
+	/**  License name. */
+	name: string,
+	/**  DailyStartTime, HH:MM[:SS]. */
+	daily_start_time: string,
+	/**  DailyEndTime, HH:MM[:SS] or 24:00. */
+	daily_end_time: string,
+	/**  DailyTimeConsumptionLimit (3h, 1h30m); empty or null for none. */
+	daily_time_consumption_limit: string | null,
+	/**  Seats. */
+	seats: number,
 };
 
 /**  One bad row of a CSV import. */
