@@ -97,7 +97,8 @@ fn edit_license(
     state.with_catalogue(|c| views::edit_license(c, license_id, &edit))
 }
 
-/// Concurrent seats across the whole catalogue on a date, by hour or quarter-hour.
+/// Concurrent seats on a date, by hour or quarter-hour, across the chosen customers (the whole
+/// catalogue when none are chosen).
 #[tauri::command]
 #[specta::specta]
 fn forecast(
@@ -105,8 +106,9 @@ fn forecast(
     date: String,
     zone: String,
     bucket_minutes: u32,
+    customer_ids: Vec<i64>,
 ) -> Result<views::ForecastView, AppError> {
-    state.with_catalogue(|c| views::forecast(c, &date, &zone, bucket_minutes))
+    state.with_catalogue(|c| views::forecast(c, &date, &zone, bucket_minutes, &customer_ids))
 }
 
 /// One customer's timeline on a date (default: today, moved into the licenses' validity) in a

@@ -392,12 +392,14 @@ pub struct ForecastView {
     pub traditional_capacity: u32,
 }
 
-/// The forecast of every current license in the catalogue on `date` in `zone`.
+/// The forecast of the current licenses of `only` those customers (every customer when empty)
+/// on `date` in `zone`.
 pub fn forecast(
     catalogue: &Catalogue,
     date: &str,
     zone: &str,
     bucket_minutes: u32,
+    only: &[i64],
 ) -> Result<ForecastView, AppError> {
     let zone: Tz = zone.trim().parse().map_err(|_| AppError::InvalidInput {
         field: "zone".into(),
@@ -415,8 +417,11 @@ pub fn forecast(
         });
     }
     let grouped = catalogue.current_terms_by_customer()?;
-    let customers: Vec<Vec<&timefence_terms::Terms>> =
-        grouped.iter().map(|(_, t)| t.iter().collect()).collect();
+    let customers: Vec<Vec<&timefence_terms::Terms>> = grouped
+        .iter()
+        .filter(|(id, _)| only.is_empty() || only.contains(id))
+        .map(|(_, t)| t.iter().collect())
+        .collect();
     let day = timefence_terms::DisplayDay::new(date, zone);
     let f = timefence_terms::Forecast::build(&customers, &day, bucket_minutes * 60);
     let label = |i: usize| {

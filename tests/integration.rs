@@ -251,11 +251,22 @@ fn editing_brazil_s_end_to_20_00_changes_the_day_s_cost_and_a_bad_time_saves_not
 #[test]
 fn the_forecast_sums_the_whole_demo_catalogue_by_hour() {
     let catalogue = demo();
-    let f = views::forecast(&catalogue, "2024-06-12", "UTC", 60).unwrap();
+    let f = views::forecast(&catalogue, "2024-06-12", "UTC", 60, &[]).unwrap();
     assert_eq!(f.buckets.len(), 24);
     // The BPO's shifts plus one seat each for the three cases' licenses.
     assert_eq!(f.buckets[0].seats, 100 + 1);
     assert_eq!(f.buckets[10].seats, 200 + 3);
     assert_eq!((f.peak, f.traditional_capacity), (203, 203));
-    assert!(views::forecast(&catalogue, "2024-06-12", "UTC", 7).is_err());
+    assert!(views::forecast(&catalogue, "2024-06-12", "UTC", 7, &[]).is_err());
+    let bpo_only =
+        views::forecast(&catalogue, "2024-06-12", "UTC", 15, &[bpo_id(&catalogue)]).unwrap();
+    assert_eq!(bpo_only.buckets.len(), 96);
+    assert_eq!(
+        (
+            bpo_only.peak,
+            bpo_only.traditional_capacity,
+            bpo_only.seat_hours
+        ),
+        (200, 200, 2800)
+    );
 }

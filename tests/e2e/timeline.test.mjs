@@ -145,5 +145,12 @@ test("the forecast view shows the whole catalogue's demand with the traditional 
   const values = (await app.contents("[data-testid=forecast-value]")).map(Number);
   assert.equal(values.length, 24);
   assert.equal(Math.max(...values), 203);
+  const [bpoOnly] = await app.waitFor('[data-testid=forecast-scope] option[value="customer"]');
+  await app.click(bpoOnly);
+  const [narrowed] = await app.until(
+    () => app.contents("[data-testid=forecast-summary]"),
+    (t) => /Peak 200 /.test(t[0] ?? ""),
+  );
+  assert.match(narrowed.replace(/\s+/g, " "), /Peak 200 seats .* provisions 200 seats all day/);
   await app.click((await app.findAll("[data-testid=mode-timeline]"))[0]);
 });

@@ -23,8 +23,11 @@ export const commands = {
 	 *  (a new revision when the license had been issued).
 	 */
 	editLicense: (licenseId: number, edit: LicenseEdit) => typedError<number, AppError>(__TAURI_INVOKE("edit_license", { licenseId, edit })),
-	/**  Concurrent seats across the whole catalogue on a date, by hour or quarter-hour. */
-	forecast: (date: string, zone: string, bucketMinutes: number) => typedError<ForecastView, AppError>(__TAURI_INVOKE("forecast", { date, zone, bucketMinutes })),
+	/**
+	 *  Concurrent seats on a date, by hour or quarter-hour, across the chosen customers (the whole
+	 *  catalogue when none are chosen).
+	 */
+	forecast: (date: string, zone: string, bucketMinutes: number, customerIds: number[]) => typedError<ForecastView, AppError>(__TAURI_INVOKE("forecast", { date, zone, bucketMinutes, customerIds })),
 };
 
 /* Types */
