@@ -641,35 +641,22 @@ fn insert_license(
     name: &str,
     terms: &Terms,
 ) -> Result<LicenseId, CatalogueError> {
-    let name = name.trim();
-    if name.is_empty() {
+    if name.trim().is_empty() {
         return Err(CatalogueError::EmptyName);
     }
-    let spec = terms.to_spec();
-    let features = serde_json::to_string(&spec.features).unwrap_or_else(|_| "{}".to_string());
+    // The row is born with placeholder terms and receives the real ones from write_terms, so
+    // that one statement alone maps terms to columns. Callers hold a transaction, so no one
+    // ever sees the placeholders.
     let now = now_text();
     conn.execute(
-        "INSERT INTO licenses (customer_id, name, product, seats, start_date, end_date, daily_start,
-             daily_end, daily_limit, zone, weekdays, features, state, revision, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, 1, ?14, ?14)",
-        params![
-            customer,
-            name,
-            spec.product,
-            spec.seats,
-            spec.license_start_date,
-            spec.license_end_date,
-            spec.daily_start_time,
-            spec.daily_end_time,
-            spec.daily_time_consumption_limit,
-            spec.time_zone,
-            terms.weekdays.bits(),
-            features,
-            LicenseState::Draft.as_str(),
-            now,
-        ],
+        "INSERT INTO licenses (customer_id, name, seats, start_date, end_date, daily_start,
+             daily_end, zone, weekdays, state, revision, created_at, updated_at)
+         VALUES (?1, ?2, 1, '', '', '', '', '', 127, ?3, 1, ?4, ?4)",
+        params![customer, name.trim(), LicenseState::Draft.as_str(), now],
     )?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    write_terms(conn, id, name, terms)?;
+    Ok(id)
 }
 
 #[cfg(test)]

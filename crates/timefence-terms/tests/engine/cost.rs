@@ -1,8 +1,7 @@
 use proptest::prelude::*;
-use std::collections::BTreeMap;
 use timefence_terms::chrono::NaiveDate;
 use timefence_terms::{
-    baseline_formula, brief, cost_preview, format_money, Pricing, Rounding, Terms, TermsSpec,
+    baseline_formula, brief, cost_preview, format_money, Pricing, Rounding, Terms,
 };
 
 fn five_dollars(rounding: Rounding) -> Pricing {
@@ -26,20 +25,7 @@ fn terms(
     weekdays: Option<&[&str]>,
     seats: i64,
 ) -> Terms {
-    TermsSpec {
-        license_start_date: "2024-01-01".into(),
-        license_end_date: "2024-12-31".into(),
-        daily_start_time: start.into(),
-        daily_end_time: end.into(),
-        daily_time_consumption_limit: limit.map(Into::into),
-        time_zone: zone.into(),
-        weekdays: weekdays.map(|w| w.iter().map(|d| d.to_string()).collect()),
-        seats,
-        product: String::new(),
-        features: BTreeMap::new(),
-    }
-    .validate()
-    .unwrap()
+    crate::terms_2024(start, end, limit, zone, weekdays, seats)
 }
 
 #[test]

@@ -1,28 +1,12 @@
-use std::collections::BTreeMap;
 use timefence_terms::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use timefence_terms::{
-    brief, evaluate, Coverage, Decision, DenyReason, DisplayDay, Terms, TermsSpec,
-};
+use timefence_terms::{brief, evaluate, Coverage, Decision, DenyReason, DisplayDay, Terms};
 
 fn at(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
 
 fn terms(start: &str, end: &str, limit: Option<&str>, zone: &str) -> Terms {
-    TermsSpec {
-        license_start_date: "2024-01-01".into(),
-        license_end_date: "2024-12-31".into(),
-        daily_start_time: start.into(),
-        daily_end_time: end.into(),
-        daily_time_consumption_limit: limit.map(Into::into),
-        time_zone: zone.into(),
-        weekdays: None,
-        seats: 1,
-        product: String::new(),
-        features: BTreeMap::new(),
-    }
-    .validate()
-    .unwrap()
+    crate::terms_2024(start, end, limit, zone, None, 1)
 }
 
 fn next_opening(decision: &Decision) -> Option<DateTime<Utc>> {
