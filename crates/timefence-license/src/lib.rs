@@ -1,0 +1,356 @@
+//! # timefence-license: signed license files and the offline verifier
+//!
+//! A Timefence license file is text, safe to paste into an e-mail:
+//!
+//! ```text
+//! -----BEGIN TIMEFENCE LICENSE-----
+//! # Northwind BPO / L1 India, revision 1, serial 3
+//! # 00:00-08:00 UTC, every day, 2024-01-01 to 2024-12-31, 100 seats
+//! # Lines starting with # are a comment for people and are not signed.
+//! version: 1
+//! key: 3f2a9c1b0d4e5f67
+//! algorithm: ed25519
+//! payload: eyJsaWNlbnNlX2lkIjo...
+//! signature: 7aG0...
+//! -----END TIMEFENCE LICENSE-----
+//! ```
+//!
+//! The payload is JSON ([`LicensePayload`]: the engine's terms plus license id, revision,
+//! customer, issue time, serial and an optional not-after), encoded once, and base64 of exactly
+//! the bytes that were signed. The signature is Ed25519 over [`DOMAIN`] followed by those bytes,
+//! so a signature made for anything else can never pass as a license. The key id is the first
+//! eight bytes of the SHA-256 of the public key, in hex, so a verifier can trust several keys
+//! at once and keys can rotate.
+//!
+//! [`verify`] checks the armor, the version, the algorithm and the key, then the signature,
+//! and only then parses the payload. It needs no Timefence, no SQLite and no network.
+//!
+//! ```
+//! use timefence_license::{sign, verify, key_id, LicensePayload, TrustedKeys};
+//! let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+//! let payload = LicensePayload::example();
+//! let file = sign(&payload, &key, "Northwind BPO / L1 India");
+//! let mut trusted = TrustedKeys::default();
+//! trusted.add(key.verifying_key());
+//! let license = verify(&file, &trusted).unwrap();
+//! assert_eq!(license.payload, payload);
+//! assert_eq!(license.key_id, key_id(&key.verifying_key()));
+//! ```
+#![deny(missing_docs)]
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use timefence_terms::{InvalidTerms, Terms, TermsSpec};
+
+/// The only file format version this crate reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The only signature algorithm.
+pub const ALGORITHM: &str = "ed25519";
+/// Prefixed to the payload bytes before signing (domain separation).
+pub const DOMAIN: &[u8] = b"timefence-license-v1\0";
+/// The armor's first line.
+pub const BEGIN: &str = "-----BEGIN TIMEFENCE LICENSE-----";
+/// The armor's last line.
+pub const END: &str = "-----END TIMEFENCE LICENSE-----";
+
+/// What a license file carries, signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LicensePayload {
+    /// The license's id in the issuing catalogue.
+    pub license_id: i64,
+    /// The license's revision.
+    pub revision: u32,
+    /// The customer's name.
+    pub customer: String,
+    /// The license's name.
+    pub name: String,
+    /// When the file was issued (RFC 3339).
+    pub issued_at: String,
+    /// A number that only grows: a newer serial supersedes older files of the same license.
+    pub serial: i64,
+    /// After this instant (RFC 3339) the file itself is no longer valid, whatever its terms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    /// The license terms, as the engine reads them.
+    pub terms: TermsSpec,
+}
+
+impl LicensePayload {
+    /// A sample payload (the brief's India shift), for examples and tests.
+    pub fn example() -> LicensePayload {
+        LicensePayload {
+            license_id: 1,
+            revision: 1,
+            customer: "Northwind BPO".into(),
+            name: "L1 India".into(),
+            issued_at: "2024-01-01T00:00:00Z".into(),
+            serial: 1,
+            not_after: None,
+            terms: TermsSpec {
+                license_start_date: "2024-01-01".into(),
+                license_end_date: "2024-12-31".into(),
+                daily_start_time: "00:00".into(),
+                daily_end_time: "08:00".into(),
+                daily_time_consumption_limit: None,
+                time_zone: "UTC".into(),
+                weekdays: None,
+                seats: 100,
+                product: "Timefence demo".into(),
+                features: BTreeMap::new(),
+            },
+        }
+    }
+}
+
+/// The key id of a public key: the first eight bytes of its SHA-256, in hex.
+pub fn key_id(key: &VerifyingKey) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The public keys a verifier trusts, by key id.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedKeys {
+    keys: BTreeMap<String, VerifyingKey>,
+}
+
+impl TrustedKeys {
+    /// Trusts `key` (retired keys stay trusted so that the files they signed still verify).
+    pub fn add(&mut self, key: VerifyingKey) -> &mut Self {
+        self.keys.insert(key_id(&key), key);
+        self
+    }
+
+    /// Trusts a key given as the base64 of its 32 raw bytes.
+    pub fn add_base64(&mut self, text: &str) -> Result<&mut Self, VerifyError> {
+        let bytes = BASE64
+            .decode(text.trim())
+            .map_err(|_| VerifyError::BadKey)?;
+        let raw: [u8; 32] = bytes.try_into().map_err(|_| VerifyError::BadKey)?;
+        let key = VerifyingKey::from_bytes(&raw).map_err(|_| VerifyError::BadKey)?;
+        Ok(self.add(key))
+    }
+}
+
+/// Why a file is not a valid license.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifyError {
+    /// No BEGIN/END lines, or lines that are not `field: value`.
+    #[error("this is not a Timefence license file (the armor or a line is malformed)")]
+    BadArmor,
+    /// A field is missing or appears twice.
+    #[error("the license file lacks its \"{0}\" line, or has it twice")]
+    MissingField(&'static str),
+    /// A format version this verifier does not know.
+    #[error("license file version {0} is not supported by this verifier")]
+    UnsupportedVersion(String),
+    /// An algorithm this verifier does not know.
+    #[error("signature algorithm \"{0}\" is not supported")]
+    UnsupportedAlgorithm(String),
+    /// Signed with a key this verifier does not trust.
+    #[error("the file was signed with key {0}, which is not trusted here")]
+    UnknownKey(String),
+    /// The payload or signature is not valid base64, or the signature has the wrong length.
+    #[error("the payload or signature is not valid base64 of the right length")]
+    BadEncoding,
+    /// The signature does not match the payload.
+    #[error("signature does not match: the file was changed or signed with another key")]
+    BadSignature,
+    /// The signed payload is not a license payload.
+    #[error("the signed payload is malformed: {0}")]
+    MalformedPayload(String),
+    /// The signed terms do not validate.
+    #[error("the signed terms are invalid: {0}")]
+    InvalidTerms(InvalidTerms),
+    /// A public key that is not one.
+    #[error("that is not an Ed25519 public key")]
+    BadKey,
+}
+
+/// A file that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedLicense {
+    /// The key that signed it.
+    pub key_id: String,
+    /// The payload, as signed.
+    pub payload: LicensePayload,
+    /// The payload's terms, validated by the engine.
+    pub terms: Terms,
+}
+
+/// Encodes and signs `payload`; `comment` heads the unsigned, human-readable part.
+pub fn sign(payload: &LicensePayload, key: &SigningKey, comment: &str) -> String {
+    // Serialising plain strings and integers cannot fail.
+    let bytes = serde_json::to_vec(payload).unwrap_or_default();
+    let mut message = DOMAIN.to_vec();
+    message.extend_from_slice(&bytes);
+    let signature = key.sign(&message);
+    let t = &payload.terms;
+    let mut out = String::with_capacity(bytes.len() * 2 + 400);
+    out.push_str(BEGIN);
+    out.push('\n');
+    for line in comment.lines().filter(|l| !l.trim().is_empty()) {
+        out.push_str(&format!("# {}\n", line.trim()));
+    }
+    out.push_str(&format!(
+        "# {}-{} {}, {}, {} to {}, {} seats\n",
+        t.daily_start_time,
+        t.daily_end_time,
+        t.time_zone,
+        t.weekdays
+            .as_ref()
+            .map_or("every day".to_string(), |w| w.join(" ")),
+        t.license_start_date,
+        t.license_end_date,
+        t.seats
+    ));
+    out.push_str("# Lines starting with # are a comment for people and are not signed.\n");
+    out.push_str(&format!("version: {FORMAT_VERSION}\n"));
+    out.push_str(&format!("key: {}\n", key_id(&key.verifying_key())));
+    out.push_str(&format!("algorithm: {ALGORITHM}\n"));
+    out.push_str(&format!("payload: {}\n", BASE64.encode(&bytes)));
+    out.push_str(&format!(
+        "signature: {}\n",
+        BASE64.encode(signature.to_bytes())
+    ));
+    out.push_str(END);
+    out.push('\n');
+    out
+}
+
+/// The signed fields of a file, before any cryptography.
+struct Envelope<'a> {
+    version: &'a str,
+    key: &'a str,
+    algorithm: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+}
+
+fn envelope(text: &str) -> Result<Envelope<'_>, VerifyError> {
+    let mut lines = text.lines().map(str::trim).skip_while(|l| l.is_empty());
+    if lines.next() != Some(BEGIN) {
+        return Err(VerifyError::BadArmor);
+    }
+    let mut fields: [(&'static str, Option<&str>); 5] = [
+        ("version", None),
+        ("key", None),
+        ("algorithm", None),
+        ("payload", None),
+        ("signature", None),
+    ];
+    let mut closed = false;
+    for line in lines.by_ref() {
+        if line == END {
+            closed = true;
+            break;
+        }
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line.split_once(':').ok_or(VerifyError::BadArmor)?;
+        let slot = fields
+            .iter_mut()
+            .find(|(n, _)| *n == name.trim())
+            .ok_or(VerifyError::BadArmor)?;
+        if slot.1.is_some() {
+            return Err(VerifyError::MissingField(slot.0));
+        }
+        slot.1 = Some(value.trim());
+    }
+    if !closed || lines.any(|l| !l.is_empty()) {
+        return Err(VerifyError::BadArmor);
+    }
+    let get = |i: usize| fields[i].1.ok_or(VerifyError::MissingField(fields[i].0));
+    Ok(Envelope {
+        version: get(0)?,
+        key: get(1)?,
+        algorithm: get(2)?,
+        payload: get(3)?,
+        signature: get(4)?,
+    })
+}
+
+/// Verifies a license file against the trusted keys: armor, version, algorithm, key, then the
+/// signature, and only then the payload and its terms.
+pub fn verify(text: &str, trusted: &TrustedKeys) -> Result<VerifiedLicense, VerifyError> {
+    let envelope = envelope(text)?;
+    if envelope.version != FORMAT_VERSION.to_string() {
+        return Err(VerifyError::UnsupportedVersion(
+            envelope.version.chars().take(20).collect(),
+        ));
+    }
+    if envelope.algorithm != ALGORITHM {
+        return Err(VerifyError::UnsupportedAlgorithm(
+            envelope.algorithm.chars().take(20).collect(),
+        ));
+    }
+    let key = trusted
+        .keys
+        .get(envelope.key)
+        .ok_or_else(|| VerifyError::UnknownKey(envelope.key.chars().take(32).collect()))?;
+    let payload = BASE64
+        .decode(envelope.payload)
+        .map_err(|_| VerifyError::BadEncoding)?;
+    let signature = BASE64
+        .decode(envelope.signature)
+        .map_err(|_| VerifyError::BadEncoding)?;
+    let signature: [u8; 64] = signature.try_into().map_err(|_| VerifyError::BadEncoding)?;
+    let mut message = Vec::with_capacity(DOMAIN.len() + payload.len());
+    message.extend_from_slice(DOMAIN);
+    message.extend_from_slice(&payload);
+    key.verify(&message, &Signature::from_bytes(&signature))
+        .map_err(|_| VerifyError::BadSignature)?;
+    let payload: LicensePayload = serde_json::from_slice(&payload)
+        .map_err(|e| VerifyError::MalformedPayload(e.to_string()))?;
+    let terms = payload
+        .terms
+        .validate()
+        .map_err(VerifyError::InvalidTerms)?;
+    Ok(VerifiedLicense {
+        key_id: envelope.key.to_string(),
+        payload,
+        terms,
+    })
+}
+
+/// The DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410); the 32 key bytes follow it.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// The public key as a PEM SubjectPublicKeyInfo, the form OpenSSL reads (`-pubin -inkey`).
+pub fn public_key_pem(key: &VerifyingKey) -> String {
+    let mut der = ED25519_SPKI_PREFIX.to_vec();
+    der.extend_from_slice(key.as_bytes());
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        BASE64.encode(der)
+    )
+}
+
+/// The public key as base64 of its 32 raw bytes.
+pub fn public_key_base64(key: &VerifyingKey) -> String {
+    BASE64.encode(key.as_bytes())
+}
+
+/// The exact bytes a file's signature covers ([`DOMAIN`] then the payload) and the raw
+/// signature, for checking a file with another tool such as OpenSSL.
+pub fn signed_message_and_signature(text: &str) -> Result<(Vec<u8>, Vec<u8>), VerifyError> {
+    let envelope = envelope(text)?;
+    let mut message = DOMAIN.to_vec();
+    message.extend(
+        BASE64
+            .decode(envelope.payload)
+            .map_err(|_| VerifyError::BadEncoding)?,
+    );
+    let signature = BASE64
+        .decode(envelope.signature)
+        .map_err(|_| VerifyError::BadEncoding)?;
+    Ok((message, signature))
+}
