@@ -1,0 +1,209 @@
+//! # timefence-signing: signing keys kept safe at rest
+//!
+//! Ed25519 signing keys live in a key folder (owner-only, 0700) as encrypted PKCS#8 PEM files
+//! (PBES2 with scrypt and AES-256-CBC, which `openssl pkey -passin` reads), each beside its
+//! public key as a PEM SubjectPublicKeyInfo. A private key is only ever decrypted into memory,
+//! with the passphrase, to sign; it is never written unencrypted and never leaves this crate
+//! except as a [`SigningKey`] value for [`timefence_license::sign`].
+#![deny(missing_docs)]
+
+use ed25519_dalek::pkcs8::DecodePrivateKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use pkcs8::LineEnding;
+use std::path::{Path, PathBuf};
+use timefence_license::{key_id, public_key_pem};
+
+/// The shortest passphrase accepted for a new key.
+pub const MIN_PASSPHRASE_CHARS: usize = 10;
+
+/// What can go wrong with keys.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The passphrase does not open the key.
+    #[error("wrong passphrase for key {0}")]
+    WrongPassphrase(String),
+    /// A new key's passphrase is too short.
+    #[error("a passphrase needs at least {MIN_PASSPHRASE_CHARS} characters")]
+    WeakPassphrase,
+    /// No key with that id in the folder.
+    #[error("there is no key {0} in the key folder")]
+    UnknownKey(String),
+    /// A file that is not an encrypted Ed25519 PKCS#8 key.
+    #[error("not an encrypted Ed25519 private key (PKCS#8 PEM): {0}")]
+    NotAKey(String),
+    /// The key folder or a key file cannot be read or written.
+    #[error("key storage: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A key in the folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Its key id.
+    pub key_id: String,
+    /// Its public half.
+    pub public_key: VerifyingKey,
+    /// The encrypted private key file.
+    pub private_file: PathBuf,
+}
+
+/// A folder of encrypted signing keys.
+#[derive(Debug, Clone)]
+pub struct KeyStore {
+    dir: PathBuf,
+}
+
+#[cfg(unix)]
+fn owner_only(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn owner_only(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Writes a new file that only its owner can read, created with that mode from the start so
+/// that no other user ever sees it readable.
+fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents)?;
+    file.sync_all()
+}
+
+impl KeyStore {
+    /// The key folder at `dir`, created owner-only when missing.
+    pub fn open(dir: &Path) -> Result<KeyStore, KeyError> {
+        std::fs::create_dir_all(dir)?;
+        owner_only(dir, 0o700)?;
+        Ok(KeyStore {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    fn private_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.key.pem"))
+    }
+
+    fn public_path(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.pub.pem"))
+    }
+
+    fn store(&self, key: &SigningKey, encrypted_pem: &str) -> Result<StoredKey, KeyError> {
+        let public_key = key.verifying_key();
+        let id = key_id(&public_key);
+        let private_file = self.private_path(&id);
+        write_private(&private_file, encrypted_pem.as_bytes())?;
+        std::fs::write(self.public_path(&id), public_key_pem(&public_key))?;
+        Ok(StoredKey {
+            key_id: id,
+            public_key,
+            private_file,
+        })
+    }
+
+    /// Makes a new key, encrypted with `passphrase`.
+    pub fn generate(&self, passphrase: &str) -> Result<StoredKey, KeyError> {
+        if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+            return Err(KeyError::WeakPassphrase);
+        }
+        let key = SigningKey::generate(&mut rand_core::OsRng);
+        let pem = encrypt_pem(&key, passphrase).map_err(|e| KeyError::NotAKey(e.to_string()))?;
+        self.store(&key, &pem)
+    }
+
+    /// Takes in an encrypted PKCS#8 PEM private key (made by Timefence or OpenSSL), after
+    /// checking that `passphrase` opens it.
+    pub fn import(&self, encrypted_pem: &str, passphrase: &str) -> Result<StoredKey, KeyError> {
+        let key = SigningKey::from_pkcs8_encrypted_pem(encrypted_pem, passphrase.as_bytes())
+            .map_err(|e| match e {
+                pkcs8::Error::EncryptedPrivateKey(_) => {
+                    KeyError::WrongPassphrase("being imported".into())
+                }
+                other => KeyError::NotAKey(other.to_string()),
+            })?;
+        self.store(&key, encrypted_pem)
+    }
+
+    /// Every key in the folder, by key id.
+    pub fn list(&self) -> Result<Vec<StoredKey>, KeyError> {
+        let mut keys = Vec::new();
+        for entry in std::fs::read_dir(&self.dir)? {
+            let name = entry?.file_name().to_string_lossy().to_string();
+            if let Some(id) = name.strip_suffix(".key.pem") {
+                keys.push(self.public(id)?);
+            }
+        }
+        keys.sort_by(|a, b| a.key_id.cmp(&b.key_id));
+        Ok(keys)
+    }
+
+    /// One key's public half.
+    pub fn public(&self, id: &str) -> Result<StoredKey, KeyError> {
+        let private_file = self.private_path(id);
+        if !private_file.exists() {
+            return Err(KeyError::UnknownKey(id.to_string()));
+        }
+        let pem = std::fs::read_to_string(self.public_path(id))?;
+        let public_key =
+            parse_public_pem(&pem).ok_or_else(|| KeyError::NotAKey(format!("{id}.pub.pem")))?;
+        Ok(StoredKey {
+            key_id: id.to_string(),
+            public_key,
+            private_file,
+        })
+    }
+
+    /// Decrypts a key into memory to sign with it.
+    pub fn unlock(&self, id: &str, passphrase: &str) -> Result<SigningKey, KeyError> {
+        let private_file = self.private_path(id);
+        if !private_file.exists() {
+            return Err(KeyError::UnknownKey(id.to_string()));
+        }
+        let pem = zeroize::Zeroizing::new(std::fs::read_to_string(private_file)?);
+        SigningKey::from_pkcs8_encrypted_pem(&pem, passphrase.as_bytes()).map_err(|e| match e {
+            pkcs8::Error::EncryptedPrivateKey(_) => KeyError::WrongPassphrase(id.to_string()),
+            other => KeyError::NotAKey(other.to_string()),
+        })
+    }
+}
+
+/// scrypt cost: 2^14 x 8 x 128 bytes = 16 MiB, inside OpenSSL's default 32 MiB limit so that
+/// `openssl pkey -passin` opens the file.
+const SCRYPT_LOG_N: u8 = 14;
+
+fn encrypt_pem(
+    key: &SigningKey,
+    passphrase: &str,
+) -> Result<zeroize::Zeroizing<String>, pkcs8::Error> {
+    use rand_core::RngCore;
+    let mut salt = [0u8; 16];
+    let mut iv = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut salt);
+    rand_core::OsRng.fill_bytes(&mut iv);
+    let cost =
+        scrypt::Params::new(SCRYPT_LOG_N, 8, 1, 32).map_err(|_| pkcs8::Error::KeyMalformed)?;
+    let params = pkcs5::pbes2::Parameters::scrypt_aes256cbc(cost, &salt, &iv)?;
+    // Version 1 PKCS#8 (no public key field): OpenSSL 3.0 refuses the version 2 form.
+    let mut inner = zeroize::Zeroizing::new(vec![0x04, 0x20]);
+    inner.extend_from_slice(key.as_bytes());
+    let info = pkcs8::PrivateKeyInfo::new(ed25519_dalek::pkcs8::ALGORITHM_ID, &inner);
+    let encrypted = info.encrypt_with_params(params, passphrase.as_bytes())?;
+    use pkcs8::der::pem::PemLabel;
+    Ok(encrypted.to_pem(pkcs8::EncryptedPrivateKeyInfo::PEM_LABEL, LineEnding::LF)?)
+}
+
+/// Reads a PEM SubjectPublicKeyInfo holding an Ed25519 key.
+pub fn parse_public_pem(pem: &str) -> Option<VerifyingKey> {
+    use ed25519_dalek::pkcs8::DecodePublicKey;
+    VerifyingKey::from_public_key_pem(pem).ok()
+}
