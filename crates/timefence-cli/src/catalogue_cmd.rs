@@ -98,11 +98,14 @@ fn default_catalogue() -> Option<PathBuf> {
     Some(data.join("app.timefence.desktop/catalogue.sqlite"))
 }
 
-fn open(path: Option<PathBuf>) -> Result<Catalogue, Failure> {
-    let path = path
-        .or_else(|| std::env::var_os("TIMEFENCE_CATALOGUE").map(PathBuf::from))
+pub(crate) fn catalogue_path(path: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    path.or_else(|| std::env::var_os("TIMEFENCE_CATALOGUE").map(PathBuf::from))
         .or_else(default_catalogue)
-        .ok_or_else(|| Failure::from("no catalogue: pass --catalogue FILE".to_string()))?;
+        .ok_or_else(|| Failure::from("no catalogue: pass --catalogue FILE".to_string()))
+}
+
+pub(crate) fn open(path: Option<PathBuf>) -> Result<Catalogue, Failure> {
+    let path = catalogue_path(path)?;
     Ok(Catalogue::open(&path, FirstRun::SeedDemo)?.catalogue)
 }
 
@@ -159,6 +162,13 @@ fn write(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, Failure> {
+    if let Command::Key(_)
+    | Command::Sign { .. }
+    | Command::Verify { .. }
+    | Command::Inspect { .. } = command
+    {
+        return crate::keys_cmd::run(catalogue, command);
+    }
     let mut c = open(catalogue)?;
     match command {
         Command::Customers(CustomersCommand::List { search, json }) => {
@@ -365,7 +375,12 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 format!("restored from {}", file.display()),
             );
         }
-        Command::Evaluate { .. } | Command::Occurrences { .. } => unreachable!("handled in main"),
+        Command::Evaluate { .. }
+        | Command::Occurrences { .. }
+        | Command::Key(_)
+        | Command::Sign { .. }
+        | Command::Verify { .. }
+        | Command::Inspect { .. } => unreachable!("handled elsewhere"),
     }
     Ok(EXIT_OK)
 }

@@ -157,6 +157,40 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Signing keys: generate, list, export the public half, import.
+    #[command(subcommand)]
+    Key(keys_cmd::KeyCommand),
+    /// Sign a license from the catalogue into a license file (marks it issued, logs it).
+    Sign {
+        /// The license's id.
+        #[arg(long)]
+        license: i64,
+        /// The key to sign with (default: the active key).
+        #[arg(long)]
+        key: Option<String>,
+        /// Where the .lic file goes.
+        #[arg(long)]
+        out: PathBuf,
+        /// After this instant (RFC 3339) the file itself expires.
+        #[arg(long)]
+        not_after: Option<String>,
+    },
+    /// Check a license file's signature against trusted keys (exit 1 when it does not verify).
+    Verify {
+        /// The .lic file.
+        file: PathBuf,
+        /// Public keys to trust (PEM files); default: every key in the key folder.
+        #[arg(long = "trust")]
+        trust: Vec<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Decode a license file and print it, marking what is signed and what is not.
+    Inspect {
+        /// The .lic file.
+        file: PathBuf,
+    },
     /// Add a synthetic catalogue of any size (for demonstrations, benchmarks and scale tests).
     Generate {
         /// How many customers.
@@ -443,6 +477,7 @@ impl From<timefence_catalogue::CatalogueError> for Failure {
 }
 
 mod catalogue_cmd;
+mod keys_cmd;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

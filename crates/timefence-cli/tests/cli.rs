@@ -461,3 +461,130 @@ fn eco_turns_a_carbon_credit_into_a_daily_limit_and_applies_it() {
     ));
     assert_eq!(roomy["applied_limit"], serde_json::Value::Null);
 }
+
+fn with_passphrase(path: &std::path::Path, args: &[&str]) -> Output {
+    let mut all = vec!["--catalogue", path.to_str().unwrap()];
+    all.extend(args);
+    Command::new(env!("CARGO_BIN_EXE_timefence"))
+        .args(&all)
+        .env("TIMEFENCE_PASSPHRASE", "a passphrase long enough")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn keys_sign_verify_inspect_and_rotation_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let first = json_of(&with_passphrase(&db, &["key", "generate", "--json"]))["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lic = dir.path().join("india.lic");
+    let signed = with_passphrase(
+        &db,
+        &["sign", "--license", "1", "--out", lic.to_str().unwrap()],
+    );
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let ok = with_catalogue(&db, &["verify", lic.to_str().unwrap()]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+
+    let text = std::fs::read_to_string(&lic).unwrap();
+    let tampered = dir.path().join("tampered.lic");
+    std::fs::write(&tampered, text.replace("payload: e", "payload: f")).unwrap();
+    let bad = with_catalogue(&db, &["verify", tampered.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8(bad.stdout)
+        .unwrap()
+        .contains("signature does not match"));
+
+    let inspected =
+        String::from_utf8(with_catalogue(&db, &["inspect", lic.to_str().unwrap()]).stdout).unwrap();
+    assert!(
+        inspected.contains("unsigned comment: Northwind BPO / L1 India")
+            && inspected.contains("\"seats\": 100"),
+        "{inspected}"
+    );
+
+    // Rotation: a second key signs from now on; the first, retired, still verifies its files.
+    let second = json_of(&with_passphrase(&db, &["key", "generate", "--json"]))["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(with_catalogue(&db, &["key", "activate", &second])
+        .status
+        .success());
+    assert!(with_catalogue(&db, &["key", "retire", &first])
+        .status
+        .success());
+    assert_eq!(
+        with_catalogue(&db, &["verify", lic.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let keys = json_of(&with_catalogue(&db, &["key", "list", "--json"]));
+    let statuses: Vec<(String, String)> = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["key_id"].as_str().unwrap().to_string(),
+                k["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&(first.clone(), "retired".into()))
+            && statuses.contains(&(second, "active".into()))
+    );
+
+    // Only the exported public key: a verifier that trusts another key says UnknownKey.
+    let pem = dir.path().join("first.pem");
+    std::fs::write(
+        &pem,
+        with_catalogue(&db, &["key", "export", "--key", &first]).stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        with_catalogue(
+            &db,
+            &[
+                "verify",
+                lic.to_str().unwrap(),
+                "--trust",
+                pem.to_str().unwrap()
+            ]
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+    let wrong = Command::new(env!("CARGO_BIN_EXE_timefence"))
+        .args([
+            "--catalogue",
+            db.to_str().unwrap(),
+            "sign",
+            "--license",
+            "1",
+            "--out",
+            "/dev/null",
+        ])
+        .env("TIMEFENCE_PASSPHRASE", "not the passphrase at all")
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(3));
+    assert!(String::from_utf8(wrong.stderr)
+        .unwrap()
+        .contains("wrong passphrase"));
+}

@@ -1,0 +1,302 @@
+//! Keys, signing, verification and inspection of license files.
+
+use crate::catalogue_cmd::{catalogue_path, open};
+use crate::{Command, Failure, EXIT_CATALOGUE, EXIT_OK};
+use clap::Subcommand;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use timefence_catalogue::{AuditEntry, KeyStatus};
+use timefence_license::{public_key_base64, public_key_pem, LicensePayload, TrustedKeys};
+use timefence_signing::{parse_public_pem, KeyStore};
+
+/// Exit code of `verify` for a file that does not verify.
+const EXIT_INVALID: u8 = 1;
+
+#[derive(Subcommand)]
+pub(crate) enum KeyCommand {
+    /// Make a new signing key (the first becomes the active key). The passphrase comes from
+    /// $TIMEFENCE_PASSPHRASE, else from the first line of standard input.
+    Generate {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the keys: id, status, created.
+    List {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a key's public half: PEM (SubjectPublicKeyInfo), or base64 of the raw 32 bytes.
+    Export {
+        /// The key id.
+        #[arg(long)]
+        key: String,
+        /// Base64 of the raw key instead of PEM.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Take in an encrypted PKCS#8 PEM private key (passphrase as for generate).
+    Import {
+        /// The PEM file.
+        file: PathBuf,
+    },
+    /// Make a key the one that signs.
+    Activate {
+        /// The key id.
+        key: String,
+    },
+    /// Retire a key: it signs no more, and files it signed still verify.
+    Retire {
+        /// The key id.
+        key: String,
+    },
+}
+
+fn passphrase() -> Result<zeroize::Zeroizing<String>, Failure> {
+    if let Ok(value) = std::env::var("TIMEFENCE_PASSPHRASE") {
+        return Ok(zeroize::Zeroizing::new(value));
+    }
+    let mut line = zeroize::Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| Failure::from(format!("cannot read the passphrase: {e}")))?;
+    let trimmed = line.trim_end_matches(['\r', '\n']).to_string();
+    Ok(zeroize::Zeroizing::new(trimmed))
+}
+
+fn key_failure(e: timefence_signing::KeyError) -> Failure {
+    Failure {
+        code: EXIT_CATALOGUE,
+        message: e.to_string(),
+    }
+}
+
+fn key_folder(catalogue: &Option<PathBuf>) -> Result<KeyStore, Failure> {
+    let path = catalogue_path(catalogue.clone())?;
+    let dir = path
+        .parent()
+        .map(|p| p.join("keys"))
+        .unwrap_or_else(|| PathBuf::from("keys"));
+    KeyStore::open(&dir).map_err(key_failure)
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
+    // A half-written license file must never exist under its final name.
+    let temporary = path.with_extension("lic.partial");
+    std::fs::write(&temporary, text)
+        .and_then(|_| std::fs::rename(&temporary, path))
+        .map_err(|e| Failure::from(format!("cannot write {}: {e}", path.display())))
+}
+
+pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, Failure> {
+    match command {
+        Command::Key(KeyCommand::Generate { json: as_json }) => {
+            let store = key_folder(&catalogue)?;
+            let mut c = open(catalogue)?;
+            let key = store.generate(&passphrase()?).map_err(key_failure)?;
+            c.add_signing_key(
+                &key.key_id,
+                *key.public_key.as_bytes(),
+                key.private_file.to_str(),
+            )?;
+            if *as_json {
+                println!(
+                    "{}",
+                    json!({ "key_id": key.key_id, "private_file": key.private_file })
+                );
+            } else {
+                println!(
+                    "generated key {} ({})",
+                    key.key_id,
+                    key.private_file.display()
+                );
+            }
+        }
+        Command::Key(KeyCommand::List { json: as_json }) => {
+            let c = open(catalogue)?;
+            let keys = c.signing_keys()?;
+            if *as_json {
+                let list: Vec<_> = keys
+                    .iter()
+                    .map(|k| json!({ "key_id": k.key_id, "status": format!("{:?}", k.status).to_lowercase(), "created_at": k.created_at }))
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                for k in keys {
+                    println!(
+                        "{}  {:<8}  {}",
+                        k.key_id,
+                        format!("{:?}", k.status).to_lowercase(),
+                        k.created_at
+                    );
+                }
+            }
+        }
+        Command::Key(KeyCommand::Export { key, raw }) => {
+            let stored = key_folder(&catalogue)?.public(key).map_err(key_failure)?;
+            if *raw {
+                println!("{}", public_key_base64(&stored.public_key));
+            } else {
+                print!("{}", public_key_pem(&stored.public_key));
+            }
+        }
+        Command::Key(KeyCommand::Import { file }) => {
+            let pem = std::fs::read_to_string(file)
+                .map_err(|e| Failure::from(format!("cannot read {}: {e}", file.display())))?;
+            let store = key_folder(&catalogue)?;
+            let mut c = open(catalogue)?;
+            let key = store.import(&pem, &passphrase()?).map_err(key_failure)?;
+            c.add_signing_key(
+                &key.key_id,
+                *key.public_key.as_bytes(),
+                key.private_file.to_str(),
+            )?;
+            println!("imported key {}", key.key_id);
+        }
+        Command::Key(KeyCommand::Activate { key }) => {
+            open(catalogue)?.set_active_key(key)?;
+            println!("key {key} now signs");
+        }
+        Command::Key(KeyCommand::Retire { key }) => {
+            open(catalogue)?.retire_key(key)?;
+            println!("key {key} retired");
+        }
+        Command::Sign {
+            license,
+            key,
+            out,
+            not_after,
+        } => {
+            let store = key_folder(&catalogue)?;
+            let mut c = open(catalogue)?;
+            let key_id = match key {
+                Some(id) => id.clone(),
+                None => c
+                    .signing_keys()?
+                    .into_iter()
+                    .find(|k| k.status == KeyStatus::Active)
+                    .map(|k| k.key_id)
+                    .ok_or_else(|| Failure {
+                        code: EXIT_CATALOGUE,
+                        message: "no active key: run `timefence key generate`".into(),
+                    })?,
+            };
+            let signing = store.unlock(&key_id, &passphrase()?).map_err(key_failure)?;
+            let record = c.license(*license)?;
+            let customer = c.customer(record.customer_id)?;
+            let serial = c.mark_issued(*license)?;
+            let payload = LicensePayload {
+                license_id: record.id,
+                revision: record.revision,
+                customer: customer.name.clone(),
+                name: record.name.clone(),
+                issued_at: timefence_terms::chrono::Utc::now()
+                    .to_rfc3339_opts(timefence_terms::chrono::SecondsFormat::Secs, true),
+                serial,
+                not_after: not_after.clone(),
+                terms: record.terms.to_spec(),
+            };
+            let text = timefence_license::sign(
+                &payload,
+                &signing,
+                &format!(
+                    "{} / {}, revision {}, serial {serial}",
+                    customer.name, record.name, record.revision
+                ),
+            );
+            write_atomically(out, &text)?;
+            let digest: String = Sha256::digest(text.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            c.record_issue(&AuditEntry {
+                issued_at: payload.issued_at.clone(),
+                license_id: record.id,
+                revision: record.revision,
+                key_id: key_id.clone(),
+                serial,
+                file_sha256: digest,
+            })?;
+            println!(
+                "signed license {} (serial {serial}) with key {key_id} into {}",
+                record.id,
+                out.display()
+            );
+        }
+        Command::Verify {
+            file,
+            trust,
+            json: as_json,
+        } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::from(format!("cannot read {}: {e}", file.display())))?;
+            let mut trusted = TrustedKeys::default();
+            if trust.is_empty() {
+                for key in key_folder(&catalogue)?.list().map_err(key_failure)? {
+                    trusted.add(key.public_key);
+                }
+            }
+            for path in trust {
+                let pem = std::fs::read_to_string(path)
+                    .map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))?;
+                trusted.add(parse_public_pem(&pem).ok_or_else(|| {
+                    Failure::from(format!(
+                        "{} is not an Ed25519 public key PEM",
+                        path.display()
+                    ))
+                })?);
+            }
+            return Ok(match timefence_license::verify(&text, &trusted) {
+                Ok(license) => {
+                    if *as_json {
+                        println!(
+                            "{}",
+                            json!({ "valid": true, "key_id": license.key_id, "payload": license.payload })
+                        );
+                    } else {
+                        println!(
+                            "valid: {} / {} (serial {}), signed with key {}",
+                            license.payload.customer,
+                            license.payload.name,
+                            license.payload.serial,
+                            license.key_id
+                        );
+                    }
+                    EXIT_OK
+                }
+                Err(error) => {
+                    if *as_json {
+                        println!(
+                            "{}",
+                            json!({ "valid": false, "reason": format!("{error:?}"), "message": error.to_string() })
+                        );
+                    } else {
+                        println!("invalid: {error}");
+                    }
+                    EXIT_INVALID
+                }
+            });
+        }
+        Command::Inspect { file } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::from(format!("cannot read {}: {e}", file.display())))?;
+            let (message, _) = timefence_license::signed_message_and_signature(&text)
+                .map_err(|e| Failure::from(e.to_string()))?;
+            for line in text.lines().filter(|l| l.starts_with('#')) {
+                println!("unsigned comment: {}", line.trim_start_matches('#').trim());
+            }
+            let payload = &message[timefence_license::DOMAIN.len()..];
+            let value: serde_json::Value = serde_json::from_slice(payload)
+                .map_err(|e| Failure::from(format!("the payload is not JSON: {e}")))?;
+            println!("signed payload (the signature is not checked here; use verify):");
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
+        }
+        _ => unreachable!("handled in catalogue_cmd"),
+    }
+    Ok(EXIT_OK)
+}
