@@ -18,8 +18,12 @@ fn benches(c: &mut Criterion) {
     let public = key.verifying_key();
     let at = "2024-06-12T03:00:00Z".parse().unwrap();
 
-    c.bench_function("raw ed25519 sign of the payload bytes", |b| b.iter(|| key.sign(black_box(&message))));
-    c.bench_function("sign and encode a license file", |b| b.iter(|| sign(black_box(&payload), &key, "bench")));
+    c.bench_function("raw ed25519 sign of the payload bytes", |b| {
+        b.iter(|| key.sign(black_box(&message)))
+    });
+    c.bench_function("sign and encode a license file", |b| {
+        b.iter(|| sign(black_box(&payload), &key, "bench"))
+    });
     c.bench_function("raw ed25519 verify of the payload bytes", |b| {
         b.iter(|| public.verify(black_box(&message), &signature).unwrap())
     });
