@@ -69,6 +69,10 @@ pub struct Lane {
     pub seats: u32,
     /// DailyStartTime-DailyEndTime as written.
     pub window: String,
+    /// DailyStartTime alone (for the form).
+    pub daily_start: String,
+    /// DailyEndTime alone (for the form).
+    pub daily_end: String,
     /// The license's own zone.
     pub zone: String,
     /// DailyTimeConsumptionLimit, if any (`3h`).
@@ -172,6 +176,8 @@ fn lane(license: &License, pieces: &[Segment]) -> Lane {
         name: license.name.clone(),
         seats: t.seats,
         window: t.window.to_string(),
+        daily_start: t.window.start().to_string(),
+        daily_end: t.window.end().to_string(),
         zone: t.zone.name().to_string(),
         daily_limit: t.daily_limit.map(format_duration),
         weekdays: weekdays_label(t.weekdays),

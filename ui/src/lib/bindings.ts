@@ -173,6 +173,10 @@ export type Lane = {
 	seats: number,
 	/**  DailyStartTime-DailyEndTime as written. */
 	window: string,
+	/**  DailyStartTime alone (for the form). */
+	daily_start: string,
+	/**  DailyEndTime alone (for the form). */
+	daily_end: string,
 	/**  The license's own zone. */
 	zone: string,
 	/**  DailyTimeConsumptionLimit, if any (`3h`). */

@@ -17,17 +17,6 @@ fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
-fn terms(
-    start: &str,
-    end: &str,
-    limit: Option<&str>,
-    zone: &str,
-    weekdays: Option<&[&str]>,
-    seats: i64,
-) -> Terms {
-    crate::terms_2024(start, end, limit, zone, weekdays, seats)
-}
-
 #[test]
 fn the_brief_s_bpo_costs_3000_dollars_traditionally_and_1750_time_fenced_a_day() {
     let shifts = brief::bpo_shifts();
@@ -119,7 +108,7 @@ fn pro_rata_rounds_down_and_whole_blocks_round_up() {
 #[test]
 fn a_dst_day_bills_23_hours_not_24() {
     let paris = "Europe/Paris".parse().unwrap();
-    let all_day = terms("00:00", "24:00", None, "Europe/Paris", None, 8);
+    let all_day = crate::terms_2024("00:00", "24:00", None, "Europe/Paris", None, 8);
     let spring = date("2024-03-31");
     let preview = cost_preview(
         &[&all_day],
@@ -136,7 +125,7 @@ fn a_dst_day_bills_23_hours_not_24() {
 
 #[test]
 fn a_night_shift_bills_its_eight_hours_inside_the_period() {
-    let night = terms("22:00", "06:00", None, "UTC", None, 10);
+    let night = crate::terms_2024("22:00", "06:00", None, "UTC", None, 10);
     let utc = "UTC".parse().unwrap();
     // A week: the first morning belongs to the night before, the last night runs past the end.
     let week = cost_preview(
@@ -152,7 +141,7 @@ fn a_night_shift_bills_its_eight_hours_inside_the_period() {
 
 #[test]
 fn weekday_only_terms_bill_five_days_a_week() {
-    let support = terms(
+    let support = crate::terms_2024(
         "09:00",
         "17:00",
         None,
@@ -197,7 +186,7 @@ proptest! {
             .map(|(start, length, seats, zone, limited)| {
                 let end = start + length;
                 let limit = limited.then(|| format!("{}m", (length * 15).max(1)));
-                terms(&hm(*start), &hm(end), limit.as_deref(), zones[*zone], None, *seats)
+                crate::terms_2024(&hm(*start), &hm(end), limit.as_deref(), zones[*zone], None, *seats)
             })
             .collect();
         let refs: Vec<&Terms> = licenses.iter().collect();
