@@ -38,6 +38,9 @@
 //! ```
 #![deny(missing_docs)]
 
+mod ledger;
+pub use ledger::{check, CheckError, Ledger, CLOCK_TOLERANCE};
+
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
