@@ -165,6 +165,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
     if let Command::Key(_)
     | Command::Sign { .. }
     | Command::Verify { .. }
+    | Command::Check { .. }
     | Command::Inspect { .. } = command
     {
         return crate::keys_cmd::run(catalogue, command);
@@ -380,6 +381,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         | Command::Key(_)
         | Command::Sign { .. }
         | Command::Verify { .. }
+        | Command::Check { .. }
         | Command::Inspect { .. } => unreachable!("handled elsewhere"),
     }
     Ok(EXIT_OK)

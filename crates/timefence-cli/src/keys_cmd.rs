@@ -225,29 +225,29 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 out.display()
             );
         }
+        Command::Check {
+            file,
+            trust,
+            ledger,
+            at,
+            json: as_json,
+        } => {
+            return check_file(
+                &catalogue,
+                file,
+                trust,
+                ledger.clone(),
+                at.as_deref(),
+                *as_json,
+            );
+        }
         Command::Verify {
             file,
             trust,
             json: as_json,
         } => {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| Failure::from(format!("cannot read {}: {e}", file.display())))?;
-            let mut trusted = TrustedKeys::default();
-            if trust.is_empty() {
-                for key in key_folder(&catalogue)?.list().map_err(key_failure)? {
-                    trusted.add(key.public_key);
-                }
-            }
-            for path in trust {
-                let pem = std::fs::read_to_string(path)
-                    .map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))?;
-                trusted.add(parse_public_pem(&pem).ok_or_else(|| {
-                    Failure::from(format!(
-                        "{} is not an Ed25519 public key PEM",
-                        path.display()
-                    ))
-                })?);
-            }
+            let text = read_text(file)?;
+            let trusted = trusted_keys(&catalogue, trust)?;
             return Ok(match timefence_license::verify(&text, &trusted) {
                 Ok(license) => {
                     if *as_json {
@@ -299,4 +299,123 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         _ => unreachable!("handled in catalogue_cmd"),
     }
     Ok(EXIT_OK)
+}
+
+fn read_text(file: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(file)
+        .map_err(|e| Failure::from(format!("cannot read {}: {e}", file.display())))
+}
+
+fn trusted_keys(catalogue: &Option<PathBuf>, trust: &[PathBuf]) -> Result<TrustedKeys, Failure> {
+    let mut trusted = TrustedKeys::default();
+    if trust.is_empty() {
+        for key in key_folder(catalogue)?.list().map_err(key_failure)? {
+            trusted.add(key.public_key);
+        }
+    }
+    for path in trust {
+        let pem = read_text(path)?;
+        let key = parse_public_pem(&pem).ok_or_else(|| {
+            Failure::from(format!(
+                "{} is not an Ed25519 public key PEM",
+                path.display()
+            ))
+        })?;
+        trusted.add(key);
+    }
+    Ok(trusted)
+}
+
+/// The installation's ledger secret: 32 random bytes made once, owner-only.
+fn ledger_secret(dir: &Path) -> Result<[u8; 32], Failure> {
+    use rand_core::RngCore;
+    let path = dir.join("ledger.secret");
+    let io = |e: std::io::Error| Failure {
+        code: EXIT_CATALOGUE,
+        message: format!("ledger secret {}: {e}", path.display()),
+    };
+    if let Ok(bytes) = std::fs::read(&path) {
+        return bytes.try_into().map_err(|_| Failure {
+            code: EXIT_CATALOGUE,
+            message: format!("{} is damaged", path.display()),
+        });
+    }
+    let mut secret = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut secret);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    options
+        .open(&path)
+        .and_then(|mut f| f.write_all(&secret))
+        .map_err(io)?;
+    Ok(secret)
+}
+
+fn check_file(
+    catalogue: &Option<PathBuf>,
+    file: &Path,
+    trust: &[PathBuf],
+    ledger: Option<PathBuf>,
+    at: Option<&str>,
+    as_json: bool,
+) -> Result<u8, Failure> {
+    let text = read_text(file)?;
+    let trusted = trusted_keys(catalogue, trust)?;
+    let now = match at {
+        Some(t) => timefence_terms::chrono::DateTime::parse_from_rfc3339(t)
+            .map_err(|_| Failure::from(format!("--at \"{t}\" is not an RFC 3339 instant")))?
+            .with_timezone(&timefence_terms::chrono::Utc),
+        None => timefence_terms::chrono::Utc::now(),
+    };
+    let dir = catalogue_path(catalogue.clone())?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let ledger_path = ledger.unwrap_or_else(|| dir.join("usage.ledger"));
+    let secret = ledger_secret(&dir)?;
+    let outcome = timefence_license::verify(&text, &trusted)
+        .map_err(timefence_license::CheckError::from)
+        .and_then(|license| {
+            let mut ledger = timefence_license::Ledger::open(&ledger_path, &secret)?;
+            timefence_license::check(&license, now, &mut ledger)
+        });
+    let (code, value, line) = match outcome {
+        Ok(timefence_terms::Decision::Allowed {
+            closes_at,
+            remaining,
+            ..
+        }) => (
+            EXIT_OK,
+            json!({ "decision": "allowed", "closes_at": closes_at.to_rfc3339(), "remaining_seconds": remaining.map(|r| r.num_seconds()) }),
+            format!("allowed until {closes_at}"),
+        ),
+        Ok(timefence_terms::Decision::Denied {
+            reason,
+            next_opening,
+        }) => (
+            EXIT_INVALID,
+            json!({ "decision": "denied", "reason": format!("{reason:?}"), "next_opening": next_opening.map(|t| t.to_rfc3339()) }),
+            format!(
+                "denied: {reason:?}; next opening {}",
+                next_opening.map_or("never".to_string(), |t| t.to_string())
+            ),
+        ),
+        Err(error) => (
+            EXIT_INVALID,
+            json!({ "decision": "refused", "reason": format!("{error:?}"), "message": error.to_string() }),
+            format!("refused: {error}"),
+        ),
+    };
+    if as_json {
+        println!("{value}");
+    } else {
+        println!("{line}");
+    }
+    Ok(code)
 }

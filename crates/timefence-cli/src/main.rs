@@ -186,6 +186,24 @@ pub(crate) enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Verify a license file, then ask the engine whether it may be used now, with the local
+    /// usage ledger (exit 0 allowed, 1 denied or refused).
+    Check {
+        /// The .lic file.
+        file: PathBuf,
+        /// Public keys to trust (PEM files); default: every key in the key folder.
+        #[arg(long = "trust")]
+        trust: Vec<PathBuf>,
+        /// The usage ledger (default: usage.ledger beside the catalogue).
+        #[arg(long)]
+        ledger: Option<PathBuf>,
+        /// The instant to check, RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Decode a license file and print it, marking what is signed and what is not.
     Inspect {
         /// The .lic file.

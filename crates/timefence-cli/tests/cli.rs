@@ -588,3 +588,71 @@ fn keys_sign_verify_inspect_and_rotation_work_from_the_command_line() {
         .unwrap()
         .contains("wrong passphrase"));
 }
+
+#[test]
+fn check_verifies_then_enforces_the_window_with_the_local_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    assert!(with_passphrase(&db, &["key", "generate"]).status.success());
+    let lic = dir.path().join("india.lic");
+    assert!(with_passphrase(
+        &db,
+        &["sign", "--license", "1", "--out", lic.to_str().unwrap()]
+    )
+    .status
+    .success());
+    let inside = json_of(&with_catalogue(
+        &db,
+        &[
+            "check",
+            lic.to_str().unwrap(),
+            "--at",
+            "2024-06-12T03:00:00Z",
+            "--json",
+        ],
+    ));
+    assert_eq!(inside["decision"], "allowed");
+    let outside = with_catalogue(
+        &db,
+        &[
+            "check",
+            lic.to_str().unwrap(),
+            "--at",
+            "2024-06-12T09:00:00Z",
+            "--json",
+        ],
+    );
+    assert_eq!(outside.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&outside.stdout).unwrap();
+    assert_eq!(
+        (v["decision"].as_str(), v["reason"].as_str()),
+        (Some("denied"), Some("OutsideWindow"))
+    );
+    // The clock going back a day is refused: the ledger remembers the latest time it saw.
+    let back = with_catalogue(
+        &db,
+        &[
+            "check",
+            lic.to_str().unwrap(),
+            "--at",
+            "2024-06-11T03:00:00Z",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&back.stdout).unwrap();
+    assert_eq!(v["decision"], "refused");
+    assert!(
+        v["reason"].as_str().unwrap().starts_with("ClockRollback"),
+        "{v}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("ledger.secret"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+}
