@@ -377,15 +377,20 @@ impl Catalogue {
                 })
             }
         }
-        let serial: i64 = tx.query_row(
-            "SELECT coalesce(max(serial), 0) + 1 FROM licenses",
-            [],
-            |r| r.get(0),
-        )?;
+        let serial = take_serial(&tx)?;
         tx.execute(
             "UPDATE licenses SET state = 'issued', serial = ?2, updated_at = ?3 WHERE id = ?1",
             params![id, serial, now_text()],
         )?;
+        tx.commit()?;
+        Ok(serial)
+    }
+
+    /// Takes the next serial for a file signed from terms outside the catalogue; serials stay
+    /// one sequence with those of catalogue licenses.
+    pub fn take_serial(&mut self) -> Result<i64, CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let serial = take_serial(&tx)?;
         tx.commit()?;
         Ok(serial)
     }
@@ -483,6 +488,22 @@ impl Catalogue {
         schema::migrate(&mut self.conn)?;
         Ok(())
     }
+}
+
+/// The next serial: one more than any serial given before, stored so it is never given twice.
+fn take_serial(conn: &Connection) -> Result<i64, CatalogueError> {
+    let serial: i64 = conn.query_row(
+        "SELECT max(coalesce((SELECT max(serial) FROM licenses), 0),
+                    coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'last_serial'), 0)) + 1",
+        [],
+        |r| r.get(0),
+    )?;
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES ('last_serial', ?1)
+         ON CONFLICT(key) DO UPDATE SET value = ?1",
+        [serial.to_string()],
+    )?;
+    Ok(serial)
 }
 
 fn in_use_or(error: rusqlite::Error, path: &Path) -> CatalogueError {

@@ -165,6 +165,9 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         }
         Command::Sign {
             license,
+            terms,
+            customer,
+            name,
             key,
             out,
             not_after,
@@ -184,44 +187,71 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                     })?,
             };
             let signing = store.unlock(&key_id, &passphrase()?).map_err(key_failure)?;
-            let record = c.license(*license)?;
-            let customer = c.customer(record.customer_id)?;
-            let serial = c.mark_issued(*license)?;
-            let payload = LicensePayload {
-                license_id: record.id,
-                revision: record.revision,
-                customer: customer.name.clone(),
-                name: record.name.clone(),
-                issued_at: timefence_terms::chrono::Utc::now()
-                    .to_rfc3339_opts(timefence_terms::chrono::SecondsFormat::Secs, true),
-                serial,
-                not_after: not_after.clone(),
-                terms: record.terms.to_spec(),
+            let issued_at = timefence_terms::chrono::Utc::now()
+                .to_rfc3339_opts(timefence_terms::chrono::SecondsFormat::Secs, true);
+            let (payload, from_catalogue) = match (license, terms) {
+                (Some(id), _) => {
+                    let record = c.license(*id)?;
+                    let owner = c.customer(record.customer_id)?;
+                    let serial = c.mark_issued(*id)?;
+                    let payload = LicensePayload {
+                        license_id: record.id,
+                        revision: record.revision,
+                        customer: owner.name,
+                        name: record.name,
+                        issued_at,
+                        serial,
+                        not_after: not_after.clone(),
+                        terms: record.terms.to_spec(),
+                    };
+                    (payload, true)
+                }
+                (None, Some(path)) => {
+                    let spec = crate::read_spec_file(path)?;
+                    spec.validate()
+                        .map_err(|e| Failure::from(format!("the terms are invalid: {e}")))?;
+                    let payload = LicensePayload {
+                        license_id: 0,
+                        revision: 1,
+                        customer: customer.clone().unwrap_or_default(),
+                        name: name.clone().unwrap_or_default(),
+                        issued_at,
+                        serial: c.take_serial()?,
+                        not_after: not_after.clone(),
+                        terms: spec,
+                    };
+                    (payload, false)
+                }
+                (None, None) => return Err(Failure::from("give --license or --terms".to_string())),
             };
+            let serial = payload.serial;
             let text = timefence_license::sign(
                 &payload,
                 &signing,
                 &format!(
                     "{} / {}, revision {}, serial {serial}",
-                    customer.name, record.name, record.revision
+                    payload.customer, payload.name, payload.revision
                 ),
             );
             write_atomically(out, &text)?;
-            let digest: String = Sha256::digest(text.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            c.record_issue(&AuditEntry {
-                issued_at: payload.issued_at.clone(),
-                license_id: record.id,
-                revision: record.revision,
-                key_id: key_id.clone(),
-                serial,
-                file_sha256: digest,
-            })?;
+            if from_catalogue {
+                let digest: String = Sha256::digest(text.as_bytes())
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                c.record_issue(&AuditEntry {
+                    issued_at: payload.issued_at.clone(),
+                    license_id: payload.license_id,
+                    revision: payload.revision,
+                    key_id: key_id.clone(),
+                    serial,
+                    file_sha256: digest,
+                })?;
+            }
             println!(
-                "signed license {} (serial {serial}) with key {key_id} into {}",
-                record.id,
+                "signed {} / {} (serial {serial}) with key {key_id} into {}",
+                payload.customer,
+                payload.name,
                 out.display()
             );
         }

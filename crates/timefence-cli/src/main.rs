@@ -160,11 +160,21 @@ pub(crate) enum Command {
     /// Signing keys: generate, list, export the public half, import.
     #[command(subcommand)]
     Key(keys_cmd::KeyCommand),
-    /// Sign a license from the catalogue into a license file (marks it issued, logs it).
+    /// Sign a license into a license file: one from the catalogue (marks it issued and logs it
+    /// in the audit log), or terms from a JSON/TOML file.
     Sign {
-        /// The license's id.
+        /// The catalogue license's id.
+        #[arg(long, required_unless_present = "terms", conflicts_with = "terms")]
+        license: Option<i64>,
+        /// A JSON or TOML terms file to sign instead of a catalogue license.
+        #[arg(long, value_name = "FILE", requires_all = ["customer", "name"])]
+        terms: Option<PathBuf>,
+        /// The customer's name (with --terms).
         #[arg(long)]
-        license: i64,
+        customer: Option<String>,
+        /// The license's name (with --terms).
+        #[arg(long)]
+        name: Option<String>,
         /// The key to sign with (default: the active key).
         #[arg(long)]
         key: Option<String>,
@@ -271,7 +281,7 @@ pub(crate) struct TermsArgs {
     seats: Option<i64>,
 }
 
-fn read_spec_file(path: &PathBuf) -> Result<TermsSpec, String> {
+pub(crate) fn read_spec_file(path: &PathBuf) -> Result<TermsSpec, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let is_toml = path

@@ -656,3 +656,64 @@ fn check_verifies_then_enforces_the_window_with_the_local_ledger() {
         assert_eq!(mode, 0o600);
     }
 }
+
+#[test]
+fn a_terms_file_signs_too_and_its_serial_follows_the_catalogue_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    assert!(with_passphrase(&db, &["key", "generate"]).status.success());
+    let first = dir.path().join("first.lic");
+    assert!(with_passphrase(
+        &db,
+        &["sign", "--license", "2", "--out", first.to_str().unwrap()]
+    )
+    .status
+    .success());
+    let terms = dir.path().join("support.toml");
+    std::fs::write(
+        &terms,
+        "license_start_date = \"2025-01-01\"\nlicense_end_date = \"2025-12-31\"\ndaily_start_time = \"09:00\"\ndaily_end_time = \"17:00\"\nweekdays = [\"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\"]\ntime_zone = \"Europe/Berlin\"\nseats = 5\n",
+    )
+    .unwrap();
+    let second = dir.path().join("support.lic");
+    let out = with_passphrase(
+        &db,
+        &[
+            "sign",
+            "--terms",
+            terms.to_str().unwrap(),
+            "--customer",
+            "Acme",
+            "--name",
+            "Support",
+            "--out",
+            second.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let serial = |file: &std::path::Path| {
+        json_of(&with_catalogue(
+            &db,
+            &["verify", file.to_str().unwrap(), "--json"],
+        ))["payload"]["serial"]
+            .as_i64()
+            .unwrap()
+    };
+    assert!(
+        serial(&second) > serial(&first),
+        "one growing sequence of serials"
+    );
+    let missing = with_passphrase(
+        &db,
+        &["sign", "--terms", terms.to_str().unwrap(), "--out", "x.lic"],
+    );
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "--terms needs --customer and --name"
+    );
+}
