@@ -416,7 +416,7 @@ pub fn forecast(
             field: "date".into(),
             message: format!("\"{date}\" is not a date; write it as YYYY-MM-DD"),
         })?;
-    if bucket_minutes == 0 || 1440 % bucket_minutes != 0 {
+    if !timefence_terms::Forecast::divides_a_day(bucket_minutes) {
         return Err(AppError::InvalidInput {
             field: "bucket_minutes".into(),
             message: format!("{bucket_minutes} minutes do not divide a day"),
@@ -430,13 +430,7 @@ pub fn forecast(
         .collect();
     let day = timefence_terms::DisplayDay::new(date, zone);
     let f = timefence_terms::Forecast::build(&customers, &day, bucket_minutes * 60);
-    let label = |i: usize| {
-        (day.starts
-            + timefence_terms::chrono::TimeDelta::seconds(i as i64 * i64::from(f.bucket_seconds)))
-        .with_timezone(&zone)
-        .format("%H:%M")
-        .to_string()
-    };
+    let label = |i: usize| f.bucket_label(i);
     Ok(ForecastView {
         date: date.to_string(),
         zone: zone.name().to_string(),

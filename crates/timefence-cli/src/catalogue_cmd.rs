@@ -522,7 +522,7 @@ fn forecast(
 ) -> Result<(), Failure> {
     let date = parse_date("date", date)?;
     let zone = parse_zone(zone)?;
-    if bucket_minutes == 0 || 1440 % bucket_minutes != 0 {
+    if !timefence_terms::Forecast::divides_a_day(bucket_minutes) {
         return Err(Failure::from(format!(
             "--bucket-minutes {bucket_minutes} does not divide a day"
         )));
@@ -535,11 +535,7 @@ fn forecast(
         .collect();
     let day = timefence_terms::DisplayDay::new(date, zone);
     let f = timefence_terms::Forecast::build(&chosen, &day, bucket_minutes * 60);
-    let label = |i: usize| {
-        let at = day.starts
-            + timefence_terms::chrono::TimeDelta::seconds(i as i64 * i64::from(f.bucket_seconds));
-        at.with_timezone(&zone).format("%H:%M").to_string()
-    };
+    let label = |i: usize| f.bucket_label(i);
     if json_out {
         let buckets: Vec<serde_json::Value> = f
             .buckets

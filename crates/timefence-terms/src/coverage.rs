@@ -302,6 +302,20 @@ impl Forecast {
         }
     }
 
+    /// Whether buckets of `minutes` tile a nominal day exactly (60, 30, 15, ...).
+    pub fn divides_a_day(minutes: u32) -> bool {
+        minutes > 0 && 1440 % minutes == 0
+    }
+
+    /// The wall time, in the day's zone, at which bucket `index` starts (`HH:MM`).
+    pub fn bucket_label(&self, index: usize) -> String {
+        let offset = TimeDelta::seconds(index as i64 * i64::from(self.bucket_seconds));
+        (self.day.starts + offset)
+            .with_timezone(&self.day.zone)
+            .format("%H:%M")
+            .to_string()
+    }
+
     /// Mean concurrent seats over the day.
     pub fn mean_seats(&self) -> f64 {
         let length = self.day.length_seconds();
