@@ -1,12 +1,13 @@
 //! Concurrent seats over a day of any display zone, and the pieces a timeline draws.
 
-use crate::clock::resolve_local;
+use crate::clock::{resolve_local, WallTime, SECONDS_PER_DAY};
 use crate::terms::Terms;
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-/// A day of a display zone: from its local midnight to the next, in real seconds.
+/// A day of a display zone: from its local midnight to the next (or from another wall time,
+/// the axis start, to the same wall time a day later), in real seconds.
 ///
 /// A DST day is 23 or 25 hours long (82,800 or 90,000 seconds), and so is its axis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -29,9 +30,21 @@ fn serialize_zone<S: serde::Serializer>(zone: &Tz, s: S) -> Result<S::Ok, S::Err
 impl DisplayDay {
     /// The day `date` on the wall clock of `zone`.
     pub fn new(date: NaiveDate, zone: Tz) -> DisplayDay {
-        let starts = resolve_local(zone, date.and_time(NaiveTime::MIN));
+        DisplayDay::starting_at(date, zone, WallTime::MIDNIGHT)
+    }
+
+    /// The day `date` of `zone` read from `axis_start` to `axis_start` on the next date, so
+    /// that a night shift (22:00-06:00) reads as one bar on an axis that starts at 06:00.
+    /// `24:00` counts as midnight.
+    pub fn starting_at(date: NaiveDate, zone: Tz, axis_start: WallTime) -> DisplayDay {
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(
+            axis_start.seconds() % SECONDS_PER_DAY,
+            0,
+        )
+        .unwrap_or(NaiveTime::MIN);
+        let starts = resolve_local(zone, date.and_time(time));
         let next = date.succ_opt().unwrap_or(date);
-        let ends = resolve_local(zone, next.and_time(NaiveTime::MIN));
+        let ends = resolve_local(zone, next.and_time(time));
         DisplayDay {
             date,
             zone,
@@ -53,6 +66,20 @@ impl DisplayDay {
         offset as u32
     }
 
+    /// Seconds from the day's start to `instant`, or `None` when it falls outside the day.
+    pub fn offset_within(&self, instant: DateTime<Utc>) -> Option<u32> {
+        (self.starts <= instant && instant < self.ends).then(|| self.offset_of(instant))
+    }
+
+    /// The wall time `zone` shows `offset_seconds` into the day, to the minute (rounded down).
+    pub fn wall_time_at(&self, offset_seconds: u32, zone: Tz) -> WallTime {
+        let at =
+            self.starts + TimeDelta::seconds(i64::from(offset_seconds.min(self.length_seconds())));
+        let local = at.with_timezone(&zone).time();
+        WallTime::from_seconds(local.num_seconds_from_midnight() / 60 * 60)
+            .unwrap_or(WallTime::MIDNIGHT)
+    }
+
     /// Marks at every real hour from the day's start, labelled with the wall time the display
     /// zone shows then (on a DST day a label is skipped or shown twice, as the clock does).
     pub fn hour_marks(&self) -> Vec<HourMark> {
@@ -60,10 +87,12 @@ impl DisplayDay {
             .map(|hour| {
                 let offset_seconds = hour * 3600;
                 let at = self.starts + TimeDelta::seconds(i64::from(offset_seconds));
-                let label = if offset_seconds == self.length_seconds() {
+                let wall = at.with_timezone(&self.zone).format("%H:%M").to_string();
+                // The end of a midnight-to-midnight axis reads 24:00, not a second 00:00.
+                let label = if offset_seconds == self.length_seconds() && wall == "00:00" {
                     "24:00".to_string()
                 } else {
-                    at.with_timezone(&self.zone).format("%H:%M").to_string()
+                    wall
                 };
                 HourMark {
                     offset_seconds,
@@ -96,6 +125,10 @@ pub struct Segment {
     pub continues_from_previous_day: bool,
     /// Whether the window closes after this day ends (the piece continues on the next).
     pub continues_into_next_day: bool,
+    /// Where, in seconds since the day's start, the daily consumption limit of this occurrence
+    /// runs out when the window is used from its opening (clamped to the day); `None` when the
+    /// license has no limit or the limit covers the whole window.
+    pub limit_reached_at: Option<u32>,
 }
 
 /// The pieces of `terms`' windows that fall inside `day`: two for a window that crosses the
@@ -110,6 +143,11 @@ pub fn segments(terms: &Terms, day: &DisplayDay) -> Vec<Segment> {
             occurrence_date: o.date,
             continues_from_previous_day: o.opens < day.starts,
             continues_into_next_day: o.closes > day.ends,
+            limit_reached_at: terms
+                .daily_limit
+                .map(|limit| o.opens + limit)
+                .filter(|runs_out| *runs_out < o.closes)
+                .map(|runs_out| day.offset_of(runs_out)),
         })
         .collect()
 }
@@ -245,13 +283,36 @@ pub struct DayView {
 impl DayView {
     /// The view of `licenses` on `date` in `zone`.
     pub fn build(licenses: &[&Terms], date: NaiveDate, zone: Tz) -> DayView {
-        let day = DisplayDay::new(date, zone);
+        DayView::of_day(licenses, DisplayDay::new(date, zone))
+    }
+
+    /// The view of `licenses` over `day` (which may start at another axis time than midnight).
+    pub fn of_day(licenses: &[&Terms], day: DisplayDay) -> DayView {
         DayView {
             hour_marks: day.hour_marks(),
             lanes: licenses.iter().map(|terms| segments(terms, &day)).collect(),
             coverage: Coverage::of(licenses.iter().copied(), &day),
             day,
         }
+    }
+
+    /// For each bucket of `width_seconds` (quarter-hours with 900), the lanes with a bar inside
+    /// it: one lane is plain coverage, two or more overlap, none is a gap.
+    pub fn contributors(&self, width_seconds: u32) -> Vec<Vec<usize>> {
+        let width = width_seconds.max(1);
+        let mut buckets = vec![Vec::new(); self.day.length_seconds().div_ceil(width) as usize];
+        for (lane, pieces) in self.lanes.iter().enumerate() {
+            for piece in pieces.iter().filter(|p| p.to_seconds > p.from_seconds) {
+                let first = piece.from_seconds / width;
+                let last = (piece.to_seconds - 1) / width;
+                for bucket in &mut buckets[first as usize..=last as usize] {
+                    if bucket.last() != Some(&lane) {
+                        bucket.push(lane);
+                    }
+                }
+            }
+        }
+        buckets
     }
 }
 

@@ -61,6 +61,7 @@ mod cost;
 mod coverage;
 pub mod eco;
 mod evaluate;
+mod ics;
 mod occurrence;
 mod terms;
 
@@ -76,6 +77,7 @@ pub use coverage::{
     default_view_date, segments, Coverage, DayView, DisplayDay, Forecast, HourMark, Segment, Step,
 };
 pub use evaluate::{evaluate, Decision, DenyReason};
+pub use ics::{icalendar, CalendarEvent};
 pub use occurrence::Occurrence;
 pub use terms::{
     DailyWindow, InvalidTerms, Terms, TermsField, TermsProblem, TermsSpec, Weekdays, MAX_SEATS,

@@ -509,22 +509,48 @@ fn coverage_agrees_minute_by_minute_with_evaluate_on_random_license_sets() {
         proptest::collection::vec(case_strategy(), 1..5),
         0..display_zones.len(),
         -2i64..3,
+        // Half the days start at midnight; the rest at a random half hour (a 06:00-06:00 axis).
+        prop_oneof![Just(0u32), 0u32..48],
     );
     runner
-        .run(&strategy, |(licenses, z, shift)| {
+        .run(&strategy, |(licenses, z, shift, half_hours)| {
             let zone: Tz = display_zones[z].parse().unwrap();
             let date = licenses[0].terms.start_date + TimeDelta::days(shift);
-            let day = timefence_terms::DisplayDay::new(date, zone);
+            let axis = timefence_terms::WallTime::from_seconds(half_hours * 1800).unwrap();
+            let day = timefence_terms::DisplayDay::starting_at(date, zone, axis);
             let terms: Vec<&Terms> = licenses.iter().map(|c| &c.terms).collect();
-            let coverage = timefence_terms::Coverage::of(terms.iter().copied(), &day);
+            let view = timefence_terms::DayView::of_day(&terms, day);
+            let coverage = &view.coverage;
+            let contributors = view.contributors(900);
+            let mut seen: Vec<Vec<usize>> = vec![Vec::new(); contributors.len()];
             let mut minute = day.starts;
             while minute < day.ends {
-                let seats: u64 = terms
-                    .iter()
-                    .filter(|t| evaluate(t, minute, TimeDelta::zero()).is_allowed())
-                    .map(|t| u64::from(t.seats))
-                    .sum();
+                let open: Vec<usize> = (0..terms.len())
+                    .filter(|i| evaluate(terms[*i], minute, TimeDelta::zero()).is_allowed())
+                    .collect();
+                let seats: u64 = open.iter().map(|i| u64::from(terms[*i].seats)).sum();
                 let offset = day.offset_of(minute);
+                let bucket = &mut seen[(offset / 900) as usize];
+                for lane in &open {
+                    if !bucket.contains(lane) {
+                        bucket.push(*lane);
+                    }
+                }
+                // Used without a break from the opening, the license runs out of daily
+                // consumption exactly where the bar's hatching starts.
+                for lane in &open {
+                    let piece = view.lanes[*lane]
+                        .iter()
+                        .find(|p| p.from_seconds <= offset && offset < p.to_seconds)
+                        .expect("an open license has a bar at that minute");
+                    let opened = terms[*lane]
+                        .occurrence_at(minute)
+                        .expect("an open license is inside an occurrence")
+                        .opens;
+                    let used = evaluate(terms[*lane], minute, minute - opened).is_allowed();
+                    let before_limit = piece.limit_reached_at.is_none_or(|at| offset < at);
+                    prop_assert_eq!(used, before_limit, "limit at {} for lane {}", minute, lane);
+                }
                 let step = coverage
                     .steps
                     .iter()
@@ -538,6 +564,10 @@ fn coverage_agrees_minute_by_minute_with_evaluate_on_random_license_sets() {
                 );
                 minute += TimeDelta::minutes(1);
             }
+            for bucket in &mut seen {
+                bucket.sort_unstable();
+            }
+            prop_assert_eq!(contributors, seen, "contributors on {} from {}", date, axis);
             Ok(())
         })
         .unwrap();

@@ -383,3 +383,62 @@ fn the_bpo_forecast_needs_200_seats_at_peak_where_the_traditional_model_provisio
     assert_eq!((weekend.peak, weekend.traditional_capacity), (200, 200));
     assert!((weekend.mean_seats() - 350.0 / 3.0).abs() < 1e-9);
 }
+
+#[test]
+fn a_night_shift_reads_as_one_bar_on_an_axis_that_starts_at_six() {
+    let t = terms("22:00", "06:00", Some("3h"), "Europe/Paris");
+    let date = NaiveDate::from_ymd_opt(2024, 6, 12).unwrap();
+    let zone: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+    let midnight_axis = timefence_terms::DayView::build(&[&t], date, zone);
+    assert_eq!(midnight_axis.lanes[0].len(), 2, "split at midnight");
+    let six = timefence_terms::WallTime::parse("06:00").unwrap();
+    let day = timefence_terms::DisplayDay::starting_at(date, zone, six);
+    let view = timefence_terms::DayView::of_day(&[&t], day);
+    let piece = &view.lanes[0][..];
+    assert_eq!(piece.len(), 1);
+    assert_eq!(
+        (piece[0].from_seconds, piece[0].to_seconds),
+        (16 * 3600, 24 * 3600)
+    );
+    assert!(!piece[0].continues_from_previous_day && !piece[0].continues_into_next_day);
+    // Three hours of the eight are usable; the rest of the bar is beyond the limit.
+    assert_eq!(piece[0].limit_reached_at, Some(19 * 3600));
+    let labels: Vec<&str> = view.hour_marks.iter().map(|m| m.label.as_str()).collect();
+    assert_eq!(labels.first(), Some(&"06:00"));
+    assert_eq!(labels.last(), Some(&"06:00"));
+    assert_eq!(labels[18], "00:00");
+}
+
+#[test]
+fn an_axis_from_six_to_six_across_spring_forward_is_23_hours_long() {
+    let zone: chrono_tz::Tz = "Europe/Paris".parse().unwrap();
+    let date = NaiveDate::from_ymd_opt(2024, 3, 30).unwrap();
+    let six = timefence_terms::WallTime::parse("06:00").unwrap();
+    let day = timefence_terms::DisplayDay::starting_at(date, zone, six);
+    assert_eq!(day.length_seconds(), 23 * 3600);
+    // 20 real hours after 06:00 CET is 02:00 CET, which the clock shows as 03:00 CEST.
+    assert_eq!(day.wall_time_at(20 * 3600, zone).to_string(), "03:00");
+    assert_eq!(
+        day.wall_time_at(20 * 3600 + 90, chrono_tz::UTC).to_string(),
+        "01:01"
+    );
+}
+
+#[test]
+fn buckets_know_which_shifts_meet_and_which_overlap() {
+    let a = terms("08:00", "16:00", None, "UTC");
+    let b = terms("15:00", "23:00", None, "UTC");
+    let date = NaiveDate::from_ymd_opt(2024, 6, 12).unwrap();
+    let view = timefence_terms::DayView::build(&[&a, &b], date, chrono_tz::UTC);
+    let buckets = view.contributors(900);
+    assert_eq!(buckets.len(), 96);
+    assert!(buckets[..32].iter().all(Vec::is_empty), "a gap until 08:00");
+    assert_eq!(buckets[32], vec![0]);
+    assert_eq!(buckets[60], vec![0, 1], "15:00-15:15 overlaps");
+    assert_eq!(
+        buckets[64],
+        vec![1],
+        "16:00 belongs to the second shift only"
+    );
+    assert!(buckets[92..].iter().all(Vec::is_empty));
+}
