@@ -46,6 +46,15 @@ pub enum CatalogueError {
     /// SQLite's integrity check found damage.
     #[error("the catalogue file is damaged: {0}")]
     Damaged(String),
+    /// A license that was issued stays on record and cannot be deleted.
+    #[error("{name} has been issued to the customer and stays on record; it cannot be deleted")]
+    IssuedKept {
+        /// The license (or, for a customer, its first issued license).
+        name: String,
+    },
+    /// Nothing with that id is in the trash.
+    #[error("there is nothing with id {0} in the trash to restore")]
+    NotInTrash(i64),
     /// A name was empty.
     #[error("a name must not be empty")]
     EmptyName,

@@ -23,6 +23,7 @@ mod generate;
 mod records;
 mod schema;
 mod search;
+mod trash;
 
 pub use csv_io::{ImportReport, RowProblem};
 pub use records::{AuditEntry, KeyStatus, PriceBook, Rounding, SigningKeyRecord};
@@ -617,7 +618,7 @@ pub(crate) fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn insert_customer(
+pub(crate) fn insert_customer(
     conn: &Connection,
     customer: &NewCustomer,
 ) -> Result<CustomerId, CatalogueError> {
@@ -641,9 +642,12 @@ fn insert_customer(
     if taken.is_some() {
         return Err(CatalogueError::DuplicateCustomer(name.to_string()));
     }
+    // Ids are never reused, so an undone deletion gets its own id back.
     conn.execute(
-        "INSERT INTO customers (name, contact, country, default_zone, notes, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO customers (id, name, contact, country, default_zone, notes, created_at)
+         VALUES ((SELECT max(coalesce((SELECT max(id) FROM customers), 0),
+                             coalesce((SELECT max(id) FROM deleted_customers), 0)) + 1),
+                 ?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             name,
             customer.contact,
@@ -656,7 +660,7 @@ fn insert_customer(
     Ok(conn.last_insert_rowid())
 }
 
-fn insert_license(
+pub(crate) fn insert_license(
     conn: &Connection,
     customer: CustomerId,
     name: &str,
@@ -670,9 +674,11 @@ fn insert_license(
     // ever sees the placeholders.
     let now = now_text();
     conn.execute(
-        "INSERT INTO licenses (customer_id, name, seats, start_date, end_date, daily_start,
+        "INSERT INTO licenses (id, customer_id, name, seats, start_date, end_date, daily_start,
              daily_end, zone, weekdays, state, revision, created_at, updated_at)
-         VALUES (?1, ?2, 1, '', '', '', '', '', 127, ?3, 1, ?4, ?4)",
+         VALUES ((SELECT max(coalesce((SELECT max(id) FROM licenses), 0),
+                             coalesce((SELECT max(id) FROM deleted_licenses), 0)) + 1),
+                 ?1, ?2, 1, '', '', '', '', '', 127, ?3, 1, ?4, ?4)",
         params![customer, name.trim(), LicenseState::Draft.as_str(), now],
     )?;
     let id = conn.last_insert_rowid();

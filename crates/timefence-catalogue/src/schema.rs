@@ -8,6 +8,7 @@ use rusqlite::Connection;
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_customers_and_licenses.sql"),
     include_str!("migrations/0002_revisions_products_keys_audit_search.sql"),
+    include_str!("migrations/0003_trash.sql"),
 ];
 
 /// The schema version this build writes.

@@ -518,19 +518,19 @@ fn a_version_1_catalogue_with_data_migrates_and_its_rows_become_searchable() {
     let mut conn = Connection::open(&path).unwrap();
     schema::migrate_to(&mut conn, 1).unwrap();
     let tx = conn.transaction().unwrap();
-    let id = insert_customer(
-        &tx,
-        &NewCustomer {
-            name: "Old Timer".into(),
-            ..Default::default()
-        },
+    // Rows as a version-1 Timefence wrote them, with version 1's columns only.
+    tx.execute(
+        "INSERT INTO customers (name, created_at) VALUES ('Old Timer', '2024-01-01T00:00:00Z')",
+        [],
     )
     .unwrap();
-    insert_license(
-        &tx,
-        id,
-        "Legacy shift",
-        &spec("08:00", "16:00").validate().unwrap(),
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO licenses (customer_id, name, product, seats, start_date, end_date,
+             daily_start, daily_end, zone, weekdays, created_at, updated_at)
+         VALUES (?1, 'Legacy shift', 'Acme CAD', 12, '2025-01-01', '2025-12-31', '08:00',
+             '16:00', 'Asia/Kolkata', 3, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z')",
+        [id],
     )
     .unwrap();
     tx.commit().unwrap();
@@ -702,4 +702,162 @@ fn price_books_keys_audit_entries_and_settings_are_kept() {
         Some("10")
     );
     assert_eq!(c.setting("missing").unwrap(), None);
+}
+
+#[test]
+fn a_deleted_draft_license_comes_back_from_the_trash_with_its_id_and_search_entry() {
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let customer = bpo(&catalogue);
+    let before = catalogue.licenses_of(customer.id).unwrap();
+    let gone = before[1].clone();
+    catalogue.delete_license(gone.id).unwrap();
+    assert_eq!(catalogue.licenses_of(customer.id).unwrap().len(), 2);
+    assert!(matches!(
+        catalogue.license(gone.id),
+        Err(CatalogueError::LicenseNotFound(_))
+    ));
+    assert!(catalogue
+        .search("Philippines", 10)
+        .unwrap()
+        .licenses
+        .is_empty());
+    // A license made meanwhile does not take the deleted one's id.
+    let added = catalogue
+        .add_license(customer.id, "L4", &spec("01:00", "02:00"))
+        .unwrap();
+    assert!(added > gone.id);
+    catalogue.delete_license(added).unwrap();
+    catalogue.restore_license(gone.id).unwrap();
+    assert_eq!(catalogue.licenses_of(customer.id).unwrap(), before);
+    assert_eq!(
+        catalogue.search("Philippines", 10).unwrap().licenses.len(),
+        1
+    );
+    assert!(matches!(
+        catalogue.restore_license(gone.id),
+        Err(CatalogueError::NotInTrash(_))
+    ));
+}
+
+#[test]
+fn an_issued_license_and_its_customer_cannot_be_deleted_and_nothing_changes() {
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let customer = bpo(&catalogue);
+    let first = catalogue.licenses_of(customer.id).unwrap()[0].clone();
+    catalogue.mark_issued(first.id).unwrap();
+    assert!(matches!(
+        catalogue.delete_license(first.id),
+        Err(CatalogueError::IssuedKept { .. })
+    ));
+    // Its next revision is a draft, but it continues an issued license, so it stays too.
+    let revision = catalogue
+        .update_license(first.id, "L1 India", &first.terms.to_spec())
+        .unwrap();
+    assert!(matches!(
+        catalogue.delete_license(revision),
+        Err(CatalogueError::IssuedKept { .. })
+    ));
+    assert!(matches!(
+        catalogue.delete_customer(customer.id),
+        Err(CatalogueError::IssuedKept { .. })
+    ));
+    assert_eq!(catalogue.licenses_of(customer.id).unwrap().len(), 3);
+}
+
+#[test]
+fn a_deleted_customer_comes_back_with_all_its_licenses() {
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let customer = bpo(&catalogue);
+    let licenses = catalogue.licenses_of(customer.id).unwrap();
+    catalogue.delete_customer(customer.id).unwrap();
+    assert_eq!(catalogue.list_customers().unwrap().len(), 3);
+    assert!(matches!(
+        catalogue.customer(customer.id),
+        Err(CatalogueError::CustomerNotFound(_))
+    ));
+    assert_eq!(
+        catalogue.customers_page("Northwind", 0, 10).unwrap().total,
+        0
+    );
+    catalogue.restore_customer(customer.id).unwrap();
+    assert_eq!(catalogue.customer(customer.id).unwrap(), customer);
+    assert_eq!(catalogue.licenses_of(customer.id).unwrap(), licenses);
+    assert_eq!(
+        catalogue.customers_page("Northwind", 0, 10).unwrap().total,
+        1
+    );
+}
+
+#[test]
+fn a_restore_whose_name_was_taken_meanwhile_is_refused_and_stays_in_the_trash() {
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let customer = bpo(&catalogue);
+    catalogue.delete_customer(customer.id).unwrap();
+    let other = catalogue
+        .add_named_customer("northwind bpo", "UTC")
+        .unwrap();
+    assert!(matches!(
+        catalogue.restore_customer(customer.id),
+        Err(CatalogueError::DuplicateCustomer(_))
+    ));
+    catalogue.delete_customer(other).unwrap();
+    catalogue.restore_customer(customer.id).unwrap();
+    assert_eq!(catalogue.licenses_of(customer.id).unwrap().len(), 3);
+}
+
+#[test]
+fn renaming_a_customer_checks_the_name_and_zone_and_updates_search() {
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let customer = bpo(&catalogue);
+    catalogue
+        .update_customer(customer.id, "Northwind Global", "Asia/Manila")
+        .unwrap();
+    let renamed = catalogue.customer(customer.id).unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.default_zone.as_str()),
+        ("Northwind Global", "Asia/Manila")
+    );
+    assert_eq!(catalogue.customers_page("Global", 0, 10).unwrap().total, 1);
+    assert!(matches!(
+        catalogue.update_customer(customer.id, " ", "UTC"),
+        Err(CatalogueError::EmptyName)
+    ));
+    assert!(matches!(
+        catalogue.update_customer(customer.id, "X", "Mars/Olympus"),
+        Err(CatalogueError::UnknownZone(_))
+    ));
+    assert!(matches!(
+        catalogue.update_customer(customer.id, "tailspin design", "UTC"),
+        Err(CatalogueError::DuplicateCustomer(_))
+    ));
+    assert!(matches!(
+        catalogue.update_customer(9999, "Nobody", "UTC"),
+        Err(CatalogueError::CustomerNotFound(_))
+    ));
+    assert_eq!(catalogue.customer(customer.id).unwrap(), renamed);
+}
+
+#[test]
+fn a_duplicated_license_is_a_new_draft_with_the_same_terms() {
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let customer = bpo(&catalogue);
+    let original = catalogue.licenses_of(customer.id).unwrap()[0].clone();
+    let copy_id = catalogue.duplicate_license(original.id).unwrap();
+    let copy = catalogue.license(copy_id).unwrap();
+    assert_eq!(copy.name, format!("{} (copy)", original.name));
+    assert_eq!(copy.terms, original.terms);
+    assert_eq!(copy.state, LicenseState::Draft);
+    assert_eq!(catalogue.licenses_of(customer.id).unwrap().len(), 4);
 }

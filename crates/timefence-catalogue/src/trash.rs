@@ -1,0 +1,222 @@
+//! Deleting customers and licenses so that the deletion can be undone, renaming customers,
+//! and duplicating licenses.
+//!
+//! A deletion moves rows into the `deleted_*` tables with their ids, and a restore moves them
+//! back, so everything that referred to an id (the app's undo history) still finds it. A
+//! license that was ever issued stays on record: its serial and audit entries refer to it.
+
+use crate::{
+    insert_license, now_text, Catalogue, CatalogueError, CustomerId, LicenseId, NewCustomer,
+};
+use rusqlite::{params, OptionalExtension};
+
+const CUSTOMER_COLUMNS: &str = "id, name, contact, country, default_zone, notes, created_at";
+const ALL_LICENSE_COLUMNS: &str = "id, customer_id, name, product, seats, start_date, end_date, \
+     daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision, created_at, \
+     updated_at, serial, supersedes";
+
+impl Catalogue {
+    /// Changes a customer's name and default zone.
+    pub fn update_customer(
+        &mut self,
+        id: CustomerId,
+        name: &str,
+        default_zone: &str,
+    ) -> Result<(), CatalogueError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(CatalogueError::EmptyName);
+        }
+        let zone = default_zone.trim();
+        if zone.parse::<timefence_terms::chrono_tz::Tz>().is_err() {
+            return Err(CatalogueError::UnknownZone(zone.to_string()));
+        }
+        let tx = self.conn.transaction()?;
+        let taken: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM customers WHERE name = ?1 AND id <> ?2",
+                params![name, id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            return Err(CatalogueError::DuplicateCustomer(name.to_string()));
+        }
+        let changed = tx.execute(
+            "UPDATE customers SET name = ?2, default_zone = ?3 WHERE id = ?1",
+            params![id, name, zone],
+        )?;
+        if changed == 0 {
+            return Err(CatalogueError::CustomerNotFound(id));
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Adds a customer with just a name and a default zone.
+    pub fn add_named_customer(
+        &mut self,
+        name: &str,
+        default_zone: &str,
+    ) -> Result<CustomerId, CatalogueError> {
+        self.add_customer(&NewCustomer {
+            name: name.to_string(),
+            default_zone: default_zone.to_string(),
+            ..NewCustomer::default()
+        })
+    }
+
+    /// Moves a draft license to the trash; [`Catalogue::restore_license`] brings it back.
+    pub fn delete_license(&mut self, id: LicenseId) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let row: Option<(String, Option<i64>, Option<i64>, String)> = tx
+            .query_row(
+                "SELECT name, serial, supersedes, state FROM licenses WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (name, serial, supersedes, state) = row.ok_or(CatalogueError::LicenseNotFound(id))?;
+        if serial.is_some() || supersedes.is_some() {
+            return Err(CatalogueError::IssuedKept { name });
+        }
+        if state == "superseded" {
+            return Err(CatalogueError::NotEditable { license: id, state });
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO deleted_licenses ({ALL_LICENSE_COLUMNS}, deleted_at)
+                 SELECT {ALL_LICENSE_COLUMNS}, ?2 FROM licenses WHERE id = ?1"
+            ),
+            params![id, now_text()],
+        )?;
+        tx.execute("DELETE FROM licenses WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Brings a deleted license back from the trash, with its id.
+    pub fn restore_license(&mut self, id: LicenseId) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let customer: Option<CustomerId> = tx
+            .query_row(
+                "SELECT customer_id FROM deleted_licenses WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let customer = customer.ok_or(CatalogueError::NotInTrash(id))?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT id FROM customers WHERE id = ?1", [customer], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if exists.is_none() {
+            return Err(CatalogueError::CustomerNotFound(customer));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO licenses ({ALL_LICENSE_COLUMNS})
+                 SELECT {ALL_LICENSE_COLUMNS} FROM deleted_licenses WHERE id = ?1"
+            ),
+            [id],
+        )?;
+        tx.execute("DELETE FROM deleted_licenses WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves a customer and all its licenses to the trash, unless one of them was issued.
+    pub fn delete_customer(&mut self, id: CustomerId) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT id FROM customers WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Err(CatalogueError::CustomerNotFound(id));
+        }
+        let issued: Option<String> = tx
+            .query_row(
+                "SELECT name FROM licenses WHERE customer_id = ?1
+                   AND (serial IS NOT NULL OR supersedes IS NOT NULL) ORDER BY id LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(name) = issued {
+            return Err(CatalogueError::IssuedKept { name });
+        }
+        let now = now_text();
+        tx.execute(
+            &format!(
+                "INSERT INTO deleted_customers ({CUSTOMER_COLUMNS}, deleted_at)
+                 SELECT {CUSTOMER_COLUMNS}, ?2 FROM customers WHERE id = ?1"
+            ),
+            params![id, now],
+        )?;
+        tx.execute(
+            &format!(
+                "INSERT INTO deleted_licenses ({ALL_LICENSE_COLUMNS}, deleted_at)
+                 SELECT {ALL_LICENSE_COLUMNS}, ?2 FROM licenses WHERE customer_id = ?1"
+            ),
+            params![id, now],
+        )?;
+        tx.execute("DELETE FROM licenses WHERE customer_id = ?1", [id])?;
+        tx.execute("DELETE FROM customers WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Brings a deleted customer back with the licenses it had when it was deleted.
+    pub fn restore_customer(&mut self, id: CustomerId) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let name: Option<String> = tx
+            .query_row(
+                "SELECT name FROM deleted_customers WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let name = name.ok_or(CatalogueError::NotInTrash(id))?;
+        let taken: Option<i64> = tx
+            .query_row("SELECT id FROM customers WHERE name = ?1", [&name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if taken.is_some() {
+            return Err(CatalogueError::DuplicateCustomer(name));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO customers ({CUSTOMER_COLUMNS})
+                 SELECT {CUSTOMER_COLUMNS} FROM deleted_customers WHERE id = ?1"
+            ),
+            [id],
+        )?;
+        tx.execute(
+            &format!(
+                "INSERT INTO licenses ({ALL_LICENSE_COLUMNS})
+                 SELECT {ALL_LICENSE_COLUMNS} FROM deleted_licenses WHERE customer_id = ?1"
+            ),
+            [id],
+        )?;
+        tx.execute("DELETE FROM deleted_licenses WHERE customer_id = ?1", [id])?;
+        tx.execute("DELETE FROM deleted_customers WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A new draft license with the same customer and terms, named "<name> (copy)".
+    pub fn duplicate_license(&mut self, id: LicenseId) -> Result<LicenseId, CatalogueError> {
+        let license = self.license(id)?;
+        let tx = self.conn.transaction()?;
+        let copy = insert_license(
+            &tx,
+            license.customer_id,
+            &format!("{} (copy)", license.name),
+            &license.terms,
+        )?;
+        tx.commit()?;
+        Ok(copy)
+    }
+}
