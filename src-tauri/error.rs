@@ -53,9 +53,30 @@ pub enum AppError {
     /// A file chosen for restore is not a usable backup.
     #[error("{0}")]
     BadBackup(String),
-    /// The catalogue file failed.
+    /// The catalogue file failed, or an exported file could not be written.
     #[error("{0}")]
     Storage(String),
+    /// The administrator closed the save dialog without choosing a file.
+    #[error("nothing was saved")]
+    Cancelled,
+}
+
+impl From<timefence_terms::InvalidTerms> for AppError {
+    fn from(invalid: timefence_terms::InvalidTerms) -> AppError {
+        AppError::InvalidTerms(
+            invalid
+                .problems
+                .iter()
+                .map(|p| FieldProblem {
+                    field: serde_json::to_value(p.field())
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                    message: p.to_string(),
+                })
+                .collect(),
+        )
+    }
 }
 
 impl From<CatalogueError> for AppError {
@@ -75,26 +96,17 @@ impl From<CatalogueError> for AppError {
                     .collect(),
             ),
             CatalogueError::BadBackup { .. } => AppError::BadBackup(error.to_string()),
-            CatalogueError::InvalidTerms(invalid) => AppError::InvalidTerms(
-                invalid
-                    .problems
-                    .iter()
-                    .map(|p| FieldProblem {
-                        field: serde_json::to_value(p.field())
-                            .ok()
-                            .and_then(|v| v.as_str().map(str::to_string))
-                            .unwrap_or_default(),
-                        message: p.to_string(),
-                    })
-                    .collect(),
-            ),
+            CatalogueError::InvalidTerms(invalid) => invalid.into(),
             CatalogueError::EmptyName
             | CatalogueError::DuplicateCustomer(_)
             | CatalogueError::UnknownZone(_)
             | CatalogueError::NotEditable { .. }
             | CatalogueError::InvalidPriceBook(_)
+            | CatalogueError::IssuedKept { .. }
             | CatalogueError::KeyRetired(_) => AppError::Conflict(error.to_string()),
-            CatalogueError::KeyNotFound(_) => AppError::NotFound(error.to_string()),
+            CatalogueError::KeyNotFound(_) | CatalogueError::NotInTrash(_) => {
+                AppError::NotFound(error.to_string())
+            }
             CatalogueError::NewerSchema { .. }
             | CatalogueError::Unreachable { .. }
             | CatalogueError::InUse(_) => AppError::CatalogueUnavailable(error.to_string()),

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod export;
 pub mod views;
 
 pub use error::{AppError, FieldProblem};
@@ -85,8 +86,8 @@ fn backup_catalogue(state: tauri::State<'_, AppState>) -> Result<String, AppErro
     state.with_catalogue(|c| views::backup(c, &folder, timefence_terms::chrono::Utc::now()))
 }
 
-/// Changes a license's window, limit, seats or name; returns the license's id as it now stands
-/// (a new revision when the license had been issued).
+/// Changes a license's terms or name; returns the license's id as it now stands (a new
+/// revision when the license had been issued).
 #[tauri::command]
 #[specta::specta]
 fn edit_license(
@@ -95,6 +96,167 @@ fn edit_license(
     edit: views::LicenseEdit,
 ) -> Result<i64, AppError> {
     state.with_catalogue(|c| views::edit_license(c, license_id, &edit))
+}
+
+/// Adds a draft license to a customer; returns its id.
+#[tauri::command]
+#[specta::specta]
+fn create_license(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    edit: views::LicenseEdit,
+) -> Result<i64, AppError> {
+    state.with_catalogue(|c| views::create_license(c, customer_id, &edit))
+}
+
+/// The terms of a new license drawn across part of the shown day.
+#[tauri::command]
+#[specta::specta]
+fn draft_from_span(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    day: views::DayChoice,
+    from_seconds: u32,
+    to_seconds: u32,
+) -> Result<views::LicenseEdit, AppError> {
+    state.with_catalogue(|c| views::draft_from_span(c, customer_id, &day, from_seconds, to_seconds))
+}
+
+/// Moves a draft license to the trash (undo brings it back).
+#[tauri::command]
+#[specta::specta]
+fn delete_license(state: tauri::State<'_, AppState>, license_id: i64) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.delete_license(license_id)?))
+}
+
+/// Brings a deleted license back.
+#[tauri::command]
+#[specta::specta]
+fn restore_license(state: tauri::State<'_, AppState>, license_id: i64) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.restore_license(license_id)?))
+}
+
+/// Copies a license into a new draft; returns the copy's id.
+#[tauri::command]
+#[specta::specta]
+fn duplicate_license(state: tauri::State<'_, AppState>, license_id: i64) -> Result<i64, AppError> {
+    state.with_catalogue(|c| Ok(c.duplicate_license(license_id)?))
+}
+
+/// Adds a customer; returns its id.
+#[tauri::command]
+#[specta::specta]
+fn add_customer(
+    state: tauri::State<'_, AppState>,
+    name: String,
+    default_zone: String,
+) -> Result<i64, AppError> {
+    state.with_catalogue(|c| Ok(c.add_named_customer(&name, &default_zone)?))
+}
+
+/// Renames a customer or changes its default zone.
+#[tauri::command]
+#[specta::specta]
+fn update_customer(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    name: String,
+    default_zone: String,
+) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.update_customer(customer_id, &name, &default_zone)?))
+}
+
+/// Moves a customer and its licenses to the trash (undo brings them back).
+#[tauri::command]
+#[specta::specta]
+fn delete_customer(state: tauri::State<'_, AppState>, customer_id: i64) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.delete_customer(customer_id)?))
+}
+
+/// Brings a deleted customer back with its licenses.
+#[tauri::command]
+#[specta::specta]
+fn restore_customer(state: tauri::State<'_, AppState>, customer_id: i64) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.restore_customer(customer_id)?))
+}
+
+/// Every IANA zone name.
+#[tauri::command]
+#[specta::specta]
+fn time_zones() -> Vec<String> {
+    views::time_zones()
+}
+
+/// A license's window as an iCalendar recurring event.
+#[tauri::command]
+#[specta::specta]
+fn license_calendar(
+    state: tauri::State<'_, AppState>,
+    license_id: i64,
+) -> Result<views::CalendarFile, AppError> {
+    state.with_catalogue(|c| {
+        views::license_calendar(c, license_id, timefence_terms::chrono::Utc::now())
+    })
+}
+
+/// Asks where to save an export (the system save dialog, or the test-only folder) and writes
+/// it there; returns the path written.
+#[tauri::command]
+#[specta::specta]
+async fn save_export(
+    app: tauri::AppHandle,
+    file_name: String,
+    contents: String,
+    encoding: export::Encoding,
+) -> Result<String, AppError> {
+    let bytes = export::decode(&contents, encoding)?;
+    let path = match std::env::var_os(export::EXPORT_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => export::path_in(std::path::Path::new(&dir), &file_name)?,
+        _ => {
+            use tauri_plugin_dialog::DialogExt;
+            let extension = std::path::Path::new(&file_name)
+                .extension()
+                .and_then(|e| e.to_str())
+                .unwrap_or("")
+                .to_string();
+            let chosen = app
+                .dialog()
+                .file()
+                .set_title("Export")
+                .set_file_name(&file_name)
+                .add_filter(extension.to_uppercase(), &[extension.as_str()])
+                .blocking_save_file()
+                .ok_or(AppError::Cancelled)?;
+            chosen
+                .into_path()
+                .map_err(|e| AppError::Storage(format!("cannot save there: {e}")))?
+        }
+    };
+    export::write_atomically(&path, &bytes)?;
+    Ok(path.display().to_string())
+}
+
+/// A preview of the timeline with one license's terms replaced (or a new one added), saving
+/// nothing: what the timeline shows at each step of a drag.
+#[tauri::command]
+#[specta::specta]
+fn preview_timeline(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    day: views::DayChoice,
+    license_id: Option<i64>,
+    edit: views::LicenseEdit,
+) -> Result<TimelineView, AppError> {
+    state.with_catalogue(|c| {
+        views::preview(
+            c,
+            customer_id,
+            &day,
+            license_id,
+            &edit,
+            timefence_terms::chrono::Utc::now(),
+        )
+    })
 }
 
 /// Concurrent seats on a date, by hour or quarter-hour, across the chosen customers (the whole
@@ -111,17 +273,18 @@ fn forecast(
     state.with_catalogue(|c| views::forecast(c, &date, &zone, bucket_minutes, &customer_ids))
 }
 
-/// One customer's timeline on a date (default: today, moved into the licenses' validity) in a
-/// display zone (default: the customer's).
+/// One customer's timeline on a date (default: today, moved into the licenses' validity) in
+/// a display zone (default: the customer's), from an axis start (default: midnight).
 #[tauri::command]
 #[specta::specta]
 fn customer_timeline(
     state: tauri::State<'_, AppState>,
     customer_id: i64,
-    date: Option<String>,
-    zone: Option<String>,
+    day: views::DayChoice,
 ) -> Result<TimelineView, AppError> {
-    state.with_catalogue(|c| views::timeline(c, customer_id, date.as_deref(), zone.as_deref()))
+    state.with_catalogue(|c| {
+        views::timeline(c, customer_id, &day, timefence_terms::chrono::Utc::now())
+    })
 }
 
 /// The commands and types the UI sees; `run` serves them and a test exports their bindings.
@@ -132,6 +295,19 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             customer_timeline,
             backup_catalogue,
             edit_license,
+            create_license,
+            draft_from_span,
+            preview_timeline,
+            delete_license,
+            restore_license,
+            duplicate_license,
+            add_customer,
+            update_customer,
+            delete_customer,
+            restore_customer,
+            time_zones,
+            license_calendar,
+            save_export,
             forecast
         ])
         // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.
@@ -173,6 +349,7 @@ fn open_state(app: &tauri::App) -> AppState {
 pub fn run() {
     let builder = specta_builder();
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);

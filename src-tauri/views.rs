@@ -1,13 +1,14 @@
 //! What the commands return: plain, typed views of catalogue records and engine results.
 
 use crate::error::AppError;
-use serde::Serialize;
-use timefence_catalogue::{Catalogue, CustomerId, CustomerSummary, License};
-use timefence_terms::chrono::{NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use timefence_catalogue::{Catalogue, CustomerId, CustomerSummary, License, LicenseState};
+use timefence_terms::chrono::{DateTime, NaiveDate, TimeDelta, Utc, Weekday};
 use timefence_terms::chrono_tz::Tz;
 use timefence_terms::{
-    baseline_formula, cost_preview, default_view_date, format_duration, format_money, DayView,
-    Segment, Weekdays,
+    baseline_formula, cost_preview, default_view_date, format_duration, format_money, icalendar,
+    CalendarEvent, DayView, DisplayDay, Segment, Terms, TermsSpec, WallTime, Weekdays,
 };
 
 /// A customer in the sidebar.
@@ -45,6 +46,8 @@ pub struct BarPiece {
     pub continues_from_previous_day: bool,
     /// The window ends on the next day.
     pub continues_into_next_day: bool,
+    /// Where the daily limit runs out when used from the opening (the rest is hatched).
+    pub limit_reached_at: Option<u32>,
 }
 
 impl From<&Segment> for BarPiece {
@@ -54,6 +57,70 @@ impl From<&Segment> for BarPiece {
             to_seconds: s.to_seconds,
             continues_from_previous_day: s.continues_from_previous_day,
             continues_into_next_day: s.continues_into_next_day,
+            limit_reached_at: s.limit_reached_at,
+        }
+    }
+}
+
+/// Everything about a license that the form edits, in the brief's field names; also what the
+/// timeline sends back when a bar is dragged.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
+pub struct LicenseEdit {
+    /// License name.
+    pub name: String,
+    /// LicenseStartDate, YYYY-MM-DD.
+    pub license_start_date: String,
+    /// LicenseEndDate, YYYY-MM-DD.
+    pub license_end_date: String,
+    /// DailyStartTime, HH:MM[:SS].
+    pub daily_start_time: String,
+    /// DailyEndTime, HH:MM[:SS] or 24:00.
+    pub daily_end_time: String,
+    /// DailyTimeConsumptionLimit (3h, 1h30m); empty or null for none.
+    pub daily_time_consumption_limit: Option<String>,
+    /// The IANA zone whose wall clock the window follows.
+    pub time_zone: String,
+    /// Weekdays the window opens on (Mon ... Sun).
+    pub weekdays: Vec<String>,
+    /// Seats.
+    pub seats: i64,
+    /// Product (its price book prices the license).
+    pub product: String,
+}
+
+impl LicenseEdit {
+    fn of(name: &str, terms: &Terms) -> LicenseEdit {
+        let spec = terms.to_spec();
+        LicenseEdit {
+            name: name.to_string(),
+            license_start_date: spec.license_start_date,
+            license_end_date: spec.license_end_date,
+            daily_start_time: spec.daily_start_time,
+            daily_end_time: spec.daily_end_time,
+            daily_time_consumption_limit: spec.daily_time_consumption_limit,
+            time_zone: spec.time_zone,
+            weekdays: terms.weekdays.names(),
+            seats: spec.seats,
+            product: spec.product,
+        }
+    }
+
+    /// The terms this edit describes, keeping `features` (which the form does not show).
+    fn spec(&self, features: BTreeMap<String, String>) -> TermsSpec {
+        TermsSpec {
+            license_start_date: self.license_start_date.clone(),
+            license_end_date: self.license_end_date.clone(),
+            daily_start_time: self.daily_start_time.clone(),
+            daily_end_time: self.daily_end_time.clone(),
+            daily_time_consumption_limit: self
+                .daily_time_consumption_limit
+                .clone()
+                .filter(|l| !l.trim().is_empty()),
+            time_zone: self.time_zone.clone(),
+            weekdays: Some(self.weekdays.clone()),
+            seats: self.seats,
+            product: self.product.clone(),
+            features,
         }
     }
 }
@@ -61,26 +128,32 @@ impl From<&Segment> for BarPiece {
 /// One license's lane on the timeline.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct Lane {
-    /// License row id.
+    /// License row id (0 for a license being drawn that is not saved yet).
     pub license_id: i64,
     /// License name.
     pub name: String,
+    /// draft, issued or revoked.
+    pub state: String,
     /// Seats.
     pub seats: u32,
     /// DailyStartTime-DailyEndTime as written.
     pub window: String,
-    /// DailyStartTime alone (for the form).
-    pub daily_start: String,
-    /// DailyEndTime alone (for the form).
-    pub daily_end: String,
+    /// DailyStartTime in seconds after midnight of the license's zone.
+    pub start_seconds: u32,
+    /// The window's length in wall-clock seconds (up to a whole day).
+    pub length_seconds: u32,
     /// The license's own zone.
     pub zone: String,
     /// DailyTimeConsumptionLimit, if any (`3h`).
     pub daily_limit: Option<String>,
     /// Weekdays the window opens on, or "every day".
     pub weekdays: String,
+    /// Whether the window opens on each weekday, Monday first.
+    pub weekday_flags: Vec<bool>,
     /// LicenseStartDate to LicenseEndDate.
     pub validity: String,
+    /// The terms as the form shows them.
+    pub edit: LicenseEdit,
     /// The bars to draw on this day (none when the license does not open).
     pub pieces: Vec<BarPiece>,
 }
@@ -103,6 +176,21 @@ pub struct CoverageStep {
     pub to_seconds: u32,
     /// Concurrent seats.
     pub seats: u32,
+}
+
+/// A quarter-hour of the coverage strip.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CoverageBucket {
+    /// Start, seconds since the day's start.
+    pub from_seconds: u32,
+    /// End (exclusive; the last one may be shorter on a DST day).
+    pub to_seconds: u32,
+    /// Wall time the bucket starts at, in the display zone.
+    pub label: String,
+    /// Peak concurrent seats in the bucket.
+    pub seats: u32,
+    /// Indices of the lanes with a bar in the bucket (two or more overlap).
+    pub lanes: Vec<u32>,
 }
 
 /// What the shown day's schedule costs against one traditional 24-hour license.
@@ -141,8 +229,12 @@ pub struct TimelineView {
     pub date: String,
     /// The display zone.
     pub zone: String,
+    /// The wall time the axis starts at (00:00 unless night shifts read better from 06:00).
+    pub axis_start: String,
     /// The day's real length (86,400 except on DST days).
     pub day_length_seconds: u32,
+    /// Seconds since the day's start of this moment, when it falls on the day shown.
+    pub now_seconds: Option<u32>,
     /// Axis ticks.
     pub ticks: Vec<Tick>,
     /// One lane per license.
@@ -151,6 +243,8 @@ pub struct TimelineView {
     pub coverage: Vec<CoverageStep>,
     /// Peak concurrent seats in each hour of the day.
     pub hourly_peaks: Vec<u32>,
+    /// Seats and contributing lanes per quarter-hour.
+    pub quarter_hours: Vec<CoverageBucket>,
     /// Peak concurrent seats over the day.
     pub peak: u32,
     /// The day's cost, when the licenses' product has a price book.
@@ -169,20 +263,58 @@ fn weekdays_label(w: Weekdays) -> String {
     }
 }
 
-fn lane(license: &License, pieces: &[Segment]) -> Lane {
-    let t = &license.terms;
-    Lane {
-        license_id: license.id,
-        name: license.name.clone(),
-        seats: t.seats,
-        window: t.window.to_string(),
-        daily_start: t.window.start().to_string(),
-        daily_end: t.window.end().to_string(),
-        zone: t.zone.name().to_string(),
-        daily_limit: t.daily_limit.map(format_duration),
-        weekdays: weekdays_label(t.weekdays),
-        validity: format!("{} to {}", t.start_date, t.end_date),
-        pieces: pieces.iter().map(BarPiece::from).collect(),
+/// A license as the timeline shows it: a saved one, or one being drawn or edited.
+struct Row {
+    id: i64,
+    name: String,
+    state: &'static str,
+    terms: Terms,
+}
+
+impl Row {
+    fn of(license: &License) -> Row {
+        Row {
+            id: license.id,
+            name: license.name.clone(),
+            state: match license.state {
+                LicenseState::Draft => "draft",
+                LicenseState::Issued => "issued",
+                LicenseState::Superseded => "superseded",
+                LicenseState::Revoked => "revoked",
+            },
+            terms: license.terms.clone(),
+        }
+    }
+
+    fn lane(&self, pieces: &[Segment]) -> Lane {
+        let t = &self.terms;
+        Lane {
+            license_id: self.id,
+            name: self.name.clone(),
+            state: self.state.to_string(),
+            seats: t.seats,
+            window: t.window.to_string(),
+            start_seconds: t.window.start().seconds(),
+            length_seconds: t.window.nominal_length_seconds(),
+            zone: t.zone.name().to_string(),
+            daily_limit: t.daily_limit.map(format_duration),
+            weekdays: weekdays_label(t.weekdays),
+            weekday_flags: [
+                Weekday::Mon,
+                Weekday::Tue,
+                Weekday::Wed,
+                Weekday::Thu,
+                Weekday::Fri,
+                Weekday::Sat,
+                Weekday::Sun,
+            ]
+            .iter()
+            .map(|d| t.weekdays.contains(*d))
+            .collect(),
+            validity: format!("{} to {}", t.start_date, t.end_date),
+            edit: LicenseEdit::of(&self.name, t),
+            pieces: pieces.iter().map(BarPiece::from).collect(),
+        }
     }
 }
 
@@ -227,15 +359,14 @@ pub fn backup(
 
 fn cost_panel(
     catalogue: &Catalogue,
-    licenses: &[License],
-    terms: &[&timefence_terms::Terms],
+    terms: &[&Terms],
     date: NaiveDate,
     zone: Tz,
 ) -> Result<Option<CostPanel>, AppError> {
-    let Some(first) = licenses.first() else {
+    let Some(first) = terms.first() else {
         return Ok(None);
     };
-    let Some(book) = catalogue.price_book(&first.terms.product)? else {
+    let Some(book) = catalogue.price_book(&first.product)? else {
         return Ok(None);
     };
     let pricing = book.pricing();
@@ -260,44 +391,95 @@ fn cost_panel(
     }))
 }
 
-/// A customer's timeline on `date` (default: today, moved into the licenses' validity) in
-/// `zone` (default: the customer's zone).
-pub fn timeline(
-    catalogue: &Catalogue,
-    customer_id: CustomerId,
-    date: Option<&str>,
-    zone: Option<&str>,
-) -> Result<TimelineView, AppError> {
-    let customer = catalogue.customer(customer_id)?;
-    let zone_name = zone
-        .map(str::trim)
-        .filter(|z| !z.is_empty())
-        .unwrap_or(&customer.default_zone);
-    let zone: Tz = zone_name.parse().map_err(|_| AppError::InvalidInput {
+/// Which day a timeline shows: the date, the display zone and where the axis starts.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct DayChoice {
+    /// YYYY-MM-DD; empty or null for today (moved into the licenses' validity).
+    pub date: Option<String>,
+    /// An IANA zone; empty or null for the customer's zone.
+    pub zone: Option<String>,
+    /// HH:MM the axis starts at; empty or null for 00:00.
+    pub axis_start: Option<String>,
+}
+
+fn parse_zone(text: &str) -> Result<Tz, AppError> {
+    text.trim().parse().map_err(|_| AppError::InvalidInput {
         field: "zone".into(),
-        message: format!("\"{zone_name}\" is not an IANA time zone name"),
-    })?;
-    let licenses = catalogue.licenses_of(customer_id)?;
-    let terms: Vec<&timefence_terms::Terms> = licenses.iter().map(|l| &l.terms).collect();
-    let date = match date.map(str::trim).filter(|d| !d.is_empty()) {
-        Some(text) => {
-            NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| AppError::InvalidInput {
-                field: "date".into(),
-                message: format!("\"{text}\" is not a date; write it as YYYY-MM-DD"),
-            })?
-        }
-        None => default_view_date(
-            terms.iter().copied(),
-            Utc::now().with_timezone(&zone).date_naive(),
-        ),
+        message: format!("\"{}\" is not an IANA time zone name", text.trim()),
+    })
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| AppError::InvalidInput {
+        field: "date".into(),
+        message: format!("\"{}\" is not a date; write it as YYYY-MM-DD", text.trim()),
+    })
+}
+
+fn given(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// The display day a choice names, given the terms shown (for the default date).
+fn display_day(
+    choice: &DayChoice,
+    customer_zone: &str,
+    terms: &[&Terms],
+    now: DateTime<Utc>,
+) -> Result<DisplayDay, AppError> {
+    let zone = parse_zone(given(&choice.zone).unwrap_or(customer_zone))?;
+    let axis = match given(&choice.axis_start) {
+        None => WallTime::MIDNIGHT,
+        Some(text) => WallTime::parse(text)
+            .filter(|t| *t < WallTime::END_OF_DAY)
+            .ok_or_else(|| AppError::InvalidInput {
+                field: "axis_start".into(),
+                message: format!("\"{text}\" is not a time of day the axis can start at"),
+            })?,
     };
-    let view = DayView::build(&terms, date, zone);
-    let cost = cost_panel(catalogue, &licenses, &terms, date, zone)?;
+    let date = match given(&choice.date) {
+        Some(text) => parse_date(text)?,
+        None => default_view_date(terms.iter().copied(), now.with_timezone(&zone).date_naive()),
+    };
+    Ok(DisplayDay::starting_at(date, zone, axis))
+}
+
+fn build_view(
+    catalogue: &Catalogue,
+    customer: CustomerItem,
+    rows: &[Row],
+    choice: &DayChoice,
+    now: DateTime<Utc>,
+) -> Result<TimelineView, AppError> {
+    let terms: Vec<&Terms> = rows.iter().map(|r| &r.terms).collect();
+    let day = display_day(choice, &customer.default_zone, &terms, now)?;
+    let view = DayView::of_day(&terms, day);
+    let cost = cost_panel(catalogue, &terms, day.date, day.zone)?;
+    let peaks = view.coverage.peaks_per_bucket(QUARTER_HOUR);
+    let length = day.length_seconds();
+    let quarter_hours = view
+        .contributors(QUARTER_HOUR)
+        .into_iter()
+        .zip(peaks)
+        .enumerate()
+        .map(|(i, (lanes, peak))| {
+            let from = i as u32 * QUARTER_HOUR;
+            CoverageBucket {
+                from_seconds: from,
+                to_seconds: (from + QUARTER_HOUR).min(length),
+                label: day.wall_time_at(from, day.zone).to_string(),
+                seats: seats(peak),
+                lanes: lanes.into_iter().map(|l| l as u32).collect(),
+            }
+        })
+        .collect();
     Ok(TimelineView {
-        customer: customer.into(),
-        date: date.to_string(),
-        zone: zone.name().to_string(),
-        day_length_seconds: view.day.length_seconds(),
+        customer,
+        date: day.date.to_string(),
+        zone: day.zone.name().to_string(),
+        axis_start: day.wall_time_at(0, day.zone).to_string(),
+        day_length_seconds: length,
+        now_seconds: day.offset_within(now),
         ticks: view
             .hour_marks
             .iter()
@@ -306,10 +488,10 @@ pub fn timeline(
                 label: m.label.clone(),
             })
             .collect(),
-        lanes: licenses
+        lanes: rows
             .iter()
             .zip(&view.lanes)
-            .map(|(l, pieces)| lane(l, pieces))
+            .map(|(row, pieces)| row.lane(pieces))
             .collect(),
         coverage: view
             .coverage
@@ -327,43 +509,179 @@ pub fn timeline(
             .into_iter()
             .map(seats)
             .collect(),
+        quarter_hours,
         peak: seats(view.coverage.peak()),
         cost,
     })
 }
 
-/// The fields of a license the form beside the timeline edits.
-#[derive(Debug, Clone, serde::Deserialize, specta::Type)]
-pub struct LicenseEdit {
-    /// License name.
-    pub name: String,
-    /// DailyStartTime, HH:MM[:SS].
-    pub daily_start_time: String,
-    /// DailyEndTime, HH:MM[:SS] or 24:00.
-    pub daily_end_time: String,
-    /// DailyTimeConsumptionLimit (3h, 1h30m); empty or null for none.
-    pub daily_time_consumption_limit: Option<String>,
-    /// Seats.
-    pub seats: i64,
+const QUARTER_HOUR: u32 = 900;
+
+/// A customer's timeline on the chosen day.
+pub fn timeline(
+    catalogue: &Catalogue,
+    customer_id: CustomerId,
+    choice: &DayChoice,
+    now: DateTime<Utc>,
+) -> Result<TimelineView, AppError> {
+    let customer = catalogue.customer(customer_id)?;
+    let rows: Vec<Row> = catalogue
+        .licenses_of(customer_id)?
+        .iter()
+        .map(Row::of)
+        .collect();
+    build_view(catalogue, customer.into(), &rows, choice, now)
 }
 
-/// Applies `edit` to a license's stored terms; the engine validates, the catalogue keeps an
-/// issued revision. Returns the id of the license as it now stands.
+/// The timeline as it would be with one license's terms replaced by `edit` (or, with no
+/// license id, with `edit` added as a new license), without saving anything: what a drag
+/// shows at every step. Terms the engine refuses give [`AppError::InvalidTerms`].
+pub fn preview(
+    catalogue: &Catalogue,
+    customer_id: CustomerId,
+    choice: &DayChoice,
+    license_id: Option<i64>,
+    edit: &LicenseEdit,
+    now: DateTime<Utc>,
+) -> Result<TimelineView, AppError> {
+    let customer = catalogue.customer(customer_id)?;
+    let licenses = catalogue.licenses_of(customer_id)?;
+    let mut rows: Vec<Row> = licenses.iter().map(Row::of).collect();
+    match license_id {
+        Some(id) => {
+            let row = rows
+                .iter_mut()
+                .find(|r| r.id == id)
+                .ok_or_else(|| AppError::NotFound(format!("there is no license with id {id}")))?;
+            row.terms = edit.spec(row.terms.features.clone()).validate()?;
+            row.name = edit.name.clone();
+        }
+        None => rows.push(Row {
+            id: 0,
+            name: edit.name.clone(),
+            state: "draft",
+            terms: edit.spec(BTreeMap::new()).validate()?,
+        }),
+    }
+    build_view(catalogue, customer.into(), &rows, choice, now)
+}
+
+/// Applies `edit` to a license; the engine validates, the catalogue keeps an issued revision.
+/// Returns the id of the license as it now stands.
 pub fn edit_license(
     catalogue: &mut Catalogue,
     license_id: i64,
     edit: &LicenseEdit,
 ) -> Result<i64, AppError> {
     let license = catalogue.license(license_id)?;
-    let mut spec = license.terms.to_spec();
-    spec.daily_start_time = edit.daily_start_time.clone();
-    spec.daily_end_time = edit.daily_end_time.clone();
-    spec.daily_time_consumption_limit = edit
-        .daily_time_consumption_limit
-        .clone()
-        .filter(|l| !l.trim().is_empty());
-    spec.seats = edit.seats;
+    let spec = edit.spec(license.terms.features.clone());
     Ok(catalogue.update_license(license_id, &edit.name, &spec)?)
+}
+
+/// Adds `edit` as a new draft license of a customer and returns its id.
+pub fn create_license(
+    catalogue: &mut Catalogue,
+    customer_id: CustomerId,
+    edit: &LicenseEdit,
+) -> Result<i64, AppError> {
+    Ok(catalogue.add_license(customer_id, &edit.name, &edit.spec(BTreeMap::new()))?)
+}
+
+/// A new license's terms for a stretch of the display day dragged out on the timeline:
+/// the stretch's wall times in the customer's zone, one seat, every day, for a year from the
+/// day shown, and the product of the customer's other licenses.
+pub fn draft_from_span(
+    catalogue: &Catalogue,
+    customer_id: CustomerId,
+    choice: &DayChoice,
+    from_seconds: u32,
+    to_seconds: u32,
+) -> Result<LicenseEdit, AppError> {
+    let customer = catalogue.customer(customer_id)?;
+    let licenses = catalogue.licenses_of(customer_id)?;
+    let terms: Vec<&Terms> = licenses.iter().map(|l| &l.terms).collect();
+    let day = display_day(choice, &customer.default_zone, &terms, Utc::now())?;
+    if from_seconds >= to_seconds || to_seconds > day.length_seconds() {
+        return Err(AppError::InvalidInput {
+            field: "span".into(),
+            message: "drag across part of the day to draw a window".into(),
+        });
+    }
+    let zone = parse_zone(&customer.default_zone)?;
+    let start = day.wall_time_at(from_seconds, zone);
+    let end = day.wall_time_at(to_seconds, zone);
+    let end = if end == WallTime::MIDNIGHT && start != WallTime::MIDNIGHT {
+        WallTime::END_OF_DAY
+    } else {
+        end
+    };
+    let last = day.date + TimeDelta::days(364);
+    let existing = licenses.len() + 1;
+    Ok(LicenseEdit {
+        name: format!("New license {existing}"),
+        license_start_date: day.date.to_string(),
+        license_end_date: last.to_string(),
+        daily_start_time: start.to_string(),
+        daily_end_time: end.to_string(),
+        daily_time_consumption_limit: None,
+        time_zone: customer.default_zone.clone(),
+        weekdays: Weekdays::EVERY_DAY.names(),
+        seats: 1,
+        product: licenses
+            .first()
+            .map(|l| l.terms.product.clone())
+            .unwrap_or_else(|| "Timefence demo".to_string()),
+    })
+}
+
+/// A license's window as an iCalendar file: its suggested file name and text.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CalendarFile {
+    /// A file name from the license's name (`L1-India.ics`).
+    pub file_name: String,
+    /// The iCalendar text.
+    pub text: String,
+}
+
+/// The window of a license as an iCalendar recurring event.
+pub fn license_calendar(
+    catalogue: &Catalogue,
+    license_id: i64,
+    now: DateTime<Utc>,
+) -> Result<CalendarFile, AppError> {
+    let license = catalogue.license(license_id)?;
+    let customer = catalogue.customer(license.customer_id)?;
+    let uid = format!("license-{}-r{}@timefence", license.id, license.revision);
+    let summary = format!(
+        "{} · {} · {} seats",
+        customer.name, license.name, license.terms.seats
+    );
+    let text = icalendar(
+        &license.terms,
+        &CalendarEvent {
+            uid: &uid,
+            summary: &summary,
+            stamp: now,
+        },
+    )
+    .ok_or_else(|| AppError::Conflict(format!("{} never opens while it is valid", license.name)))?;
+    let stem: String = license
+        .name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    Ok(CalendarFile {
+        file_name: format!("{}.ics", stem.trim_matches('-')),
+        text,
+    })
+}
+
+/// Every IANA zone name, for the zone pickers.
+pub fn time_zones() -> Vec<String> {
+    timefence_terms::chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|z| z.name().to_string())
+        .collect()
 }
 
 /// One bucket of the forecast chart.
@@ -407,15 +725,8 @@ pub fn forecast(
     bucket_minutes: u32,
     only: &[i64],
 ) -> Result<ForecastView, AppError> {
-    let zone: Tz = zone.trim().parse().map_err(|_| AppError::InvalidInput {
-        field: "zone".into(),
-        message: format!("\"{zone}\" is not an IANA time zone name"),
-    })?;
-    let date =
-        NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| AppError::InvalidInput {
-            field: "date".into(),
-            message: format!("\"{date}\" is not a date; write it as YYYY-MM-DD"),
-        })?;
+    let zone = parse_zone(zone)?;
+    let date = parse_date(date)?;
     if !timefence_terms::Forecast::divides_a_day(bucket_minutes) {
         return Err(AppError::InvalidInput {
             field: "bucket_minutes".into(),

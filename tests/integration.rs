@@ -5,6 +5,20 @@ use std::path::PathBuf;
 use timefence_app::views;
 use timefence_catalogue::{Catalogue, FirstRun};
 
+fn timeline_on(
+    catalogue: &Catalogue,
+    customer: i64,
+    date: Option<&str>,
+    zone: Option<&str>,
+) -> Result<views::TimelineView, timefence_app::AppError> {
+    let day = views::DayChoice {
+        date: date.map(String::from),
+        zone: zone.map(String::from),
+        axis_start: None,
+    };
+    views::timeline(catalogue, customer, &day, chrono::Utc::now())
+}
+
 fn bindings_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings.ts")
 }
@@ -52,7 +66,7 @@ fn bpo_id(catalogue: &Catalogue) -> i64 {
 #[test]
 fn the_bpo_timeline_shows_three_bars_and_100_200_50_seats() {
     let catalogue = demo();
-    let view = views::timeline(&catalogue, bpo_id(&catalogue), Some("2024-06-12"), None).unwrap();
+    let view = timeline_on(&catalogue, bpo_id(&catalogue), Some("2024-06-12"), None).unwrap();
     assert_eq!(view.zone, "UTC");
     assert_eq!(view.day_length_seconds, 86_400);
     assert_eq!(view.ticks.len(), 25);
@@ -85,7 +99,7 @@ fn the_bpo_timeline_shows_three_bars_and_100_200_50_seats() {
 #[test]
 fn without_a_date_the_timeline_opens_on_a_day_the_licenses_are_valid() {
     let catalogue = demo();
-    let view = views::timeline(&catalogue, bpo_id(&catalogue), None, None).unwrap();
+    let view = timeline_on(&catalogue, bpo_id(&catalogue), None, None).unwrap();
     // The demo is valid in 2024 only, so any "today" after it shows 2024-12-31.
     assert!(view.date.starts_with("2024-"), "{}", view.date);
     assert_eq!(view.lanes.iter().map(|l| l.pieces.len()).sum::<usize>(), 3);
@@ -95,7 +109,7 @@ fn without_a_date_the_timeline_opens_on_a_day_the_licenses_are_valid() {
 fn a_display_zone_moves_the_bars_and_a_bad_one_is_a_typed_error() {
     let catalogue = demo();
     let id = bpo_id(&catalogue);
-    let view = views::timeline(&catalogue, id, Some("2024-06-12"), Some("Asia/Kolkata")).unwrap();
+    let view = timeline_on(&catalogue, id, Some("2024-06-12"), Some("Asia/Kolkata")).unwrap();
     // India's 00:00-08:00 UTC shift is 05:30-13:30 in Kolkata.
     let india = &view.lanes[0].pieces;
     assert_eq!(india.len(), 1);
@@ -103,15 +117,15 @@ fn a_display_zone_moves_the_bars_and_a_bad_one_is_a_typed_error() {
         (india[0].from_seconds, india[0].to_seconds),
         (5 * 3600 + 1800, 13 * 3600 + 1800)
     );
-    let err = views::timeline(&catalogue, id, Some("2024-06-12"), Some("Mars/Base")).unwrap_err();
+    let err = timeline_on(&catalogue, id, Some("2024-06-12"), Some("Mars/Base")).unwrap_err();
     assert!(
         matches!(err, timefence_app::AppError::InvalidInput { ref field, .. } if field == "zone")
     );
-    let err = views::timeline(&catalogue, id, Some("12/06/2024"), None).unwrap_err();
+    let err = timeline_on(&catalogue, id, Some("12/06/2024"), None).unwrap_err();
     assert!(
         matches!(err, timefence_app::AppError::InvalidInput { ref field, .. } if field == "date")
     );
-    let err = views::timeline(&catalogue, 9999, None, None).unwrap_err();
+    let err = timeline_on(&catalogue, 9999, None, None).unwrap_err();
     assert!(matches!(err, timefence_app::AppError::NotFound(_)));
 }
 
@@ -193,7 +207,7 @@ fn a_backup_from_the_app_lands_in_a_new_time_stamped_file_that_restores() {
 #[test]
 fn the_bpo_timeline_carries_the_brief_s_cost_panel() {
     let catalogue = demo();
-    let view = views::timeline(&catalogue, bpo_id(&catalogue), Some("2024-06-12"), None).unwrap();
+    let view = timeline_on(&catalogue, bpo_id(&catalogue), Some("2024-06-12"), None).unwrap();
     let cost = view.cost.expect("the demo product has a price book");
     assert_eq!(
         (
@@ -214,22 +228,20 @@ fn the_bpo_timeline_carries_the_brief_s_cost_panel() {
 fn editing_brazil_s_end_to_20_00_changes_the_day_s_cost_and_a_bad_time_saves_nothing() {
     let mut catalogue = demo();
     let id = bpo_id(&catalogue);
-    let brazil = views::timeline(&catalogue, id, Some("2024-06-12"), None)
+    let lane = timeline_on(&catalogue, id, Some("2024-06-12"), None)
         .unwrap()
         .lanes[2]
-        .license_id;
+        .clone();
+    let brazil = lane.license_id;
     let edit = |end: &str| views::LicenseEdit {
-        name: "L3 Brazil".into(),
-        daily_start_time: "16:00".into(),
         daily_end_time: end.into(),
-        daily_time_consumption_limit: None,
-        seats: 50,
+        ..lane.edit.clone()
     };
     assert_eq!(
         views::edit_license(&mut catalogue, brazil, &edit("20:00")).unwrap(),
         brazil
     );
-    let view = views::timeline(&catalogue, id, Some("2024-06-12"), None).unwrap();
+    let view = timeline_on(&catalogue, id, Some("2024-06-12"), None).unwrap();
     assert_eq!(view.cost.unwrap().fenced, "$1,625.00");
     let err = views::edit_license(&mut catalogue, brazil, &edit("25:00")).unwrap_err();
     match err {
@@ -240,7 +252,7 @@ fn editing_brazil_s_end_to_20_00_changes_the_day_s_cost_and_a_bad_time_saves_not
         other => panic!("{other:?}"),
     }
     assert_eq!(
-        views::timeline(&catalogue, id, Some("2024-06-12"), None)
+        timeline_on(&catalogue, id, Some("2024-06-12"), None)
             .unwrap()
             .lanes[2]
             .window,
@@ -269,4 +281,174 @@ fn the_forecast_sums_the_whole_demo_catalogue_by_hour() {
         ),
         (200, 200, 2800)
     );
+}
+
+#[test]
+fn a_drag_preview_moves_the_coverage_and_cost_without_saving_anything() {
+    let catalogue = demo();
+    let id = bpo_id(&catalogue);
+    let before = timeline_on(&catalogue, id, Some("2024-06-12"), None).unwrap();
+    let brazil = before.lanes[2].clone();
+    let day = views::DayChoice {
+        date: Some("2024-06-12".into()),
+        ..Default::default()
+    };
+    let edit = views::LicenseEdit {
+        daily_end_time: "20:00".into(),
+        ..brazil.edit.clone()
+    };
+    let preview = views::preview(
+        &catalogue,
+        id,
+        &day,
+        Some(brazil.license_id),
+        &edit,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(preview.lanes[2].window, "16:00-20:00");
+    assert_eq!(preview.cost.unwrap().fenced, "$1,625.00");
+    // 20:00 to 24:00 in São Paulo is a gap now: sixteen red quarter-hours.
+    assert_eq!(
+        preview
+            .quarter_hours
+            .iter()
+            .filter(|q| q.seats == 0)
+            .count(),
+        16
+    );
+    assert_eq!(
+        timeline_on(&catalogue, id, Some("2024-06-12"), None)
+            .unwrap()
+            .lanes[2]
+            .window,
+        "16:00-24:00"
+    );
+    let bad = views::LicenseEdit {
+        daily_end_time: "25:00".into(),
+        ..brazil.edit.clone()
+    };
+    assert!(matches!(
+        views::preview(
+            &catalogue,
+            id,
+            &day,
+            Some(brazil.license_id),
+            &bad,
+            chrono::Utc::now()
+        ),
+        Err(timefence_app::AppError::InvalidTerms(_))
+    ));
+}
+
+#[test]
+fn quarter_hours_name_the_shifts_inside_them_and_mark_overlaps() {
+    let mut catalogue = demo();
+    let id = bpo_id(&catalogue);
+    let lanes = timeline_on(&catalogue, id, Some("2024-06-12"), None)
+        .unwrap()
+        .lanes;
+    let india = &lanes[0];
+    let longer = views::LicenseEdit {
+        daily_end_time: "09:00".into(),
+        ..india.edit.clone()
+    };
+    views::edit_license(&mut catalogue, india.license_id, &longer).unwrap();
+    let view = timeline_on(&catalogue, id, Some("2024-06-12"), None).unwrap();
+    // India's shift now runs into the Philippines' (the brief's shifts are on UTC).
+    let overlapping: Vec<&str> = view
+        .quarter_hours
+        .iter()
+        .filter(|q| q.lanes.len() > 1)
+        .map(|q| q.label.as_str())
+        .collect();
+    assert_eq!(overlapping, ["08:00", "08:15", "08:30", "08:45"]);
+    assert_eq!(view.quarter_hours.len(), 96);
+}
+
+#[test]
+fn a_span_drawn_on_the_timeline_becomes_a_window_in_the_customer_s_zone() {
+    let mut catalogue = demo();
+    let id = bpo_id(&catalogue);
+    // Shown in Kolkata (UTC+05:30), 09:00-17:30 there is 03:30-12:00 UTC, the customer's zone.
+    let day = views::DayChoice {
+        date: Some("2024-06-12".into()),
+        zone: Some("Asia/Kolkata".into()),
+        axis_start: None,
+    };
+    let edit = views::draft_from_span(&catalogue, id, &day, 9 * 3600, 17 * 3600 + 1800).unwrap();
+    assert_eq!(
+        (edit.daily_start_time.as_str(), edit.daily_end_time.as_str()),
+        ("03:30", "12:00")
+    );
+    assert_eq!(edit.time_zone, "UTC");
+    assert_eq!(edit.weekdays.len(), 7);
+    let new_id = views::create_license(&mut catalogue, id, &edit).unwrap();
+    let view = timeline_on(&catalogue, id, Some("2024-06-12"), None).unwrap();
+    assert!(view
+        .lanes
+        .iter()
+        .any(|l| l.license_id == new_id && l.window == "03:30-12:00"));
+    assert!(views::draft_from_span(&catalogue, id, &day, 3600, 3600).is_err());
+}
+
+#[test]
+fn an_axis_from_six_shows_a_night_shift_as_one_bar_and_a_bad_axis_is_refused() {
+    let catalogue = demo();
+    let id = bpo_id(&catalogue);
+    let day = views::DayChoice {
+        date: Some("2024-06-12".into()),
+        zone: Some("Asia/Kolkata".into()),
+        axis_start: Some("06:00".into()),
+    };
+    let view = views::timeline(&catalogue, id, &day, chrono::Utc::now()).unwrap();
+    assert_eq!(view.axis_start, "06:00");
+    assert_eq!(view.ticks[0].label, "06:00");
+    assert_eq!(view.ticks.last().unwrap().label, "06:00");
+    let bad = views::DayChoice {
+        axis_start: Some("24:00".into()),
+        ..day
+    };
+    assert!(matches!(
+        views::timeline(&catalogue, id, &bad, chrono::Utc::now()),
+        Err(timefence_app::AppError::InvalidInput { .. })
+    ));
+}
+
+#[test]
+fn a_license_s_window_exports_as_a_calendar_event_with_its_zone() {
+    let catalogue = demo();
+    let id = bpo_id(&catalogue);
+    let manila = timeline_on(&catalogue, id, Some("2024-06-12"), None)
+        .unwrap()
+        .lanes[1]
+        .clone();
+    let file = views::license_calendar(&catalogue, manila.license_id, chrono::Utc::now()).unwrap();
+    assert_eq!(file.file_name, "L2-Philippines.ics");
+    assert!(
+        file.text.contains("DTSTART;TZID=UTC:20240101T080000\r\n"),
+        "{}",
+        file.text
+    );
+    assert!(file.text.contains("DTEND;TZID=UTC:20240101T160000\r\n"));
+    assert!(file
+        .text
+        .contains("RRULE:FREQ=DAILY;UNTIL=20241231T080000Z\r\n"));
+}
+
+#[test]
+fn the_now_line_appears_only_on_today() {
+    let catalogue = demo();
+    let id = bpo_id(&catalogue);
+    let noon = chrono::DateTime::parse_from_rfc3339("2024-06-12T12:30:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let day = |date: &str| views::DayChoice {
+        date: Some(date.into()),
+        ..Default::default()
+    };
+    let today = views::timeline(&catalogue, id, &day("2024-06-12"), noon).unwrap();
+    assert_eq!(today.now_seconds, Some(12 * 3600 + 1800));
+    let other = views::timeline(&catalogue, id, &day("2024-06-13"), noon).unwrap();
+    assert_eq!(other.now_seconds, None);
 }

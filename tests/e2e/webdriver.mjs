@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 
-const ELEMENT_KEY = "element-6066-11e4-a23c-4b5b-9a7b-2c1b5c0b2e0c";
+const ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf";
 
 export const DRIVER_URL = "http://127.0.0.1:4444";
 
@@ -59,6 +59,22 @@ async function call(method, path, body) {
   }
   return payload.value;
 }
+
+/** WebDriver's codes for special keys. */
+export const Keys = {
+  alt: "\uE00A",
+  shift: "\uE008",
+  control: "\uE009",
+  escape: "\uE00C",
+  home: "\uE011",
+  end: "\uE010",
+  left: "\uE012",
+  up: "\uE013",
+  right: "\uE014",
+  down: "\uE015",
+  tab: "\uE004",
+  enter: "\uE007",
+};
 
 export class Session {
   constructor(id) {
@@ -125,6 +141,60 @@ export class Session {
 
   async execute(script, args = []) {
     return call("POST", `/session/${this.id}/execute/sync`, { script, args });
+  }
+
+  /** Runs W3C input actions (pointer drags, key chords), then releases every input. */
+  async actions(sources) {
+    await call("POST", `/session/${this.id}/actions`, { actions: sources });
+    await call("DELETE", `/session/${this.id}/actions`);
+  }
+
+  /**
+   * Presses on `element` (`atX` pixels right of its centre), moves `dx` pixels in `steps`
+   * steps, and releases, with `hold` keys (e.g. Keys.alt) down throughout.
+   */
+  async drag(element, dx, { atX = 0, steps = 8, hold = [], pause = 30, release = true } = {}) {
+    const moves = [];
+    for (let i = 1; i <= steps; i++) {
+      moves.push({ type: "pointerMove", duration: pause, origin: "pointer", x: Math.round((dx * i) / steps) - Math.round((dx * (i - 1)) / steps), y: 0 });
+    }
+    const pointer = {
+      type: "pointer",
+      id: "mouse",
+      parameters: { pointerType: "mouse" },
+      actions: [
+        { type: "pointerMove", duration: 0, origin: { [ELEMENT_KEY]: element }, x: Math.round(atX), y: 0 },
+        { type: "pointerDown", button: 0 },
+        ...moves,
+        ...(release ? [{ type: "pointerUp", button: 0 }] : []),
+      ],
+    };
+    const pauses = pointer.actions.length;
+    const keys = {
+      type: "key",
+      id: "keyboard",
+      actions: [
+        ...hold.map((value) => ({ type: "keyDown", value })),
+        ...Array.from({ length: Math.max(pauses - hold.length * 2, 0) }, () => ({ type: "pause", duration: 0 })),
+        ...hold.map((value) => ({ type: "keyUp", value })),
+      ],
+    };
+    await this.actions(hold.length > 0 ? [pointer, keys] : [pointer]);
+  }
+
+  /** Presses keys on whatever has the focus: each entry is one key, or a chord as an array. */
+  async press(...strokes) {
+    const actions = [];
+    for (const stroke of strokes) {
+      const chord = Array.isArray(stroke) ? stroke : [stroke];
+      for (const value of chord) actions.push({ type: "keyDown", value });
+      for (const value of [...chord].reverse()) actions.push({ type: "keyUp", value });
+    }
+    await this.actions([{ type: "key", id: "keyboard", actions }]);
+  }
+
+  async rect(element) {
+    return call("GET", `/session/${this.id}/element/${element}/rect`);
   }
 
   async texts(css) {

@@ -9,20 +9,52 @@ export const commands = {
 	/**  A page of customers by name, filtered by what was typed in the search box. */
 	customersPage: (filter: string, offset: number, limit: number) => typedError<CustomerPage, AppError>(__TAURI_INVOKE("customers_page", { filter, offset, limit })),
 	/**
-	 *  One customer's timeline on a date (default: today, moved into the licenses' validity) in a
-	 *  display zone (default: the customer's).
+	 *  One customer's timeline on a date (default: today, moved into the licenses' validity) in
+	 *  a display zone (default: the customer's), from an axis start (default: midnight).
 	 */
-	customerTimeline: (customerId: number, date: string | null, zone: string | null) => typedError<TimelineView, AppError>(__TAURI_INVOKE("customer_timeline", { customerId, date, zone })),
+	customerTimeline: (customerId: number, day: DayChoice) => typedError<TimelineView, AppError>(__TAURI_INVOKE("customer_timeline", { customerId, day })),
 	/**
 	 *  Backs the open catalogue up into a new file in the backups folder beside it (SQLite's online
 	 *  backup, while the app runs) and returns the file's path.
 	 */
 	backupCatalogue: () => typedError<string, AppError>(__TAURI_INVOKE("backup_catalogue")),
 	/**
-	 *  Changes a license's window, limit, seats or name; returns the license's id as it now stands
-	 *  (a new revision when the license had been issued).
+	 *  Changes a license's terms or name; returns the license's id as it now stands (a new
+	 *  revision when the license had been issued).
 	 */
 	editLicense: (licenseId: number, edit: LicenseEdit) => typedError<number, AppError>(__TAURI_INVOKE("edit_license", { licenseId, edit })),
+	/**  Adds a draft license to a customer; returns its id. */
+	createLicense: (customerId: number, edit: LicenseEdit) => typedError<number, AppError>(__TAURI_INVOKE("create_license", { customerId, edit })),
+	/**  The terms of a new license drawn across part of the shown day. */
+	draftFromSpan: (customerId: number, day: DayChoice, fromSeconds: number, toSeconds: number) => typedError<LicenseEdit, AppError>(__TAURI_INVOKE("draft_from_span", { customerId, day, fromSeconds, toSeconds })),
+	/**
+	 *  A preview of the timeline with one license's terms replaced (or a new one added), saving
+	 *  nothing: what the timeline shows at each step of a drag.
+	 */
+	previewTimeline: (customerId: number, day: DayChoice, licenseId: number | null, edit: LicenseEdit) => typedError<TimelineView, AppError>(__TAURI_INVOKE("preview_timeline", { customerId, day, licenseId, edit })),
+	/**  Moves a draft license to the trash (undo brings it back). */
+	deleteLicense: (licenseId: number) => typedError<null, AppError>(__TAURI_INVOKE("delete_license", { licenseId })),
+	/**  Brings a deleted license back. */
+	restoreLicense: (licenseId: number) => typedError<null, AppError>(__TAURI_INVOKE("restore_license", { licenseId })),
+	/**  Copies a license into a new draft; returns the copy's id. */
+	duplicateLicense: (licenseId: number) => typedError<number, AppError>(__TAURI_INVOKE("duplicate_license", { licenseId })),
+	/**  Adds a customer; returns its id. */
+	addCustomer: (name: string, defaultZone: string) => typedError<number, AppError>(__TAURI_INVOKE("add_customer", { name, defaultZone })),
+	/**  Renames a customer or changes its default zone. */
+	updateCustomer: (customerId: number, name: string, defaultZone: string) => typedError<null, AppError>(__TAURI_INVOKE("update_customer", { customerId, name, defaultZone })),
+	/**  Moves a customer and its licenses to the trash (undo brings them back). */
+	deleteCustomer: (customerId: number) => typedError<null, AppError>(__TAURI_INVOKE("delete_customer", { customerId })),
+	/**  Brings a deleted customer back with its licenses. */
+	restoreCustomer: (customerId: number) => typedError<null, AppError>(__TAURI_INVOKE("restore_customer", { customerId })),
+	/**  Every IANA zone name. */
+	timeZones: () => __TAURI_INVOKE<string[]>("time_zones"),
+	/**  A license's window as an iCalendar recurring event. */
+	licenseCalendar: (licenseId: number) => typedError<CalendarFile, AppError>(__TAURI_INVOKE("license_calendar", { licenseId })),
+	/**
+	 *  Asks where to save an export (the system save dialog, or the test-only folder) and writes
+	 *  it there; returns the path written.
+	 */
+	saveExport: (fileName: string, contents: string, encoding: Encoding) => typedError<string, AppError>(__TAURI_INVOKE("save_export", { fileName, contents, encoding })),
 	/**
 	 *  Concurrent seats on a date, by hour or quarter-hour, across the chosen customers (the whole
 	 *  catalogue when none are chosen).
@@ -52,8 +84,10 @@ export type AppError =
 { type: "ImportRejected"; data: RowProblemView[] } | 
 /**  A file chosen for restore is not a usable backup. */
 { type: "BadBackup"; data: string } | 
-/**  The catalogue file failed. */
-{ type: "Storage"; data: string };
+/**  The catalogue file failed, or an exported file could not be written. */
+{ type: "Storage"; data: string } | 
+/**  The administrator closed the save dialog without choosing a file. */
+{ type: "Cancelled" };
 
 /**  A piece of a bar, in real seconds from the display day's start. */
 export type BarPiece = {
@@ -65,6 +99,16 @@ export type BarPiece = {
 	continues_from_previous_day: boolean,
 	/**  The window ends on the next day. */
 	continues_into_next_day: boolean,
+	/**  Where the daily limit runs out when used from the opening (the rest is hatched). */
+	limit_reached_at: number | null,
+};
+
+/**  A license's window as an iCalendar file: its suggested file name and text. */
+export type CalendarFile = {
+	/**  A file name from the license's name (`L1-India.ics`). */
+	file_name: string,
+	/**  The iCalendar text. */
+	text: string,
 };
 
 /**  What the shown day's schedule costs against one traditional 24-hour license. */
@@ -91,6 +135,20 @@ export type CostPanel = {
 	baseline_formula: string,
 	/**  Each license's cost of the day, formatted, in lane order. */
 	per_license: string[],
+};
+
+/**  A quarter-hour of the coverage strip. */
+export type CoverageBucket = {
+	/**  Start, seconds since the day's start. */
+	from_seconds: number,
+	/**  End (exclusive; the last one may be shorter on a DST day). */
+	to_seconds: number,
+	/**  Wall time the bucket starts at, in the display zone. */
+	label: string,
+	/**  Peak concurrent seats in the bucket. */
+	seats: number,
+	/**  Indices of the lanes with a bar in the bucket (two or more overlap). */
+	lanes: number[],
 };
 
 /**  A stretch of constant concurrent seats. */
@@ -124,6 +182,23 @@ export type CustomerPage = {
 	/**  The customers of this page. */
 	items: CustomerItem[],
 };
+
+/**  Which day a timeline shows: the date, the display zone and where the axis starts. */
+export type DayChoice = {
+	/**  YYYY-MM-DD; empty or null for today (moved into the licenses' validity). */
+	date: string | null,
+	/**  An IANA zone; empty or null for the customer's zone. */
+	zone: string | null,
+	/**  HH:MM the axis starts at; empty or null for 00:00. */
+	axis_start: string | null,
+};
+
+/**  How the contents of an export are sent. */
+export type Encoding = 
+/**  UTF-8 text (SVG, iCalendar). */
+"Text" | 
+/**  Base64 (PNG). */
+"Base64";
 
 /**  One problem with one field of a form, from the engine's validation. */
 export type FieldProblem = {
@@ -165,42 +240,61 @@ export type ForecastView = {
 
 /**  One license's lane on the timeline. */
 export type Lane = {
-	/**  License row id. */
+	/**  License row id (0 for a license being drawn that is not saved yet). */
 	license_id: number,
 	/**  License name. */
 	name: string,
+	/**  draft, issued or revoked. */
+	state: string,
 	/**  Seats. */
 	seats: number,
 	/**  DailyStartTime-DailyEndTime as written. */
 	window: string,
-	/**  DailyStartTime alone (for the form). */
-	daily_start: string,
-	/**  DailyEndTime alone (for the form). */
-	daily_end: string,
+	/**  DailyStartTime in seconds after midnight of the license's zone. */
+	start_seconds: number,
+	/**  The window's length in wall-clock seconds (up to a whole day). */
+	length_seconds: number,
 	/**  The license's own zone. */
 	zone: string,
 	/**  DailyTimeConsumptionLimit, if any (`3h`). */
 	daily_limit: string | null,
 	/**  Weekdays the window opens on, or "every day". */
 	weekdays: string,
+	/**  Whether the window opens on each weekday, Monday first. */
+	weekday_flags: boolean[],
 	/**  LicenseStartDate to LicenseEndDate. */
 	validity: string,
+	/**  The terms as the form shows them. */
+	edit: LicenseEdit,
 	/**  The bars to draw on this day (none when the license does not open). */
 	pieces: BarPiece[],
 };
 
-/**  The fields of a license the form beside the timeline edits. */
+/**
+ *  Everything about a license that the form edits, in the brief's field names; also what the
+ *  timeline sends back when a bar is dragged.
+ */
 export type LicenseEdit = {
 	/**  License name. */
 	name: string,
+	/**  LicenseStartDate, YYYY-MM-DD. */
+	license_start_date: string,
+	/**  LicenseEndDate, YYYY-MM-DD. */
+	license_end_date: string,
 	/**  DailyStartTime, HH:MM[:SS]. */
 	daily_start_time: string,
 	/**  DailyEndTime, HH:MM[:SS] or 24:00. */
 	daily_end_time: string,
 	/**  DailyTimeConsumptionLimit (3h, 1h30m); empty or null for none. */
 	daily_time_consumption_limit: string | null,
+	/**  The IANA zone whose wall clock the window follows. */
+	time_zone: string,
+	/**  Weekdays the window opens on (Mon ... Sun). */
+	weekdays: string[],
 	/**  Seats. */
 	seats: number,
+	/**  Product (its price book prices the license). */
+	product: string,
 };
 
 /**  One bad row of a CSV import. */
@@ -229,8 +323,12 @@ export type TimelineView = {
 	date: string,
 	/**  The display zone. */
 	zone: string,
+	/**  The wall time the axis starts at (00:00 unless night shifts read better from 06:00). */
+	axis_start: string,
 	/**  The day's real length (86,400 except on DST days). */
 	day_length_seconds: number,
+	/**  Seconds since the day's start of this moment, when it falls on the day shown. */
+	now_seconds: number | null,
 	/**  Axis ticks. */
 	ticks: Tick[],
 	/**  One lane per license. */
@@ -239,6 +337,8 @@ export type TimelineView = {
 	coverage: CoverageStep[],
 	/**  Peak concurrent seats in each hour of the day. */
 	hourly_peaks: number[],
+	/**  Seats and contributing lanes per quarter-hour. */
+	quarter_hours: CoverageBucket[],
 	/**  Peak concurrent seats over the day. */
 	peak: number,
 	/**  The day's cost, when the licenses' product has a price book. */
