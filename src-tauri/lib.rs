@@ -246,9 +246,9 @@ fn preview_timeline(
     day: views::DayChoice,
     license_id: Option<i64>,
     edit: views::LicenseEdit,
-) -> Result<TimelineView, AppError> {
+) -> Result<views::TimelinePreview, AppError> {
     state.with_catalogue(|c| {
-        views::preview(
+        views::preview_changes(
             c,
             customer_id,
             &day,

@@ -189,9 +189,15 @@ pub struct CoverageBucket {
     pub label: String,
     /// Peak concurrent seats in the bucket.
     pub seats: u32,
-    /// Indices of the lanes with a bar in the bucket (two or more overlap).
+    /// How many licenses have a bar in the bucket (two or more overlap).
+    pub license_count: u32,
+    /// Indices of the first of those lanes, enough to name them on hover (at most
+    /// [`NAMED_PER_BUCKET`]); a drag step stays small with hundreds of licenses.
     pub lanes: Vec<u32>,
 }
+
+/// How many contributing lanes a quarter-hour names.
+pub const NAMED_PER_BUCKET: usize = 8;
 
 /// What the shown day's schedule costs against one traditional 24-hour license.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -469,7 +475,12 @@ fn build_view(
                 to_seconds: (from + QUARTER_HOUR).min(length),
                 label: day.wall_time_at(from, day.zone).to_string(),
                 seats: seats(peak),
-                lanes: lanes.into_iter().map(|l| l as u32).collect(),
+                license_count: lanes.len() as u32,
+                lanes: lanes
+                    .into_iter()
+                    .take(NAMED_PER_BUCKET)
+                    .map(|l| l as u32)
+                    .collect(),
             }
         })
         .collect();
@@ -533,9 +544,58 @@ pub fn timeline(
     build_view(catalogue, customer.into(), &rows, choice, now)
 }
 
+/// What changes on the timeline while one license is dragged: its lane, the coverage and the
+/// cost. The other lanes stay as they were, so a drag step sends one lane, not two hundred.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct TimelinePreview {
+    /// Where the lane goes in the view's lanes (one past the end for a new license).
+    pub lane_index: u32,
+    /// The dragged license's lane.
+    pub lane: Lane,
+    /// Concurrent seats as steps.
+    pub coverage: Vec<CoverageStep>,
+    /// Peak concurrent seats in each hour of the day.
+    pub hourly_peaks: Vec<u32>,
+    /// Seats and contributing lanes per quarter-hour.
+    pub quarter_hours: Vec<CoverageBucket>,
+    /// Peak concurrent seats over the day.
+    pub peak: u32,
+    /// The day's cost.
+    pub cost: Option<CostPanel>,
+}
+
 /// The timeline as it would be with one license's terms replaced by `edit` (or, with no
 /// license id, with `edit` added as a new license), without saving anything: what a drag
 /// shows at every step. Terms the engine refuses give [`AppError::InvalidTerms`].
+pub fn preview_changes(
+    catalogue: &Catalogue,
+    customer_id: CustomerId,
+    choice: &DayChoice,
+    license_id: Option<i64>,
+    edit: &LicenseEdit,
+    now: DateTime<Utc>,
+) -> Result<TimelinePreview, AppError> {
+    let mut view = preview(catalogue, customer_id, choice, license_id, edit, now)?;
+    let index = match license_id {
+        Some(id) => view
+            .lanes
+            .iter()
+            .position(|l| l.license_id == id)
+            .unwrap_or(0),
+        None => view.lanes.len().saturating_sub(1),
+    };
+    Ok(TimelinePreview {
+        lane_index: index as u32,
+        lane: view.lanes.swap_remove(index),
+        coverage: view.coverage,
+        hourly_peaks: view.hourly_peaks,
+        quarter_hours: view.quarter_hours,
+        peak: view.peak,
+        cost: view.cost,
+    })
+}
+
+/// The whole timeline as it would be with one license's terms replaced by `edit` (or added).
 pub fn preview(
     catalogue: &Catalogue,
     customer_id: CustomerId,

@@ -307,6 +307,20 @@ fn a_drag_preview_moves_the_coverage_and_cost_without_saving_anything() {
     )
     .unwrap();
     assert_eq!(preview.lanes[2].window, "16:00-20:00");
+    let changes = views::preview_changes(
+        &catalogue,
+        id,
+        &day,
+        Some(brazil.license_id),
+        &edit,
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(
+        (changes.lane_index, changes.lane.window.as_str()),
+        (2, "16:00-20:00")
+    );
+    assert_eq!(changes.hourly_peaks[20..], [0, 0, 0, 0]);
     assert_eq!(preview.cost.unwrap().fenced, "$1,625.00");
     // 20:00 to 24:00 in São Paulo is a gap now: sixteen red quarter-hours.
     assert_eq!(
@@ -359,7 +373,7 @@ fn quarter_hours_name_the_shifts_inside_them_and_mark_overlaps() {
     let overlapping: Vec<&str> = view
         .quarter_hours
         .iter()
-        .filter(|q| q.lanes.len() > 1)
+        .filter(|q| q.license_count > 1)
         .map(|q| q.label.as_str())
         .collect();
     assert_eq!(overlapping, ["08:00", "08:15", "08:30", "08:45"]);

@@ -118,9 +118,9 @@ export class Session {
     return call("GET", `/session/${this.id}/element/${element}/property/textContent`);
   }
 
+  /** The textContent of every element `css` matches, read in one go (no stale elements). */
   async contents(css) {
-    const elements = await this.findAll(css);
-    return Promise.all(elements.map((e) => this.content(e)));
+    return this.execute(`return [...document.querySelectorAll(${JSON.stringify(css)})].map((e) => e.textContent)`);
   }
 
   async attribute(element, name) {
@@ -143,10 +143,14 @@ export class Session {
     return call("POST", `/session/${this.id}/execute/sync`, { script, args });
   }
 
-  /** Runs W3C input actions (pointer drags, key chords), then releases every input. */
+  /** Runs W3C input actions (pointer drags, key chords); a button held at the end stays down. */
   async actions(sources) {
     await call("POST", `/session/${this.id}/actions`, { actions: sources });
-    await call("DELETE", `/session/${this.id}/actions`);
+  }
+
+  /** Lets go of the mouse button. */
+  async release() {
+    await this.actions([{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions: [{ type: "pointerUp", button: 0 }] }]);
   }
 
   /**
@@ -206,8 +210,12 @@ export class Session {
   async until(read, accept, timeoutMs = 10_000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const value = await read();
-      if (accept(value)) return value;
+      // An element replaced between finding and reading it is read again next time.
+      const value = await Promise.resolve().then(read).catch((error) => {
+        if (Date.now() > deadline) throw error;
+        return undefined;
+      });
+      if (value !== undefined && accept(value)) return value;
       if (Date.now() > deadline) return value;
       await sleep(150);
     }

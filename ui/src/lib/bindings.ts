@@ -31,7 +31,7 @@ export const commands = {
 	 *  A preview of the timeline with one license's terms replaced (or a new one added), saving
 	 *  nothing: what the timeline shows at each step of a drag.
 	 */
-	previewTimeline: (customerId: number, day: DayChoice, licenseId: number | null, edit: LicenseEdit) => typedError<TimelineView, AppError>(__TAURI_INVOKE("preview_timeline", { customerId, day, licenseId, edit })),
+	previewTimeline: (customerId: number, day: DayChoice, licenseId: number | null, edit: LicenseEdit) => typedError<TimelinePreview, AppError>(__TAURI_INVOKE("preview_timeline", { customerId, day, licenseId, edit })),
 	/**  Moves a draft license to the trash (undo brings it back). */
 	deleteLicense: (licenseId: number) => typedError<null, AppError>(__TAURI_INVOKE("delete_license", { licenseId })),
 	/**  Brings a deleted license back. */
@@ -147,7 +147,12 @@ export type CoverageBucket = {
 	label: string,
 	/**  Peak concurrent seats in the bucket. */
 	seats: number,
-	/**  Indices of the lanes with a bar in the bucket (two or more overlap). */
+	/**  How many licenses have a bar in the bucket (two or more overlap). */
+	license_count: number,
+	/**
+	 *  Indices of the first of those lanes, enough to name them on hover (at most
+	 *  [`NAMED_PER_BUCKET`]); a drag step stays small with hundreds of licenses.
+	 */
 	lanes: number[],
 };
 
@@ -313,6 +318,27 @@ export type Tick = {
 	offset_seconds: number,
 	/**  Wall time in the display zone. */
 	label: string,
+};
+
+/**
+ *  What changes on the timeline while one license is dragged: its lane, the coverage and the
+ *  cost. The other lanes stay as they were, so a drag step sends one lane, not two hundred.
+ */
+export type TimelinePreview = {
+	/**  Where the lane goes in the view's lanes (one past the end for a new license). */
+	lane_index: number,
+	/**  The dragged license's lane. */
+	lane: Lane,
+	/**  Concurrent seats as steps. */
+	coverage: CoverageStep[],
+	/**  Peak concurrent seats in each hour of the day. */
+	hourly_peaks: number[],
+	/**  Seats and contributing lanes per quarter-hour. */
+	quarter_hours: CoverageBucket[],
+	/**  Peak concurrent seats over the day. */
+	peak: number,
+	/**  The day's cost. */
+	cost: CostPanel | null,
 };
 
 /**  The timeline of one customer on one day. */

@@ -135,9 +135,11 @@ describe("midnight splitting", () => {
 });
 
 describe("drawing a new window", () => {
-  it("snaps a dragged span outwards to quarter-hours whichever way it was drawn", () => {
+  it("snaps a dragged span to the nearest quarter-hours whichever way it was drawn", () => {
     expect(spanBetween(9 * 3600 + 100, 17 * 3600 - 100, 86_400, 15)).toEqual({ from_seconds: 9 * 3600, to_seconds: 17 * 3600 });
     expect(spanBetween(17 * 3600 - 100, 9 * 3600 + 100, 86_400, 15)).toEqual({ from_seconds: 9 * 3600, to_seconds: 17 * 3600 });
     expect(spanBetween(-50, 90_000, 86_400, 15)).toEqual({ from_seconds: 0, to_seconds: 86_400 });
+    // A pointer a few pixels past 06:00 still ends the window at 06:00.
+    expect(spanBetween(2 * 3600, 6 * 3600 + 200, 86_400, 15)).toEqual({ from_seconds: 2 * 3600, to_seconds: 6 * 3600 });
   });
 });

@@ -41,7 +41,7 @@ const view: TimelineView = {
   lanes: [lane(1, "L1 India", 0, 28_800), lane(2, "L2 Philippines", 28_800, 57_600, 39_600)],
   coverage: [],
   hourly_peaks: [],
-  quarter_hours: [{ from_seconds: 0, to_seconds: 900, label: "00:00", seats: 100, lanes: [0] }],
+  quarter_hours: [{ from_seconds: 0, to_seconds: 900, label: "00:00", seats: 100, license_count: 1, lanes: [0] }],
   peak: 100,
   cost: null,
 };

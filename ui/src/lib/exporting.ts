@@ -59,7 +59,7 @@ export function timelineSvg(view: TimelineView): string {
     const left = x(q.from_seconds);
     const w = Math.max(x(q.to_seconds) - left - 0.5, 0.5);
     const h = view.peak > 0 ? (q.seats / view.peak) * (STRIP - 20) : 0;
-    const fill = q.seats === 0 ? "#d9534f" : q.lanes.length > 1 ? "#2f6f8f" : "#8fb3c7";
+    const fill = q.seats === 0 ? "#d9534f" : q.license_count > 1 ? "#2f6f8f" : "#8fb3c7";
     const height = q.seats === 0 ? 6 : h;
     out.push(`<rect x="${left}" y="${stripTop + STRIP - 10 - height}" width="${w}" height="${height}" fill="${fill}"/>`);
   }

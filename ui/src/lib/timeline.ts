@@ -228,13 +228,13 @@ export function piecesOnAxis(shape: WindowShape, shift: number, dayMinutes = MIN
   ];
 }
 
-/** A stretch of the display day drawn with the pointer, snapped to quarter-hours of the axis. */
+/** A stretch of the display day drawn with the pointer, its ends snapped to the nearest step of the axis. */
 export function spanBetween(aSeconds: number, bSeconds: number, dayLengthSeconds: number, stepMinutes: number): Span {
   const step = stepMinutes * 60;
   const low = Math.min(aSeconds, bSeconds);
   const high = Math.max(aSeconds, bSeconds);
   return {
-    from_seconds: clamp(Math.floor(low / step) * step, 0, dayLengthSeconds),
-    to_seconds: clamp(Math.ceil(high / step) * step, 0, dayLengthSeconds),
+    from_seconds: clamp(Math.round(low / step) * step, 0, dayLengthSeconds),
+    to_seconds: clamp(Math.round(high / step) * step, 0, dayLengthSeconds),
   };
 }
