@@ -26,7 +26,7 @@ mod search;
 mod trash;
 
 pub use csv_io::{ImportReport, RowProblem};
-pub use records::{AuditEntry, KeyStatus, PriceBook, Rounding, SigningKeyRecord};
+pub use records::{AuditEntry, AuditRow, KeyStatus, PriceBook, Rounding, SigningKeyRecord};
 pub use search::{LicenseHit, Page, SearchResults};
 
 pub use error::CatalogueError;
@@ -405,6 +405,20 @@ impl Catalogue {
         let rows = statement.query_map([], LicenseRow::read)?;
         rows.map(|row| row?.into_license().map(|l| l.terms))
             .collect()
+    }
+
+    /// The ids of the current (draft or issued) licenses of one customer, or of every customer,
+    /// in id order: what a bulk export signs.
+    pub fn current_license_ids(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> Result<Vec<LicenseId>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT id FROM licenses WHERE state IN ('draft', 'issued')
+               AND (?1 IS NULL OR customer_id = ?1) ORDER BY id",
+        )?;
+        let rows = statement.query_map([customer], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The current licenses' terms grouped by customer, for forecasts.

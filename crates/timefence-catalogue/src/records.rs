@@ -76,6 +76,29 @@ pub struct AuditEntry {
     pub file_sha256: String,
 }
 
+/// An audit log entry with the names an administrator reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    /// When it was issued (RFC 3339).
+    pub issued_at: String,
+    /// The customer's id.
+    pub customer_id: i64,
+    /// The customer's name.
+    pub customer: String,
+    /// The license's id.
+    pub license_id: LicenseId,
+    /// The license's name.
+    pub license: String,
+    /// The license's revision.
+    pub revision: u32,
+    /// The key that signed it.
+    pub key_id: String,
+    /// The file's serial.
+    pub serial: i64,
+    /// SHA-256 of the file, hex.
+    pub file_sha256: String,
+}
+
 fn status_text(status: KeyStatus) -> &'static str {
     match status {
         KeyStatus::Active => "active",
@@ -270,6 +293,71 @@ impl Catalogue {
                 key_id: r.get(3)?,
                 serial: r.get(4)?,
                 file_sha256: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks a license issued under `entry.serial` (taken with [`Catalogue::take_serial`]) and
+    /// records the file in the audit log, both or neither.
+    pub fn record_issued(&mut self, entry: &AuditEntry) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let state: Option<String> = tx
+            .query_row(
+                "SELECT state FROM licenses WHERE id = ?1",
+                [entry.license_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match state.as_deref() {
+            None => return Err(CatalogueError::LicenseNotFound(entry.license_id)),
+            Some("draft") | Some("issued") => {}
+            Some(other) => {
+                return Err(CatalogueError::NotEditable {
+                    license: entry.license_id,
+                    state: other.to_string(),
+                })
+            }
+        }
+        tx.execute(
+            "UPDATE licenses SET state = 'issued', serial = ?2, updated_at = ?3 WHERE id = ?1",
+            params![entry.license_id, entry.serial, now_text()],
+        )?;
+        tx.execute(
+            "INSERT INTO audit_log (issued_at, license_id, revision, key_id, serial, file_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![entry.issued_at, entry.license_id, entry.revision, entry.key_id, entry.serial, entry.file_sha256],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The audit log with each file's customer and license names, newest first, narrowed to
+    /// one customer and to issue dates from `from` to `to` (YYYY-MM-DD, both included).
+    pub fn audit_rows(
+        &self,
+        customer: Option<i64>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<Vec<AuditRow>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT a.issued_at, c.id, c.name, l.id, l.name, a.revision, a.key_id, a.serial, a.file_sha256
+             FROM audit_log a JOIN licenses l ON l.id = a.license_id JOIN customers c ON c.id = l.customer_id
+             WHERE (?1 IS NULL OR c.id = ?1)
+               AND (?2 IS NULL OR substr(a.issued_at, 1, 10) >= ?2)
+               AND (?3 IS NULL OR substr(a.issued_at, 1, 10) <= ?3)
+             ORDER BY a.id DESC",
+        )?;
+        let rows = statement.query_map(params![customer, from, to], |r| {
+            Ok(AuditRow {
+                issued_at: r.get(0)?,
+                customer_id: r.get(1)?,
+                customer: r.get(2)?,
+                license_id: r.get(3)?,
+                license: r.get(4)?,
+                revision: r.get(5)?,
+                key_id: r.get(6)?,
+                serial: r.get(7)?,
+                file_sha256: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -861,3 +861,67 @@ fn a_duplicated_license_is_a_new_draft_with_the_same_terms() {
     assert_eq!(copy.state, LicenseState::Draft);
     assert_eq!(catalogue.licenses_of(customer.id).unwrap().len(), 4);
 }
+
+#[test]
+fn issuing_marks_the_license_and_writes_the_audit_entry_together() {
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let customer = bpo(&catalogue);
+    catalogue.add_signing_key("k1", [7; 32], None).unwrap();
+    let license = catalogue.licenses_of(customer.id).unwrap()[0].clone();
+    let serial = catalogue.take_serial().unwrap();
+    let entry = AuditEntry {
+        issued_at: "2026-11-27T10:00:00Z".into(),
+        license_id: license.id,
+        revision: 1,
+        key_id: "k1".into(),
+        serial,
+        file_sha256: "ab".repeat(32),
+    };
+    catalogue.record_issued(&entry).unwrap();
+    assert_eq!(
+        catalogue.license(license.id).unwrap().state,
+        LicenseState::Issued
+    );
+    let rows = catalogue
+        .audit_rows(Some(customer.id), Some("2026-11-27"), Some("2026-11-27"))
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            rows[0].customer.as_str(),
+            rows[0].license.as_str(),
+            rows[0].serial
+        ),
+        ("Northwind BPO", "L1 India", serial)
+    );
+    assert!(catalogue
+        .audit_rows(None, Some("2026-11-28"), None)
+        .unwrap()
+        .is_empty());
+    assert!(catalogue
+        .audit_rows(Some(customer.id + 100), None, None)
+        .unwrap()
+        .is_empty());
+    // An unknown key breaks the audit entry's foreign key: nothing is marked either.
+    let other = catalogue.licenses_of(customer.id).unwrap()[1].clone();
+    let bad = AuditEntry {
+        license_id: other.id,
+        key_id: "nope".into(),
+        serial: serial + 1,
+        ..entry
+    };
+    assert!(catalogue.record_issued(&bad).is_err());
+    assert_eq!(
+        catalogue.license(other.id).unwrap().state,
+        LicenseState::Draft
+    );
+    assert_eq!(
+        catalogue
+            .current_license_ids(Some(customer.id))
+            .unwrap()
+            .len(),
+        3
+    );
+}

@@ -4,9 +4,8 @@ use crate::catalogue_cmd::{catalogue_path, open};
 use crate::{Command, Failure, EXIT_CATALOGUE, EXIT_OK};
 use clap::Subcommand;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use timefence_catalogue::{AuditEntry, KeyStatus};
+use timefence_catalogue::KeyStatus;
 use timefence_license::{public_key_base64, public_key_pem, LicensePayload, TrustedKeys};
 use timefence_signing::{parse_public_pem, KeyStore};
 
@@ -187,42 +186,48 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                     })?,
             };
             let signing = store.unlock(&key_id, &passphrase()?).map_err(key_failure)?;
-            let issued_at = timefence_terms::chrono::Utc::now()
-                .to_rfc3339_opts(timefence_terms::chrono::SecondsFormat::Secs, true);
-            let (payload, from_catalogue) = match (license, terms) {
-                (Some(id), _) => {
-                    let record = c.license(*id)?;
-                    let owner = c.customer(record.customer_id)?;
-                    let serial = c.mark_issued(*id)?;
-                    let payload = LicensePayload {
-                        license_id: record.id,
-                        revision: record.revision,
-                        customer: owner.name,
-                        name: record.name,
-                        issued_at,
-                        serial,
-                        not_after: not_after.clone(),
-                        terms: record.terms.to_spec(),
-                    };
-                    (payload, true)
-                }
-                (None, Some(path)) => {
-                    let spec = crate::read_spec_file(path)?;
-                    spec.validate()
-                        .map_err(|e| Failure::from(format!("the terms are invalid: {e}")))?;
-                    let payload = LicensePayload {
-                        license_id: 0,
-                        revision: 1,
-                        customer: customer.clone().unwrap_or_default(),
-                        name: name.clone().unwrap_or_default(),
-                        issued_at,
-                        serial: c.take_serial()?,
-                        not_after: not_after.clone(),
-                        terms: spec,
-                    };
-                    (payload, false)
-                }
-                (None, None) => return Err(Failure::from("give --license or --terms".to_string())),
+            if let Some(id) = license {
+                let signer = timefence_signing::issue::Signer {
+                    key_id: key_id.clone(),
+                    key: signing,
+                };
+                let issued = timefence_signing::issue::issue(
+                    &mut c,
+                    &signer,
+                    *id,
+                    timefence_signing::issue::Destination::File(out),
+                    not_after.clone(),
+                    timefence_terms::chrono::Utc::now(),
+                )
+                .map_err(|e| match e {
+                    timefence_signing::issue::IssueError::Catalogue(inner) => Failure::from(inner),
+                    other => Failure::from(other.to_string()),
+                })?;
+                println!(
+                    "signed {} / {} (serial {}) with key {key_id} into {}",
+                    issued.customer,
+                    issued.license,
+                    issued.serial,
+                    out.display()
+                );
+                return Ok(EXIT_OK);
+            }
+            let Some(path) = terms else {
+                return Err(Failure::from("give --license or --terms".to_string()));
+            };
+            let spec = crate::read_spec_file(path)?;
+            spec.validate()
+                .map_err(|e| Failure::from(format!("the terms are invalid: {e}")))?;
+            let payload = LicensePayload {
+                license_id: 0,
+                revision: 1,
+                customer: customer.clone().unwrap_or_default(),
+                name: name.clone().unwrap_or_default(),
+                issued_at: timefence_terms::chrono::Utc::now()
+                    .to_rfc3339_opts(timefence_terms::chrono::SecondsFormat::Secs, true),
+                serial: c.take_serial()?,
+                not_after: not_after.clone(),
+                terms: spec,
             };
             let serial = payload.serial;
             let text = timefence_license::sign(
@@ -234,20 +239,6 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 ),
             );
             write_atomically(out, &text)?;
-            if from_catalogue {
-                let digest: String = Sha256::digest(text.as_bytes())
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                c.record_issue(&AuditEntry {
-                    issued_at: payload.issued_at.clone(),
-                    license_id: payload.license_id,
-                    revision: payload.revision,
-                    key_id: key_id.clone(),
-                    serial,
-                    file_sha256: digest,
-                })?;
-            }
             println!(
                 "signed {} / {} (serial {serial}) with key {key_id} into {}",
                 payload.customer,

@@ -5,7 +5,12 @@
 //! public key as a PEM SubjectPublicKeyInfo. A private key is only ever decrypted into memory,
 //! with the passphrase, to sign; it is never written unencrypted and never leaves this crate
 //! except as a [`SigningKey`] value for [`timefence_license::sign`].
+//!
+//! [`issue`] signs a catalogue license into a file, marks it issued and records it in the
+//! audit log, for the command line and the app alike.
 #![deny(missing_docs)]
+
+pub mod issue;
 
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -15,6 +20,58 @@ use timefence_license::{key_id, public_key_pem};
 
 /// The shortest passphrase accepted for a new key.
 pub const MIN_PASSPHRASE_CHARS: usize = 10;
+
+/// How hard a passphrase would be to guess, for the hint beside the passphrase field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Strength {
+    /// A rough estimate of the bits of guessing it takes: length times the bits per character
+    /// of the kinds of characters used, counting repeated characters once.
+    pub bits: u32,
+    /// `too short`, `weak`, `fair`, `good` or `strong`.
+    pub verdict: &'static str,
+    /// Whether a new key accepts it.
+    pub acceptable: bool,
+}
+
+/// Rates a passphrase; a new key needs at least [`MIN_PASSPHRASE_CHARS`] characters.
+pub fn strength(passphrase: &str) -> Strength {
+    let chars: Vec<char> = passphrase.chars().collect();
+    let mut pool = 0u32;
+    if chars.iter().any(|c| c.is_ascii_lowercase()) {
+        pool += 26;
+    }
+    if chars.iter().any(|c| c.is_ascii_uppercase()) {
+        pool += 26;
+    }
+    if chars.iter().any(|c| c.is_ascii_digit()) {
+        pool += 10;
+    }
+    if chars.iter().any(|c| c.is_ascii_punctuation() || *c == ' ') {
+        pool += 33;
+    }
+    if chars.iter().any(|c| !c.is_ascii()) {
+        pool += 100;
+    }
+    let mut distinct = chars.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    // A repeated character adds little: count the distinct ones fully, repeats at one bit.
+    let per_char = f64::from(pool.max(1)).log2();
+    let bits = (distinct.len() as f64 * per_char + (chars.len() - distinct.len()) as f64) as u32;
+    let acceptable = chars.len() >= MIN_PASSPHRASE_CHARS;
+    let verdict = match (acceptable, bits) {
+        (false, _) => "too short",
+        (_, 0..=44) => "weak",
+        (_, 45..=59) => "fair",
+        (_, 60..=79) => "good",
+        _ => "strong",
+    };
+    Strength {
+        bits,
+        verdict,
+        acceptable,
+    }
+}
 
 /// What can go wrong with keys.
 #[derive(Debug, thiserror::Error)]

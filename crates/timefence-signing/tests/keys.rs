@@ -97,3 +97,114 @@ fn openssl_opens_the_private_key_with_the_passphrase_and_a_key_it_made_imports()
         Err(KeyError::WrongPassphrase(_))
     ));
 }
+
+#[test]
+fn the_strength_hint_grows_with_length_and_kinds_of_characters() {
+    use timefence_signing::strength;
+    assert_eq!(strength("abc").verdict, "too short");
+    assert!(!strength("abc").acceptable);
+    assert_eq!(strength("aaaaaaaaaaaa").verdict, "weak");
+    let fair = strength("correcthorse");
+    let better = strength("Correct-Horse-42");
+    assert!(
+        fair.acceptable && better.bits > fair.bits,
+        "{fair:?} {better:?}"
+    );
+    assert_eq!(
+        strength("Correct-Horse-Battery-Staple-42!").verdict,
+        "strong"
+    );
+}
+
+#[test]
+fn issuing_writes_a_verifiable_file_marks_the_license_and_audits_it() {
+    use timefence_catalogue::{Catalogue, FirstRun, LicenseState};
+    use timefence_signing::issue::{issue, Destination, Signer};
+    let dir = tempfile::tempdir().unwrap();
+    let store = KeyStore::open(&dir.path().join("keys")).unwrap();
+    let key = store.generate("a long enough passphrase").unwrap();
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    catalogue
+        .add_signing_key(&key.key_id, *key.public_key.as_bytes(), None)
+        .unwrap();
+    let bpo = catalogue
+        .list_customers()
+        .unwrap()
+        .into_iter()
+        .find(|c| c.name == "Northwind BPO")
+        .unwrap();
+    let license = catalogue.licenses_of(bpo.id).unwrap()[0].clone();
+    let signer = Signer {
+        key_id: key.key_id.clone(),
+        key: store
+            .unlock(&key.key_id, "a long enough passphrase")
+            .unwrap(),
+    };
+    let out = dir.path().join("out");
+    let issued = issue(
+        &mut catalogue,
+        &signer,
+        license.id,
+        Destination::Folder(&out),
+        None,
+        timefence_terms::chrono::Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(
+        issued.path.file_name().unwrap().to_str().unwrap(),
+        format!("Northwind-BPO-L1-India-{}.lic", issued.serial)
+    );
+    let text = std::fs::read_to_string(&issued.path).unwrap();
+    let mut trusted = timefence_license::TrustedKeys::default();
+    trusted.add(key.public_key);
+    let verified = timefence_license::verify(&text, &trusted).unwrap();
+    assert_eq!(verified.payload.serial, issued.serial);
+    assert_eq!(
+        catalogue.license(license.id).unwrap().state,
+        LicenseState::Issued
+    );
+    assert_eq!(
+        catalogue.audit_log(Some(license.id)).unwrap()[0].file_sha256,
+        issued.sha256
+    );
+    // Only the finished file is in the folder: no temporary file is left behind.
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+}
+
+#[test]
+fn a_failed_issue_leaves_no_file_and_the_license_as_it_was() {
+    use timefence_catalogue::{Catalogue, FirstRun, LicenseState};
+    use timefence_signing::issue::{issue, Destination, Signer};
+    let dir = tempfile::tempdir().unwrap();
+    let store = KeyStore::open(&dir.path().join("keys")).unwrap();
+    let key = store.generate("a long enough passphrase").unwrap();
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    // The key is not in the catalogue, so the audit entry cannot be written.
+    let license = catalogue.list_customers().unwrap()[0].id;
+    let license = catalogue.licenses_of(license).unwrap()[0].clone();
+    let signer = Signer {
+        key_id: key.key_id.clone(),
+        key: store
+            .unlock(&key.key_id, "a long enough passphrase")
+            .unwrap(),
+    };
+    let out = dir.path().join("out");
+    let failed = issue(
+        &mut catalogue,
+        &signer,
+        license.id,
+        Destination::Folder(&out),
+        None,
+        timefence_terms::chrono::Utc::now(),
+    );
+    assert!(failed.is_err());
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+    assert_eq!(
+        catalogue.license(license.id).unwrap().state,
+        LicenseState::Draft
+    );
+}
