@@ -59,6 +59,9 @@ pub enum AppError {
     /// The administrator closed the save dialog without choosing a file.
     #[error("nothing was saved")]
     Cancelled,
+    /// Signing needs the passphrase of this key (none is held, or it expired).
+    #[error("the passphrase of key {0} is needed to sign")]
+    PassphraseNeeded(String),
 }
 
 impl From<timefence_terms::InvalidTerms> for AppError {

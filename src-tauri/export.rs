@@ -11,6 +11,74 @@ use std::path::{Path, PathBuf};
 /// save dialog; the end-to-end tests use it, since no test can click a system dialog.
 pub const EXPORT_DIR_ENV: &str = "TIMEFENCE_EXPORT_DIR";
 
+/// The environment variable that, when set, names the file an "Open" button opens without a
+/// dialog (end-to-end tests).
+pub const OPEN_FILE_ENV: &str = "TIMEFENCE_OPEN_FILE";
+
+fn override_dir() -> Option<PathBuf> {
+    std::env::var_os(EXPORT_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Where to save a file suggested as `file_name`: the system save dialog's answer, or the
+/// test folder. [`AppError::Cancelled`] when the dialog is closed.
+pub fn choose_save_path(app: &tauri::AppHandle, file_name: &str) -> Result<PathBuf, AppError> {
+    if let Some(dir) = override_dir() {
+        return path_in(&dir, file_name);
+    }
+    use tauri_plugin_dialog::DialogExt;
+    let extension = Path::new(file_name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_string();
+    app.dialog()
+        .file()
+        .set_title("Save")
+        .set_file_name(file_name)
+        .add_filter(extension.to_uppercase(), &[extension.as_str()])
+        .blocking_save_file()
+        .ok_or(AppError::Cancelled)?
+        .into_path()
+        .map_err(|e| AppError::Storage(format!("cannot save there: {e}")))
+}
+
+/// A folder to save many files in: the system folder dialog's answer, or the test folder.
+pub fn choose_folder(app: &tauri::AppHandle) -> Result<PathBuf, AppError> {
+    if let Some(dir) = override_dir() {
+        return Ok(dir);
+    }
+    use tauri_plugin_dialog::DialogExt;
+    app.dialog()
+        .file()
+        .set_title("Save the license files in")
+        .blocking_pick_folder()
+        .ok_or(AppError::Cancelled)?
+        .into_path()
+        .map_err(|e| AppError::Storage(format!("cannot save there: {e}")))
+}
+
+/// A file to open with the given extensions: the system open dialog's answer, or the test file.
+pub fn choose_open_path(
+    app: &tauri::AppHandle,
+    what: &str,
+    extensions: &[&str],
+) -> Result<PathBuf, AppError> {
+    if let Some(file) = std::env::var_os(OPEN_FILE_ENV).filter(|f| !f.is_empty()) {
+        return Ok(PathBuf::from(file));
+    }
+    use tauri_plugin_dialog::DialogExt;
+    app.dialog()
+        .file()
+        .set_title(format!("Open {what}"))
+        .add_filter(what, extensions)
+        .blocking_pick_file()
+        .ok_or(AppError::Cancelled)?
+        .into_path()
+        .map_err(|e| AppError::Storage(format!("cannot open that file: {e}")))
+}
+
 /// How the contents of an export are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, specta::Type)]
 pub enum Encoding {

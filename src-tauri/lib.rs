@@ -8,6 +8,7 @@
 
 mod error;
 pub mod export;
+pub mod signing;
 pub mod views;
 
 pub use error::{AppError, FieldProblem};
@@ -28,10 +29,15 @@ pub struct AppState {
     catalogue: Result<Mutex<Catalogue>, String>,
     /// Where backups go: a `backups` folder beside the catalogue file.
     backups: Option<PathBuf>,
+    /// The key folder: `keys` beside the catalogue file, as for the command-line tool.
+    keys: Option<PathBuf>,
+    /// The held passphrase and the running export.
+    signing: signing::SigningState,
 }
 
 impl AppState {
-    fn with_catalogue<T>(
+    /// Runs `f` on the open catalogue, holding it for that long.
+    pub fn with_catalogue<T>(
         &self,
         f: impl FnOnce(&mut Catalogue) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
@@ -210,28 +216,7 @@ async fn save_export(
     encoding: export::Encoding,
 ) -> Result<String, AppError> {
     let bytes = export::decode(&contents, encoding)?;
-    let path = match std::env::var_os(export::EXPORT_DIR_ENV) {
-        Some(dir) if !dir.is_empty() => export::path_in(std::path::Path::new(&dir), &file_name)?,
-        _ => {
-            use tauri_plugin_dialog::DialogExt;
-            let extension = std::path::Path::new(&file_name)
-                .extension()
-                .and_then(|e| e.to_str())
-                .unwrap_or("")
-                .to_string();
-            let chosen = app
-                .dialog()
-                .file()
-                .set_title("Export")
-                .set_file_name(&file_name)
-                .add_filter(extension.to_uppercase(), &[extension.as_str()])
-                .blocking_save_file()
-                .ok_or(AppError::Cancelled)?;
-            chosen
-                .into_path()
-                .map_err(|e| AppError::Storage(format!("cannot save there: {e}")))?
-        }
-    };
+    let path = export::choose_save_path(&app, &file_name)?;
     export::write_atomically(&path, &bytes)?;
     Ok(path.display().to_string())
 }
@@ -273,6 +258,167 @@ fn forecast(
     state.with_catalogue(|c| views::forecast(c, &date, &zone, bucket_minutes, &customer_ids))
 }
 
+/// The signing keys.
+#[tauri::command]
+#[specta::specta]
+fn signing_keys(state: tauri::State<'_, AppState>) -> Result<Vec<signing::KeyView>, AppError> {
+    signing::keys(&state)
+}
+
+/// How hard a passphrase would be to guess.
+#[tauri::command]
+#[specta::specta]
+fn passphrase_strength(passphrase: String) -> signing::StrengthView {
+    signing::rate(&passphrase)
+}
+
+/// Makes a new signing key (the first becomes the active one); returns its id.
+#[tauri::command]
+#[specta::specta]
+fn generate_key(
+    state: tauri::State<'_, AppState>,
+    passphrase: String,
+    repeated: String,
+) -> Result<String, AppError> {
+    signing::generate(&state, &passphrase, &repeated)
+}
+
+/// Imports an encrypted private key file chosen in the open dialog; returns its id.
+#[tauri::command]
+#[specta::specta]
+async fn import_key(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    passphrase: String,
+) -> Result<String, AppError> {
+    let file = export::choose_open_path(&app, "PEM key", &["pem", "key"])?;
+    signing::import(&state, &file, &passphrase)
+}
+
+/// Makes a key the one that signs.
+#[tauri::command]
+#[specta::specta]
+fn activate_key(state: tauri::State<'_, AppState>, key_id: String) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.set_active_key(&key_id)?))
+}
+
+/// Retires a key: it signs no more, and files it signed still verify.
+#[tauri::command]
+#[specta::specta]
+fn retire_key(state: tauri::State<'_, AppState>, key_id: String) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.retire_key(&key_id)?))
+}
+
+/// Saves a key's public half as PEM where the save dialog says; returns the path.
+#[tauri::command]
+#[specta::specta]
+async fn export_public_key(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    key_id: String,
+) -> Result<String, AppError> {
+    let pem = signing::public_pem(&state, &key_id)?;
+    let path = export::choose_save_path(&app, &format!("timefence-{key_id}.pub.pem"))?;
+    export::write_atomically(&path, pem.as_bytes())?;
+    Ok(path.display().to_string())
+}
+
+/// The active key and how long its passphrase is still held.
+#[tauri::command]
+#[specta::specta]
+fn signing_status(state: tauri::State<'_, AppState>) -> Result<signing::SigningStatus, AppError> {
+    signing::status(&state)
+}
+
+/// How many minutes a passphrase is held after signing (0: never held).
+#[tauri::command]
+#[specta::specta]
+fn set_passphrase_minutes(state: tauri::State<'_, AppState>, minutes: u32) -> Result<(), AppError> {
+    signing::set_hold_minutes(&state, minutes)
+}
+
+/// Forgets the held passphrase.
+#[tauri::command]
+#[specta::specta]
+fn forget_passphrase(state: tauri::State<'_, AppState>) {
+    signing::forget(&state)
+}
+
+/// Signs one license, a customer's or the whole catalogue's into `.lic` files, marks them
+/// issued and audits them; progress comes as `ExportProgress` events.
+#[tauri::command]
+#[specta::specta]
+async fn sign_and_export(
+    app: tauri::AppHandle,
+    scope: signing::ExportScope,
+    passphrase: Option<String>,
+) -> Result<signing::ExportSummary, AppError> {
+    tauri::async_runtime::spawn_blocking(move || signing::export(&app, scope, passphrase))
+        .await
+        .map_err(|e| AppError::Storage(format!("the export stopped: {e}")))?
+}
+
+/// Stops a running export after the file it is writing.
+#[tauri::command]
+#[specta::specta]
+fn cancel_export(state: tauri::State<'_, AppState>) {
+    signing::cancel(&state)
+}
+
+/// Checks a license file: the one at `path` (dropped on the window), or one chosen in the
+/// open dialog.
+#[tauri::command]
+#[specta::specta]
+async fn check_license_file(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    path: Option<String>,
+) -> Result<signing::FileCheck, AppError> {
+    let path = match path {
+        Some(p) => PathBuf::from(p),
+        None => export::choose_open_path(&app, "License file", &["lic"])?,
+    };
+    signing::check(&state, &path, timefence_terms::chrono::Utc::now())
+}
+
+/// The audit log of issued files, for one customer and a span of issue dates.
+#[tauri::command]
+#[specta::specta]
+fn audit_log(
+    state: tauri::State<'_, AppState>,
+    customer_id: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<Vec<signing::AuditLine>, AppError> {
+    signing::audit(
+        &state,
+        customer_id,
+        from.as_deref().filter(|d| !d.is_empty()),
+        to.as_deref().filter(|d| !d.is_empty()),
+    )
+}
+
+/// Saves the audit log, narrowed as shown, as CSV where the save dialog says.
+#[tauri::command]
+#[specta::specta]
+async fn export_audit_csv(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    customer_id: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+) -> Result<String, AppError> {
+    let lines = signing::audit(
+        &state,
+        customer_id,
+        from.as_deref().filter(|d| !d.is_empty()),
+        to.as_deref().filter(|d| !d.is_empty()),
+    )?;
+    let path = export::choose_save_path(&app, "timefence-audit.csv")?;
+    export::write_atomically(&path, signing::audit_csv(&lines).as_bytes())?;
+    Ok(path.display().to_string())
+}
+
 /// One customer's timeline on a date (default: today, moved into the licenses' validity) in
 /// a display zone (default: the customer's), from an axis start (default: midnight).
 #[tauri::command]
@@ -308,8 +454,24 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             time_zones,
             license_calendar,
             save_export,
+            signing_keys,
+            passphrase_strength,
+            generate_key,
+            import_key,
+            activate_key,
+            retire_key,
+            export_public_key,
+            signing_status,
+            set_passphrase_minutes,
+            forget_passphrase,
+            sign_and_export,
+            cancel_export,
+            check_license_file,
+            audit_log,
+            export_audit_csv,
             forecast
         ])
+        .events(tauri_specta::collect_events![signing::ExportProgress])
         // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.
         .dangerously_cast_bigints_to_number()
         // Views are only ever sent to the UI, so one TypeScript type per view is enough.
@@ -329,20 +491,33 @@ fn catalogue_path(app: &tauri::App) -> Result<PathBuf, String> {
 }
 
 fn open_state(app: &tauri::App) -> AppState {
-    let path = match catalogue_path(app) {
-        Ok(path) => path,
-        Err(reason) => {
-            return AppState {
-                catalogue: Err(reason),
-                backups: None,
-            }
+    match catalogue_path(app) {
+        Ok(path) => AppState::open(&path),
+        Err(reason) => AppState {
+            catalogue: Err(reason),
+            backups: None,
+            keys: None,
+            signing: Default::default(),
+        },
+    }
+}
+
+impl AppState {
+    /// The state of a window on the catalogue at `path` (created with the demo when new), with
+    /// its backups and keys folders beside it.
+    pub fn open(path: &std::path::Path) -> AppState {
+        let backups = path.parent().map(|dir| dir.join("backups"));
+        let keys = path.parent().map(|dir| dir.join("keys"));
+        let catalogue = Catalogue::open(path, FirstRun::SeedDemo)
+            .map(|opened| Mutex::new(opened.catalogue))
+            .map_err(|e| e.to_string());
+        AppState {
+            catalogue,
+            backups,
+            keys,
+            signing: Default::default(),
         }
-    };
-    let backups = path.parent().map(|dir| dir.join("backups"));
-    let catalogue = Catalogue::open(&path, FirstRun::SeedDemo)
-        .map(|opened| Mutex::new(opened.catalogue))
-        .map_err(|e| e.to_string());
-    AppState { catalogue, backups }
+    }
 }
 
 /// Starts the desktop app.

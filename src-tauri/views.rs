@@ -89,6 +89,11 @@ pub struct LicenseEdit {
 }
 
 impl LicenseEdit {
+    /// The form's fields for `terms` named `name`.
+    pub fn from_terms(name: &str, terms: &Terms) -> LicenseEdit {
+        LicenseEdit::of(name, terms)
+    }
+
     fn of(name: &str, terms: &Terms) -> LicenseEdit {
         let spec = terms.to_spec();
         LicenseEdit {
@@ -451,7 +456,7 @@ fn display_day(
 }
 
 fn build_view(
-    catalogue: &Catalogue,
+    catalogue: Option<&Catalogue>,
     customer: CustomerItem,
     rows: &[Row],
     choice: &DayChoice,
@@ -460,7 +465,10 @@ fn build_view(
     let terms: Vec<&Terms> = rows.iter().map(|r| &r.terms).collect();
     let day = display_day(choice, &customer.default_zone, &terms, now)?;
     let view = DayView::of_day(&terms, day);
-    let cost = cost_panel(catalogue, &terms, day.date, day.zone)?;
+    let cost = match catalogue {
+        Some(catalogue) => cost_panel(catalogue, &terms, day.date, day.zone)?,
+        None => None,
+    };
     let peaks = view.coverage.peaks_per_bucket(QUARTER_HOUR);
     let length = day.length_seconds();
     let quarter_hours = view
@@ -541,7 +549,30 @@ pub fn timeline(
         .iter()
         .map(Row::of)
         .collect();
-    build_view(catalogue, customer.into(), &rows, choice, now)
+    build_view(Some(catalogue), customer.into(), &rows, choice, now)
+}
+
+/// The timeline of one license file's terms on today (moved into its validity), in its own
+/// zone; the file's customer need not be in the catalogue, so no cost is shown.
+pub fn file_timeline(
+    customer: &str,
+    name: &str,
+    terms: &Terms,
+    now: DateTime<Utc>,
+) -> Result<TimelineView, AppError> {
+    let row = Row {
+        id: 0,
+        name: name.to_string(),
+        state: "issued",
+        terms: terms.clone(),
+    };
+    let customer = CustomerItem {
+        id: 0,
+        name: customer.to_string(),
+        default_zone: terms.zone.name().to_string(),
+        license_count: 1,
+    };
+    build_view(None, customer, &[row], &DayChoice::default(), now)
 }
 
 /// What changes on the timeline while one license is dragged: its lane, the coverage and the
@@ -623,7 +654,7 @@ pub fn preview(
             terms: edit.spec(BTreeMap::new()).validate()?,
         }),
     }
-    build_view(catalogue, customer.into(), &rows, choice, now)
+    build_view(Some(catalogue), customer.into(), &rows, choice, now)
 }
 
 /// Applies `edit` to a license; the engine validates, the catalogue keeps an issued revision.

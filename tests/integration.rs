@@ -466,3 +466,201 @@ fn the_now_line_appears_only_on_today() {
     let other = views::timeline(&catalogue, id, &day("2024-06-13"), noon).unwrap();
     assert_eq!(other.now_seconds, None);
 }
+
+mod signing_in_the_app {
+    use std::path::Path;
+    use timefence_app::signing::{self, ExportScope, Place};
+    use timefence_app::{AppError, AppState};
+
+    const PASSPHRASE: &str = "a long enough passphrase";
+
+    fn state(dir: &Path) -> AppState {
+        AppState::open(&dir.join("catalogue.sqlite"))
+    }
+
+    #[test]
+    fn a_key_needs_the_same_strong_passphrase_twice_and_the_first_one_signs() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path());
+        assert!(matches!(
+            signing::generate(&state, PASSPHRASE, "something else"),
+            Err(AppError::InvalidInput { field, .. }) if field == "repeated"
+        ));
+        assert!(matches!(
+            signing::generate(&state, "short", "short"),
+            Err(AppError::InvalidInput { field, .. }) if field == "passphrase"
+        ));
+        let id = signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
+        let keys = signing::keys(&state).unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(
+            (keys[0].key_id.as_str(), keys[0].status.as_str()),
+            (id.as_str(), "active")
+        );
+        assert!(keys[0].can_sign);
+        assert_eq!(keys[0].fingerprint.split(' ').count(), 16);
+        assert!(signing::public_pem(&state, &id)
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----"));
+    }
+
+    #[test]
+    fn the_passphrase_is_asked_once_then_held_for_the_chosen_minutes_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path());
+        signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
+        let scope = ExportScope::Everything;
+        assert!(matches!(
+            signing::prepare(&state, &scope, None),
+            Err(AppError::PassphraseNeeded(_))
+        ));
+        assert!(matches!(
+            signing::prepare(&state, &scope, Some("wrong passphrase!")),
+            Err(AppError::InvalidInput { .. })
+        ));
+        signing::prepare(&state, &scope, Some(PASSPHRASE)).unwrap();
+        let held = signing::status(&state).unwrap();
+        assert!(
+            held.seconds_left > 290 && held.seconds_left <= 300,
+            "{held:?}"
+        );
+        assert!(signing::prepare(&state, &scope, None).is_ok());
+        signing::set_hold_minutes(&state, 0).unwrap();
+        assert_eq!(signing::status(&state).unwrap().seconds_left, 0);
+        assert!(matches!(
+            signing::prepare(&state, &scope, None),
+            Err(AppError::PassphraseNeeded(_))
+        ));
+        assert!(signing::set_hold_minutes(&state, 61).is_err());
+    }
+
+    #[test]
+    fn a_bulk_export_writes_verifiable_files_reports_progress_and_audits_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path());
+        signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
+        let (ids, signer) =
+            signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE)).unwrap();
+        let out = dir.path().join("out");
+        let mut progress = Vec::new();
+        let summary = signing::run_export(&state, ids, &signer, &Place::Folder(out.clone()), |p| {
+            progress.push(p)
+        })
+        .unwrap();
+        assert_eq!(
+            (summary.written, summary.total, summary.cancelled),
+            (6, 6, false)
+        );
+        assert_eq!(progress.last().map(|p| (p.done, p.total)), Some((6, 6)));
+        let files: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 6);
+        for file in &files {
+            let check = signing::check(&state, file, chrono::Utc::now()).unwrap();
+            assert!(check.verified, "{check:?}");
+        }
+        let audit = signing::audit(&state, None, None, None).unwrap();
+        assert_eq!(audit.len(), 6);
+        let csv = signing::audit_csv(&audit);
+        assert_eq!(csv.lines().count(), 7);
+        assert!(
+            csv.starts_with("issued_at,customer,license,revision,serial,key_id,file_sha256\r\n")
+        );
+    }
+
+    #[test]
+    fn a_cancelled_export_stops_between_files_and_leaves_none_half_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path());
+        signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
+        let (ids, signer) =
+            signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE)).unwrap();
+        let out = dir.path().join("out");
+        let summary =
+            signing::run_export(&state, ids, &signer, &Place::Folder(out.clone()), |_| {
+                signing::cancel(&state)
+            })
+            .unwrap();
+        assert!(summary.cancelled);
+        assert_eq!(summary.written, 1);
+        let names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names.len(), 1);
+        assert!(names[0].ends_with(".lic"), "{names:?}");
+    }
+
+    #[test]
+    fn a_checked_file_answers_may_it_be_used_now_and_a_tampered_one_says_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path());
+        signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
+        let customers = state_customers(&state);
+        let (ids, signer) =
+            signing::prepare(&state, &ExportScope::Customer(customers), Some(PASSPHRASE)).unwrap();
+        let file = dir.path().join("india.lic");
+        signing::run_export(
+            &state,
+            ids[..1].to_vec(),
+            &signer,
+            &Place::File(file.clone()),
+            |_| {},
+        )
+        .unwrap();
+        let at = chrono::DateTime::parse_from_rfc3339("2024-06-12T03:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let check = signing::check(&state, &file, at).unwrap();
+        assert!(check.verified && check.allowed_now, "{check:?}");
+        assert_eq!(
+            check.may_use_now.as_deref(),
+            Some("Yes, until 2024-06-12 08:00 UTC")
+        );
+        assert_eq!(check.timeline.unwrap().lanes[0].window, "00:00-08:00");
+        let evening = chrono::DateTime::parse_from_rfc3339("2024-06-12T20:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let later = signing::check(&state, &file, evening).unwrap();
+        assert_eq!(
+            later.may_use_now.as_deref(),
+            Some("No: outside the daily window; next opening 2024-06-13 00:00 UTC")
+        );
+
+        let text = std::fs::read_to_string(&file).unwrap();
+        let tampered = text.replace("\"seats\":100", "\"seats\":900");
+        let tampered = if tampered == text {
+            // The payload is base64: change one character of it instead.
+            let line = text.lines().find(|l| l.starts_with("payload: ")).unwrap();
+            let mut chars: Vec<char> = line.chars().collect();
+            let i = 20;
+            chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+            text.replace(line, &chars.into_iter().collect::<String>())
+        } else {
+            tampered
+        };
+        let bad = dir.path().join("tampered.lic");
+        std::fs::write(&bad, tampered).unwrap();
+        let check = signing::check(&state, &bad, at).unwrap();
+        assert!(!check.verified && !check.allowed_now);
+        assert_eq!(check.problem_kind.as_deref(), Some("BadSignature"));
+        assert!(check
+            .problem
+            .unwrap()
+            .starts_with("signature does not match"));
+    }
+
+    fn state_customers(state: &AppState) -> i64 {
+        state
+            .with_catalogue(|c| {
+                Ok(c.list_customers()?
+                    .into_iter()
+                    .find(|c| c.name == "Northwind BPO")
+                    .map(|c| c.id))
+            })
+            .unwrap()
+            .unwrap()
+    }
+}

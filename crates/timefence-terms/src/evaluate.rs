@@ -21,6 +21,18 @@ pub enum DenyReason {
     ConsumptionExhausted,
 }
 
+impl std::fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DenyReason::NotYetValid => "the license is not valid yet",
+            DenyReason::Expired => "the license has expired",
+            DenyReason::WeekdayExcluded => "the window does not open on this weekday",
+            DenyReason::OutsideWindow => "outside the daily window",
+            DenyReason::ConsumptionExhausted => "the daily limit is used up",
+        })
+    }
+}
+
 /// The answer of [`evaluate`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Decision {

@@ -1,0 +1,661 @@
+//! Signing in the app: the key folder beside the catalogue, the passphrase held in memory for a
+//! few minutes, bulk exports on a worker thread with progress events, checking a file, and the
+//! audit log. Every rule is in `timefence-signing` (keys, issuing), `timefence-license`
+//! (verifying) and the engine (may it be used now?); this module only connects them.
+
+use crate::{AppError, AppState};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tauri::Manager;
+use tauri_specta::Event;
+use timefence_catalogue::{Catalogue, KeyStatus};
+use timefence_license::{public_key_pem, TrustedKeys};
+use timefence_signing::issue::{issue, Destination, IssueError, Signer};
+use timefence_signing::{KeyError, KeyStore};
+use timefence_terms::chrono::{DateTime, Utc};
+use timefence_terms::{evaluate, Decision};
+use zeroize::Zeroizing;
+
+/// How long a passphrase is kept by default, and the longest an administrator may choose.
+pub const DEFAULT_PASSPHRASE_MINUTES: u32 = 5;
+const MAX_PASSPHRASE_MINUTES: u32 = 60;
+const PASSPHRASE_SETTING: &str = "passphrase_minutes";
+/// How often, at most, a bulk export reports its progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// The passphrase of the active key, in memory only, until it expires.
+struct HeldPassphrase {
+    key_id: String,
+    passphrase: Zeroizing<String>,
+    until: Instant,
+}
+
+/// What the signing screens keep between commands.
+#[derive(Default)]
+pub struct SigningState {
+    held: Mutex<Option<HeldPassphrase>>,
+    cancel: AtomicBool,
+    exporting: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl From<KeyError> for AppError {
+    fn from(error: KeyError) -> AppError {
+        match error {
+            KeyError::WrongPassphrase(_) => AppError::InvalidInput {
+                field: "passphrase".into(),
+                message: error.to_string(),
+            },
+            KeyError::WeakPassphrase => AppError::InvalidInput {
+                field: "passphrase".into(),
+                message: error.to_string(),
+            },
+            KeyError::UnknownKey(_) => AppError::NotFound(error.to_string()),
+            KeyError::NotAKey(_) => AppError::InvalidInput {
+                field: "file".into(),
+                message: error.to_string(),
+            },
+            KeyError::Io(_) => AppError::Storage(error.to_string()),
+        }
+    }
+}
+
+impl From<IssueError> for AppError {
+    fn from(error: IssueError) -> AppError {
+        match error {
+            IssueError::Catalogue(inner) => inner.into(),
+            IssueError::Write { .. } => AppError::Storage(error.to_string()),
+        }
+    }
+}
+
+/// A signing key as the keys screen lists it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct KeyView {
+    /// Key id (the first 8 bytes of the public key's SHA-256, hex), as files name it.
+    pub key_id: String,
+    /// The whole SHA-256 of the public key, in groups of four hex digits.
+    pub fingerprint: String,
+    /// When it was made.
+    pub created_at: String,
+    /// active, standby or retired.
+    pub status: String,
+    /// Whether its encrypted private key is in this catalogue's key folder.
+    pub can_sign: bool,
+}
+
+/// How hard a passphrase would be to guess.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct StrengthView {
+    /// Estimated bits.
+    pub bits: u32,
+    /// too short, weak, fair, good or strong.
+    pub verdict: String,
+    /// Whether a new key accepts it.
+    pub acceptable: bool,
+}
+
+/// The held passphrase, as the UI may know it (never the passphrase itself).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SigningStatus {
+    /// The key that signs now, if any.
+    pub active_key: Option<String>,
+    /// Seconds until the held passphrase is forgotten (0: none held).
+    pub seconds_left: u32,
+    /// How many minutes a passphrase is held.
+    pub hold_minutes: u32,
+}
+
+/// Which licenses an export signs.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+#[serde(tag = "kind", content = "id")]
+pub enum ExportScope {
+    /// One license, into a file the save dialog names.
+    License(i64),
+    /// Every current license of a customer, into a folder.
+    Customer(i64),
+    /// Every current license of the catalogue, into a folder.
+    Everything,
+}
+
+/// Progress of a bulk export, sent while it runs.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct ExportProgress {
+    /// Files written so far.
+    pub done: u32,
+    /// Files to write.
+    pub total: u32,
+    /// The license being signed.
+    pub current: String,
+}
+
+/// What an export did.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ExportSummary {
+    /// Files written.
+    pub written: u32,
+    /// Files that were to be written.
+    pub total: u32,
+    /// Where they went (the file for one license, the folder for many).
+    pub place: String,
+    /// Whether it was cancelled before the end.
+    pub cancelled: bool,
+    /// Licenses that could not be signed, with why.
+    pub failures: Vec<String>,
+    /// How long it took, in milliseconds.
+    pub millis: u32,
+}
+
+/// A license file checked: does it verify, what does it allow, may it be used now?
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct FileCheck {
+    /// The file.
+    pub path: String,
+    /// Whether the signature verifies against a key this catalogue trusts.
+    pub verified: bool,
+    /// Why not, when it does not (the verifier's words).
+    pub problem: Option<String>,
+    /// The verifier's reason as a kind the UI can branch on (BadSignature, UnknownKey, ...).
+    pub problem_kind: Option<String>,
+    /// The key the file names.
+    pub key_id: Option<String>,
+    /// The customer, license, serial and issue date the file carries.
+    pub summary: Option<String>,
+    /// The terms the file carries, as the form shows them (unverified when `verified` is false).
+    pub terms: Option<crate::views::LicenseEdit>,
+    /// The engine's answer for now: "Yes until ..." or "No: ... next opening ...".
+    pub may_use_now: Option<String>,
+    /// Whether that answer is yes.
+    pub allowed_now: bool,
+    /// The file's terms on the timeline of today (in their own zone).
+    pub timeline: Option<crate::views::TimelineView>,
+}
+
+/// One audit log line.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct AuditLine {
+    /// When it was issued.
+    pub issued_at: String,
+    /// Customer id.
+    pub customer_id: i64,
+    /// Customer.
+    pub customer: String,
+    /// License.
+    pub license: String,
+    /// Revision.
+    pub revision: u32,
+    /// Serial.
+    pub serial: i64,
+    /// Signing key.
+    pub key_id: String,
+    /// SHA-256 of the file.
+    pub file_sha256: String,
+}
+
+fn key_store(state: &AppState) -> Result<KeyStore, AppError> {
+    let folder = state.keys.clone().ok_or_else(|| {
+        AppError::CatalogueUnavailable("the catalogue has no folder for keys".into())
+    })?;
+    Ok(KeyStore::open(&folder)?)
+}
+
+fn fingerprint(public: &[u8; 32]) -> String {
+    let hex: String = Sha256::digest(public)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every key the catalogue knows.
+pub fn keys(state: &AppState) -> Result<Vec<KeyView>, AppError> {
+    let store = key_store(state)?;
+    state.with_catalogue(|c| {
+        Ok(c.signing_keys()?
+            .into_iter()
+            .map(|k| KeyView {
+                fingerprint: fingerprint(&k.public_key),
+                can_sign: store.public(&k.key_id).is_ok(),
+                status: format!("{:?}", k.status).to_lowercase(),
+                created_at: k.created_at,
+                key_id: k.key_id,
+            })
+            .collect())
+    })
+}
+
+/// Rates a passphrase.
+pub fn rate(passphrase: &str) -> StrengthView {
+    let s = timefence_signing::strength(passphrase);
+    StrengthView {
+        bits: s.bits,
+        verdict: s.verdict.to_string(),
+        acceptable: s.acceptable,
+    }
+}
+
+/// Makes a new key with a passphrase typed twice.
+pub fn generate(state: &AppState, passphrase: &str, repeated: &str) -> Result<String, AppError> {
+    if passphrase != repeated {
+        return Err(AppError::InvalidInput {
+            field: "repeated".into(),
+            message: "the two passphrases differ".into(),
+        });
+    }
+    let key = key_store(state)?.generate(passphrase)?;
+    state.with_catalogue(|c| {
+        c.add_signing_key(
+            &key.key_id,
+            *key.public_key.as_bytes(),
+            key.private_file.to_str(),
+        )?;
+        Ok(key.key_id.clone())
+    })
+}
+
+/// Imports an encrypted PKCS#8 key file (made by Timefence or OpenSSL).
+pub fn import(state: &AppState, file: &Path, passphrase: &str) -> Result<String, AppError> {
+    let pem = std::fs::read_to_string(file)
+        .map_err(|e| AppError::Storage(format!("cannot read {}: {e}", file.display())))?;
+    let key = key_store(state)?.import(&pem, passphrase)?;
+    state.with_catalogue(|c| {
+        c.add_signing_key(
+            &key.key_id,
+            *key.public_key.as_bytes(),
+            key.private_file.to_str(),
+        )?;
+        Ok(key.key_id.clone())
+    })
+}
+
+/// A key's public half as PEM.
+pub fn public_pem(state: &AppState, key_id: &str) -> Result<String, AppError> {
+    let known = state.with_catalogue(|c| Ok(c.signing_keys()?))?;
+    let record = known
+        .into_iter()
+        .find(|k| k.key_id == key_id)
+        .ok_or_else(|| AppError::NotFound(format!("there is no signing key {key_id}")))?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&record.public_key)
+        .map_err(|_| AppError::Storage(format!("key {key_id} is damaged")))?;
+    Ok(public_key_pem(&key))
+}
+
+fn hold_minutes(catalogue: &Catalogue) -> Result<u32, AppError> {
+    Ok(catalogue
+        .setting(PASSPHRASE_SETTING)?
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(DEFAULT_PASSPHRASE_MINUTES))
+}
+
+/// How long a passphrase is held; 0 keeps none.
+pub fn set_hold_minutes(state: &AppState, minutes: u32) -> Result<(), AppError> {
+    if minutes > MAX_PASSPHRASE_MINUTES {
+        return Err(AppError::InvalidInput {
+            field: "minutes".into(),
+            message: format!("a passphrase is held for at most {MAX_PASSPHRASE_MINUTES} minutes"),
+        });
+    }
+    state.with_catalogue(|c| Ok(c.set_setting(PASSPHRASE_SETTING, &minutes.to_string())?))?;
+    if minutes == 0 {
+        forget(state);
+    }
+    Ok(())
+}
+
+/// Forgets the held passphrase now.
+pub fn forget(state: &AppState) {
+    *lock(&state.signing.held) = None;
+}
+
+fn active_key(catalogue: &Catalogue) -> Result<Option<String>, AppError> {
+    Ok(catalogue
+        .signing_keys()?
+        .into_iter()
+        .find(|k| k.status == KeyStatus::Active)
+        .map(|k| k.key_id))
+}
+
+/// The active key and how long its passphrase is still held.
+pub fn status(state: &AppState) -> Result<SigningStatus, AppError> {
+    let (active, minutes) = state.with_catalogue(|c| Ok((active_key(c)?, hold_minutes(c)?)))?;
+    let held = lock(&state.signing.held);
+    let seconds_left = held
+        .as_ref()
+        .filter(|h| Some(&h.key_id) == active.as_ref())
+        .map(|h| h.until.saturating_duration_since(Instant::now()).as_secs() as u32)
+        .unwrap_or(0);
+    Ok(SigningStatus {
+        active_key: active,
+        seconds_left,
+        hold_minutes: minutes,
+    })
+}
+
+/// The active key, unlocked with `passphrase` (which is then held) or with the held one.
+fn signer(state: &AppState, passphrase: Option<&str>) -> Result<Signer, AppError> {
+    let (active, minutes) = state.with_catalogue(|c| Ok((active_key(c)?, hold_minutes(c)?)))?;
+    let key_id = active.ok_or_else(|| {
+        AppError::Conflict("no key signs yet: generate or import one on the Keys screen".into())
+    })?;
+    let store = key_store(state)?;
+    let mut held = lock(&state.signing.held);
+    if held
+        .as_ref()
+        .is_some_and(|h| h.until <= Instant::now() || h.key_id != key_id)
+    {
+        *held = None;
+    }
+    let phrase: Zeroizing<String> = match (passphrase, held.as_ref()) {
+        (Some(p), _) => Zeroizing::new(p.to_string()),
+        (None, Some(h)) => h.passphrase.clone(),
+        (None, None) => return Err(AppError::PassphraseNeeded(key_id)),
+    };
+    let key = store.unlock(&key_id, &phrase)?;
+    if minutes > 0 {
+        *held = Some(HeldPassphrase {
+            key_id: key_id.clone(),
+            passphrase: phrase,
+            until: Instant::now() + Duration::from_secs(u64::from(minutes) * 60),
+        });
+    }
+    Ok(Signer { key_id, key })
+}
+
+fn scope_ids(state: &AppState, scope: &ExportScope) -> Result<Vec<i64>, AppError> {
+    state.with_catalogue(|c| {
+        Ok(match scope {
+            ExportScope::License(id) => vec![*id],
+            ExportScope::Customer(id) => {
+                c.customer(*id)?;
+                c.current_license_ids(Some(*id))?
+            }
+            ExportScope::Everything => c.current_license_ids(None)?,
+        })
+    })
+}
+
+fn single_file_name(state: &AppState, id: i64) -> Result<String, AppError> {
+    state.with_catalogue(|c| {
+        let license = c.license(id)?;
+        let customer = c.customer(license.customer_id)?;
+        Ok(
+            timefence_signing::issue::file_name(&customer.name, &license.name, 0)
+                .replace("-0.lic", ".lic"),
+        )
+    })
+}
+
+/// Where an export writes.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// One file, named by the save dialog.
+    File(PathBuf),
+    /// A folder, each file named after its customer, license and serial.
+    Folder(PathBuf),
+}
+
+/// The licenses of `scope` and the unlocked active key: what an export needs before it asks
+/// where to write.
+pub fn prepare(
+    state: &AppState,
+    scope: &ExportScope,
+    passphrase: Option<&str>,
+) -> Result<(Vec<i64>, Signer), AppError> {
+    let ids = scope_ids(state, scope)?;
+    if ids.is_empty() {
+        return Err(AppError::NotFound("there are no licenses to sign".into()));
+    }
+    Ok((ids, signer(state, passphrase)?))
+}
+
+/// Signs `ids` into `place`, taking the catalogue for one license at a time so the window's
+/// other requests go on, and reports progress at most every 100 ms and at the end. Stops
+/// between two files when [`cancel`] is called; every file written is whole.
+pub fn run_export(
+    state: &AppState,
+    ids: Vec<i64>,
+    signer: &Signer,
+    place: &Place,
+    mut report: impl FnMut(ExportProgress),
+) -> Result<ExportSummary, AppError> {
+    if state.signing.exporting.swap(true, Ordering::SeqCst) {
+        return Err(AppError::Conflict("an export is already running".into()));
+    }
+    state.signing.cancel.store(false, Ordering::SeqCst);
+    let started = Instant::now();
+    let total = ids.len() as u32;
+    let mut written = 0u32;
+    let mut failures = Vec::new();
+    let mut last_report: Option<Instant> = None;
+    let mut cancelled = false;
+    for id in ids {
+        if state.signing.cancel.load(Ordering::SeqCst) {
+            cancelled = true;
+            break;
+        }
+        let target = match place {
+            Place::File(file) => Destination::File(file),
+            Place::Folder(folder) => Destination::Folder(folder),
+        };
+        let result = state.with_catalogue(|c| Ok(issue(c, signer, id, target, None, Utc::now())?));
+        let current = match result {
+            Ok(issued) => {
+                written += 1;
+                format!("{} / {}", issued.customer, issued.license)
+            }
+            Err(error) => {
+                failures.push(format!("license {id}: {error}"));
+                format!("license {id}")
+            }
+        };
+        if last_report.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
+            last_report = Some(Instant::now());
+            report(ExportProgress {
+                done: written + failures.len() as u32,
+                total,
+                current,
+            });
+        }
+    }
+    report(ExportProgress {
+        done: written + failures.len() as u32,
+        total,
+        current: String::new(),
+    });
+    state.signing.exporting.store(false, Ordering::SeqCst);
+    Ok(ExportSummary {
+        written,
+        total,
+        place: match place {
+            Place::File(p) | Place::Folder(p) => p.display().to_string(),
+        },
+        cancelled,
+        failures,
+        millis: u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX),
+    })
+}
+
+/// The whole export as the window runs it: unlock, ask where, sign, with progress events.
+pub fn export(
+    app: &tauri::AppHandle,
+    scope: ExportScope,
+    passphrase: Option<String>,
+) -> Result<ExportSummary, AppError> {
+    let state = app.state::<AppState>();
+    let (ids, signer) = prepare(&state, &scope, passphrase.as_deref())?;
+    let place = match scope {
+        ExportScope::License(id) => Place::File(crate::export::choose_save_path(
+            app,
+            &single_file_name(&state, id)?,
+        )?),
+        _ => Place::Folder(crate::export::choose_folder(app)?),
+    };
+    run_export(&state, ids, &signer, &place, |progress| {
+        let _ = progress.emit(app);
+    })
+}
+
+/// Asks a running export to stop after the file it is writing.
+pub fn cancel(state: &AppState) {
+    state.signing.cancel.store(true, Ordering::SeqCst);
+}
+
+fn trusted(catalogue: &Catalogue) -> Result<TrustedKeys, AppError> {
+    let mut trusted = TrustedKeys::default();
+    for key in catalogue.signing_keys()? {
+        if let Ok(public) = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key) {
+            trusted.add(public);
+        }
+    }
+    Ok(trusted)
+}
+
+fn answer(decision: &Decision, zone: timefence_terms::chrono_tz::Tz) -> (bool, String) {
+    let local = |t: DateTime<Utc>| {
+        t.with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    match decision {
+        Decision::Allowed { closes_at, .. } => (true, format!("Yes, until {}", local(*closes_at))),
+        Decision::Denied {
+            reason,
+            next_opening,
+        } => {
+            let next = next_opening
+                .as_ref()
+                .map(|o| format!("; next opening {}", local(*o)))
+                .unwrap_or_else(|| "; it does not open again".to_string());
+            (false, format!("No: {reason}{next}"))
+        }
+    }
+}
+
+/// Verifies a license file against the catalogue's keys and, when its terms can be read,
+/// shows them on today's timeline and asks the engine whether it may be used now.
+pub fn check(state: &AppState, path: &Path, now: DateTime<Utc>) -> Result<FileCheck, AppError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| AppError::Storage(format!("cannot read {}: {e}", path.display())))?;
+    let keys = state.with_catalogue(|c| trusted(c))?;
+    let mut check = FileCheck {
+        path: path.display().to_string(),
+        verified: false,
+        problem: None,
+        problem_kind: None,
+        key_id: text
+            .lines()
+            .find_map(|l| l.strip_prefix("key: "))
+            .map(str::to_string),
+        summary: None,
+        terms: None,
+        may_use_now: None,
+        allowed_now: false,
+        timeline: None,
+    };
+    let payload = match timefence_license::verify(&text, &keys) {
+        Ok(verified) => {
+            check.verified = true;
+            Some(verified.payload)
+        }
+        Err(error) => {
+            check.problem_kind = Some(
+                format!("{error:?}")
+                    .split(['(', ' '])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            check.problem = Some(error.to_string());
+            // The terms are still shown, marked as not verified, when the payload reads.
+            timefence_license::signed_message_and_signature(&text)
+                .ok()
+                .and_then(|(message, _)| {
+                    serde_json::from_slice(&message[timefence_license::DOMAIN.len()..]).ok()
+                })
+        }
+    };
+    let Some(payload) = payload else {
+        return Ok(check);
+    };
+    let payload: timefence_license::LicensePayload = payload;
+    check.summary = Some(format!(
+        "{} / {}, revision {}, serial {}, issued {}",
+        payload.customer, payload.name, payload.revision, payload.serial, payload.issued_at
+    ));
+    if let Ok(terms) = payload.terms.validate() {
+        let (allowed, text) = answer(&evaluate(&terms, now, Default::default()), terms.zone);
+        check.allowed_now = allowed && check.verified;
+        check.may_use_now = Some(if check.verified {
+            text
+        } else {
+            format!("Not to be trusted: the file does not verify. (Its terms would say: {text})")
+        });
+        check.terms = Some(crate::views::LicenseEdit::from_terms(&payload.name, &terms));
+        check.timeline = Some(crate::views::file_timeline(
+            &payload.customer,
+            &payload.name,
+            &terms,
+            now,
+        )?);
+    }
+    Ok(check)
+}
+
+/// The audit log, narrowed.
+pub fn audit(
+    state: &AppState,
+    customer: Option<i64>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Vec<AuditLine>, AppError> {
+    let rows = state.with_catalogue(|c| Ok(c.audit_rows(customer, from, to)?))?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditLine {
+            issued_at: r.issued_at,
+            customer_id: r.customer_id,
+            customer: r.customer,
+            license: r.license,
+            revision: r.revision,
+            serial: r.serial,
+            key_id: r.key_id,
+            file_sha256: r.file_sha256,
+        })
+        .collect())
+}
+
+/// The audit lines as CSV (RFC 4180 quoting).
+pub fn audit_csv(lines: &[AuditLine]) -> String {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::from("issued_at,customer,license,revision,serial,key_id,file_sha256\r\n");
+    for l in lines {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\r\n",
+            quote(&l.issued_at),
+            quote(&l.customer),
+            quote(&l.license),
+            l.revision,
+            l.serial,
+            quote(&l.key_id),
+            quote(&l.file_sha256)
+        ));
+    }
+    out
+}
