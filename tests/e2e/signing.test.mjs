@@ -1,0 +1,185 @@
+// End to end: signing in the real window. A key is generated on the Keys screen, a license is
+// signed and exported, the file verifies with the command-line tool and with OpenSSL alone, a
+// tampered copy is refused with the verifier's reason, and the audit log lists the file. Then
+// 10,000 generated licenses are exported with progress, timed, while the window answers.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Session, startDriver } from "./webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
+const cli = join(root, "target/debug/timefence");
+const work = mkdtempSync(join(tmpdir(), "timefence-signing-"));
+const catalogue = join(work, "catalogue.sqlite");
+const exports = join(work, "exports");
+const opened = join(work, "opened.lic");
+const passphrase = "Correct-Horse-Battery-42";
+// No test can click a system dialog: saves go to this folder, and "Open" opens this file.
+process.env.TIMEFENCE_EXPORT_DIR = exports;
+process.env.TIMEFENCE_OPEN_FILE = opened;
+
+let stopDriver;
+let app;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+before(async () => {
+  assert.ok(existsSync(cli), `no timefence binary at ${cli}; build it with cargo build --workspace`);
+  mkdirSync(exports, { recursive: true });
+  // The demo plus 1,000 generated customers with 10 licenses each: 10,000 licenses
+  // besides the demo's six, for the bulk export.
+  execFileSync(cli, ["--catalogue", catalogue, "generate", "--customers", "1000", "--licenses-each", "10"]);
+  stopDriver = await startDriver();
+  app = await Session.start(application, ["--catalogue", catalogue]);
+  await app.waitFor("[data-testid=customer]", 4);
+});
+
+after(async () => {
+  await app?.end().catch(() => {});
+  stopDriver?.();
+});
+
+async function clickTestId(id, index = 0) {
+  const found = await app.waitFor(`[data-testid=${id}]`, index + 1);
+  await app.click(found[index]);
+}
+
+async function selectCustomer(name) {
+  const [search] = await app.waitFor("[data-testid=search]");
+  await app.clear(search);
+  await app.type(search, name);
+  await app.until(() => app.contents("[data-testid=customer] .name"), (n) => n[0] === name);
+  await clickTestId("customer");
+  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === name);
+}
+
+test("a key is generated with the passphrase twice and a strength hint, and becomes the signing key", async () => {
+  await clickTestId("mode-keys");
+  const [first] = await app.waitFor("[data-testid=passphrase]");
+  await app.type(first, "short");
+  const weak = await app.until(() => app.contents("[data-testid=strength]"), (s) => s.length === 1);
+  assert.match(weak[0], /too short/);
+  await app.clear(first);
+  await app.type(first, passphrase);
+  await app.type((await app.findAll("[data-testid=passphrase-again]"))[0], passphrase);
+  const hint = await app.until(() => app.contents("[data-testid=strength]"), (s) => /good|strong/.test(s[0] ?? ""));
+  assert.match(hint[0], /(good|strong) · about \d+ bits/);
+  await clickTestId("generate-key");
+  const status = await app.until(() => app.contents("[data-testid=key-status]"), (s) => s.length === 1);
+  assert.deepEqual(status, ["active"]);
+  await clickTestId("export-public-key");
+  const [keyId] = await app.contents("[data-testid=key-id]");
+  const pem = join(exports, `timefence-${keyId}.pub.pem`);
+  await app.until(() => existsSync(pem), (e) => e);
+  assert.match(readFileSync(pem, "utf8"), /^-----BEGIN PUBLIC KEY-----/);
+});
+
+test("a signed license verifies with the command-line tool and with OpenSSL, and a tampered copy is refused", async () => {
+  await clickTestId("mode-timeline");
+  await selectCustomer("Northwind BPO");
+  await clickTestId("edit-license", 0);
+  await clickTestId("sign-license");
+  const [field] = await app.waitFor("[data-testid=sign-passphrase]");
+  await app.type(field, passphrase);
+  await clickTestId("sign-go");
+  const summary = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000);
+  assert.match(summary[0], /^1 of 1 file\(s\) written/);
+  await clickTestId("sign-close");
+  const file = join(exports, "Northwind-BPO-L1-India.lic");
+  assert.ok(existsSync(file), `no ${file}`);
+  const lanes = await app.until(() => app.contents("[data-testid=lane] .state"), (s) => s.length === 1);
+  assert.deepEqual(lanes, ["issued"]);
+
+  // The command-line tool trusts the keys in the folder beside the catalogue.
+  const verified = execFileSync(cli, ["--catalogue", catalogue, "verify", file], { encoding: "utf8" });
+  assert.match(verified, /^valid: Northwind BPO \/ L1 India \(serial \d+\)/);
+
+  // OpenSSL alone, as the README tells a vendor.
+  const text = readFileSync(file, "utf8");
+  const field64 = (name) => Buffer.from(text.split("\n").find((l) => l.startsWith(`${name}: `)).slice(name.length + 2), "base64");
+  writeFileSync(join(work, "msg"), Buffer.concat([Buffer.from("timefence-license-v1\0"), field64("payload")]));
+  writeFileSync(join(work, "sig"), field64("signature"));
+  const [keyId] = text.split("\n").filter((l) => l.startsWith("key: ")).map((l) => l.slice(5));
+  const openssl = (msg) =>
+    execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", join(exports, `timefence-${keyId}.pub.pem`), "-rawin", "-in", msg, "-sigfile", join(work, "sig")], { encoding: "utf8" });
+  assert.match(openssl(join(work, "msg")), /Signature Verified Successfully/);
+
+  // Checking the file in the app: it verifies, and the engine says whether it may be used now.
+  writeFileSync(opened, text);
+  await clickTestId("mode-check");
+  await clickTestId("open-license");
+  const verdict = await app.until(() => app.contents("[data-testid=check-verdict]"), (v) => v.length === 1);
+  assert.match(verdict[0], /Verified with trusted key/);
+  const now = await app.contents("[data-testid=check-now]");
+  assert.match(now[0], /May it be used now\? No: the license has expired; it does not open again/);
+  assert.equal((await app.findAll("[data-testid=bar]")).length, 1);
+
+  // One changed character of the signed payload: the app says why the file is refused.
+  const payloadLine = text.split("\n").find((l) => l.startsWith("payload: "));
+  const changed = payloadLine.slice(0, 30) + (payloadLine[30] === "A" ? "B" : "A") + payloadLine.slice(31);
+  writeFileSync(opened, text.replace(payloadLine, changed));
+  await clickTestId("open-license");
+  const refused = await app.until(() => app.contents("[data-testid=check-problem]"), (p) => p.length === 1);
+  assert.match(refused[0], /^signature does not match/);
+  assert.throws(() => execFileSync(cli, ["--catalogue", catalogue, "verify", opened], { stdio: "pipe" }));
+
+  await clickTestId("mode-audit");
+  const rows = await app.until(() => app.contents("[data-testid=audit-row]"), (r) => r.length === 1);
+  assert.match(rows[0], /Northwind BPO.*L1 India/);
+  await clickTestId("audit-csv");
+  const csv = join(exports, "timefence-audit.csv");
+  await app.until(() => existsSync(csv), (e) => e);
+  assert.equal(readFileSync(csv, "utf8").split("\r\n").filter(Boolean).length, 2);
+});
+
+test("10,000 licenses export with progress at least every 250 ms while the window answers", async () => {
+  const folder = exports;
+  const before = readdirSync(folder).filter((f) => f.endsWith(".lic")).length;
+  await clickTestId("mode-keys");
+  await clickTestId("sign-everything");
+  // The passphrase is still held from the last signing, so the export starts at once.
+  const started = Date.now();
+  const answers = [];
+  let summary = [];
+  while (summary.length === 0 && Date.now() - started < 600_000) {
+    const asked = Date.now();
+    await app.execute("return document.querySelectorAll('[data-testid=customer]').length");
+    answers.push(Date.now() - asked);
+    summary = await app.contents("[data-testid=sign-summary]");
+    await sleep(200);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  assert.equal(summary.length, 1, "the export did not finish within ten minutes");
+  assert.match(summary[0], /^10006 of 10006 file\(s\) written/);
+  const arrivals = await app.execute("return window.__timefence.progressArrivals.slice()");
+  const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]);
+  const longest = Math.max(...gaps);
+  const pid = execFileSync("pgrep", ["-f", `timefence-app --catalogue ${catalogue}`], { encoding: "utf8" }).trim().split("\n")[0];
+  const peak = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  const slowest = Math.max(...answers);
+  console.log(
+    `bulk export: 10,006 licenses in ${seconds.toFixed(1)} s (${summary[0]}); ${arrivals.length} progress events, longest gap ${longest.toFixed(0)} ms; app peak RSS ${(Number(peak) / 1024).toFixed(0)} MB; slowest window answer during the export ${slowest} ms over ${answers.length} asks`,
+  );
+  assert.ok(longest <= 250, `progress events were ${longest} ms apart`);
+  assert.ok(slowest < 1000, `the window took ${slowest} ms to answer during the export`);
+  assert.equal(readdirSync(folder).filter((f) => f.endsWith(".lic")).length - before, 10_006);
+  assert.equal(readdirSync(folder).filter((f) => f.endsWith(".part")).length, 0);
+  await clickTestId("sign-close");
+});
+
+test("cancelling a bulk export stops it between files and leaves no half-written file", async () => {
+  const before = readdirSync(exports).filter((f) => f.endsWith(".lic")).length;
+  await clickTestId("sign-everything");
+  await app.until(() => app.execute("return (window.__timefence.progressArrivals ?? []).length"), (n) => n >= 2, 20_000);
+  await clickTestId("sign-cancel");
+  const summary = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000);
+  assert.match(summary[0], /^Cancelled: \d+ of 10006 file\(s\) written/);
+  const written = Number(/^Cancelled: (\d+)/.exec(summary[0])[1]);
+  assert.ok(written > 0 && written < 10_006, summary[0]);
+  assert.equal(readdirSync(exports).filter((f) => f.endsWith(".lic")).length - before, written);
+  assert.deepEqual(readdirSync(exports).filter((f) => f.startsWith(".")), []);
+  await clickTestId("sign-close");
+});
