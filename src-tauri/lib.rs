@@ -13,9 +13,12 @@ pub mod views;
 
 pub use error::{AppError, FieldProblem};
 
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::Instant;
 use tauri::Manager;
+use tauri_specta::Event;
 use timefence_catalogue::{Catalogue, FirstRun};
 use views::TimelineView;
 
@@ -24,9 +27,12 @@ pub const CATALOGUE_ENV: &str = "TIMEFENCE_CATALOGUE";
 /// The command-line flag that does the same (and wins over the variable).
 pub const CATALOGUE_FLAG: &str = "--catalogue";
 
-/// The catalogue, or why it could not be opened (the window still opens and says so).
+/// The catalogue, or why it could not be opened (the window still opens, says so, and offers to
+/// restore a backup).
 pub struct AppState {
-    catalogue: Result<Mutex<Catalogue>, String>,
+    catalogue: Mutex<Result<Catalogue, String>>,
+    /// The catalogue file.
+    path: Option<PathBuf>,
     /// Where backups go: a `backups` folder beside the catalogue file.
     backups: Option<PathBuf>,
     /// The key folder: `keys` beside the catalogue file, as for the command-line tool.
@@ -41,16 +47,16 @@ impl AppState {
         &self,
         f: impl FnOnce(&mut Catalogue) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
-        let mutex = self
-            .catalogue
-            .as_ref()
-            .map_err(|e| AppError::CatalogueUnavailable(e.clone()))?;
         // A panic while holding the lock cannot leave SQLite half-written (transactions roll
         // back), so a poisoned lock is safe to keep using.
-        let mut guard = mutex
+        let mut guard = self
+            .catalogue
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut guard)
+        match &mut *guard {
+            Ok(catalogue) => f(catalogue),
+            Err(reason) => Err(AppError::CatalogueUnavailable(reason.clone())),
+        }
     }
 }
 
@@ -256,6 +262,99 @@ fn forecast(
     customer_ids: Vec<i64>,
 ) -> Result<views::ForecastView, AppError> {
     state.with_catalogue(|c| views::forecast(c, &date, &zone, bucket_minutes, &customer_ids))
+}
+
+/// Where the catalogue is, why it could not be opened (if so) and the backups beside it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CatalogueStatus {
+    /// The catalogue file.
+    pub path: Option<String>,
+    /// Why it could not be opened, if it could not.
+    pub problem: Option<String>,
+    /// Backups in the folder beside it, newest first.
+    pub backups: Vec<String>,
+}
+
+/// The catalogue's state at start: open, or why not, with the backups that could replace it.
+#[tauri::command]
+#[specta::specta]
+fn catalogue_status(state: tauri::State<'_, AppState>) -> CatalogueStatus {
+    let problem = match &*state.catalogue.lock().unwrap_or_else(|p| p.into_inner()) {
+        Ok(_) => None,
+        Err(reason) => Some(reason.clone()),
+    };
+    let mut backups: Vec<String> = state
+        .backups
+        .as_ref()
+        .and_then(|dir| std::fs::read_dir(dir).ok())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "sqlite"))
+                .map(|p| p.display().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    backups.sort_unstable_by(|a, b| b.cmp(a));
+    CatalogueStatus {
+        path: state.path.as_ref().map(|p| p.display().to_string()),
+        problem,
+        backups,
+    }
+}
+
+/// Restores the catalogue from a backup (`backup`, or one chosen in the open dialog): in place
+/// while it is open; when it could not be opened, the file is set aside and replaced.
+#[tauri::command]
+#[specta::specta]
+async fn restore_catalogue(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    backup: Option<String>,
+) -> Result<String, AppError> {
+    let backup = match backup {
+        Some(path) => PathBuf::from(path),
+        None => export::choose_open_path(&app, "Catalogue backup", &["sqlite", "db"])?,
+    };
+    let path = state
+        .path
+        .clone()
+        .ok_or_else(|| AppError::CatalogueUnavailable("no catalogue file".into()))?;
+    let mut guard = state.catalogue.lock().unwrap_or_else(|p| p.into_inner());
+    match &mut *guard {
+        Ok(catalogue) => catalogue.restore_from(&backup)?,
+        Err(_) => {
+            let opened = Catalogue::replace_with_backup(&path, &backup)?;
+            *guard = Ok(opened.catalogue);
+        }
+    }
+    tracing::info!(backup = %backup.display(), "catalogue restored from a backup");
+    Ok(backup.display().to_string())
+}
+
+/// Called by the window when its first timeline is painted: logs and returns the time since
+/// launch in milliseconds (only the first call counts).
+#[tauri::command]
+#[specta::specta]
+fn app_painted() -> u32 {
+    static REPORTED: OnceLock<u32> = OnceLock::new();
+    *REPORTED.get_or_init(|| {
+        let millis = LAUNCHED
+            .get()
+            .map(|t| t.elapsed().as_millis() as u32)
+            .unwrap_or(0);
+        tracing::info!(millis, "first paint");
+        eprintln!("timefence: first paint {millis} ms after launch");
+        millis
+    })
+}
+
+/// Opens the folder of the app's logs in the file manager.
+#[tauri::command]
+#[specta::specta]
+fn open_log_folder(app: tauri::AppHandle) -> Result<(), AppError> {
+    open_logs(&app)
 }
 
 /// The signing keys.
@@ -469,9 +568,16 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             check_license_file,
             audit_log,
             export_audit_csv,
+            catalogue_status,
+            restore_catalogue,
+            app_painted,
+            open_log_folder,
             forecast
         ])
-        .events(tauri_specta::collect_events![signing::ExportProgress])
+        .events(tauri_specta::collect_events![
+            signing::ExportProgress,
+            MenuAction
+        ])
         // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.
         .dangerously_cast_bigints_to_number()
         // Views are only ever sent to the UI, so one TypeScript type per view is enough.
@@ -494,12 +600,26 @@ fn open_state(app: &tauri::App) -> AppState {
     match catalogue_path(app) {
         Ok(path) => AppState::open(&path),
         Err(reason) => AppState {
-            catalogue: Err(reason),
+            catalogue: Mutex::new(Err(reason)),
+            path: None,
             backups: None,
             keys: None,
             signing: Default::default(),
         },
     }
+}
+
+/// Opens a catalogue and checks it (migrations run on open; then SQLite's quick check), so a
+/// damaged file is reported at start instead of failing later.
+fn open_checked(path: &std::path::Path) -> Result<Catalogue, String> {
+    let opened = Catalogue::open(path, FirstRun::SeedDemo).map_err(|e| e.to_string())?;
+    opened.catalogue.quick_check().map_err(|e| e.to_string())?;
+    tracing::info!(
+        path = %path.display(),
+        created = opened.created,
+        "catalogue opened and checked"
+    );
+    Ok(opened.catalogue)
 }
 
 impl AppState {
@@ -508,11 +628,13 @@ impl AppState {
     pub fn open(path: &std::path::Path) -> AppState {
         let backups = path.parent().map(|dir| dir.join("backups"));
         let keys = path.parent().map(|dir| dir.join("keys"));
-        let catalogue = Catalogue::open(path, FirstRun::SeedDemo)
-            .map(|opened| Mutex::new(opened.catalogue))
-            .map_err(|e| e.to_string());
+        let catalogue = open_checked(path);
+        if let Err(reason) = &catalogue {
+            tracing::error!(path = %path.display(), %reason, "the catalogue cannot be opened");
+        }
         AppState {
-            catalogue,
+            catalogue: Mutex::new(catalogue),
+            path: Some(path.to_path_buf()),
             backups,
             keys,
             signing: Default::default(),
@@ -520,23 +642,124 @@ impl AppState {
     }
 }
 
+/// When the process started, for the start-up time the app logs at its first paint.
+static LAUNCHED: OnceLock<Instant> = OnceLock::new();
+
+/// Notes the moment of launch; `main` calls it first thing.
+pub fn mark_launch() {
+    LAUNCHED.get_or_init(Instant::now);
+}
+
+/// What the File menu asks the window to do.
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
+pub struct MenuAction {
+    /// `backup` or `restore`.
+    pub action: String,
+}
+
+/// Keeps the log writer's background thread alive for as long as the app runs.
+struct LogGuard(#[allow(dead_code)] tracing_appender::non_blocking::WorkerGuard);
+
+/// How many daily log files are kept.
+const LOG_FILES_KEPT: usize = 7;
+
+fn start_logging(app: &tauri::App) -> Option<PathBuf> {
+    let folder = app.path().app_log_dir().ok()?;
+    std::fs::create_dir_all(&folder).ok()?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("timefence")
+        .filename_suffix("log")
+        .max_log_files(LOG_FILES_KEPT)
+        .build(&folder)
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let installed = tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_max_level(tracing::Level::INFO)
+        .try_init();
+    if installed.is_err() {
+        return None;
+    }
+    app.manage(LogGuard(guard));
+    Some(folder)
+}
+
+fn build_menu(app: &tauri::App) -> tauri::Result<()> {
+    use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
+    let backup = MenuItem::with_id(app, "backup", "Back up catalogue", true, None::<&str>)?;
+    let restore = MenuItem::with_id(app, "restore", "Restore from a backup…", true, None::<&str>)?;
+    let logs = MenuItem::with_id(app, "logs", "Open log folder", true, None::<&str>)?;
+    let file = Submenu::with_items(
+        app,
+        "File",
+        true,
+        &[
+            &backup,
+            &restore,
+            &PredefinedMenuItem::separator(app)?,
+            &logs,
+            &PredefinedMenuItem::separator(app)?,
+            &PredefinedMenuItem::quit(app, Some("Quit"))?,
+        ],
+    )?;
+    app.set_menu(Menu::with_items(app, &[&file])?)?;
+    app.on_menu_event(|app, event| match event.id().as_ref() {
+        "logs" => {
+            if let Err(error) = open_logs(app) {
+                tracing::warn!(%error, "cannot open the log folder");
+            }
+        }
+        action @ ("backup" | "restore") => {
+            let _ = MenuAction {
+                action: action.to_string(),
+            }
+            .emit(app);
+        }
+        _ => {}
+    });
+    Ok(())
+}
+
+fn open_logs(app: &tauri::AppHandle) -> Result<(), AppError> {
+    use tauri_plugin_opener::OpenerExt;
+    let folder = app
+        .path()
+        .app_log_dir()
+        .map_err(|e| AppError::Storage(format!("no log folder: {e}")))?;
+    app.opener()
+        .open_path(folder.display().to_string(), None::<&str>)
+        .map_err(|e| AppError::Storage(format!("cannot open {}: {e}", folder.display())))
+}
+
 /// Starts the desktop app.
 pub fn run() {
+    mark_launch();
     let builder = specta_builder();
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
+            let logs = start_logging(app);
+            tracing::info!(version = env!("CARGO_PKG_VERSION"), logs = ?logs, "Timefence starting");
             builder.mount_events(app);
+            if let Err(error) = build_menu(app) {
+                tracing::warn!(%error, "no menu");
+            }
             let state = open_state(app);
-            if let Err(reason) = &state.catalogue {
-                eprintln!("timefence: {reason}");
+            if let Ok(guard) = state.catalogue.lock() {
+                if let Err(reason) = &*guard {
+                    eprintln!("timefence: {reason}");
+                }
             }
             app.manage(state);
             Ok(())
         })
         .run(tauri::generate_context!());
     if let Err(error) = result {
+        tracing::error!(%error, "the app could not start");
         eprintln!("timefence: the app could not start: {error}");
         std::process::exit(1);
     }

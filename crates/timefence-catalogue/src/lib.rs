@@ -292,6 +292,76 @@ impl Catalogue {
         }
     }
 
+    /// SQLite's quick check (pages and rows, not index contents): fast enough for every start.
+    pub fn quick_check(&self) -> Result<(), CatalogueError> {
+        let report: String = self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if report == "ok" {
+            Ok(())
+        } else {
+            Err(CatalogueError::Damaged(report))
+        }
+    }
+
+    /// Puts the backup at `backup` in place of the catalogue file at `path`, which could not be
+    /// opened: the backup is first copied beside it and opened there (so migrations and the
+    /// integrity check run on the copy); only when that succeeds is the old file (and its WAL)
+    /// moved aside as `<name>.unopenable-<time>` and the copy renamed into its place.
+    pub fn replace_with_backup(path: &Path, backup: &Path) -> Result<Opened, CatalogueError> {
+        let bad = |reason: String| CatalogueError::BadBackup {
+            path: backup.display().to_string(),
+            reason,
+        };
+        if !backup.is_file() {
+            return Err(bad("no such file".into()));
+        }
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("catalogue.sqlite")
+            .to_string();
+        let copy = path.with_file_name(format!("{name}.restoring"));
+        std::fs::copy(backup, &copy).map_err(|e| bad(e.to_string()))?;
+        let checked = Catalogue::open(&copy, FirstRun::Empty).and_then(|opened| {
+            opened.catalogue.integrity_check()?;
+            // The tables must read, not merely exist.
+            let customers: i64 =
+                opened
+                    .catalogue
+                    .conn
+                    .query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?;
+            Ok(customers)
+        });
+        if let Err(error) = checked {
+            let _ = std::fs::remove_file(&copy);
+            for suffix in ["-wal", "-shm"] {
+                let _ =
+                    std::fs::remove_file(copy.with_file_name(format!("{name}.restoring{suffix}")));
+            }
+            return Err(match error {
+                CatalogueError::NewerSchema { .. } => error,
+                other => bad(other.to_string()),
+            });
+        }
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        for suffix in ["", "-wal", "-shm"] {
+            let old = path.with_file_name(format!("{name}{suffix}"));
+            if old.exists() {
+                let aside = path.with_file_name(format!("{name}.unopenable-{stamp}{suffix}"));
+                std::fs::rename(&old, &aside).map_err(|e| CatalogueError::Unreachable {
+                    path: old.display().to_string(),
+                    reason: e.to_string(),
+                })?;
+            }
+        }
+        std::fs::rename(&copy, path).map_err(|e| CatalogueError::Unreachable {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        Catalogue::open(path, FirstRun::Empty)
+    }
+
     /// Whether a customer with this name (any case) exists.
     pub fn has_customer_named(&self, name: &str) -> Result<bool, CatalogueError> {
         let found: Option<i64> = self

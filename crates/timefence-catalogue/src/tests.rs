@@ -925,3 +925,36 @@ fn issuing_marks_the_license_and_writes_the_audit_entry_together() {
         3
     );
 }
+
+#[test]
+fn a_file_that_cannot_be_opened_is_set_aside_and_replaced_by_a_sound_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("catalogue.sqlite");
+    let backup = dir.path().join("backup.sqlite");
+    {
+        let opened = Catalogue::open(&path, FirstRun::SeedDemo).unwrap();
+        opened.catalogue.backup_to(&backup).unwrap();
+    }
+    std::fs::write(&path, b"this is not a database at all, just garbage bytes").unwrap();
+    assert!(Catalogue::open(&path, FirstRun::SeedDemo).is_err());
+    // A backup that is itself garbage is refused, and the damaged file stays where it was.
+    let junk = dir.path().join("junk.sqlite");
+    std::fs::write(&junk, b"junk").unwrap();
+    assert!(matches!(
+        Catalogue::replace_with_backup(&path, &junk),
+        Err(CatalogueError::BadBackup { .. })
+    ));
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"this is not a database at all, just garbage bytes"
+    );
+    let restored = Catalogue::replace_with_backup(&path, &backup).unwrap();
+    assert_eq!(restored.catalogue.list_customers().unwrap().len(), 4);
+    restored.catalogue.quick_check().unwrap();
+    let aside: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains(".unopenable-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+}

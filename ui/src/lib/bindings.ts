@@ -92,6 +92,20 @@ export const commands = {
 	auditLog: (customerId: number | null, from: string | null, to: string | null) => typedError<AuditLine[], AppError>(__TAURI_INVOKE("audit_log", { customerId, from, to })),
 	/**  Saves the audit log, narrowed as shown, as CSV where the save dialog says. */
 	exportAuditCsv: (customerId: number | null, from: string | null, to: string | null) => typedError<string, AppError>(__TAURI_INVOKE("export_audit_csv", { customerId, from, to })),
+	/**  The catalogue's state at start: open, or why not, with the backups that could replace it. */
+	catalogueStatus: () => __TAURI_INVOKE<CatalogueStatus>("catalogue_status"),
+	/**
+	 *  Restores the catalogue from a backup (`backup`, or one chosen in the open dialog): in place
+	 *  while it is open; when it could not be opened, the file is set aside and replaced.
+	 */
+	restoreCatalogue: (backup: string | null) => typedError<string, AppError>(__TAURI_INVOKE("restore_catalogue", { backup })),
+	/**
+	 *  Called by the window when its first timeline is painted: logs and returns the time since
+	 *  launch in milliseconds (only the first call counts).
+	 */
+	appPainted: () => __TAURI_INVOKE<number>("app_painted"),
+	/**  Opens the folder of the app's logs in the file manager. */
+	openLogFolder: () => typedError<null, AppError>(__TAURI_INVOKE("open_log_folder")),
 	/**
 	 *  Concurrent seats on a date, by hour or quarter-hour, across the chosen customers (the whole
 	 *  catalogue when none are chosen).
@@ -102,6 +116,7 @@ export const commands = {
 /** Events */
 export const events = {
 	exportProgress: makeEvent<ExportProgress, ExportProgress>("export-progress"),
+	menuAction: makeEvent<MenuAction, MenuAction>("menu-action"),
 };
 
 /* Types */
@@ -173,6 +188,16 @@ export type CalendarFile = {
 	file_name: string,
 	/**  The iCalendar text. */
 	text: string,
+};
+
+/**  Where the catalogue is, why it could not be opened (if so) and the backups beside it. */
+export type CatalogueStatus = {
+	/**  The catalogue file. */
+	path: string | null,
+	/**  Why it could not be opened, if it could not. */
+	problem: string | null,
+	/**  Backups in the folder beside it, newest first. */
+	backups: string[],
 };
 
 /**  What the shown day's schedule costs against one traditional 24-hour license. */
@@ -437,6 +462,12 @@ export type LicenseEdit = {
 	seats: number,
 	/**  Product (its price book prices the license). */
 	product: string,
+};
+
+/**  What the File menu asks the window to do. */
+export type MenuAction = {
+	/**  `backup` or `restore`. */
+	action: string,
 };
 
 /**  One bad row of a CSV import. */
