@@ -1,0 +1,84 @@
+// Takes the user guide's screenshots from the real app: run by scripts/screenshots under Xvfb
+// (a 1280x800 screen), it drives the window through tauri-driver like the end-to-end tests and
+// captures the screen with ImageMagick's `import` after each step.
+import { execSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Keys, Session, startDriver } from "../tests/e2e/webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "..");
+const images = join(root, "docs/images");
+const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
+const theme = process.argv[2] === "dark" ? "dark" : "light";
+const work = mkdtempSync(join(tmpdir(), "timefence-guide-"));
+const exports = join(work, "exports");
+mkdirSync(exports);
+process.env.TIMEFENCE_EXPORT_DIR = exports;
+process.env.TIMEFENCE_OPEN_FILE = join(exports, "Northwind-BPO-L1-India.lic");
+process.env.XDG_DATA_HOME = join(work, "data");
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const shot = async (name) => {
+  await sleep(400);
+  execSync(`import -window root ${join(images, name)}`);
+  console.log(`docs/images/${name}`);
+};
+
+const stop = await startDriver();
+const app = await Session.start(application, ["--catalogue", join(work, "catalogue.sqlite")]);
+const click = async (id, i = 0) => app.click((await app.waitFor(`[data-testid=${id}]`, i + 1))[i]);
+const select = async (name) => {
+  for (const e of await app.waitFor("[data-testid=customer]", 4)) if ((await app.text(e)).startsWith(name)) await app.click(e);
+  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === name);
+};
+const setDate = (date) =>
+  app.execute(`const d = document.querySelector('[data-testid=date]'); d.value = '${date}'; d.dispatchEvent(new Event('input', {bubbles: true})); d.dispatchEvent(new Event('change', {bubbles: true}));`);
+
+try {
+  await app.waitFor("[data-testid=bar]", 3);
+  await setDate("2024-06-12");
+  if (theme === "dark") {
+    await shot("timeline-dark.png");
+  } else {
+    await shot("timeline.png");
+    const hour = (await app.rect((await app.findAll("[data-testid=bar]"))[0])).width / 8;
+    await app.drag((await app.findAll("[data-testid=handle-end]"))[2], -4 * hour, { release: false });
+    await shot("drag.png");
+    await app.press(Keys.escape);
+    await app.release();
+    await select("Tailspin Design");
+    await setDate("2024-06-12");
+    await click("edit-license");
+    await shot("form.png");
+    await click("mode-forecast");
+    await shot("forecast.png");
+    await click("mode-keys");
+    const [p] = await app.waitFor("[data-testid=passphrase]");
+    await app.type(p, "Correct-Horse-Battery-42");
+    await app.type((await app.findAll("[data-testid=passphrase-again]"))[0], "Correct-Horse-Battery-42");
+    await click("generate-key");
+    await app.waitFor("[data-testid=key-row]");
+    await shot("keys.png");
+    await click("mode-timeline");
+    await select("Northwind BPO");
+    await click("edit-license");
+    await click("sign-license");
+    await app.type((await app.waitFor("[data-testid=sign-passphrase]"))[0], "Correct-Horse-Battery-42");
+    await shot("sign.png");
+    await click("sign-go");
+    await app.waitFor("[data-testid=sign-summary]");
+    await click("sign-close");
+    await click("mode-check");
+    await click("open-license");
+    await app.waitFor("[data-testid=check-verdict]");
+    await shot("check.png");
+    await click("mode-audit");
+    await app.waitFor("[data-testid=audit-row]");
+    await shot("audit.png");
+  }
+} finally {
+  await app.end().catch(() => {});
+  stop();
+}
+console.log(`exports: ${readdirSync(exports).length} file(s)`);
