@@ -254,6 +254,11 @@ pub fn generate(state: &AppState, passphrase: &str, repeated: &str) -> Result<St
         });
     }
     let key = key_store(state)?.generate(passphrase)?;
+    register(state, &key)
+}
+
+/// Records a key of the folder in the catalogue (its id, public half and file).
+fn register(state: &AppState, key: &timefence_signing::StoredKey) -> Result<String, AppError> {
     state.with_catalogue(|c| {
         c.add_signing_key(
             &key.key_id,
@@ -269,14 +274,7 @@ pub fn import(state: &AppState, file: &Path, passphrase: &str) -> Result<String,
     let pem = std::fs::read_to_string(file)
         .map_err(|e| AppError::Storage(format!("cannot read {}: {e}", file.display())))?;
     let key = key_store(state)?.import(&pem, passphrase)?;
-    state.with_catalogue(|c| {
-        c.add_signing_key(
-            &key.key_id,
-            *key.public_key.as_bytes(),
-            key.private_file.to_str(),
-        )?;
-        Ok(key.key_id.clone())
-    })
+    register(state, &key)
 }
 
 /// A key's public half as PEM.

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use timefence_catalogue::{Catalogue, CustomerId, CustomerSummary, License, LicenseState};
-use timefence_terms::chrono::{DateTime, NaiveDate, TimeDelta, Utc, Weekday};
+use timefence_terms::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use timefence_terms::chrono_tz::Tz;
 use timefence_terms::{
     baseline_formula, cost_preview, default_view_date, format_duration, format_money, icalendar,
@@ -310,18 +310,7 @@ impl Row {
             zone: t.zone.name().to_string(),
             daily_limit: t.daily_limit.map(format_duration),
             weekdays: weekdays_label(t.weekdays),
-            weekday_flags: [
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-                Weekday::Sat,
-                Weekday::Sun,
-            ]
-            .iter()
-            .map(|d| t.weekdays.contains(*d))
-            .collect(),
+            weekday_flags: t.weekdays.flags().to_vec(),
             validity: format!("{} to {}", t.start_date, t.end_date),
             edit: LicenseEdit::of(&self.name, t),
             pieces: pieces.iter().map(BarPiece::from).collect(),

@@ -267,14 +267,7 @@ impl Catalogue {
     ) -> Result<LicenseId, CatalogueError> {
         let terms = spec.validate()?;
         let tx = self.conn.transaction()?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM customers WHERE id = ?1", [customer], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if exists.is_none() {
-            return Err(CatalogueError::CustomerNotFound(customer));
-        }
+        require_customer(&tx, customer)?;
         let id = insert_license(&tx, customer, name, &terms)?;
         tx.commit()?;
         Ok(id)
@@ -700,6 +693,16 @@ impl LicenseRow {
 
 pub(crate) fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `CustomerNotFound` unless the customer exists.
+pub(crate) fn require_customer(conn: &Connection, id: CustomerId) -> Result<(), CatalogueError> {
+    let exists: Option<i64> = conn
+        .query_row("SELECT id FROM customers WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    exists
+        .map(|_| ())
+        .ok_or(CatalogueError::CustomerNotFound(id))
 }
 
 pub(crate) fn insert_customer(

@@ -6,7 +6,8 @@
 //! license that was ever issued stays on record: its serial and audit entries refer to it.
 
 use crate::{
-    insert_license, now_text, Catalogue, CatalogueError, CustomerId, LicenseId, NewCustomer,
+    insert_license, now_text, require_customer, Catalogue, CatalogueError, CustomerId, LicenseId,
+    NewCustomer,
 };
 use rusqlite::{params, OptionalExtension};
 
@@ -106,14 +107,7 @@ impl Catalogue {
             )
             .optional()?;
         let customer = customer.ok_or(CatalogueError::NotInTrash(id))?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM customers WHERE id = ?1", [customer], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if exists.is_none() {
-            return Err(CatalogueError::CustomerNotFound(customer));
-        }
+        require_customer(&tx, customer)?;
         tx.execute(
             &format!(
                 "INSERT INTO licenses ({ALL_LICENSE_COLUMNS})
@@ -129,12 +123,7 @@ impl Catalogue {
     /// Moves a customer and all its licenses to the trash, unless one of them was issued.
     pub fn delete_customer(&mut self, id: CustomerId) -> Result<(), CatalogueError> {
         let tx = self.conn.transaction()?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM customers WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?;
-        if exists.is_none() {
-            return Err(CatalogueError::CustomerNotFound(id));
-        }
+        require_customer(&tx, id)?;
         let issued: Option<String> = tx
             .query_row(
                 "SELECT name FROM licenses WHERE customer_id = ?1

@@ -53,6 +53,11 @@ impl Weekdays {
             .collect()
     }
 
+    /// Whether the window opens on each day of the week, Monday first.
+    pub fn flags(self) -> [bool; 7] {
+        ALL_WEEKDAYS.map(|d| self.contains(d))
+    }
+
     /// Short English names (`Mon`, `Tue`, ...), Monday first.
     pub fn names(self) -> Vec<String> {
         self.days().iter().map(|d| d.to_string()).collect()
