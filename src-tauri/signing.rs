@@ -7,7 +7,7 @@ use crate::{AppError, AppState};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tauri::Manager;
@@ -418,14 +418,15 @@ pub fn prepare(
 }
 
 /// Signs `ids` into `place`, taking the catalogue for one license at a time so the window's
-/// other requests go on, and reports progress at most every 100 ms and at the end. Stops
+/// other requests go on. A separate ticker reports progress every 100 ms whatever a single
+/// file costs (a slow disk can hold one write for longer), and once more at the end. Stops
 /// between two files when [`cancel`] is called; every file written is whole.
 pub fn run_export(
     state: &AppState,
     ids: Vec<i64>,
     signer: &Signer,
     place: &Place,
-    mut report: impl FnMut(ExportProgress),
+    report: impl FnMut(ExportProgress) + Send,
 ) -> Result<ExportSummary, AppError> {
     if state.signing.exporting.swap(true, Ordering::SeqCst) {
         return Err(AppError::Conflict("an export is already running".into()));
@@ -433,44 +434,56 @@ pub fn run_export(
     state.signing.cancel.store(false, Ordering::SeqCst);
     let started = Instant::now();
     let total = ids.len() as u32;
+    let handled = AtomicU32::new(0);
+    let current = Mutex::new(String::new());
+    let finished = AtomicBool::new(false);
+    let report = Mutex::new(report);
+    let snapshot = || ExportProgress {
+        done: handled.load(Ordering::SeqCst),
+        total,
+        current: lock(&current).clone(),
+    };
     let mut written = 0u32;
     let mut failures = Vec::new();
-    let mut last_report: Option<Instant> = None;
     let mut cancelled = false;
-    for id in ids {
-        if state.signing.cancel.load(Ordering::SeqCst) {
-            cancelled = true;
-            break;
-        }
-        let target = match place {
-            Place::File(file) => Destination::File(file),
-            Place::Folder(folder) => Destination::Folder(folder),
-        };
-        let result = state.with_catalogue(|c| Ok(issue(c, signer, id, target, None, Utc::now())?));
-        let current = match result {
-            Ok(issued) => {
-                written += 1;
-                format!("{} / {}", issued.customer, issued.license)
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut next = Instant::now();
+            while !finished.load(Ordering::SeqCst) {
+                if Instant::now() >= next {
+                    (lock(&report))(snapshot());
+                    next += PROGRESS_EVERY;
+                }
+                std::thread::sleep(Duration::from_millis(5));
             }
-            Err(error) => {
-                failures.push(format!("license {id}: {error}"));
-                format!("license {id}")
+        });
+        for id in ids {
+            if state.signing.cancel.load(Ordering::SeqCst) {
+                cancelled = true;
+                break;
             }
-        };
-        if last_report.is_none_or(|at| at.elapsed() >= PROGRESS_EVERY) {
-            last_report = Some(Instant::now());
-            report(ExportProgress {
-                done: written + failures.len() as u32,
-                total,
-                current,
-            });
+            let target = match place {
+                Place::File(file) => Destination::File(file),
+                Place::Folder(folder) => Destination::Folder(folder),
+            };
+            let result =
+                state.with_catalogue(|c| Ok(issue(c, signer, id, target, None, Utc::now())?));
+            *lock(&current) = match result {
+                Ok(issued) => {
+                    written += 1;
+                    format!("{} / {}", issued.customer, issued.license)
+                }
+                Err(error) => {
+                    failures.push(format!("license {id}: {error}"));
+                    format!("license {id}")
+                }
+            };
+            handled.fetch_add(1, Ordering::SeqCst);
         }
-    }
-    report(ExportProgress {
-        done: written + failures.len() as u32,
-        total,
-        current: String::new(),
+        finished.store(true, Ordering::SeqCst);
     });
+    *lock(&current) = String::new();
+    (lock(&report))(snapshot());
     state.signing.exporting.store(false, Ordering::SeqCst);
     Ok(ExportSummary {
         written,
