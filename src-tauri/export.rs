@@ -4,7 +4,6 @@
 use crate::AppError;
 use base64::Engine;
 use serde::Deserialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The environment variable that, when set, names a folder exports are written to without a
@@ -118,31 +117,10 @@ pub fn path_in(folder: &Path, file_name: &str) -> Result<PathBuf, AppError> {
     Ok(folder.join(name))
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+/// Writes `bytes` to `path` whole (a temporary file beside it, then a rename).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
-    let fail =
-        |e: std::io::Error| AppError::Storage(format!("cannot write {}: {e}", path.display()));
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(folder).map_err(fail)?;
-    let temporary = folder.join(format!(
-        ".{}.part",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("export")
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temporary, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result.map_err(fail)
+    timefence_signing::write_whole(path, bytes)
+        .map_err(|e| AppError::Storage(format!("cannot write {}: {e}", path.display())))
 }
 
 #[cfg(test)]

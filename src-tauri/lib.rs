@@ -507,14 +507,15 @@ async fn export_audit_csv(
     from: Option<String>,
     to: Option<String>,
 ) -> Result<String, AppError> {
-    let lines = signing::audit(
-        &state,
-        customer_id,
-        from.as_deref().filter(|d| !d.is_empty()),
-        to.as_deref().filter(|d| !d.is_empty()),
-    )?;
+    let csv = state.with_catalogue(|c| {
+        Ok(c.export_audit_csv(
+            customer_id,
+            from.as_deref().filter(|d| !d.is_empty()),
+            to.as_deref().filter(|d| !d.is_empty()),
+        )?)
+    })?;
     let path = export::choose_save_path(&app, "timefence-audit.csv")?;
-    export::write_atomically(&path, signing::audit_csv(&lines).as_bytes())?;
+    export::write_atomically(&path, csv.as_bytes())?;
     Ok(path.display().to_string())
 }
 

@@ -227,7 +227,7 @@ pub fn keys(state: &AppState) -> Result<Vec<KeyView>, AppError> {
             .map(|k| KeyView {
                 fingerprint: fingerprint(&k.public_key),
                 can_sign: store.public(&k.key_id).is_ok(),
-                status: format!("{:?}", k.status).to_lowercase(),
+                status: k.status.as_str().to_string(),
                 created_at: k.created_at,
                 key_id: k.key_id,
             })
@@ -387,10 +387,11 @@ fn single_file_name(state: &AppState, id: i64) -> Result<String, AppError> {
     state.with_catalogue(|c| {
         let license = c.license(id)?;
         let customer = c.customer(license.customer_id)?;
-        Ok(
-            timefence_signing::issue::file_name(&customer.name, &license.name, 0)
-                .replace("-0.lic", ".lic"),
-        )
+        Ok(timefence_signing::issue::file_name(
+            &customer.name,
+            &license.name,
+            None,
+        ))
     })
 }
 
@@ -580,13 +581,7 @@ pub fn check(state: &AppState, path: &Path, now: DateTime<Utc>) -> Result<FileCh
             Some(verified.payload)
         }
         Err(error) => {
-            check.problem_kind = Some(
-                format!("{error:?}")
-                    .split(['(', ' '])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string(),
-            );
+            check.problem_kind = Some(error.kind().to_string());
             check.problem = Some(error.to_string());
             // The terms are still shown, marked as not verified, when the payload reads.
             timefence_license::signed_message_and_signature(&text)
@@ -644,29 +639,4 @@ pub fn audit(
             file_sha256: r.file_sha256,
         })
         .collect())
-}
-
-/// The audit lines as CSV (RFC 4180 quoting).
-pub fn audit_csv(lines: &[AuditLine]) -> String {
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
-        }
-    };
-    let mut out = String::from("issued_at,customer,license,revision,serial,key_id,file_sha256\r\n");
-    for l in lines {
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{}\r\n",
-            quote(&l.issued_at),
-            quote(&l.customer),
-            quote(&l.license),
-            l.revision,
-            l.serial,
-            quote(&l.key_id),
-            quote(&l.file_sha256)
-        ));
-    }
-    out
 }

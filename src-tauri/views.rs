@@ -278,7 +278,7 @@ fn weekdays_label(w: Weekdays) -> String {
 struct Row {
     id: i64,
     name: String,
-    state: &'static str,
+    state: LicenseState,
     terms: Terms,
 }
 
@@ -287,12 +287,7 @@ impl Row {
         Row {
             id: license.id,
             name: license.name.clone(),
-            state: match license.state {
-                LicenseState::Draft => "draft",
-                LicenseState::Issued => "issued",
-                LicenseState::Superseded => "superseded",
-                LicenseState::Revoked => "revoked",
-            },
+            state: license.state,
             terms: license.terms.clone(),
         }
     }
@@ -302,7 +297,7 @@ impl Row {
         Lane {
             license_id: self.id,
             name: self.name.clone(),
-            state: self.state.to_string(),
+            state: self.state.as_str().to_string(),
             seats: t.seats,
             window: t.window.to_string(),
             start_seconds: t.window.start().seconds(),
@@ -552,7 +547,7 @@ pub fn file_timeline(
     let row = Row {
         id: 0,
         name: name.to_string(),
-        state: "issued",
+        state: LicenseState::Issued,
         terms: terms.clone(),
     };
     let customer = CustomerItem {
@@ -639,7 +634,7 @@ pub fn preview(
         None => rows.push(Row {
             id: 0,
             name: edit.name.clone(),
-            state: "draft",
+            state: LicenseState::Draft,
             terms: edit.spec(BTreeMap::new()).validate()?,
         }),
     }
@@ -745,13 +740,8 @@ pub fn license_calendar(
         },
     )
     .ok_or_else(|| AppError::Conflict(format!("{} never opens while it is valid", license.name)))?;
-    let stem: String = license
-        .name
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect();
     Ok(CalendarFile {
-        file_name: format!("{}.ics", stem.trim_matches('-')),
+        file_name: format!("{}.ics", timefence_signing::issue::file_stem(&license.name)),
         text,
     })
 }

@@ -563,7 +563,9 @@ mod signing_in_the_app {
         }
         let audit = signing::audit(&state, None, None, None).unwrap();
         assert_eq!(audit.len(), 6);
-        let csv = signing::audit_csv(&audit);
+        let csv = state
+            .with_catalogue(|c| Ok(c.export_audit_csv(None, None, None)?))
+            .unwrap();
         assert_eq!(csv.lines().count(), 7);
         assert!(
             csv.starts_with("issued_at,customer,license,revision,serial,key_id,file_sha256\r\n")

@@ -115,6 +115,42 @@ impl Catalogue {
         writer_into_string(out)
     }
 
+    /// The audit log as [`Catalogue::audit_rows`] narrows it, as CSV (RFC 4180, CRLF), header
+    /// first.
+    pub fn export_audit_csv(
+        &self,
+        customer: Option<i64>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<String, CatalogueError> {
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        out.write_record([
+            "issued_at",
+            "customer",
+            "license",
+            "revision",
+            "serial",
+            "key_id",
+            "file_sha256",
+        ])
+        .map_err(csv_error)?;
+        for row in self.audit_rows(customer, from, to)? {
+            out.write_record([
+                row.issued_at,
+                row.customer,
+                row.license,
+                row.revision.to_string(),
+                row.serial.to_string(),
+                row.key_id,
+                row.file_sha256,
+            ])
+            .map_err(csv_error)?;
+        }
+        writer_into_string(out)
+    }
+
     /// Imports customers and/or licenses from CSV text (either may be empty). Every row is
     /// checked first; if any is bad, nothing is imported and every bad row is reported with
     /// its line number.

@@ -101,7 +101,8 @@ pub enum LicenseState {
 }
 
 impl LicenseState {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The state's name as the catalogue stores it (`draft`, `issued`, ...).
+    pub fn as_str(self) -> &'static str {
         match self {
             LicenseState::Draft => "draft",
             LicenseState::Issued => "issued",

@@ -99,11 +99,14 @@ pub struct AuditRow {
     pub file_sha256: String,
 }
 
-fn status_text(status: KeyStatus) -> &'static str {
-    match status {
-        KeyStatus::Active => "active",
-        KeyStatus::Standby => "standby",
-        KeyStatus::Retired => "retired",
+impl KeyStatus {
+    /// The status's name as the catalogue stores it (`active`, `standby`, `retired`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Standby => "standby",
+            KeyStatus::Retired => "retired",
+        }
     }
 }
 
@@ -187,7 +190,7 @@ impl Catalogue {
         };
         tx.execute(
             "INSERT INTO signing_keys (key_id, public_key, created_at, status, private_file) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key_id, public_key.to_vec(), now_text(), status_text(status), private_file],
+            params![key_id, public_key.to_vec(), now_text(), status.as_str(), private_file],
         )?;
         tx.commit()?;
         Ok(())

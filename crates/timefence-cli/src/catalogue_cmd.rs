@@ -118,7 +118,7 @@ fn license_json(l: &License) -> serde_json::Value {
         "id": l.id,
         "customer_id": l.customer_id,
         "name": l.name,
-        "state": format!("{:?}", l.state).to_lowercase(),
+        "state": l.state.as_str(),
         "revision": l.revision,
         "terms": l.terms.to_spec(),
     })

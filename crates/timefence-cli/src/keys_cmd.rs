@@ -83,9 +83,7 @@ fn key_folder(catalogue: &Option<PathBuf>) -> Result<KeyStore, Failure> {
 
 fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     // A half-written license file must never exist under its final name.
-    let temporary = path.with_extension("lic.partial");
-    std::fs::write(&temporary, text)
-        .and_then(|_| std::fs::rename(&temporary, path))
+    timefence_signing::write_whole(path, text.as_bytes())
         .map_err(|e| Failure::from(format!("cannot write {}: {e}", path.display())))
 }
 
@@ -119,17 +117,12 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             if *as_json {
                 let list: Vec<_> = keys
                     .iter()
-                    .map(|k| json!({ "key_id": k.key_id, "status": format!("{:?}", k.status).to_lowercase(), "created_at": k.created_at }))
+                    .map(|k| json!({ "key_id": k.key_id, "status": k.status.as_str(), "created_at": k.created_at }))
                     .collect();
                 println!("{}", serde_json::Value::Array(list));
             } else {
                 for k in keys {
-                    println!(
-                        "{}  {:<8}  {}",
-                        k.key_id,
-                        format!("{:?}", k.status).to_lowercase(),
-                        k.created_at
-                    );
+                    println!("{}  {:<8}  {}", k.key_id, k.status.as_str(), k.created_at);
                 }
             }
         }

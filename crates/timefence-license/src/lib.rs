@@ -175,6 +175,24 @@ pub enum VerifyError {
     BadKey,
 }
 
+impl VerifyError {
+    /// The reason's name (`BadSignature`, `UnknownKey`, ...), for programs that branch on it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            VerifyError::BadArmor => "BadArmor",
+            VerifyError::MissingField(_) => "MissingField",
+            VerifyError::UnsupportedVersion(_) => "UnsupportedVersion",
+            VerifyError::UnsupportedAlgorithm(_) => "UnsupportedAlgorithm",
+            VerifyError::UnknownKey(_) => "UnknownKey",
+            VerifyError::BadEncoding => "BadEncoding",
+            VerifyError::BadSignature => "BadSignature",
+            VerifyError::MalformedPayload(_) => "MalformedPayload",
+            VerifyError::InvalidTerms(_) => "InvalidTerms",
+            VerifyError::BadKey => "BadKey",
+        }
+    }
+}
+
 /// A file that verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedLicense {

@@ -8,7 +8,6 @@
 
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use timefence_catalogue::{AuditEntry, Catalogue, CatalogueError, LicenseId};
 use timefence_license::LicensePayload;
@@ -62,21 +61,23 @@ pub enum Destination<'a> {
     Folder(&'a Path),
 }
 
-/// A file name from a customer's and a license's names and the serial:
-/// `Northwind-BPO-L1-India-7.lic`.
-pub fn file_name(customer: &str, license: &str, serial: i64) -> String {
-    let clean = |text: &str| -> String {
-        let dashed: String = text
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { '-' })
-            .collect();
-        dashed
-            .split('-')
-            .filter(|p| !p.is_empty())
-            .collect::<Vec<_>>()
-            .join("-")
-    };
-    format!("{}-{}-{serial}.lic", clean(customer), clean(license))
+/// A name made of letters and digits joined by single dashes, for file names:
+/// `Northwind BPO` becomes `Northwind-BPO`.
+pub fn file_stem(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// A license file's name from its customer's and license's names and, once it has one, its
+/// serial: `Northwind-BPO-L1-India-7.lic`, or `Northwind-BPO-L1-India.lic` before signing.
+pub fn file_name(customer: &str, license: &str, serial: Option<i64>) -> String {
+    let stem = format!("{}-{}", file_stem(customer), file_stem(license));
+    match serial {
+        Some(serial) => format!("{stem}-{serial}.lic"),
+        None => format!("{stem}.lic"),
+    }
 }
 
 /// Signs license `id` of the catalogue with `signer` into `destination`, marks it issued and
@@ -89,17 +90,9 @@ pub fn issue(
     not_after: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<Issued, IssueError> {
+    // Whether the license may be issued (not superseded or revoked) is the catalogue's rule,
+    // checked by `record_issued` before the file takes its name.
     let record = catalogue.license(id)?;
-    if !matches!(
-        record.state,
-        timefence_catalogue::LicenseState::Draft | timefence_catalogue::LicenseState::Issued
-    ) {
-        return Err(CatalogueError::NotEditable {
-            license: id,
-            state: format!("{:?}", record.state).to_lowercase(),
-        }
-        .into());
-    }
     let owner = catalogue.customer(record.customer_id)?;
     let serial = catalogue.take_serial()?;
     let payload = LicensePayload {
@@ -122,9 +115,12 @@ pub fn issue(
     );
     let path = match destination {
         Destination::File(path) => path.to_path_buf(),
-        Destination::Folder(folder) => folder.join(file_name(&owner.name, &record.name, serial)),
+        Destination::Folder(folder) => {
+            folder.join(file_name(&owner.name, &record.name, Some(serial)))
+        }
     };
-    let temporary = write_temporary(&path, text.as_bytes())?;
+    let temporary =
+        crate::whole::write_temporary(&path, text.as_bytes()).map_err(|e| write_error(&path, e))?;
     let sha256: String = Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -159,28 +155,4 @@ fn write_error(path: &Path, e: std::io::Error) -> IssueError {
         path: path.display().to_string(),
         reason: e.to_string(),
     }
-}
-
-/// Writes `bytes` beside `path` under a hidden temporary name and returns that name.
-fn write_temporary(path: &Path, bytes: &[u8]) -> Result<PathBuf, IssueError> {
-    let folder = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("license.lic");
-    let temporary = folder.join(format!(".{name}.part"));
-    let written = (|| {
-        std::fs::create_dir_all(folder)?;
-        let mut file = std::fs::File::create(&temporary)?;
-        file.write_all(bytes)?;
-        file.sync_all()
-    })();
-    written.map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        write_error(path, e)
-    })?;
-    Ok(temporary)
 }

@@ -11,6 +11,9 @@
 #![deny(missing_docs)]
 
 pub mod issue;
+mod whole;
+
+pub use whole::{write_temporary, write_whole};
 
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{SigningKey, VerifyingKey};

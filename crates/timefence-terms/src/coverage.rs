@@ -86,8 +86,7 @@ impl DisplayDay {
         (0..=self.length_seconds() / 3600)
             .map(|hour| {
                 let offset_seconds = hour * 3600;
-                let at = self.starts + TimeDelta::seconds(i64::from(offset_seconds));
-                let wall = at.with_timezone(&self.zone).format("%H:%M").to_string();
+                let wall = self.wall_time_at(offset_seconds, self.zone).to_string();
                 // The end of a midnight-to-midnight axis reads 24:00, not a second 00:00.
                 let label = if offset_seconds == self.length_seconds() && wall == "00:00" {
                     "24:00".to_string()
@@ -370,11 +369,10 @@ impl Forecast {
 
     /// The wall time, in the day's zone, at which bucket `index` starts (`HH:MM`).
     pub fn bucket_label(&self, index: usize) -> String {
-        let offset = TimeDelta::seconds(index as i64 * i64::from(self.bucket_seconds));
-        (self.day.starts + offset)
-            .with_timezone(&self.day.zone)
-            .format("%H:%M")
-            .to_string()
+        let offset = u32::try_from(index)
+            .unwrap_or(u32::MAX)
+            .saturating_mul(self.bucket_seconds);
+        self.day.wall_time_at(offset, self.day.zone).to_string()
     }
 
     /// Mean concurrent seats over the day.

@@ -2,6 +2,7 @@
 // (bars, axis, coverage, cost), and a PNG rendered from that SVG.
 
 import type { TimelineView } from "./bindings";
+import { percentOf } from "./timeline";
 
 const WIDTH = 1200;
 const LABEL = 220;
@@ -23,7 +24,7 @@ export function pictureSize(view: TimelineView): { width: number; height: number
 export function timelineSvg(view: TimelineView): string {
   const { width, height } = pictureSize(view);
   const track = WIDTH - LABEL - 20;
-  const x = (seconds: number) => LABEL + (Math.min(Math.max(seconds, 0), view.day_length_seconds) / view.day_length_seconds) * track;
+  const x = (seconds: number) => LABEL + (percentOf(seconds, view.day_length_seconds) / 100) * track;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="DejaVu Sans, Segoe UI, sans-serif">`);
   out.push(`<defs><pattern id="beyond" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="3" height="6" fill="#ffffff" fill-opacity="0.45"/></pattern></defs>`);
