@@ -100,11 +100,23 @@ impl From<CatalogueError> for AppError {
             ),
             CatalogueError::BadBackup { .. } => AppError::BadBackup(error.to_string()),
             CatalogueError::InvalidTerms(invalid) => invalid.into(),
+            CatalogueError::NameTooLong { .. } | CatalogueError::ControlCharacter { .. } => {
+                AppError::InvalidInput {
+                    field: "name".into(),
+                    message: error.to_string(),
+                }
+            }
+            CatalogueError::InvalidPriceBook(message) => AppError::InvalidInput {
+                field: "price".into(),
+                message,
+            },
+            CatalogueError::ProductNotFound(_) => AppError::NotFound(error.to_string()),
             CatalogueError::EmptyName
             | CatalogueError::DuplicateCustomer(_)
+            | CatalogueError::DuplicateProduct(_)
+            | CatalogueError::NothingToRenew(_)
             | CatalogueError::UnknownZone(_)
             | CatalogueError::NotEditable { .. }
-            | CatalogueError::InvalidPriceBook(_)
             | CatalogueError::IssuedKept { .. }
             | CatalogueError::KeyRetired(_) => AppError::Conflict(error.to_string()),
             CatalogueError::KeyNotFound(_) | CatalogueError::NotInTrash(_) => {

@@ -6,6 +6,7 @@
 //! [`specta_builder`], the same builder [`run`] uses, and committed in `ui/src/lib/bindings.ts`.
 #![deny(missing_docs)]
 
+pub mod admin;
 mod error;
 pub mod export;
 pub mod signing;
@@ -31,17 +32,41 @@ pub const CATALOGUE_FLAG: &str = "--catalogue";
 /// restore a backup).
 pub struct AppState {
     catalogue: Mutex<Result<Catalogue, String>>,
-    /// The catalogue file.
-    path: Option<PathBuf>,
-    /// Where backups go: a `backups` folder beside the catalogue file.
-    backups: Option<PathBuf>,
-    /// The key folder: `keys` beside the catalogue file, as for the command-line tool.
-    keys: Option<PathBuf>,
+    /// Where the open catalogue lives; it changes when the demo is opened or left.
+    place: Mutex<Place>,
+    /// The administrator's own catalogue file, to come back to from the demo.
+    own: Option<PathBuf>,
     /// The held passphrase and the running export.
     signing: signing::SigningState,
 }
 
+/// The open catalogue's file and the folders beside it.
+#[derive(Debug, Clone, Default)]
+pub struct Place {
+    /// The catalogue file.
+    pub path: Option<PathBuf>,
+    /// Where backups go: a `backups` folder beside the catalogue file.
+    pub backups: Option<PathBuf>,
+    /// The key folder: `keys` beside the catalogue file, as for the command-line tool.
+    pub keys: Option<PathBuf>,
+}
+
+impl Place {
+    fn of(path: &std::path::Path) -> Place {
+        Place {
+            path: Some(path.to_path_buf()),
+            backups: path.parent().map(|dir| dir.join("backups")),
+            keys: path.parent().map(|dir| dir.join("keys")),
+        }
+    }
+}
+
 impl AppState {
+    /// Where the open catalogue lives.
+    pub fn place(&self) -> Place {
+        self.place.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// Runs `f` on the open catalogue, holding it for that long.
     pub fn with_catalogue<T>(
         &self,
@@ -92,7 +117,7 @@ fn customers_page(
 #[tauri::command]
 #[specta::specta]
 fn backup_catalogue(state: tauri::State<'_, AppState>) -> Result<String, AppError> {
-    let folder = state.backups.clone().ok_or_else(|| {
+    let folder = state.place().backups.ok_or_else(|| {
         AppError::CatalogueUnavailable("the catalogue has no folder for backups".into())
     })?;
     state.with_catalogue(|c| views::backup(c, &folder, timefence_terms::chrono::Utc::now()))
@@ -283,7 +308,8 @@ fn catalogue_status(state: tauri::State<'_, AppState>) -> CatalogueStatus {
         Ok(_) => None,
         Err(reason) => Some(reason.clone()),
     };
-    let mut backups: Vec<String> = state
+    let place = state.place();
+    let mut backups: Vec<String> = place
         .backups
         .as_ref()
         .and_then(|dir| std::fs::read_dir(dir).ok())
@@ -298,7 +324,7 @@ fn catalogue_status(state: tauri::State<'_, AppState>) -> CatalogueStatus {
         .unwrap_or_default();
     backups.sort_unstable_by(|a, b| b.cmp(a));
     CatalogueStatus {
-        path: state.path.as_ref().map(|p| p.display().to_string()),
+        path: place.path.as_ref().map(|p| p.display().to_string()),
         problem,
         backups,
     }
@@ -318,9 +344,12 @@ async fn restore_catalogue(
         None => export::choose_open_path(&app, "Catalogue backup", &["sqlite", "db"])?,
     };
     let path = state
+        .place()
         .path
-        .clone()
         .ok_or_else(|| AppError::CatalogueUnavailable("no catalogue file".into()))?;
+    // The passphrase belongs to the catalogue it was typed for: a restored catalogue may name
+    // other keys, so it is asked again.
+    signing::forget(&state);
     let mut guard = state.catalogue.lock().unwrap_or_else(|p| p.into_inner());
     match &mut *guard {
         Ok(catalogue) => catalogue.restore_from(&backup)?,
@@ -451,10 +480,129 @@ async fn sign_and_export(
     app: tauri::AppHandle,
     scope: signing::ExportScope,
     passphrase: Option<String>,
+    include_expired: bool,
 ) -> Result<signing::ExportSummary, AppError> {
-    tauri::async_runtime::spawn_blocking(move || signing::export(&app, scope, passphrase))
+    tauri::async_runtime::spawn_blocking(move || {
+        signing::export(&app, scope, passphrase, include_expired)
+    })
         .await
         .map_err(|e| AppError::Storage(format!("the export stopped: {e}")))?
+}
+
+/// Which catalogue is open and whether it is empty.
+#[tauri::command]
+#[specta::specta]
+fn catalogue_info(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
+    let path = state.place().path;
+    state.with_catalogue(|c| admin::info(c, path.as_deref()))
+}
+
+/// Opens the demo catalogue (this year's, made beside the administrator's own on first use).
+#[tauri::command]
+#[specta::specta]
+fn open_demo(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
+    let year = timefence_terms::chrono::Datelike::year(&timefence_terms::chrono::Utc::now());
+    let path = state
+        .demo_path(year)
+        .ok_or_else(|| AppError::CatalogueUnavailable("no folder for the demo".into()))?;
+    state.switch_to(&path, Some(year))?;
+    state.with_catalogue(|c| admin::info(c, Some(&path)))
+}
+
+/// Goes back from the demo to the administrator's own catalogue.
+#[tauri::command]
+#[specta::specta]
+fn open_own_catalogue(
+    state: tauri::State<'_, AppState>,
+) -> Result<admin::CatalogueInfo, AppError> {
+    let path = state
+        .own_path()
+        .ok_or_else(|| AppError::CatalogueUnavailable("no catalogue file".into()))?;
+    state.switch_to(&path, None)?;
+    state.with_catalogue(|c| admin::info(c, Some(&path)))
+}
+
+/// Every product with its price books.
+#[tauri::command]
+#[specta::specta]
+fn products(state: tauri::State<'_, AppState>) -> Result<Vec<admin::ProductView>, AppError> {
+    state.with_catalogue(|c| admin::products(c))
+}
+
+/// Adds a product with no price yet.
+#[tauri::command]
+#[specta::specta]
+fn add_product(
+    state: tauri::State<'_, AppState>,
+    name: String,
+) -> Result<admin::ProductView, AppError> {
+    state.with_catalogue(|c| admin::add_product(c, &name))
+}
+
+/// Gives a product a price from a date on (earlier days keep their books).
+#[tauri::command]
+#[specta::specta]
+fn set_price(
+    state: tauri::State<'_, AppState>,
+    product_id: i64,
+    price: admin::PriceInput,
+) -> Result<admin::ProductView, AppError> {
+    state.with_catalogue(|c| admin::set_price(c, product_id, &price))
+}
+
+/// Renames a product and the current licenses that carry it.
+#[tauri::command]
+#[specta::specta]
+fn rename_product(
+    state: tauri::State<'_, AppState>,
+    product_id: i64,
+    name: String,
+) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.rename_product(product_id, &name)?))
+}
+
+/// Makes the next term of licenses as drafts, in one step, with the new term's cost.
+#[tauri::command]
+#[specta::specta]
+fn renew_licenses(
+    state: tauri::State<'_, AppState>,
+    license_ids: Vec<i64>,
+    from: Option<String>,
+) -> Result<admin::RenewalView, AppError> {
+    state.with_catalogue(|c| admin::renew(c, &license_ids, from.as_deref()))
+}
+
+/// The licenses of a customer that have no next term yet (what "Renew all" renews).
+#[tauri::command]
+#[specta::specta]
+fn renewable_licenses(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+) -> Result<Vec<i64>, AppError> {
+    state.with_catalogue(|c| Ok(c.renewable_licenses(Some(customer_id))?))
+}
+
+/// Licenses ending in the next `days` days with no next term yet.
+#[tauri::command]
+#[specta::specta]
+fn expiring_licenses(
+    state: tauri::State<'_, AppState>,
+    days: u32,
+) -> Result<Vec<admin::ExpiringItem>, AppError> {
+    state.with_catalogue(|c| admin::expiring(c, days))
+}
+
+/// What an export of `scope` would sign today: expired, not yet valid and already issued
+/// licenses named, and expired ones of a bulk export left out unless `include_expired`.
+#[tauri::command]
+#[specta::specta]
+fn sign_plan(
+    state: tauri::State<'_, AppState>,
+    scope: signing::ExportScope,
+    include_expired: bool,
+) -> Result<signing::SignPlan, AppError> {
+    signing::plan(&state, &scope, include_expired, timefence_terms::chrono::Utc::now())
+        .map(|(_, plan)| plan)
 }
 
 /// Stops a running export after the file it is writing.
@@ -565,6 +713,17 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             set_passphrase_minutes,
             forget_passphrase,
             sign_and_export,
+            sign_plan,
+            catalogue_info,
+            open_demo,
+            open_own_catalogue,
+            products,
+            add_product,
+            set_price,
+            rename_product,
+            renew_licenses,
+            renewable_licenses,
+            expiring_licenses,
             cancel_export,
             check_license_file,
             audit_log,
@@ -597,14 +756,29 @@ fn catalogue_path(app: &tauri::App) -> Result<PathBuf, String> {
     }
 }
 
+/// The command-line flag that opens the demo catalogue instead of the administrator's own.
+pub const DEMO_FLAG: &str = "--demo";
+
 fn open_state(app: &tauri::App) -> AppState {
     match catalogue_path(app) {
-        Ok(path) => AppState::open(&path),
+        Ok(path) => {
+            let state = AppState::open(&path);
+            if std::env::args().any(|a| a == DEMO_FLAG) {
+                let year = timefence_terms::chrono::Datelike::year(
+                    &timefence_terms::chrono::Utc::now(),
+                );
+                if let Some(demo) = state.demo_path(year) {
+                    if let Err(error) = state.switch_to(&demo, Some(year)) {
+                        tracing::warn!(%error, "the demo catalogue cannot be opened");
+                    }
+                }
+            }
+            state
+        }
         Err(reason) => AppState {
             catalogue: Mutex::new(Err(reason)),
-            path: None,
-            backups: None,
-            keys: None,
+            place: Mutex::new(Place::default()),
+            own: None,
             signing: Default::default(),
         },
     }
@@ -612,8 +786,8 @@ fn open_state(app: &tauri::App) -> AppState {
 
 /// Opens a catalogue and checks it (migrations run on open; then SQLite's quick check), so a
 /// damaged file is reported at start instead of failing later.
-fn open_checked(path: &std::path::Path) -> Result<Catalogue, String> {
-    let opened = Catalogue::open(path, FirstRun::SeedDemo).map_err(|e| e.to_string())?;
+fn open_checked(path: &std::path::Path, first_run: FirstRun) -> Result<Catalogue, String> {
+    let opened = Catalogue::open(path, first_run).map_err(|e| e.to_string())?;
     opened.catalogue.quick_check().map_err(|e| e.to_string())?;
     tracing::info!(
         path = %path.display(),
@@ -627,18 +801,55 @@ impl AppState {
     /// The state of a window on the catalogue at `path` (created with the demo when new), with
     /// its backups and keys folders beside it.
     pub fn open(path: &std::path::Path) -> AppState {
-        let backups = path.parent().map(|dir| dir.join("backups"));
-        let keys = path.parent().map(|dir| dir.join("keys"));
-        let catalogue = open_checked(path);
+        let catalogue = open_checked(path, FirstRun::Empty);
         if let Err(reason) = &catalogue {
             tracing::error!(path = %path.display(), %reason, "the catalogue cannot be opened");
         }
         AppState {
             catalogue: Mutex::new(catalogue),
-            path: Some(path.to_path_buf()),
-            backups,
-            keys,
+            place: Mutex::new(Place::of(path)),
+            own: Some(path.to_path_buf()),
             signing: Default::default(),
+        }
+    }
+
+    /// The administrator's own catalogue file.
+    pub fn own_path(&self) -> Option<PathBuf> {
+        self.own.clone()
+    }
+
+    /// The demo catalogue's file: `demo-<year>.sqlite` beside the administrator's own, made
+    /// anew each year so that its licenses are live on the day it is opened.
+    pub fn demo_path(&self, year: i32) -> Option<PathBuf> {
+        self.own
+            .as_ref()
+            .and_then(|own| own.parent())
+            .map(|dir| dir.join(format!("demo-{year}.sqlite")))
+    }
+
+    /// Opens the catalogue at `path` in place of the open one (seeding the demo of `year` when
+    /// `demo` and the file is new). The held passphrase is forgotten: it was typed for the
+    /// other catalogue's keys. On failure the open catalogue stays as it was.
+    pub fn switch_to(&self, path: &std::path::Path, demo: Option<i32>) -> Result<(), AppError> {
+        let first_run = demo.map_or(FirstRun::Empty, FirstRun::DemoOf);
+        let mut guard = self.catalogue.lock().unwrap_or_else(|p| p.into_inner());
+        // The open catalogue holds its file exclusively: let go of it first when reopening
+        // the same file, and take it back if the new one cannot be opened.
+        let previous = std::mem::replace(&mut *guard, Err("switching catalogues".into()));
+        match open_checked(path, first_run) {
+            Ok(opened) => {
+                drop(previous);
+                *guard = Ok(opened);
+                *self.place.lock().unwrap_or_else(|p| p.into_inner()) = Place::of(path);
+                drop(guard);
+                signing::forget(self);
+                tracing::info!(path = %path.display(), "catalogue opened");
+                Ok(())
+            }
+            Err(reason) => {
+                *guard = previous;
+                Err(AppError::CatalogueUnavailable(reason))
+            }
         }
     }
 }
@@ -757,6 +968,17 @@ pub fn run() {
             }
             app.manage(state);
             Ok(())
+        })
+        .on_window_event(|window, event| {
+            // A passphrase held for signing never outlives the window that asked for it.
+            if matches!(
+                event,
+                tauri::WindowEvent::CloseRequested { .. } | tauri::WindowEvent::Destroyed
+            ) {
+                if let Some(state) = window.try_state::<AppState>() {
+                    signing::forget(&state);
+                }
+            }
         })
         .run(tauri::generate_context!());
     if let Err(error) = result {

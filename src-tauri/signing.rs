@@ -14,6 +14,7 @@ use tauri::Manager;
 use tauri_specta::Event;
 use timefence_catalogue::{Catalogue, KeyStatus};
 use timefence_license::{public_key_pem, TrustedKeys};
+use timefence_signing::hold::PassphraseHold;
 use timefence_signing::issue::{issue, Destination, IssueError, Signer};
 use timefence_signing::{KeyError, KeyStore};
 use timefence_terms::chrono::{DateTime, Utc};
@@ -27,17 +28,11 @@ const PASSPHRASE_SETTING: &str = "passphrase_minutes";
 /// How often, at most, a bulk export reports its progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
-/// The passphrase of the active key, in memory only, until it expires.
-struct HeldPassphrase {
-    key_id: String,
-    passphrase: Zeroizing<String>,
-    until: Instant,
-}
-
 /// What the signing screens keep between commands.
 #[derive(Default)]
 pub struct SigningState {
-    held: Mutex<Option<HeldPassphrase>>,
+    /// The passphrase of the active key, in memory only, wiped when its minutes run out.
+    held: PassphraseHold,
     cancel: AtomicBool,
     exporting: AtomicBool,
 }
@@ -200,7 +195,7 @@ pub struct AuditLine {
 }
 
 fn key_store(state: &AppState) -> Result<KeyStore, AppError> {
-    let folder = state.keys.clone().ok_or_else(|| {
+    let folder = state.place().keys.ok_or_else(|| {
         AppError::CatalogueUnavailable("the catalogue has no folder for keys".into())
     })?;
     Ok(KeyStore::open(&folder)?)
@@ -311,9 +306,9 @@ pub fn set_hold_minutes(state: &AppState, minutes: u32) -> Result<(), AppError> 
     Ok(())
 }
 
-/// Forgets the held passphrase now.
+/// Forgets the held passphrase now (also when the window closes or the catalogue changes).
 pub fn forget(state: &AppState) {
-    *lock(&state.signing.held) = None;
+    state.signing.held.forget();
 }
 
 fn active_key(catalogue: &Catalogue) -> Result<Option<String>, AppError> {
@@ -327,12 +322,9 @@ fn active_key(catalogue: &Catalogue) -> Result<Option<String>, AppError> {
 /// The active key and how long its passphrase is still held.
 pub fn status(state: &AppState) -> Result<SigningStatus, AppError> {
     let (active, minutes) = state.with_catalogue(|c| Ok((active_key(c)?, hold_minutes(c)?)))?;
-    let held = lock(&state.signing.held);
-    let seconds_left = held
-        .as_ref()
-        .filter(|h| Some(&h.key_id) == active.as_ref())
-        .map(|h| h.until.saturating_duration_since(Instant::now()).as_secs() as u32)
-        .unwrap_or(0);
+    let seconds_left = active
+        .as_deref()
+        .map_or(0, |key| state.signing.held.seconds_left(key));
     Ok(SigningStatus {
         active_key: active,
         seconds_left,
@@ -347,25 +339,22 @@ fn signer(state: &AppState, passphrase: Option<&str>) -> Result<Signer, AppError
         AppError::Conflict("no key signs yet: generate or import one on the Keys screen".into())
     })?;
     let store = key_store(state)?;
-    let mut held = lock(&state.signing.held);
-    if held
-        .as_ref()
-        .is_some_and(|h| h.until <= Instant::now() || h.key_id != key_id)
-    {
-        *held = None;
-    }
-    let phrase: Zeroizing<String> = match (passphrase, held.as_ref()) {
-        (Some(p), _) => Zeroizing::new(p.to_string()),
-        (None, Some(h)) => h.passphrase.clone(),
-        (None, None) => return Err(AppError::PassphraseNeeded(key_id)),
+    let held = &state.signing.held;
+    let phrase: Zeroizing<String> = match passphrase {
+        Some(p) => Zeroizing::new(p.to_string()),
+        None => held
+            .get(&key_id)
+            .ok_or_else(|| AppError::PassphraseNeeded(key_id.clone()))?,
     };
     let key = store.unlock(&key_id, &phrase)?;
     if minutes > 0 {
-        *held = Some(HeldPassphrase {
-            key_id: key_id.clone(),
-            passphrase: phrase,
-            until: Instant::now() + Duration::from_secs(u64::from(minutes) * 60),
-        });
+        held.hold(
+            &key_id,
+            phrase,
+            Duration::from_secs(u64::from(minutes) * 60),
+        );
+    } else {
+        held.forget();
     }
     Ok(Signer { key_id, key })
 }
@@ -383,6 +372,8 @@ fn scope_ids(state: &AppState, scope: &ExportScope) -> Result<Vec<i64>, AppError
     })
 }
 
+/// The name a single file is offered under: with the serial it will carry, like the files of
+/// a bulk export.
 fn single_file_name(state: &AppState, id: i64) -> Result<String, AppError> {
     state.with_catalogue(|c| {
         let license = c.license(id)?;
@@ -390,8 +381,128 @@ fn single_file_name(state: &AppState, id: i64) -> Result<String, AppError> {
         Ok(timefence_signing::issue::file_name(
             &customer.name,
             &license.name,
-            None,
+            Some(c.next_serial()?),
         ))
+    })
+}
+
+/// One license an export would sign, and what the administrator should know first.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PlanItem {
+    /// The license.
+    pub license_id: i64,
+    /// Its customer's name.
+    pub customer: String,
+    /// Its name.
+    pub name: String,
+    /// "2027-01-01 to 2027-12-31".
+    pub validity: String,
+    /// ready, expired or not yet valid (on today's date in the license's zone).
+    pub status: String,
+    /// The serial it was issued under, when it was.
+    pub issued_serial: Option<i64>,
+    /// What signing it means, in words ("issued as serial 4; signing again issues serial 5
+    /// and supersedes it").
+    pub note: String,
+    /// Whether the export signs it (expired licenses of a bulk export only when asked).
+    pub included: bool,
+}
+
+/// What an export is about to sign.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SignPlan {
+    /// The licenses, in the order they would be signed; at most [`PLAN_ITEMS_SHOWN`] are listed.
+    pub items: Vec<PlanItem>,
+    /// How many files the export writes.
+    pub included: u32,
+    /// Expired licenses left out (a bulk export signs them only when asked).
+    pub expired_left_out: u32,
+    /// How many licenses are expired, not yet valid, or already issued (worth a look).
+    pub attention: u32,
+}
+
+/// The most licenses a plan lists one by one (a bulk export may sign thousands).
+pub const PLAN_ITEMS_SHOWN: usize = 200;
+
+/// Which of `scope`'s licenses an export signs today, and what each one's state means. A
+/// single license is always signed; a bulk export leaves expired ones out unless asked.
+pub fn plan(
+    state: &AppState,
+    scope: &ExportScope,
+    include_expired: bool,
+    now: DateTime<Utc>,
+) -> Result<(Vec<i64>, SignPlan), AppError> {
+    let ids = scope_ids(state, scope)?;
+    let bulk = !matches!(scope, ExportScope::License(_));
+    state.with_catalogue(|c| {
+        let mut next = c.next_serial()?;
+        let mut signed = Vec::with_capacity(ids.len());
+        let mut items = Vec::new();
+        let (mut expired_left_out, mut attention) = (0u32, 0u32);
+        let mut names: std::collections::HashMap<i64, String> = Default::default();
+        for id in ids {
+            let license = c.license(id)?;
+            let today = now.with_timezone(&license.terms.zone).date_naive();
+            let status = if license.terms.end_date < today {
+                "expired"
+            } else if license.terms.start_date > today {
+                "not yet valid"
+            } else {
+                "ready"
+            };
+            let included = !(bulk && status == "expired" && !include_expired);
+            let issued_serial = c.issued_serial(id)?;
+            let mut notes = Vec::new();
+            match status {
+                "expired" if included => notes.push(format!("expired on {}", license.terms.end_date)),
+                "expired" => notes.push(format!("expired on {}; left out", license.terms.end_date)),
+                "not yet valid" => notes.push(format!("valid from {}", license.terms.start_date)),
+                _ => {}
+            }
+            if let Some(serial) = issued_serial {
+                notes.push(if included {
+                    format!("issued as serial {serial}; signing again issues serial {next} and supersedes it")
+                } else {
+                    format!("issued as serial {serial}")
+                });
+            }
+            if status != "ready" || issued_serial.is_some() {
+                attention += 1;
+            }
+            if included {
+                signed.push(id);
+                next += 1;
+            } else {
+                expired_left_out += 1;
+            }
+            if items.len() < PLAN_ITEMS_SHOWN && (status != "ready" || issued_serial.is_some() || items.len() < 20) {
+                let customer = match names.get(&license.customer_id) {
+                    Some(name) => name.clone(),
+                    None => {
+                        let name = c.customer(license.customer_id)?.name;
+                        names.insert(license.customer_id, name.clone());
+                        name
+                    }
+                };
+                items.push(PlanItem {
+                    license_id: id,
+                    customer,
+                    name: license.name.clone(),
+                    validity: format!("{} to {}", license.terms.start_date, license.terms.end_date),
+                    status: status.to_string(),
+                    issued_serial,
+                    note: notes.join("; "),
+                    included,
+                });
+            }
+        }
+        let plan = SignPlan {
+            items,
+            included: u32::try_from(signed.len()).unwrap_or(u32::MAX),
+            expired_left_out,
+            attention,
+        };
+        Ok((signed, plan))
     })
 }
 
@@ -410,8 +521,9 @@ pub fn prepare(
     state: &AppState,
     scope: &ExportScope,
     passphrase: Option<&str>,
+    include_expired: bool,
 ) -> Result<(Vec<i64>, Signer), AppError> {
-    let ids = scope_ids(state, scope)?;
+    let (ids, _) = plan(state, scope, include_expired, Utc::now())?;
     if ids.is_empty() {
         return Err(AppError::NotFound("there are no licenses to sign".into()));
     }
@@ -503,9 +615,10 @@ pub fn export(
     app: &tauri::AppHandle,
     scope: ExportScope,
     passphrase: Option<String>,
+    include_expired: bool,
 ) -> Result<ExportSummary, AppError> {
     let state = app.state::<AppState>();
-    let (ids, signer) = prepare(&state, &scope, passphrase.as_deref())?;
+    let (ids, signer) = prepare(&state, &scope, passphrase.as_deref(), include_expired)?;
     let place = match scope {
         ExportScope::License(id) => Place::File(crate::export::choose_save_path(
             app,

@@ -4,11 +4,12 @@ use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use timefence_catalogue::{Catalogue, CustomerId, CustomerSummary, License, LicenseState};
-use timefence_terms::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use timefence_terms::chrono::{DateTime, NaiveDate, Utc};
 use timefence_terms::chrono_tz::Tz;
 use timefence_terms::{
-    baseline_formula, cost_preview, default_view_date, format_duration, format_money, icalendar,
-    CalendarEvent, DayView, DisplayDay, Segment, Terms, TermsSpec, WallTime, Weekdays,
+    default_term, default_view_date, format_duration, format_money, icalendar, schedule_cost,
+    CalendarEvent,
+    DayView, DisplayDay, PriceSchedule, Priced, Segment, Terms, TermsSpec, WallTime, Weekdays,
 };
 
 /// A customer in the sidebar.
@@ -161,6 +162,10 @@ pub struct Lane {
     pub edit: LicenseEdit,
     /// The bars to draw on this day (none when the license does not open).
     pub pieces: Vec<BarPiece>,
+    /// The display date (YYYY-MM-DD) of the license's next opening from now (or its first,
+    /// when its validity starts later), for moving the view to a license that does not open
+    /// on the day shown.
+    pub next_opening_date: Option<String>,
 }
 
 /// An axis tick.
@@ -204,11 +209,9 @@ pub struct CoverageBucket {
 /// How many contributing lanes a quarter-hour names.
 pub const NAMED_PER_BUCKET: usize = 8;
 
-/// What the shown day's schedule costs against one traditional 24-hour license.
+/// The shown day's cost in one currency, against one traditional 24-hour license per product.
 #[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct CostPanel {
-    /// The product whose price book was used.
-    pub product: String,
+pub struct CurrencyCost {
     /// ISO 4217 code.
     pub currency: String,
     /// Time-fenced cost of the day, in minor units.
@@ -225,10 +228,31 @@ pub struct CostPanel {
     pub baseline: String,
     /// Savings, formatted.
     pub savings: String,
-    /// The baseline's arithmetic in words.
-    pub baseline_formula: String,
-    /// Each license's cost of the day, formatted, in lane order.
+    /// Each product's baseline arithmetic in words.
+    pub formulas: Vec<String>,
+}
+
+/// A product used on the day shown that has no price in force.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct MissingPrice {
+    /// The product's name.
+    pub product: String,
+    /// Its id, for the "set one" button.
+    pub product_id: Option<i64>,
+}
+
+/// What the shown day's schedule costs: totals per currency (never added across currencies),
+/// the products that have no price yet, and whether anything opens on the day at all.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CostPanel {
+    /// One entry per currency, by code.
+    pub totals: Vec<CurrencyCost>,
+    /// Products without a price on this day; their licenses are in no total.
+    pub missing_prices: Vec<MissingPrice>,
+    /// Each license's cost of the day, formatted, in lane order ("No price" when it has none).
     pub per_license: Vec<String>,
+    /// Whether any license opens on the day shown.
+    pub open_on_day: bool,
 }
 
 /// The timeline of one customer on one day.
@@ -292,8 +316,11 @@ impl Row {
         }
     }
 
-    fn lane(&self, pieces: &[Segment]) -> Lane {
+    fn lane(&self, pieces: &[Segment], display_zone: Tz, now: DateTime<Utc>) -> Lane {
         let t = &self.terms;
+        let next_opening_date = t
+            .next_occurrence(now)
+            .map(|o| o.opens.with_timezone(&display_zone).date_naive().to_string());
         Lane {
             license_id: self.id,
             name: self.name.clone(),
@@ -309,6 +336,7 @@ impl Row {
             validity: format!("{} to {}", t.start_date, t.end_date),
             edit: LicenseEdit::of(&self.name, t),
             pieces: pieces.iter().map(BarPiece::from).collect(),
+            next_opening_date,
         }
     }
 }
@@ -358,31 +386,80 @@ fn cost_panel(
     date: NaiveDate,
     zone: Tz,
 ) -> Result<Option<CostPanel>, AppError> {
-    let Some(first) = terms.first() else {
+    if terms.is_empty() {
         return Ok(None);
-    };
-    let Some(book) = catalogue.price_book(&first.product)? else {
-        return Ok(None);
-    };
-    let pricing = book.pricing();
-    let preview = cost_preview(terms, &pricing, zone, date, date);
-    let money = |minor: i64| format_money(minor, &pricing.currency);
+    }
+    let products = catalogue.products()?;
+    let schedules: Vec<(String, PriceSchedule)> = products
+        .iter()
+        .map(|p| (p.name.to_lowercase(), p.schedule()))
+        .collect();
+    let none = PriceSchedule::none();
+    let priced: Vec<Priced<'_>> = terms
+        .iter()
+        .map(|t| Priced {
+            terms: t,
+            prices: schedules
+                .iter()
+                .find(|(name, _)| *name == t.product.to_lowercase())
+                .map_or(&none, |(_, s)| s),
+        })
+        .collect();
+    let cost = schedule_cost(&priced, zone, date, date);
     Ok(Some(CostPanel {
-        product: book.product.clone(),
-        currency: pricing.currency.clone(),
-        fenced_minor: preview.fenced_minor as i64,
-        baseline_minor: preview.baseline_minor as i64,
-        savings_minor: preview.savings_minor,
-        savings_basis_points: preview.savings_basis_points,
-        fenced: money(preview.fenced_minor as i64),
-        baseline: money(preview.baseline_minor as i64),
-        savings: money(preview.savings_minor),
-        baseline_formula: baseline_formula(&preview, &pricing),
-        per_license: preview
+        totals: cost
+            .totals
+            .iter()
+            .map(|t| {
+                let money = |minor: i64| format_money(minor, &t.currency);
+                CurrencyCost {
+                    currency: t.currency.clone(),
+                    fenced_minor: t.fenced_minor as i64,
+                    baseline_minor: t.baseline_minor as i64,
+                    savings_minor: t.savings_minor,
+                    savings_basis_points: t.savings_basis_points,
+                    fenced: money(t.fenced_minor as i64),
+                    baseline: money(t.baseline_minor as i64),
+                    savings: money(t.savings_minor),
+                    formulas: t.formulas.clone(),
+                }
+            })
+            .collect(),
+        missing_prices: cost
+            .unpriced_products
+            .iter()
+            .map(|name| MissingPrice {
+                product: if name.is_empty() {
+                    "(no product)".to_string()
+                } else {
+                    name.clone()
+                },
+                product_id: products
+                    .iter()
+                    .find(|p| p.name.eq_ignore_ascii_case(name))
+                    .map(|p| p.id),
+            })
+            .collect(),
+        per_license: cost
             .licenses
             .iter()
-            .map(|l| money(l.amount_minor as i64))
+            .map(|l| {
+                if l.amounts.is_empty() {
+                    if l.occurrences == 0 {
+                        String::new()
+                    } else {
+                        "No price".to_string()
+                    }
+                } else {
+                    l.amounts
+                        .iter()
+                        .map(|a| format_money(a.minor as i64, &a.currency))
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                }
+            })
             .collect(),
+        open_on_day: cost.any_open,
     }))
 }
 
@@ -494,7 +571,7 @@ fn build_view(
         lanes: rows
             .iter()
             .zip(&view.lanes)
-            .map(|(row, pieces)| row.lane(pieces))
+            .map(|(row, pieces)| row.lane(pieces, day.zone, now))
             .collect(),
         coverage: view
             .coverage
@@ -663,8 +740,9 @@ pub fn create_license(
 }
 
 /// A new license's terms for a stretch of the display day dragged out on the timeline:
-/// the stretch's wall times in the customer's zone, one seat, every day, for a year from the
-/// day shown, and the product of the customer's other licenses.
+/// the stretch's wall times in the customer's zone, one seat, every day, for a whole term (a
+/// year from the first of next month, or from today when drawn on today), and the product of
+/// the customer's other licenses (or the catalogue's only product; else none, to be picked).
 pub fn draft_from_span(
     catalogue: &Catalogue,
     customer_id: CustomerId,
@@ -675,7 +753,8 @@ pub fn draft_from_span(
     let customer = catalogue.customer(customer_id)?;
     let licenses = catalogue.licenses_of(customer_id)?;
     let terms: Vec<&Terms> = licenses.iter().map(|l| &l.terms).collect();
-    let day = display_day(choice, &customer.default_zone, &terms, Utc::now())?;
+    let now = Utc::now();
+    let day = display_day(choice, &customer.default_zone, &terms, now)?;
     if from_seconds >= to_seconds || to_seconds > day.length_seconds() {
         return Err(AppError::InvalidInput {
             field: "span".into(),
@@ -690,11 +769,19 @@ pub fn draft_from_span(
     } else {
         end
     };
-    let last = day.date + TimeDelta::days(364);
+    let today = now.with_timezone(&zone).date_naive();
+    let (first, last) = default_term(today, day.date == today);
     let existing = licenses.len() + 1;
+    let product = match licenses.first() {
+        Some(license) => license.terms.product.clone(),
+        None => match catalogue.products()?.as_slice() {
+            [only] => only.name.clone(),
+            _ => String::new(),
+        },
+    };
     Ok(LicenseEdit {
         name: format!("New license {existing}"),
-        license_start_date: day.date.to_string(),
+        license_start_date: first.to_string(),
         license_end_date: last.to_string(),
         daily_start_time: start.to_string(),
         daily_end_time: end.to_string(),
@@ -702,10 +789,7 @@ pub fn draft_from_span(
         time_zone: customer.default_zone.clone(),
         weekdays: Weekdays::EVERY_DAY.names(),
         seats: 1,
-        product: licenses
-            .first()
-            .map(|l| l.terms.product.clone())
-            .unwrap_or_else(|| "Timefence demo".to_string()),
+        product,
     })
 }
 

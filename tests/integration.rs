@@ -209,19 +209,22 @@ fn the_bpo_timeline_carries_the_brief_s_cost_panel() {
     let catalogue = demo();
     let view = timeline_on(&catalogue, bpo_id(&catalogue), Some("2024-06-12"), None).unwrap();
     let cost = view.cost.expect("the demo product has a price book");
+    assert_eq!(cost.totals.len(), 1);
+    let usd = &cost.totals[0];
     assert_eq!(
         (
-            cost.baseline.as_str(),
-            cost.fenced.as_str(),
-            cost.savings.as_str()
+            usd.baseline.as_str(),
+            usd.fenced.as_str(),
+            usd.savings.as_str()
         ),
         ("$3,000.00", "$1,750.00", "$1,250.00")
     );
     assert_eq!(
-        cost.baseline_formula,
-        "200 seats × 24 h / 8 h × $5.00 = $3,000.00"
+        usd.formulas,
+        ["200 seats × 24 h / 8 h × $5.00 = $3,000.00"]
     );
     assert_eq!(cost.per_license, ["$500.00", "$1,000.00", "$250.00"]);
+    assert!(cost.missing_prices.is_empty() && cost.open_on_day);
 }
 
 #[test]
@@ -242,7 +245,7 @@ fn editing_brazil_s_end_to_20_00_changes_the_day_s_cost_and_a_bad_time_saves_not
         brazil
     );
     let view = timeline_on(&catalogue, id, Some("2024-06-12"), None).unwrap();
-    assert_eq!(view.cost.unwrap().fenced, "$1,625.00");
+    assert_eq!(view.cost.unwrap().totals[0].fenced, "$1,625.00");
     let err = views::edit_license(&mut catalogue, brazil, &edit("25:00")).unwrap_err();
     match err {
         timefence_app::AppError::InvalidTerms(problems) => {
@@ -321,7 +324,7 @@ fn a_drag_preview_moves_the_coverage_and_cost_without_saving_anything() {
         (2, "16:00-20:00")
     );
     assert_eq!(changes.hourly_peaks[20..], [0, 0, 0, 0]);
-    assert_eq!(preview.cost.unwrap().fenced, "$1,625.00");
+    assert_eq!(preview.cost.unwrap().totals[0].fenced, "$1,625.00");
     // 20:00 to 24:00 in São Paulo is a gap now: sixteen red quarter-hours.
     assert_eq!(
         preview
@@ -474,8 +477,11 @@ mod signing_in_the_app {
 
     const PASSPHRASE: &str = "a long enough passphrase";
 
+    /// The app's state on a catalogue holding the 2024 demo (a new catalogue starts empty).
     fn state(dir: &Path) -> AppState {
-        AppState::open(&dir.join("catalogue.sqlite"))
+        let path = dir.join("catalogue.sqlite");
+        drop(timefence_catalogue::Catalogue::open(&path, timefence_catalogue::FirstRun::SeedDemo).unwrap());
+        AppState::open(&path)
     }
 
     #[test]
@@ -511,24 +517,24 @@ mod signing_in_the_app {
         signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
         let scope = ExportScope::Everything;
         assert!(matches!(
-            signing::prepare(&state, &scope, None),
+            signing::prepare(&state, &scope, None, true),
             Err(AppError::PassphraseNeeded(_))
         ));
         assert!(matches!(
-            signing::prepare(&state, &scope, Some("wrong passphrase!")),
+            signing::prepare(&state, &scope, Some("wrong passphrase!"), true),
             Err(AppError::InvalidInput { .. })
         ));
-        signing::prepare(&state, &scope, Some(PASSPHRASE)).unwrap();
+        signing::prepare(&state, &scope, Some(PASSPHRASE), true).unwrap();
         let held = signing::status(&state).unwrap();
         assert!(
             held.seconds_left > 290 && held.seconds_left <= 300,
             "{held:?}"
         );
-        assert!(signing::prepare(&state, &scope, None).is_ok());
+        assert!(signing::prepare(&state, &scope, None, true).is_ok());
         signing::set_hold_minutes(&state, 0).unwrap();
         assert_eq!(signing::status(&state).unwrap().seconds_left, 0);
         assert!(matches!(
-            signing::prepare(&state, &scope, None),
+            signing::prepare(&state, &scope, None, true),
             Err(AppError::PassphraseNeeded(_))
         ));
         assert!(signing::set_hold_minutes(&state, 61).is_err());
@@ -540,7 +546,7 @@ mod signing_in_the_app {
         let state = state(dir.path());
         signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
         let (ids, signer) =
-            signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE)).unwrap();
+            signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE), true).unwrap();
         let out = dir.path().join("out");
         let mut progress = Vec::new();
         let summary = signing::run_export(&state, ids, &signer, &Place::Folder(out.clone()), |p| {
@@ -578,7 +584,7 @@ mod signing_in_the_app {
         let state = state(dir.path());
         signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
         let (ids, signer) =
-            signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE)).unwrap();
+            signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE), true).unwrap();
         let out = dir.path().join("out");
         let summary =
             signing::run_export(&state, ids, &signer, &Place::Folder(out.clone()), |_| {
@@ -606,7 +612,7 @@ mod signing_in_the_app {
         signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
         let customers = state_customers(&state);
         let (ids, signer) =
-            signing::prepare(&state, &ExportScope::Customer(customers), Some(PASSPHRASE)).unwrap();
+            signing::prepare(&state, &ExportScope::Customer(customers), Some(PASSPHRASE), true).unwrap();
         let file = dir.path().join("india.lic");
         signing::run_export(
             &state,
@@ -669,4 +675,134 @@ mod signing_in_the_app {
             .unwrap()
             .unwrap()
     }
+
+    #[test]
+    fn the_sign_plan_names_expired_and_issued_licenses_and_a_bulk_export_leaves_expired_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = state(dir.path());
+        signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
+        // The 2024 demo has expired by "now" (any day after 2024).
+        let now = chrono::Utc::now();
+        let (ids, plan) = signing::plan(&state, &ExportScope::Everything, false, now).unwrap();
+        assert!(ids.is_empty());
+        assert_eq!((plan.included, plan.expired_left_out), (0, 6));
+        assert!(plan.items.iter().all(|i| i.status == "expired" && !i.included));
+        assert!(plan.items[0].note.contains("expired on 2024-12-31; left out"), "{:?}", plan.items[0]);
+        assert!(matches!(
+            signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE), false),
+            Err(AppError::NotFound(_))
+        ));
+        let (ids, plan) = signing::plan(&state, &ExportScope::Everything, true, now).unwrap();
+        assert_eq!((ids.len(), plan.included, plan.expired_left_out), (6, 6, 0));
+        // One license is always signed when asked for by itself, expired or not.
+        let first = ids[0];
+        let (one, _) = signing::plan(&state, &ExportScope::License(first), false, now).unwrap();
+        assert_eq!(one, [first]);
+        // After issuing it, the plan says which serial it had and which it will get.
+        let (ids, signer) =
+            signing::prepare(&state, &ExportScope::License(first), Some(PASSPHRASE), false).unwrap();
+        let file = dir.path().join("one.lic");
+        signing::run_export(&state, ids, &signer, &Place::File(file), |_| {}).unwrap();
+        let (_, again) = signing::plan(&state, &ExportScope::License(first), false, now).unwrap();
+        let item = &again.items[0];
+        let serial = item.issued_serial.unwrap();
+        assert_eq!(
+            item.note,
+            format!(
+                "expired on 2024-12-31; issued as serial {serial}; signing again issues serial {} and supersedes it",
+                serial + 1
+            )
+        );
+    }
+
+    #[test]
+    fn the_demo_opens_in_its_own_file_for_this_year_and_the_passphrase_is_forgotten_on_the_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("catalogue.sqlite");
+        let state = AppState::open(&own);
+        assert_eq!(
+            state.with_catalogue(|c| Ok(c.customer_count()?)).unwrap(),
+            0,
+            "a new catalogue starts empty"
+        );
+        signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
+        signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE), true).ok();
+        let year = chrono::Datelike::year(&chrono::Utc::now());
+        let demo = state.demo_path(year).unwrap();
+        assert_eq!(demo, dir.path().join(format!("demo-{year}.sqlite")));
+        state.switch_to(&demo, Some(year)).unwrap();
+        assert_eq!(signing::status(&state).unwrap().seconds_left, 0);
+        let live = state
+            .with_catalogue(|c| {
+                let id = c.list_customers()?[0].id;
+                Ok(c.licenses_of(id)?[0].terms.end_date)
+            })
+            .unwrap();
+        assert_eq!(chrono::Datelike::year(&live), year);
+        assert_eq!(state.place().path.unwrap(), demo);
+        state.switch_to(&own, None).unwrap();
+        assert_eq!(state.with_catalogue(|c| Ok(c.customer_count()?)).unwrap(), 0);
+        // A file that cannot be a catalogue leaves the open one as it was.
+        let bad = dir.path().join("bad.sqlite");
+        std::fs::write(&bad, "not a catalogue at all, not even close".repeat(100)).unwrap();
+        assert!(state.switch_to(&bad, None).is_err());
+        assert_eq!(state.place().path.unwrap(), own);
+        assert!(state.with_catalogue(|c| Ok(c.customer_count()?)).is_ok());
+    }
+}
+
+#[test]
+fn a_drawn_license_runs_a_whole_term_and_takes_the_only_product_or_none() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let c = &mut opened.catalogue;
+    let acme = c.add_named_customer("Acme", "UTC").unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let on = |date: Option<String>| views::DayChoice {
+        date,
+        zone: None,
+        axis_start: None,
+    };
+    let drawn = views::draft_from_span(c, acme, &on(Some(today.to_string())), 0, 8 * 3600).unwrap();
+    assert_eq!(drawn.license_start_date, today.to_string(), "drawn on today: from today");
+    assert_eq!(drawn.product, "", "no product yet: none is made up");
+    let later = views::draft_from_span(c, acme, &on(Some("2031-05-05".into())), 0, 8 * 3600).unwrap();
+    let (start, end) = timefence_terms::default_term(today, false);
+    assert_eq!(
+        (later.license_start_date, later.license_end_date),
+        (start.to_string(), end.to_string())
+    );
+    c.add_product("Acme CAD").unwrap();
+    let priced = views::draft_from_span(c, acme, &on(None), 0, 8 * 3600).unwrap();
+    assert_eq!(priced.product, "Acme CAD");
+}
+
+#[test]
+fn a_product_without_a_price_is_named_in_the_cost_panel_never_priced_at_zero() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let c = &mut opened.catalogue;
+    let acme = c.add_named_customer("Acme", "UTC").unwrap();
+    let mut spec = demo_spec();
+    spec.product = "Scanner".into();
+    c.add_license(acme, "Desk", &spec).unwrap();
+    let view = timeline_on(c, acme, Some("2024-06-12"), None).unwrap();
+    let cost = view.cost.unwrap();
+    assert!(cost.totals.is_empty(), "{:?}", cost.totals);
+    assert_eq!(cost.missing_prices.len(), 1);
+    assert_eq!(cost.missing_prices[0].product, "Scanner");
+    assert!(cost.missing_prices[0].product_id.is_some());
+    assert_eq!(cost.per_license, ["No price"]);
+    // Not open on the day shown: said so, and no money at all.
+    let closed = timeline_on(c, acme, Some("2023-06-12"), None).unwrap().cost.unwrap();
+    assert!(!closed.open_on_day && closed.totals.is_empty() && closed.missing_prices.is_empty());
+    assert_eq!(
+        timeline_on(c, acme, Some("2023-06-12"), None).unwrap().lanes[0]
+            .next_opening_date
+            .as_deref(),
+        None,
+        "a 2024 license never opens again after today"
+    );
+}
+
+fn demo_spec() -> timefence_terms::TermsSpec {
+    timefence_terms::brief::bpo_shifts()[0].terms.to_spec()
 }

@@ -206,17 +206,28 @@ export class Session {
     return Promise.all(elements.map((e) => this.text(e)));
   }
 
-  /** Polls `read` until `accept` holds for its value, and returns that value. */
-  async until(read, accept, timeoutMs = 10_000) {
+  /**
+   * Polls `read` until `accept` holds for its value, and returns that value. A wait that runs
+   * out of time fails, naming what it waited for (`what`, or the condition's source) and the
+   * last value it read, so a bare `await app.until(...)` is a check, not only a pause.
+   */
+  async until(read, accept, timeoutMs = 10_000, what = undefined) {
     const deadline = Date.now() + timeoutMs;
+    let lastError = null;
     for (;;) {
       // An element replaced between finding and reading it is read again next time.
-      const value = await Promise.resolve().then(read).catch((error) => {
-        if (Date.now() > deadline) throw error;
-        return undefined;
-      });
+      const value = await Promise.resolve()
+        .then(read)
+        .catch((error) => {
+          lastError = error;
+          return undefined;
+        });
       if (value !== undefined && accept(value)) return value;
-      if (Date.now() > deadline) return value;
+      if (Date.now() > deadline) {
+        const waitedFor = what ?? `${accept}`.replace(/\s+/g, " ");
+        const last = value === undefined && lastError ? `error ${lastError.message}` : JSON.stringify(value)?.slice(0, 400);
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${waitedFor}; last read: ${last}`);
+      }
       await sleep(150);
     }
   }

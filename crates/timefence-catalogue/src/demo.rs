@@ -1,7 +1,18 @@
 //! The demo catalogue a first start creates: the brief's BPO and one customer per case.
 
-use crate::NewCustomer;
+use crate::{CatalogueError, NewCustomer};
 use timefence_terms::{brief, Terms};
+
+/// The demo's one product, priced as the brief prices it.
+pub(crate) const PRODUCT: &str = "Timefence demo";
+
+/// `terms` valid from 1 January to 31 December of `year`.
+pub(crate) fn in_year(terms: &Terms, year: i32) -> Result<Terms, CatalogueError> {
+    let mut spec = terms.to_spec();
+    spec.license_start_date = format!("{year:04}-01-01");
+    spec.license_end_date = format!("{year:04}-12-31");
+    Ok(spec.validate()?)
+}
 
 pub(crate) struct DemoCustomer {
     pub customer: NewCustomer,
@@ -37,7 +48,7 @@ pub(crate) fn customers() -> Vec<DemoCustomer> {
                 "",
                 "Case 1: a fixed window, no daily limit.",
             ),
-            licenses: vec![("Case 1 fixed window", brief::case_1_fixed_window())],
+            licenses: vec![("Office hours, no daily limit", brief::case_1_fixed_window())],
         },
         DemoCustomer {
             customer: customer(
@@ -45,7 +56,7 @@ pub(crate) fn customers() -> Vec<DemoCustomer> {
                 "",
                 "Case 2: no fixed window, a 3 h daily limit.",
             ),
-            licenses: vec![("Case 2 daily limit", brief::case_2_daily_limit())],
+            licenses: vec![("3 hours a day, at any time", brief::case_2_daily_limit())],
         },
         DemoCustomer {
             customer: customer(
@@ -53,7 +64,7 @@ pub(crate) fn customers() -> Vec<DemoCustomer> {
                 "",
                 "Case 3: a fixed window and a 3 h daily limit.",
             ),
-            licenses: vec![("Case 3 window and limit", brief::case_3_window_and_limit())],
+            licenses: vec![("3 hours a day, in office hours", brief::case_3_window_and_limit())],
         },
     ]
 }

@@ -58,6 +58,29 @@ pub enum CatalogueError {
     /// A name was empty.
     #[error("a name must not be empty")]
     EmptyName,
+    /// A name longer than its limit.
+    #[error("a {what} name has at most {max} characters")]
+    NameTooLong {
+        /// customer, license or product.
+        what: &'static str,
+        /// The limit, in characters.
+        max: usize,
+    },
+    /// A name with a line break, tab or other control character.
+    #[error("a {what} name cannot contain line breaks, tabs or other control characters")]
+    ControlCharacter {
+        /// customer, license or product.
+        what: &'static str,
+    },
+    /// No product has this id.
+    #[error("there is no product with id {0}")]
+    ProductNotFound(i64),
+    /// Another product has this name.
+    #[error("a product named \"{0}\" already exists")]
+    DuplicateProduct(String),
+    /// Renewing needs licenses to renew.
+    #[error("there is nothing to renew: {0}")]
+    NothingToRenew(String),
     /// Another customer already has that name.
     #[error("a customer named \"{0}\" already exists")]
     DuplicateCustomer(String),

@@ -20,13 +20,18 @@ mod csv_io;
 mod demo;
 mod error;
 mod generate;
+mod products;
 mod records;
+mod renew;
 mod schema;
 mod search;
 mod trash;
 
 pub use csv_io::{ImportReport, RowProblem};
-pub use records::{AuditEntry, AuditRow, KeyStatus, PriceBook, Rounding, SigningKeyRecord};
+pub use products::{PriceRevision, Product, ProductId, MAX_PRODUCT_NAME};
+pub use records::{AuditEntry, AuditRow, KeyStatus, SigningKeyRecord};
+pub use renew::MAX_EXPIRING_DAYS;
+pub use timefence_terms::Rounding;
 pub use search::{LicenseHit, Page, SearchResults};
 
 pub use error::CatalogueError;
@@ -46,8 +51,12 @@ pub type LicenseId = i64;
 pub enum FirstRun {
     /// Leave it empty.
     Empty,
-    /// Fill it with the brief's examples: the BPO and one customer per case.
+    /// Fill it with the brief's examples, dated in the brief's 2024: the BPO and one customer
+    /// per case (what the tests and benchmarks start from).
     SeedDemo,
+    /// Fill it with the same examples dated in the given year, so that they are live on the
+    /// day the demo is opened.
+    DemoOf(i32),
 }
 
 /// The result of [`Catalogue::open`].
@@ -178,25 +187,33 @@ impl Catalogue {
         let from_version = schema::migrate(&mut conn)?;
         let created = from_version == 0;
         let mut catalogue = Catalogue { conn };
-        if created && first_run == FirstRun::SeedDemo {
-            catalogue.seed_demo()?;
+        if created {
+            match first_run {
+                FirstRun::Empty => {}
+                FirstRun::SeedDemo => catalogue.seed_demo(2024)?,
+                FirstRun::DemoOf(year) => catalogue.seed_demo(year)?,
+            }
         }
         Ok(Opened { catalogue, created })
     }
 
-    /// Adds the brief's demo customers and licenses, all or nothing.
-    pub fn seed_demo(&mut self) -> Result<(), CatalogueError> {
+    /// Adds the brief's demo customers and licenses, valid through `year`, and the demo's
+    /// product with its price ($5 per seat per 8-hour block), all or nothing.
+    pub fn seed_demo(&mut self, year: i32) -> Result<(), CatalogueError> {
         let tx = self.conn.transaction()?;
-        // The brief's price: $5 per seat per 8-hour block.
         tx.execute(
-            "INSERT INTO products (name, currency, price_minor, block_hours, rounding)
-             VALUES ('Timefence demo', 'USD', 500, 8, 'pro_rata')",
-            [],
+            "INSERT INTO products (name) VALUES (?1)",
+            [demo::PRODUCT],
+        )?;
+        tx.execute(
+            "INSERT INTO price_books (product_id, applies_from, currency, price_minor, block_hours, rounding, created_at)
+             VALUES (last_insert_rowid(), '1970-01-01', 'USD', 500, 8, 'pro_rata', ?1)",
+            [now_text()],
         )?;
         for customer in demo::customers() {
             let id = insert_customer(&tx, &customer.customer)?;
             for (name, terms) in customer.licenses {
-                insert_license(&tx, id, name, &terms)?;
+                insert_license(&tx, id, name, &demo::in_year(&terms, year)?)?;
             }
         }
         tx.commit()?;
@@ -389,9 +406,7 @@ impl Catalogue {
         spec: &TermsSpec,
     ) -> Result<LicenseId, CatalogueError> {
         let terms = spec.validate()?;
-        if name.trim().is_empty() {
-            return Err(CatalogueError::EmptyName);
-        }
+        checked_name(name, "license", MAX_LICENSE_NAME)?;
         let tx = self.conn.transaction()?;
         let current: Option<(CustomerId, String, u32)> = tx
             .query_row(
@@ -458,6 +473,33 @@ impl Catalogue {
         let serial = take_serial(&tx)?;
         tx.commit()?;
         Ok(serial)
+    }
+
+    /// How many customers the catalogue has.
+    pub fn customer_count(&self) -> Result<u64, CatalogueError> {
+        Ok(self
+            .conn
+            .query_row("SELECT count(*) FROM customers", [], |r| r.get(0))?)
+    }
+
+    /// The serial the next issued file will carry (nothing is taken).
+    pub fn next_serial(&self) -> Result<i64, CatalogueError> {
+        Ok(self.conn.query_row(
+            "SELECT max(coalesce((SELECT max(serial) FROM licenses), 0),
+                        coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'last_serial'), 0)) + 1",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The serial a license was last issued under, if it was issued.
+    pub fn issued_serial(&self, id: LicenseId) -> Result<Option<i64>, CatalogueError> {
+        self.conn
+            .query_row("SELECT serial FROM licenses WHERE id = ?1", [id], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+            .optional()?
+            .ok_or(CatalogueError::LicenseNotFound(id))
     }
 
     /// The terms of every current license (not superseded or revoked), for catalogue-wide
@@ -601,6 +643,7 @@ fn write_terms(
     terms: &Terms,
 ) -> Result<(), CatalogueError> {
     let spec = terms.to_spec();
+    products::ensure_product(conn, &spec.product)?;
     let features = serde_json::to_string(&spec.features).unwrap_or_else(|_| "{}".to_string());
     conn.execute(
         "UPDATE licenses SET name = ?2, product = ?3, seats = ?4, start_date = ?5, end_date = ?6,
@@ -624,6 +667,30 @@ fn write_terms(
         ],
     )?;
     Ok(())
+}
+
+/// The longest customer name, in characters.
+pub const MAX_CUSTOMER_NAME: usize = 120;
+/// The longest license name, in characters.
+pub const MAX_LICENSE_NAME: usize = 80;
+
+/// A name trimmed and checked: not empty, at most `max` characters, no control characters.
+pub(crate) fn checked_name(
+    name: &str,
+    what: &'static str,
+    max: usize,
+) -> Result<String, CatalogueError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CatalogueError::EmptyName);
+    }
+    if name.chars().count() > max {
+        return Err(CatalogueError::NameTooLong { what, max });
+    }
+    if name.chars().any(char::is_control) {
+        return Err(CatalogueError::ControlCharacter { what });
+    }
+    Ok(name.to_string())
 }
 
 pub(crate) const LICENSE_COLUMNS: &str =
@@ -710,10 +777,8 @@ pub(crate) fn insert_customer(
     conn: &Connection,
     customer: &NewCustomer,
 ) -> Result<CustomerId, CatalogueError> {
-    let name = customer.name.trim();
-    if name.is_empty() {
-        return Err(CatalogueError::EmptyName);
-    }
+    let name = checked_name(&customer.name, "customer", MAX_CUSTOMER_NAME)?;
+    let name = name.as_str();
     let zone = if customer.default_zone.trim().is_empty() {
         "UTC"
     } else {
@@ -754,9 +819,7 @@ pub(crate) fn insert_license(
     name: &str,
     terms: &Terms,
 ) -> Result<LicenseId, CatalogueError> {
-    if name.trim().is_empty() {
-        return Err(CatalogueError::EmptyName);
-    }
+    let name = checked_name(name, "license", MAX_LICENSE_NAME)?;
     // The row is born with placeholder terms and receives the real ones from write_terms, so
     // that one statement alone maps terms to columns. Callers hold a transaction, so no one
     // ever sees the placeholders.
@@ -767,10 +830,10 @@ pub(crate) fn insert_license(
          VALUES ((SELECT max(coalesce((SELECT max(id) FROM licenses), 0),
                              coalesce((SELECT max(id) FROM deleted_licenses), 0)) + 1),
                  ?1, ?2, 1, '', '', '', '', '', 127, ?3, 1, ?4, ?4)",
-        params![customer, name.trim(), LicenseState::Draft.as_str(), now],
+        params![customer, name, LicenseState::Draft.as_str(), now],
     )?;
     let id = conn.last_insert_rowid();
-    write_terms(conn, id, name, terms)?;
+    write_terms(conn, id, &name, terms)?;
     Ok(id)
 }
 

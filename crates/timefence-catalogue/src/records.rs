@@ -1,37 +1,9 @@
-//! The catalogue's other records: price books, signing keys' public halves, the audit log of
-//! issued files, and settings.
+//! The catalogue's other records: signing keys' public halves, the audit log of issued files,
+//! and settings.
 
 use crate::{now_text, Catalogue, CatalogueError, LicenseId};
 use rusqlite::{params, OptionalExtension};
 
-pub use timefence_terms::Rounding;
-
-/// A product's prices: `price_minor` per seat per block of `block_hours` hours.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PriceBook {
-    /// The product's name, as licenses carry it.
-    pub product: String,
-    /// ISO 4217 code (USD, EUR, INR...).
-    pub currency: String,
-    /// Price of one seat for one block, in minor units (cents).
-    pub price_minor: u64,
-    /// Length of a block, in hours (the brief: 8).
-    pub block_hours: u32,
-    /// Rounding rule.
-    pub rounding: Rounding,
-}
-
-impl PriceBook {
-    /// The engine's view of this price book.
-    pub fn pricing(&self) -> timefence_terms::Pricing {
-        timefence_terms::Pricing {
-            currency: self.currency.clone(),
-            price_minor: self.price_minor,
-            block_hours: self.block_hours,
-            rounding: self.rounding,
-        }
-    }
-}
 
 /// A signing key's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,65 +83,6 @@ impl KeyStatus {
 }
 
 impl Catalogue {
-    /// Sets (or replaces) a product's price book.
-    pub fn set_price_book(&mut self, book: &PriceBook) -> Result<(), CatalogueError> {
-        let currency = book.currency.trim().to_ascii_uppercase();
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(CatalogueError::InvalidPriceBook(format!(
-                "\"{}\" is not an ISO 4217 currency code",
-                book.currency
-            )));
-        }
-        if !(1..=24).contains(&book.block_hours) {
-            return Err(CatalogueError::InvalidPriceBook(format!(
-                "a block of {} hours; use 1 to 24",
-                book.block_hours
-            )));
-        }
-        if book.product.trim().is_empty() {
-            return Err(CatalogueError::EmptyName);
-        }
-        let price = i64::try_from(book.price_minor)
-            .map_err(|_| CatalogueError::InvalidPriceBook("the price is too large".into()))?;
-        let rounding = match book.rounding {
-            Rounding::ProRata => "pro_rata",
-            Rounding::WholeBlocks => "whole_blocks",
-        };
-        self.conn.execute(
-            "INSERT INTO products (name, currency, price_minor, block_hours, rounding) VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT(name) DO UPDATE SET currency = ?2, price_minor = ?3, block_hours = ?4, rounding = ?5",
-            params![book.product.trim(), currency, price, book.block_hours, rounding],
-        )?;
-        Ok(())
-    }
-
-    /// A product's price book, if it has one.
-    pub fn price_book(&self, product: &str) -> Result<Option<PriceBook>, CatalogueError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT name, currency, price_minor, block_hours, rounding FROM products WHERE name = ?1",
-                [product.trim()],
-                |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, u32>(3)?, r.get::<_, String>(4)?))
-                },
-            )
-            .optional()?;
-        Ok(row.map(
-            |(product, currency, price, block_hours, rounding)| PriceBook {
-                product,
-                currency,
-                price_minor: price.max(0) as u64,
-                block_hours,
-                rounding: if rounding == "whole_blocks" {
-                    Rounding::WholeBlocks
-                } else {
-                    Rounding::ProRata
-                },
-            },
-        ))
-    }
-
     /// Records a signing key's public half; the first key becomes the active one.
     pub fn add_signing_key(
         &mut self,
@@ -304,33 +217,51 @@ impl Catalogue {
     /// Marks a license issued under `entry.serial` (taken with [`Catalogue::take_serial`]) and
     /// records the file in the audit log, both or neither.
     pub fn record_issued(&mut self, entry: &AuditEntry) -> Result<(), CatalogueError> {
-        let tx = self.conn.transaction()?;
+        self.record_issued_and(entry, || Ok::<(), CatalogueError>(()))
+    }
+
+    /// Like [`Catalogue::record_issued`], with `place` (the rename that puts the file under
+    /// its name) run inside the transaction: when `place` fails, the license stays as it was
+    /// and no audit entry is written, so the catalogue never records a file that does not
+    /// exist. When the commit itself fails after `place`, the error says so and the caller
+    /// removes the placed file.
+    pub fn record_issued_and<E: From<CatalogueError>>(
+        &mut self,
+        entry: &AuditEntry,
+        place: impl FnOnce() -> Result<(), E>,
+    ) -> Result<(), E> {
+        let tx = self.conn.transaction().map_err(CatalogueError::from)?;
         let state: Option<String> = tx
             .query_row(
                 "SELECT state FROM licenses WHERE id = ?1",
                 [entry.license_id],
                 |r| r.get(0),
             )
-            .optional()?;
+            .optional()
+            .map_err(CatalogueError::from)?;
         match state.as_deref() {
-            None => return Err(CatalogueError::LicenseNotFound(entry.license_id)),
+            None => return Err(CatalogueError::LicenseNotFound(entry.license_id).into()),
             Some("draft") | Some("issued") => {}
             Some(other) => {
                 return Err(CatalogueError::NotEditable {
                     license: entry.license_id,
                     state: other.to_string(),
-                })
+                }
+                .into())
             }
         }
         tx.execute(
             "UPDATE licenses SET state = 'issued', serial = ?2, updated_at = ?3 WHERE id = ?1",
             params![entry.license_id, entry.serial, now_text()],
-        )?;
+        )
+        .map_err(CatalogueError::from)?;
         tx.execute(
             "INSERT INTO audit_log (issued_at, license_id, revision, key_id, serial, file_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![entry.issued_at, entry.license_id, entry.revision, entry.key_id, entry.serial, entry.file_sha256],
-        )?;
-        tx.commit()?;
+        )
+        .map_err(CatalogueError::from)?;
+        place()?;
+        tx.commit().map_err(CatalogueError::from)?;
         Ok(())
     }
 

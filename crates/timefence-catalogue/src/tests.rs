@@ -1,5 +1,6 @@
 use super::*;
 use std::collections::BTreeMap;
+use timefence_terms::chrono::NaiveDate;
 
 fn spec(start: &str, end: &str) -> TermsSpec {
     TermsSpec {
@@ -179,6 +180,40 @@ fn every_earlier_schema_version_migrates_to_the_current_one() {
             .unwrap();
         assert_eq!(version, schema::CURRENT_VERSION, "from version {start}");
     }
+}
+
+#[test]
+fn a_version_3_price_becomes_a_price_book_that_always_applied_and_unpriced_products_join() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v3.sqlite");
+    let mut conn = Connection::open(&path).unwrap();
+    schema::migrate_to(&mut conn, 3).unwrap();
+    conn.execute_batch(
+        "INSERT INTO products (name, currency, price_minor, block_hours, rounding)
+             VALUES ('Timefence demo', 'EUR', 450, 8, 'whole_blocks');
+         INSERT INTO customers (id, name, default_zone, created_at) VALUES (1, 'Acme', 'UTC', '2024-01-01T00:00:00Z');
+         INSERT INTO licenses (id, customer_id, name, product, seats, start_date, end_date, daily_start,
+             daily_end, zone, weekdays, state, revision, created_at, updated_at)
+             VALUES (1, 1, 'Desk', 'Scanner', 3, '2024-01-01', '2024-12-31', '09:00', '17:00', 'UTC', 127,
+                 'draft', 1, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z');",
+    )
+    .unwrap();
+    drop(conn);
+    let opened = Catalogue::open(&path, FirstRun::Empty).unwrap();
+    let products = opened.catalogue.products().unwrap();
+    let names: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Scanner", "Timefence demo"]);
+    assert!(products[0].prices.is_empty());
+    assert_eq!(
+        products[1].prices,
+        [PriceRevision {
+            applies_from: "1970-01-01".parse().unwrap(),
+            currency: "EUR".into(),
+            price_minor: 450,
+            block_hours: 8,
+            rounding: Rounding::WholeBlocks,
+        }]
+    );
 }
 
 #[test]
@@ -462,7 +497,8 @@ fn a_csv_import_with_bad_rows_reports_each_by_line_and_imports_nothing() {
         Good Co,Bad times,CAD,10,2025-01-01,2025-12-31,25:00,17:00,,UTC,\n\
         Nobody,Orphan,CAD,10,2025-01-01,2025-12-31,09:00,17:00,,UTC,\n\
         Good Co,Seats,CAD,many,2025-01-01,2025-12-31,09:00,17:00,,UTC,\n\
-        Good Co,Short row\n";
+        Good Co,Short row\n\
+        Good Co,Far future,CAD,10,2025-01-01,9999-12-31,09:00,17:00,,UTC,\n";
     checkpoint(&opened.catalogue);
     let before = file_bytes(&path);
     let problems = match opened.catalogue.import_csv(customers, licenses) {
@@ -478,8 +514,16 @@ fn a_csv_import_with_bad_rows_reports_each_by_line_and_imports_nothing() {
             ("licenses", 3),
             ("licenses", 4),
             ("licenses", 5),
-            ("licenses", 6)
+            ("licenses", 6),
+            ("licenses", 7)
         ]
+    );
+    assert!(
+        problems[6]
+            .message
+            .contains("outside the years 1970 to 2099"),
+        "{}",
+        problems[6]
     );
     assert!(
         problems[2].message.contains("not a time of day"),
@@ -624,33 +668,6 @@ fn every_invalid_field_through_the_api_is_a_typed_error_and_leaves_the_file_byte
 fn price_books_keys_audit_entries_and_settings_are_kept() {
     let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
     let c = &mut opened.catalogue;
-    let book = PriceBook {
-        product: "Timefence demo".into(),
-        currency: "usd".into(),
-        price_minor: 500,
-        block_hours: 8,
-        rounding: Rounding::ProRata,
-    };
-    c.set_price_book(&book).unwrap();
-    assert_eq!(
-        c.price_book("Timefence demo").unwrap().unwrap().currency,
-        "USD"
-    );
-    assert!(matches!(
-        c.set_price_book(&PriceBook {
-            currency: "dollars".into(),
-            ..book.clone()
-        }),
-        Err(CatalogueError::InvalidPriceBook(_))
-    ));
-    assert!(matches!(
-        c.set_price_book(&PriceBook {
-            block_hours: 0,
-            ..book.clone()
-        }),
-        Err(CatalogueError::InvalidPriceBook(_))
-    ));
-
     c.add_signing_key("aa11", [1; 32], Some("/keys/aa11.pem"))
         .unwrap();
     c.add_signing_key("bb22", [2; 32], None).unwrap();
@@ -957,4 +974,220 @@ fn a_file_that_cannot_be_opened_is_set_aside_and_replaced_by_a_sound_backup() {
         .filter(|n| n.contains(".unopenable-"))
         .collect();
     assert_eq!(aside.len(), 1, "{aside:?}");
+}
+
+fn price(from: &str, currency: &str, minor: u64, block_hours: u32) -> PriceRevision {
+    PriceRevision {
+        applies_from: from.parse().unwrap(),
+        currency: currency.into(),
+        price_minor: minor,
+        block_hours,
+        rounding: Rounding::ProRata,
+    }
+}
+
+#[test]
+fn products_have_price_revisions_by_date_and_every_bad_input_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.sqlite");
+    let mut opened = Catalogue::open(&path, FirstRun::Empty).unwrap();
+    let c = &mut opened.catalogue;
+    assert!(c.products().unwrap().is_empty(), "a new catalogue has no product");
+    let cad = c.add_product("  Acme CAD ").unwrap();
+    assert_eq!(c.product(cad).unwrap().name, "Acme CAD");
+    assert!(c.product(cad).unwrap().prices.is_empty());
+    c.set_price(cad, &price("2027-01-01", "usd", 500, 8)).unwrap();
+    c.set_price(cad, &price("2027-07-01", "USD", 600, 8)).unwrap();
+    let product = c.product(cad).unwrap();
+    assert_eq!(product.prices.len(), 2);
+    assert_eq!(product.prices[0].currency, "USD");
+    let on = |d: &str| product.price_on(d.parse().unwrap()).map(|p| p.price_minor);
+    assert_eq!((on("2026-12-31"), on("2027-03-01"), on("2027-07-01")), (None, Some(500), Some(600)));
+    // The same date again replaces that revision only.
+    c.set_price(cad, &price("2027-07-01", "USD", 650, 8)).unwrap();
+    assert_eq!(c.product(cad).unwrap().prices[1].price_minor, 650);
+
+    checkpoint(c);
+    let before = file_bytes(&path);
+    let refused = [
+        c.add_product("acme cad").unwrap_err(),
+        c.add_product("   ").unwrap_err(),
+        c.add_product(&"x".repeat(81)).unwrap_err(),
+        c.add_product("two\nlines").unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "dollars", 500, 8)).unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "XYZ", 500, 8)).unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "USD", 500, 0)).unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "USD", 500, 25)).unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "USD", u64::MAX, 8)).unwrap_err(),
+        c.set_price(cad, &price("2150-01-01", "USD", 500, 8)).unwrap_err(),
+        c.set_price(999, &price("2027-01-01", "USD", 500, 8)).unwrap_err(),
+        c.rename_product(999, "Other").unwrap_err(),
+    ];
+    assert!(matches!(refused[0], CatalogueError::DuplicateProduct(_)), "{:?}", refused[0]);
+    assert!(matches!(refused[1], CatalogueError::EmptyName));
+    assert!(matches!(refused[2], CatalogueError::NameTooLong { what: "product", max: 80 }));
+    assert!(matches!(refused[3], CatalogueError::ControlCharacter { .. }));
+    for e in &refused[4..10] {
+        assert!(matches!(e, CatalogueError::InvalidPriceBook(_)), "{e:?}");
+    }
+    assert!(refused[5].to_string().contains("Currency \"XYZ\""), "{}", refused[5]);
+    assert!(matches!(refused[10], CatalogueError::ProductNotFound(999)));
+    assert!(matches!(refused[11], CatalogueError::ProductNotFound(999)));
+    checkpoint(c);
+    assert_eq!(file_bytes(&path), before, "nothing was written");
+
+    let other = c.add_product("Render farm").unwrap();
+    assert!(matches!(
+        c.rename_product(other, "ACME CAD").unwrap_err(),
+        CatalogueError::DuplicateProduct(_)
+    ));
+}
+
+#[test]
+fn a_license_s_product_joins_the_list_and_a_rename_follows_it_into_current_licenses() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let c = &mut opened.catalogue;
+    let customer = c
+        .add_customer(&NewCustomer {
+            name: "Acme".into(),
+            default_zone: "UTC".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let mut spec = spec("09:00", "17:00");
+    spec.product = "Scanner".into();
+    let license = c.add_license(customer, "Desk", &spec).unwrap();
+    let scanner = c.product_named("scanner").unwrap().expect("the product was added");
+    assert!(scanner.prices.is_empty());
+    assert_eq!(scanner.license_count, 1);
+    c.rename_product(scanner.id, "Scanner Pro").unwrap();
+    assert_eq!(c.license(license).unwrap().terms.product, "Scanner Pro");
+    assert_eq!(c.products().unwrap().len(), 1);
+}
+
+#[test]
+fn the_demo_is_dated_in_the_year_asked_for_and_priced() {
+    let opened = Catalogue::open_in_memory(FirstRun::DemoOf(2031)).unwrap();
+    let c = &opened.catalogue;
+    let bpo = c
+        .list_customers()
+        .unwrap()
+        .into_iter()
+        .find(|x| x.name == "Northwind BPO")
+        .unwrap();
+    let licenses = c.licenses_of(bpo.id).unwrap();
+    assert!(licenses.iter().all(|l| l.terms.start_date.to_string() == "2031-01-01"
+        && l.terms.end_date.to_string() == "2031-12-31"));
+    let demo = c.product_named("Timefence demo").unwrap().unwrap();
+    assert_eq!(demo.prices[0].price_minor, 500);
+    let names: Vec<String> = c
+        .list_customers()
+        .unwrap()
+        .into_iter()
+        .flat_map(|x| c.licenses_of(x.id).unwrap())
+        .map(|l| l.name)
+        .collect();
+    assert!(names.contains(&"Office hours, no daily limit".to_string()), "{names:?}");
+    assert!(Catalogue::open_in_memory(FirstRun::Empty)
+        .unwrap()
+        .catalogue
+        .list_customers()
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn names_are_trimmed_bounded_and_single_line_for_customers_and_licenses() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let c = &mut opened.catalogue;
+    let new = |name: &str| NewCustomer {
+        name: name.into(),
+        default_zone: "UTC".into(),
+        ..Default::default()
+    };
+    let id = c.add_customer(&new("  Acme BPO  ")).unwrap();
+    assert_eq!(c.customer(id).unwrap().name, "Acme BPO");
+    assert!(c.add_customer(&new(&"é".repeat(120))).is_ok());
+    assert!(matches!(
+        c.add_customer(&new(&"é".repeat(121))).unwrap_err(),
+        CatalogueError::NameTooLong { what: "customer", max: 120 }
+    ));
+    assert!(matches!(
+        c.add_customer(&new("Acme\nEvil")).unwrap_err(),
+        CatalogueError::ControlCharacter { what: "customer" }
+    ));
+    assert!(matches!(
+        c.update_customer(id, &"x".repeat(121), "UTC").unwrap_err(),
+        CatalogueError::NameTooLong { .. }
+    ));
+    assert!(matches!(
+        c.add_license(id, &"L".repeat(81), &spec("09:00", "17:00")).unwrap_err(),
+        CatalogueError::NameTooLong { what: "license", max: 80 }
+    ));
+    assert!(matches!(
+        c.add_license(id, "Night\tdesk", &spec("09:00", "17:00")).unwrap_err(),
+        CatalogueError::ControlCharacter { what: "license" }
+    ));
+    let license = c.add_license(id, " Night desk ", &spec("09:00", "17:00")).unwrap();
+    assert_eq!(c.license(license).unwrap().name, "Night desk");
+    assert!(matches!(
+        c.update_license(license, &"L".repeat(81), &spec("09:00", "17:00")).unwrap_err(),
+        CatalogueError::NameTooLong { .. }
+    ));
+}
+
+#[test]
+fn renewing_makes_the_next_term_as_drafts_in_one_step_and_expiring_lists_what_ends_soon() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let c = &mut opened.catalogue;
+    let bpo = c
+        .list_customers()
+        .unwrap()
+        .into_iter()
+        .find(|x| x.name == "Northwind BPO")
+        .unwrap();
+    let today: NaiveDate = "2024-11-15".parse().unwrap();
+    let expiring = c.expiring_licenses(today, 60).unwrap();
+    assert_eq!(expiring.len(), 6, "every demo license ends on 2024-12-31");
+    assert!(c.expiring_licenses(today, 30).unwrap().is_empty());
+
+    let ids = c.renewable_licenses(Some(bpo.id)).unwrap();
+    assert_eq!(ids.len(), 3);
+    let renewed = c.renew_licenses(&ids, None).unwrap();
+    for (old, new) in ids.iter().zip(&renewed) {
+        let (old, new) = (c.license(*old).unwrap(), c.license(*new).unwrap());
+        assert_eq!(new.state, LicenseState::Draft);
+        assert_eq!((new.name.as_str(), new.terms.seats), (old.name.as_str(), old.terms.seats));
+        assert_eq!(new.terms.window, old.terms.window);
+        assert_eq!(new.terms.product, old.terms.product);
+        assert_eq!(
+            (new.terms.start_date.to_string(), new.terms.end_date.to_string()),
+            ("2025-01-01".to_string(), "2025-12-31".to_string())
+        );
+    }
+    // Renewed licenses have a successor: they no longer expire unrenewed.
+    assert_eq!(c.expiring_licenses(today, 60).unwrap().len(), 3);
+    assert!(c.renewable_licenses(Some(bpo.id)).unwrap().iter().all(|id| renewed.contains(id)));
+
+    let from = c
+        .renew_licenses(&renewed[..1], Some("2026-03-01".parse().unwrap()))
+        .unwrap();
+    let moved = c.license(from[0]).unwrap();
+    assert_eq!(moved.terms.end_date.to_string(), "2027-02-28");
+
+    let count = c.current_license_ids(None).unwrap().len();
+    assert!(matches!(
+        c.renew_licenses(&[], None).unwrap_err(),
+        CatalogueError::NothingToRenew(_)
+    ));
+    assert!(matches!(
+        c.renew_licenses(&[renewed[1], 9_999], None).unwrap_err(),
+        CatalogueError::LicenseNotFound(9_999)
+    ));
+    assert!(matches!(
+        c.renew_licenses(&renewed[1..2], Some("2099-06-01".parse().unwrap()))
+            .unwrap_err(),
+        CatalogueError::NothingToRenew(_)
+    ));
+    assert_eq!(c.current_license_ids(None).unwrap().len(), count, "nothing half-made");
 }

@@ -24,10 +24,7 @@ impl Catalogue {
         name: &str,
         default_zone: &str,
     ) -> Result<(), CatalogueError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(CatalogueError::EmptyName);
-        }
+        let name = &crate::checked_name(name, "customer", crate::MAX_CUSTOMER_NAME)?;
         let zone = default_zone.trim();
         if zone.parse::<timefence_terms::chrono_tz::Tz>().is_err() {
             return Err(CatalogueError::UnknownZone(zone.to_string()));

@@ -89,6 +89,22 @@ pub(crate) enum LicensesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Make the next term of a license, or of every license of a customer, as drafts: same
+    /// windows, seats and product, dates moved on by the term.
+    Renew {
+        /// Renew every current license of this customer.
+        #[arg(long, conflicts_with = "license", required_unless_present = "license")]
+        customer: Option<i64>,
+        /// Renew this license.
+        #[arg(long)]
+        license: Option<i64>,
+        /// The new term's first day, YYYY-MM-DD (default: the day after each license ends).
+        #[arg(long)]
+        from: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn default_catalogue() -> Option<PathBuf> {
@@ -106,14 +122,14 @@ pub(crate) fn catalogue_path(path: Option<PathBuf>) -> Result<PathBuf, Failure> 
 
 pub(crate) fn open(path: Option<PathBuf>) -> Result<Catalogue, Failure> {
     let path = catalogue_path(path)?;
-    Ok(Catalogue::open(&path, FirstRun::SeedDemo)?.catalogue)
+    Ok(Catalogue::open(&path, FirstRun::Empty)?.catalogue)
 }
 
 fn customer_json(c: &CustomerSummary) -> serde_json::Value {
     json!({ "id": c.id, "name": c.name, "default_zone": c.default_zone, "license_count": c.license_count })
 }
 
-fn license_json(l: &License) -> serde_json::Value {
+pub(crate) fn license_json(l: &License) -> serde_json::Value {
     json!({
         "id": l.id,
         "customer_id": l.customer_id,
@@ -140,7 +156,7 @@ fn license_line(l: &License) -> String {
     )
 }
 
-fn print(json_out: bool, value: serde_json::Value, text: String) {
+pub(crate) fn print(json_out: bool, value: serde_json::Value, text: String) {
     if json_out {
         println!("{value}");
     } else {
@@ -278,6 +294,33 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             let license = c.license(*id)?;
             print(*json, license_json(&license), license_line(&license));
         }
+        Command::Licenses(LicensesCommand::Renew {
+            customer,
+            license,
+            from,
+            json,
+        }) => {
+            return crate::products_cmd::renew(&mut c, *customer, *license, from.as_deref(), *json);
+        }
+        Command::Products(products) => {
+            return crate::products_cmd::run_products(&mut c, products);
+        }
+        Command::Demo { year, json } => {
+            if !c.list_customers()?.is_empty() || !c.products()?.is_empty() {
+                return Err(Failure::from(
+                    "the demo goes into a new, empty catalogue: pass --catalogue NEW_FILE".to_string(),
+                ));
+            }
+            let year = year.unwrap_or_else(|| {
+                timefence_terms::chrono::Datelike::year(&timefence_terms::chrono::Utc::now())
+            });
+            c.seed_demo(year)?;
+            print(
+                *json,
+                json!({ "year": year }),
+                format!("added the demo customers, licensed for {year}"),
+            );
+        }
         Command::Export {
             customers,
             licenses,
@@ -314,7 +357,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             json,
             csv,
         } => {
-            cost(
+            crate::products_cmd::cost(
                 &c,
                 *customer,
                 from.as_deref(),
@@ -387,128 +430,15 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
     Ok(EXIT_OK)
 }
 
-fn parse_date(flag: &str, text: &str) -> Result<timefence_terms::chrono::NaiveDate, Failure> {
+pub(crate) fn parse_date(flag: &str, text: &str) -> Result<timefence_terms::chrono::NaiveDate, Failure> {
     timefence_terms::chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| Failure::from(format!("--{flag} \"{text}\" is not a date (YYYY-MM-DD)")))
 }
 
-fn parse_zone(text: &str) -> Result<timefence_terms::chrono_tz::Tz, Failure> {
+pub(crate) fn parse_zone(text: &str) -> Result<timefence_terms::chrono_tz::Tz, Failure> {
     text.trim()
         .parse()
         .map_err(|_| Failure::from(format!("\"{text}\" is not an IANA time zone name")))
-}
-
-fn cost(
-    c: &Catalogue,
-    customer: i64,
-    from: Option<&str>,
-    to: Option<&str>,
-    zone: Option<&str>,
-    json_out: bool,
-    csv_out: bool,
-) -> Result<(), Failure> {
-    let summary = c.customer(customer)?;
-    let licenses = c.licenses_of(customer)?;
-    let first = licenses
-        .first()
-        .ok_or_else(|| Failure::from(format!("{} has no licenses to price", summary.name)))?;
-    let book = c.price_book(&first.terms.product)?.ok_or_else(|| {
-        Failure::from(format!(
-            "the product \"{}\" has no price book",
-            first.terms.product
-        ))
-    })?;
-    let pricing = book.pricing();
-    let zone = parse_zone(zone.unwrap_or(&summary.default_zone))?;
-    let from = match from {
-        Some(text) => parse_date("from", text)?,
-        None => licenses
-            .iter()
-            .map(|l| l.terms.start_date)
-            .min()
-            .unwrap_or(first.terms.start_date),
-    };
-    let to = match to {
-        Some(text) => parse_date("to", text)?,
-        None => licenses
-            .iter()
-            .map(|l| l.terms.end_date)
-            .max()
-            .unwrap_or(first.terms.end_date),
-    };
-    if to < from {
-        return Err(Failure::from(format!("--to {to} is before --from {from}")));
-    }
-    let terms: Vec<&timefence_terms::Terms> = licenses.iter().map(|l| &l.terms).collect();
-    let preview = timefence_terms::cost_preview(&terms, &pricing, zone, from, to);
-    let day = timefence_terms::cost_preview(&terms, &pricing, zone, from, from);
-    let money = |m: i64| timefence_terms::format_money(m, &pricing.currency);
-    if json_out {
-        let lines: Vec<serde_json::Value> = licenses
-            .iter()
-            .zip(&preview.licenses)
-            .map(|(l, cost)| json!({ "license_id": l.id, "name": l.name, "seats": cost.seats, "billable_seconds": cost.billable_seconds, "amount_minor": cost.amount_minor }))
-            .collect();
-        println!(
-            "{}",
-            json!({
-                "customer": summary.name, "currency": pricing.currency, "from": from.to_string(), "to": to.to_string(),
-                "licenses": lines, "fenced_minor": preview.fenced_minor, "baseline_minor": preview.baseline_minor,
-                "savings_minor": preview.savings_minor, "savings_basis_points": preview.savings_basis_points,
-                "peak_seats": preview.peak_seats,
-                "first_day": { "date": from.to_string(), "fenced_minor": day.fenced_minor, "baseline_minor": day.baseline_minor },
-            })
-        );
-    } else if csv_out {
-        println!("license,seats,billable_hours,amount_minor,currency");
-        for (l, cost) in licenses.iter().zip(&preview.licenses) {
-            println!(
-                "\"{}\",{},{},{},{}",
-                l.name.replace('"', "\"\""),
-                cost.seats,
-                cost.billable_seconds / 3600,
-                cost.amount_minor,
-                pricing.currency
-            );
-        }
-        println!(
-            "\"time-fenced total\",,,{},{}",
-            preview.fenced_minor, pricing.currency
-        );
-        println!(
-            "\"traditional 24 h\",{},,{},{}",
-            preview.peak_seats, preview.baseline_minor, pricing.currency
-        );
-    } else {
-        println!(
-            "{}: {} to {} ({} zone days)",
-            summary.name,
-            from,
-            to,
-            zone.name()
-        );
-        for (l, cost) in licenses.iter().zip(&preview.licenses) {
-            println!(
-                "  {:<24} {:>6} seats  {:>14}",
-                l.name,
-                cost.seats,
-                money(cost.amount_minor as i64)
-            );
-        }
-        println!(
-            "  time-fenced {}  traditional {}  savings {} ({}.{:02} %)",
-            money(preview.fenced_minor as i64),
-            money(preview.baseline_minor as i64),
-            money(preview.savings_minor),
-            preview.savings_basis_points / 100,
-            preview.savings_basis_points % 100
-        );
-        println!(
-            "  first day: {}",
-            timefence_terms::baseline_formula(&day, &pricing)
-        );
-    }
-    Ok(())
 }
 
 fn forecast(

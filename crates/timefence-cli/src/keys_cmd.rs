@@ -4,6 +4,7 @@ use crate::catalogue_cmd::{catalogue_path, open};
 use crate::{Command, Failure, EXIT_CATALOGUE, EXIT_OK};
 use clap::Subcommand;
 use serde_json::json;
+use sha2::Digest;
 use std::path::{Path, PathBuf};
 use timefence_catalogue::KeyStatus;
 use timefence_license::{public_key_base64, public_key_pem, LicensePayload, TrustedKeys};
@@ -243,6 +244,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             file,
             trust,
             ledger,
+            witness,
             at,
             json: as_json,
         } => {
@@ -250,7 +252,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 &catalogue,
                 file,
                 trust,
-                ledger.clone(),
+                (ledger.clone(), witness.clone()),
                 at.as_deref(),
                 *as_json,
             );
@@ -371,11 +373,36 @@ fn ledger_secret(dir: &Path) -> Result<[u8; 32], Failure> {
     Ok(secret)
 }
 
+/// The witness of `ledger` in the user's state folder, away from the ledger and its secret:
+/// one file per ledger, named after the ledger's full path.
+fn default_witness(ledger: &Path) -> Result<PathBuf, Failure> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|home| PathBuf::from(home).join(".local").join("state"))
+        })
+        .ok_or_else(|| {
+            Failure::from(
+                "neither XDG_STATE_HOME nor HOME is set: give the ledger's witness with --witness"
+                    .to_string(),
+            )
+        })?;
+    let absolute = std::path::absolute(ledger).unwrap_or_else(|_| ledger.to_path_buf());
+    let digest = sha2::Sha256::digest(absolute.as_os_str().as_encoded_bytes());
+    let name: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    Ok(state
+        .join("timefence")
+        .join(format!("ledger-{name}.witness")))
+}
+
 fn check_file(
     catalogue: &Option<PathBuf>,
     file: &Path,
     trust: &[PathBuf],
-    ledger: Option<PathBuf>,
+    (ledger, witness): (Option<PathBuf>, Option<PathBuf>),
     at: Option<&str>,
     as_json: bool,
 ) -> Result<u8, Failure> {
@@ -392,11 +419,19 @@ fn check_file(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     let ledger_path = ledger.unwrap_or_else(|| dir.join("usage.ledger"));
+    let witness_path = match witness {
+        Some(path) => path,
+        None => default_witness(&ledger_path)?,
+    };
     let secret = ledger_secret(&dir)?;
     let outcome = timefence_license::verify(&text, &trusted)
         .map_err(timefence_license::CheckError::from)
         .and_then(|license| {
-            let mut ledger = timefence_license::Ledger::open(&ledger_path, &secret)?;
+            let mut ledger = timefence_license::Ledger::open_witnessed(
+                &ledger_path,
+                &secret,
+                Box::new(timefence_license::FileWitness(witness_path)),
+            )?;
             timefence_license::check(&license, now, &mut ledger)
         });
     let (code, value, line) = match outcome {

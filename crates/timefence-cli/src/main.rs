@@ -70,6 +70,19 @@ pub(crate) enum Command {
     /// Licenses in the catalogue.
     #[command(subcommand)]
     Licenses(catalogue_cmd::LicensesCommand),
+    /// Products and their price books.
+    #[command(subcommand)]
+    Products(products_cmd::ProductsCommand),
+    /// Fill a new, empty catalogue with the demo: the brief's BPO and one customer per case,
+    /// licensed for this year (or --year), and the demo product at $5 per seat per 8 hours.
+    Demo {
+        /// The year the demo licenses are valid in (default: this year).
+        #[arg(long)]
+        year: Option<i32>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write every customer and license to two CSV files.
     Export {
         /// Where the customers CSV goes.
@@ -207,6 +220,10 @@ pub(crate) enum Command {
         /// The usage ledger (default: usage.ledger beside the catalogue).
         #[arg(long)]
         ledger: Option<PathBuf>,
+        /// The ledger's witness, a second place that notices a deleted or replayed ledger
+        /// (default: in $XDG_STATE_HOME/timefence, else ~/.local/state/timefence).
+        #[arg(long)]
+        witness: Option<PathBuf>,
         /// The instant to check, RFC 3339 (default: now).
         #[arg(long)]
         at: Option<String>,
@@ -279,6 +296,9 @@ pub(crate) struct TermsArgs {
     /// Seats.
     #[arg(long)]
     seats: Option<i64>,
+    /// The product the license is for (a product of the catalogue; a new name adds one).
+    #[arg(long)]
+    product: Option<String>,
 }
 
 pub(crate) fn read_spec_file(path: &PathBuf) -> Result<TermsSpec, String> {
@@ -334,6 +354,7 @@ impl TermsArgs {
         set(&mut spec.daily_start_time, &self.daily_start);
         set(&mut spec.daily_end_time, &self.daily_end);
         set(&mut spec.time_zone, &self.zone);
+        set(&mut spec.product, &self.product);
         if let Some(limit) = &self.limit {
             spec.daily_time_consumption_limit =
                 (!limit.eq_ignore_ascii_case("none")).then(|| limit.clone());
@@ -496,8 +517,15 @@ impl From<timefence_catalogue::CatalogueError> for Failure {
             }
             other => other.to_string(),
         };
+        use timefence_catalogue::CatalogueError as E;
         let code = match error {
-            timefence_catalogue::CatalogueError::InvalidTerms(_) => EXIT_BAD_INPUT,
+            E::InvalidTerms(_)
+            | E::InvalidPriceBook(_)
+            | E::EmptyName
+            | E::NameTooLong { .. }
+            | E::ControlCharacter { .. }
+            | E::UnknownZone(_)
+            | E::NothingToRenew(_) => EXIT_BAD_INPUT,
             _ => EXIT_CATALOGUE,
         };
         Failure { code, message }
@@ -506,6 +534,7 @@ impl From<timefence_catalogue::CatalogueError> for Failure {
 
 mod catalogue_cmd;
 mod keys_cmd;
+mod products_cmd;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -80,6 +80,19 @@ fn bad_terms_exit_2_with_every_problem_listed() {
         "yesterday",
     ]);
     assert_eq!(out.status.code(), Some(2));
+    // A year chrono parses but no license lives in: refused, not a panic or an endless walk.
+    let out = timefence(&[
+        "evaluate",
+        "--start-date",
+        "2024-01-01",
+        "--end-date",
+        "9999-12-31",
+        "--at",
+        "2024-01-01T00:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("outside the years 1970 to 2099"), "{err}");
 }
 
 #[test]
@@ -145,10 +158,26 @@ fn help_documents_the_exit_codes() {
     );
 }
 
+/// A new catalogue at `path` starts empty; the tests start from the 2024 demo, made by the
+/// `demo` command the first time a test touches the file.
+fn with_demo(path: &std::path::Path) {
+    if !path.exists() {
+        let made = timefence(&["--catalogue", path.to_str().unwrap(), "demo", "--year", "2024"]);
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    }
+}
+
+/// Runs the CLI on the catalogue at `path` (the 2024 demo when new), with the user's state
+/// folder (where `check` keeps the ledger's witness) beside it rather than in the real home.
 fn with_catalogue(path: &std::path::Path, args: &[&str]) -> Output {
+    with_demo(path);
     let mut all = vec!["--catalogue", path.to_str().unwrap()];
     all.extend(args);
-    timefence(&all)
+    Command::new(env!("CARGO_BIN_EXE_timefence"))
+        .args(&all)
+        .env("XDG_STATE_HOME", path.with_extension("state"))
+        .output()
+        .unwrap()
 }
 
 fn json_of(out: &Output) -> serde_json::Value {
@@ -463,6 +492,7 @@ fn eco_turns_a_carbon_credit_into_a_daily_limit_and_applies_it() {
 }
 
 fn with_passphrase(path: &std::path::Path, args: &[&str]) -> Output {
+    with_demo(path);
     let mut all = vec!["--catalogue", path.to_str().unwrap()];
     all.extend(args);
     Command::new(env!("CARGO_BIN_EXE_timefence"))
@@ -645,6 +675,26 @@ fn check_verifies_then_enforces_the_window_with_the_local_ledger() {
         v["reason"].as_str().unwrap().starts_with("ClockRollback"),
         "{v}"
     );
+    // Deleting the ledger does not give the day back: its witness, in the state folder,
+    // remembers that it was written.
+    std::fs::remove_file(dir.path().join("usage.ledger")).unwrap();
+    let deleted = with_catalogue(
+        &db,
+        &[
+            "check",
+            lic.to_str().unwrap(),
+            "--at",
+            "2024-06-12T03:00:00Z",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&deleted.stdout).unwrap();
+    assert_eq!(v["decision"], "refused", "{v}");
+    assert!(
+        v["reason"].as_str().unwrap().starts_with("LedgerMissing"),
+        "{v}"
+    );
+    assert!(db.with_extension("state").join("timefence").is_dir());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -716,4 +766,124 @@ fn a_terms_file_signs_too_and_its_serial_follows_the_catalogue_s() {
         Some(2),
         "--terms needs --customer and --name"
     );
+}
+
+#[test]
+fn products_prices_renewals_and_a_missing_price_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // A new catalogue is empty: no demo customers, no products.
+    let db = dir.path().join("own.sqlite");
+    let bare = |args: &[&str]| {
+        let mut all = vec!["--catalogue", db.to_str().unwrap()];
+        all.extend(args);
+        timefence(&all)
+    };
+    assert_eq!(json_of(&bare(&["customers", "list", "--json"]))["total"], 0);
+    assert_eq!(json_of(&bare(&["products", "list", "--json"])), serde_json::json!([]));
+
+    let cad = json_of(&bare(&["products", "add", "--name", "Acme CAD", "--json"]))["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let duplicate = bare(&["products", "add", "--name", "acme cad"]);
+    assert_eq!(duplicate.status.code(), Some(3));
+    let long = "x".repeat(81);
+    assert_eq!(bare(&["products", "add", "--name", &long]).status.code(), Some(2));
+    for (flag, value) in [
+        ("--currency", "dollars"),
+        ("--price", "-5"),
+        ("--price", "5.001"),
+        ("--block-hours", "0"),
+    ] {
+        let mut args = vec!["products", "set-price", &cad, "--currency", "USD", "--price", "5"];
+        let at = args.iter().position(|a| *a == flag).unwrap_or(args.len());
+        if at < args.len() {
+            args[at + 1] = value;
+        } else {
+            args.extend([flag, value]);
+        }
+        let out = bare(&args);
+        assert_eq!(out.status.code(), Some(2), "{flag} {value}");
+        assert!(!String::from_utf8_lossy(&out.stderr).is_empty());
+    }
+    assert_eq!(
+        json_of(&bare(&["products", "show", &cad, "--json"]))["prices"],
+        serde_json::json!([]),
+        "no bad price was kept"
+    );
+
+    let acme = json_of(&bare(&["customers", "add", "--name", "Acme BPO", "--json"]))["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let day_shift = json_of(&bare(&[
+        "licenses", "add", "--customer", &acme, "--name", "Day", "--product", "Acme CAD",
+        "--start-date", "2027-01-01", "--end-date", "2027-12-31", "--daily-start", "08:00",
+        "--daily-end", "16:00", "--seats", "10", "--json",
+    ]))["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    // No price yet: the cost says so and counts nothing.
+    let unpriced = String::from_utf8(
+        bare(&["cost", "--customer", &acme, "--from", "2027-03-03", "--to", "2027-03-03"]).stdout,
+    )
+    .unwrap();
+    assert!(unpriced.contains("No price for Acme CAD"), "{unpriced}");
+    assert!(!unpriced.contains("$0.00"), "{unpriced}");
+
+    assert!(bare(&["products", "set-price", &cad, "--currency", "USD", "--price", "5.00"]).status.success());
+    assert!(bare(&[
+        "products", "set-price", &cad, "--currency", "USD", "--price", "6", "--from", "2027-07-01"
+    ])
+    .status
+    .success());
+    let cost = |from: &str| {
+        json_of(&bare(&["cost", "--customer", &acme, "--from", from, "--to", from, "--json"]))
+    };
+    assert_eq!(cost("2027-03-03")["fenced_minor"], 5_000);
+    assert_eq!(cost("2027-08-03")["fenced_minor"], 6_000, "the July price applies in August");
+
+    // A second product in euros: totals per currency, nothing added across them.
+    let render = json_of(&bare(&["products", "add", "--name", "Render", "--json"]))["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    assert!(bare(&["products", "set-price", &render, "--currency", "eur", "--price", "7"]).status.success());
+    assert!(bare(&[
+        "licenses", "add", "--customer", &acme, "--name", "Night", "--product", "Render",
+        "--start-date", "2027-01-01", "--end-date", "2027-12-31", "--daily-start", "22:00",
+        "--daily-end", "06:00", "--seats", "4",
+    ])
+    .status
+    .success());
+    let both = cost("2027-03-03");
+    let totals: Vec<(String, u64)> = both["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["currency"].as_str().unwrap().to_string(), t["fenced_minor"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(totals, [("EUR".to_string(), 4 * 700), ("USD".to_string(), 5_000)]);
+    assert!(both.get("fenced_minor").is_none(), "no single total across currencies");
+
+    let renewed = json_of(&bare(&["licenses", "renew", "--license", &day_shift, "--json"]));
+    let next = &renewed["renewed"][0];
+    assert_eq!(next["state"], "draft");
+    assert_eq!(next["terms"]["license_start_date"], "2028-01-01");
+    assert_eq!(next["terms"]["license_end_date"], "2028-12-31");
+    assert_eq!(next["terms"]["product"], "Acme CAD");
+    let all = json_of(&bare(&["licenses", "renew", "--customer", &acme, "--json"]));
+    // Each license without a next term gets one: Day's 2028 draft and the night shift.
+    let ends: Vec<&str> = all["renewed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["terms"]["license_end_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(ends, ["2028-12-31", "2029-12-31"]);
+    assert_eq!(bare(&["licenses", "renew", "--license", "999"]).status.code(), Some(3));
+
+    // The demo goes only into an empty catalogue.
+    assert_eq!(bare(&["demo"]).status.code(), Some(2));
 }

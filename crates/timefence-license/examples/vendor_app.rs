@@ -4,7 +4,7 @@
 //! `cargo run -p timefence-license --example vendor_app -- LICENSE.lic PUBLIC_KEY_BASE64 [--once]`
 
 use std::time::Duration;
-use timefence_license::{check, verify, Ledger, TrustedKeys};
+use timefence_license::{check, verify, FileWitness, Ledger, TrustedKeys};
 use timefence_terms::chrono::{TimeDelta, Utc};
 use timefence_terms::Decision;
 
@@ -24,8 +24,16 @@ fn main() {
     // A real application derives this from something unique to the installation and keeps it
     // where users do not edit it; the example uses a fixed value.
     let secret = [0x5a; 32];
-    let mut ledger = Ledger::open(std::path::Path::new("usage.ledger"), &secret)
-        .unwrap_or_else(|e| fail(&e.to_string()));
+    // The witness lives in a second place, so that deleting or replaying the ledger alone is
+    // noticed; a real application picks a lasting place of its own (the user's state folder,
+    // the registry, a keychain item), never one that is cleared on reboot.
+    let witness = FileWitness(std::path::Path::new("state").join("usage.witness"));
+    let mut ledger = Ledger::open_witnessed(
+        std::path::Path::new("usage.ledger"),
+        &secret,
+        Box::new(witness),
+    )
+    .unwrap_or_else(|e| fail(&e.to_string()));
     loop {
         let now = Utc::now();
         match check(&license, now, &mut ledger) {

@@ -1,5 +1,27 @@
 //! Enforcement in the vendor's application: a usage ledger sealed against editing, a clock
 //! high-water mark against rolled-back clocks, and serials that only move forward.
+//!
+//! # What the offline ledger protects against, and what it cannot
+//!
+//! The ledger is a file on the customer's machine, sealed with an HMAC keyed from the
+//! installation's secret. It holds the time used per window occurrence, the latest clock
+//! reading seen and the newest serial seen per license.
+//!
+//! It **detects**:
+//! - an edited ledger (the seal no longer matches): [`CheckError::LedgerTampered`];
+//! - a clock set back by more than [`CLOCK_TOLERANCE`] while the ledger is kept:
+//!   [`CheckError::ClockRollback`];
+//! - with a [`Witness`] (a second store the vendor application chooses: another folder, the
+//!   registry, a keychain item), a ledger deleted while its witness is kept, a ledger replaced
+//!   by an older sealed copy, or a witness replaced by an older copy: each save counts up a
+//!   generation kept in both places, and [`Ledger::open_witnessed`] refuses when they disagree
+//!   ([`CheckError::LedgerMissing`], [`CheckError::LedgerDisagrees`], [`CheckError::WitnessMissing`]).
+//!
+//! It **cannot** detect a user who deletes (or rolls back) every copy together: the ledger
+//! and its witness both gone look like a new installation, with no time used. Nor can it stop
+//! the same license being used on two machines, each with its own ledger. Licenses that must
+//! be enforced across machines, or against a user with full control of theirs, need the seat
+//! server (Timefence Relay), which keeps consumption on a machine the user does not control.
 
 use crate::{VerifiedLicense, VerifyError};
 use hmac::{Hmac, Mac};
@@ -44,10 +66,75 @@ pub enum CheckError {
     /// The ledger cannot be read or written.
     #[error("the usage ledger cannot be read or written: {0}")]
     Io(String),
+    /// The ledger is gone while its witness says it was written before.
+    #[error("the usage ledger is missing, but its witness records {generation} writes to it; put the ledger back")]
+    LedgerMissing {
+        /// The generation the witness holds.
+        generation: u64,
+    },
+    /// The witness is gone while the ledger says it was kept.
+    #[error("the usage ledger's witness is missing, but the ledger records {generation} writes; put the witness back")]
+    WitnessMissing {
+        /// The generation the ledger holds.
+        generation: u64,
+    },
+    /// The ledger and its witness are from different writes: one of them is an older copy.
+    #[error("the usage ledger (write {ledger}) and its witness (write {witness}) disagree: one of them was replaced by an older copy")]
+    LedgerDisagrees {
+        /// The generation the ledger holds.
+        ledger: u64,
+        /// The generation the witness holds.
+        witness: u64,
+    },
+}
+
+/// A second place for the ledger's generation and clock high-water mark, chosen by the
+/// vendor application (another folder, the registry, a keychain item), so that deleting or
+/// replaying the ledger file alone is noticed. What it stores is sealed like the ledger.
+pub trait Witness: std::fmt::Debug + Send {
+    /// The bytes last written, or `None` when there are none yet.
+    fn read(&self) -> Result<Option<Vec<u8>>, String>;
+    /// Replaces the stored bytes.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), String>;
+}
+
+/// A [`Witness`] kept in a file (written whole: temporary name, then rename).
+#[derive(Debug, Clone)]
+pub struct FileWitness(pub PathBuf);
+
+impl Witness for FileWitness {
+    fn read(&self) -> Result<Option<Vec<u8>>, String> {
+        match std::fs::read(&self.0) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", self.0.display())),
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
+        if let Some(folder) = self.0.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|e| format!("{}: {e}", folder.display()))?;
+        }
+        let temporary = self.0.with_extension("partial");
+        std::fs::write(&temporary, bytes)
+            .and_then(|_| std::fs::rename(&temporary, &self.0))
+            .map_err(|e| format!("{}: {e}", self.0.display()))
+    }
+}
+
+/// What the witness holds: the ledger's generation and high-water mark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct WitnessState {
+    generation: u64,
+    high_water: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct LedgerState {
+    /// How many times the ledger was saved; the witness keeps the same count. Ledgers written
+    /// before there were witnesses have none, and start at 0.
+    #[serde(default)]
+    generation: u64,
     /// The latest instant seen, seconds since 1970.
     high_water: i64,
     /// Seconds consumed per "license id/occurrence date".
@@ -63,13 +150,43 @@ pub struct Ledger {
     path: PathBuf,
     key: [u8; 32],
     state: LedgerState,
+    witness: Option<Box<dyn Witness>>,
 }
 
-fn mac(key: &[u8; 32], body: &[u8]) -> Vec<u8> {
+const LEDGER_DOMAIN: &[u8] = b"timefence-ledger-v1\0";
+const WITNESS_DOMAIN: &[u8] = b"timefence-ledger-witness-v1\0";
+
+fn mac(key: &[u8; 32], domain: &[u8], body: &[u8]) -> Vec<u8> {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(b"timefence-ledger-v1\0");
+    m.update(domain);
     m.update(body);
     m.finalize().into_bytes().to_vec()
+}
+
+/// `body` and its seal as one text: the JSON body, then a `mac:` line.
+fn seal(key: &[u8; 32], domain: &[u8], body: &str) -> String {
+    format!("{body}\nmac: {}\n", hex(&mac(key, domain, body.as_bytes())))
+}
+
+/// The JSON body of a sealed text, when its seal is right.
+fn unseal<'a>(key: &[u8; 32], domain: &[u8], text: &'a str) -> Result<&'a str, CheckError> {
+    let (body, seal) = text
+        .rsplit_once("\nmac: ")
+        .ok_or(CheckError::LedgerTampered)?;
+    let expected = hex(&mac(key, domain, body.as_bytes()));
+    // Both sides are hex of fixed length; compare without an early exit.
+    let seal = seal.trim();
+    let same = seal.len() == expected.len()
+        && seal
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(body)
+    } else {
+        Err(CheckError::LedgerTampered)
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -82,39 +199,83 @@ impl Ledger {
         let state = match std::fs::read_to_string(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => LedgerState::default(),
             Err(e) => return Err(CheckError::Io(e.to_string())),
-            Ok(text) => {
-                let (body, seal) = text
-                    .rsplit_once("\nmac: ")
-                    .ok_or(CheckError::LedgerTampered)?;
-                let expected = hex(&mac(secret, body.as_bytes()));
-                // Both sides are hex of fixed length; compare without an early exit.
-                let seal = seal.trim();
-                let same = seal.len() == expected.len()
-                    && seal
-                        .bytes()
-                        .zip(expected.bytes())
-                        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                        == 0;
-                if !same {
-                    return Err(CheckError::LedgerTampered);
-                }
-                serde_json::from_str(body).map_err(|_| CheckError::LedgerTampered)?
-            }
+            Ok(text) => serde_json::from_str(unseal(secret, LEDGER_DOMAIN, &text)?)
+                .map_err(|_| CheckError::LedgerTampered)?,
         };
         Ok(Ledger {
             path: path.to_path_buf(),
             key: *secret,
             state,
+            witness: None,
         })
     }
 
-    fn save(&self) -> Result<(), CheckError> {
+    /// Opens the ledger at `path` with a second store, `witness`, that keeps its generation
+    /// and clock high-water mark, and refuses when the two disagree: a ledger deleted while
+    /// the witness is kept, or either one put back from an older copy. A ledger made before
+    /// witnesses existed (or a new installation) starts its witness.
+    pub fn open_witnessed(
+        path: &Path,
+        secret: &[u8; 32],
+        witness: Box<dyn Witness>,
+    ) -> Result<Ledger, CheckError> {
+        let mut ledger = Ledger::open(path, secret)?;
+        let witnessed: Option<WitnessState> = match witness.read().map_err(CheckError::Io)? {
+            None => None,
+            Some(bytes) => {
+                let text = String::from_utf8(bytes).map_err(|_| CheckError::LedgerTampered)?;
+                Some(
+                    serde_json::from_str(unseal(secret, WITNESS_DOMAIN, &text)?)
+                        .map_err(|_| CheckError::LedgerTampered)?,
+                )
+            }
+        };
+        let generation = ledger.state.generation;
+        match witnessed {
+            None if generation > 0 => return Err(CheckError::WitnessMissing { generation }),
+            None => {}
+            Some(w) if generation == 0 && w.generation > 0 && !path.exists() => {
+                return Err(CheckError::LedgerMissing {
+                    generation: w.generation,
+                })
+            }
+            // The ledger is written before its witness, so a crash between the two leaves the
+            // ledger one write ahead; anything else means an older copy was put back.
+            Some(w) if generation != w.generation && generation != w.generation + 1 => {
+                return Err(CheckError::LedgerDisagrees {
+                    ledger: generation,
+                    witness: w.generation,
+                })
+            }
+            Some(w) => ledger.state.high_water = ledger.state.high_water.max(w.high_water),
+        }
+        ledger.witness = Some(witness);
+        Ok(ledger)
+    }
+
+    fn save(&mut self) -> Result<(), CheckError> {
+        // Only a witnessed ledger counts its writes, so a ledger kept without a witness can
+        // be given one later and keep its hours.
+        if self.witness.is_some() {
+            self.state.generation += 1;
+        }
         let body = serde_json::to_string(&self.state).map_err(|e| CheckError::Io(e.to_string()))?;
-        let text = format!("{body}\nmac: {}\n", hex(&mac(&self.key, body.as_bytes())));
+        let text = seal(&self.key, LEDGER_DOMAIN, &body);
         let temporary = self.path.with_extension("partial");
         std::fs::write(&temporary, text)
             .and_then(|_| std::fs::rename(&temporary, &self.path))
-            .map_err(|e| CheckError::Io(e.to_string()))
+            .map_err(|e| CheckError::Io(e.to_string()))?;
+        if let Some(witness) = self.witness.as_mut() {
+            let body = serde_json::to_string(&WitnessState {
+                generation: self.state.generation,
+                high_water: self.state.high_water,
+            })
+            .map_err(|e| CheckError::Io(e.to_string()))?;
+            witness
+                .write(seal(&self.key, WITNESS_DOMAIN, &body).as_bytes())
+                .map_err(CheckError::Io)?;
+        }
+        Ok(())
     }
 
     fn occurrence_key(

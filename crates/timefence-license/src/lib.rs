@@ -39,7 +39,7 @@
 #![deny(missing_docs)]
 
 mod ledger;
-pub use ledger::{check, CheckError, Ledger, CLOCK_TOLERANCE};
+pub use ledger::{check, CheckError, FileWitness, Ledger, Witness, CLOCK_TOLERANCE};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;

@@ -146,3 +146,171 @@ fn a_newer_serial_supersedes_older_files_and_a_file_expires_at_its_not_after() {
         Err(CheckError::FileExpired(_))
     ));
 }
+
+/// A ledger in `dir` with its witness in `dir/elsewhere`, as a vendor application keeps them.
+struct Places {
+    _dir: tempfile::TempDir,
+    ledger: std::path::PathBuf,
+    witness: std::path::PathBuf,
+}
+
+fn places() -> Places {
+    let dir = tempfile::tempdir().unwrap();
+    Places {
+        ledger: dir.path().join("usage.ledger"),
+        witness: dir.path().join("elsewhere").join("ledger.witness"),
+        _dir: dir,
+    }
+}
+
+impl Places {
+    fn open(&self) -> Result<Ledger, CheckError> {
+        Ledger::open_witnessed(
+            &self.ledger,
+            &SECRET,
+            Box::new(FileWitness(self.witness.clone())),
+        )
+    }
+
+    /// Checks at 10:00 and records an hour, as one session of the application would.
+    fn use_an_hour(&self, license: &VerifiedLicense) -> Result<(), CheckError> {
+        let mut ledger = self.open()?;
+        check(license, at("2024-06-12T10:00:00Z"), &mut ledger)?;
+        ledger.record_use(
+            license,
+            NaiveDate::from_ymd_opt(2024, 6, 12).unwrap(),
+            TimeDelta::hours(1),
+        )
+    }
+
+    fn copies(&self) -> (Vec<u8>, Vec<u8>) {
+        (
+            std::fs::read(&self.ledger).unwrap(),
+            std::fs::read(&self.witness).unwrap(),
+        )
+    }
+}
+
+#[test]
+fn a_deleted_ledger_is_refused_while_its_witness_is_kept() {
+    let p = places();
+    let license = licensed(1, Some("3h"), None);
+    p.use_an_hour(&license).unwrap();
+    std::fs::remove_file(&p.ledger).unwrap();
+    assert!(
+        matches!(p.open().unwrap_err(), CheckError::LedgerMissing { generation } if generation >= 2)
+    );
+}
+
+#[test]
+fn a_deleted_witness_is_refused_while_the_ledger_is_kept() {
+    let p = places();
+    let license = licensed(1, Some("3h"), None);
+    p.use_an_hour(&license).unwrap();
+    std::fs::remove_file(&p.witness).unwrap();
+    assert!(matches!(
+        p.open().unwrap_err(),
+        CheckError::WitnessMissing { .. }
+    ));
+}
+
+#[test]
+fn an_older_copy_of_the_ledger_or_of_the_witness_is_refused() {
+    let p = places();
+    let license = licensed(1, Some("3h"), None);
+    p.use_an_hour(&license).unwrap();
+    let (old_ledger, old_witness) = p.copies();
+    p.use_an_hour(&license).unwrap();
+    p.use_an_hour(&license).unwrap();
+    let (new_ledger, new_witness) = p.copies();
+
+    // The sealed ledger of two sessions ago, put back: its hours would be forgotten.
+    std::fs::write(&p.ledger, &old_ledger).unwrap();
+    assert!(matches!(
+        p.open().unwrap_err(),
+        CheckError::LedgerDisagrees { ledger, witness } if ledger < witness
+    ));
+    // The witness put back instead.
+    std::fs::write(&p.ledger, &new_ledger).unwrap();
+    std::fs::write(&p.witness, &old_witness).unwrap();
+    assert!(matches!(
+        p.open().unwrap_err(),
+        CheckError::LedgerDisagrees { ledger, witness } if ledger > witness
+    ));
+    // Both current again: the three hours stand and the limit is spent.
+    std::fs::write(&p.witness, &new_witness).unwrap();
+    let mut ledger = p.open().unwrap();
+    assert!(matches!(
+        check(&license, at("2024-06-12T13:00:00Z"), &mut ledger).unwrap(),
+        Decision::Denied {
+            reason: DenyReason::ConsumptionExhausted,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_crash_between_the_ledger_and_its_witness_is_not_taken_for_tampering() {
+    let p = places();
+    let license = licensed(1, Some("3h"), None);
+    p.use_an_hour(&license).unwrap();
+    let (_, witness_before) = p.copies();
+    // One more save, then the witness as it was before it: the ledger is one write ahead,
+    // exactly what a crash after writing the ledger and before its witness leaves.
+    let mut ledger = p.open().unwrap();
+    check(&license, at("2024-06-12T11:00:00Z"), &mut ledger).unwrap();
+    drop(ledger);
+    std::fs::write(&p.witness, &witness_before).unwrap();
+    p.open().expect("one write ahead is a crash, not a replay");
+}
+
+#[test]
+fn a_clock_set_back_is_refused_after_reopening_a_witnessed_ledger() {
+    let p = places();
+    let license = licensed(1, None, None);
+    let mut ledger = p.open().unwrap();
+    check(&license, at("2024-06-12T15:00:00Z"), &mut ledger).unwrap();
+    drop(ledger);
+    let mut ledger = p.open().unwrap();
+    assert!(matches!(
+        check(&license, at("2024-06-12T10:00:00Z"), &mut ledger).unwrap_err(),
+        CheckError::ClockRollback { .. }
+    ));
+}
+
+#[test]
+fn deleting_every_copy_starts_afresh_as_the_documentation_says_it_cannot_prevent() {
+    let p = places();
+    let license = licensed(1, Some("3h"), None);
+    for _ in 0..3 {
+        p.use_an_hour(&license).unwrap();
+    }
+    std::fs::remove_file(&p.ledger).unwrap();
+    std::fs::remove_file(&p.witness).unwrap();
+    let mut ledger = p.open().unwrap();
+    assert_eq!(
+        remaining(check(&license, at("2024-06-12T13:00:00Z"), &mut ledger).unwrap()),
+        Some(TimeDelta::hours(3)),
+        "a user who deletes every copy gets the day back: only a seat server prevents it"
+    );
+}
+
+#[test]
+fn a_ledger_made_before_witnesses_gets_one_and_keeps_its_hours() {
+    let p = places();
+    let license = licensed(1, Some("3h"), None);
+    let mut plain = Ledger::open(&p.ledger, &SECRET).unwrap();
+    plain
+        .record_use(
+            &license,
+            NaiveDate::from_ymd_opt(2024, 6, 12).unwrap(),
+            TimeDelta::hours(2),
+        )
+        .unwrap();
+    let mut ledger = p.open().unwrap();
+    assert_eq!(
+        remaining(check(&license, at("2024-06-12T10:00:00Z"), &mut ledger).unwrap()),
+        Some(TimeDelta::hours(1))
+    );
+    assert!(p.witness.exists());
+}

@@ -2,9 +2,10 @@
 //! audit log, so that the command line and the app issue files the same way.
 //!
 //! The order makes every outcome whole: a serial is taken, the file is written under a
-//! temporary name, the license is marked issued with its audit entry in one transaction, and
-//! only then is the file renamed into place. A failure before the rename removes the temporary
-//! file; a serial taken for a file that never appeared is simply never used again.
+//! temporary name, and then one transaction marks the license issued, writes its audit entry
+//! and renames the file into place, committing only when the rename worked. A failure removes
+//! the temporary file and leaves the license as it was; a serial taken for a file that never
+//! appeared is simply never used again.
 
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
@@ -125,22 +126,29 @@ pub fn issue(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    let recorded = catalogue.record_issued(&AuditEntry {
+    let entry = AuditEntry {
         issued_at: payload.issued_at.clone(),
         license_id: record.id,
         revision: record.revision,
         key_id: signer.key_id.clone(),
         serial,
         file_sha256: sha256.clone(),
+    };
+    // The rename happens inside the catalogue's transaction: a rename that fails leaves no
+    // issued mark and no audit entry, and a commit that fails takes the placed file away again.
+    let mut placed = false;
+    let recorded = catalogue.record_issued_and(&entry, || {
+        std::fs::rename(&temporary, &path).map_err(|e| write_error(&path, e))?;
+        placed = true;
+        Ok::<(), IssueError>(())
     });
     if let Err(error) = recorded {
         let _ = std::fs::remove_file(&temporary);
-        return Err(error.into());
+        if placed {
+            let _ = std::fs::remove_file(&path);
+        }
+        return Err(error);
     }
-    std::fs::rename(&temporary, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&temporary);
-        write_error(&path, e)
-    })?;
     Ok(Issued {
         path,
         serial,

@@ -6,10 +6,12 @@
 //! with the passphrase, to sign; it is never written unencrypted and never leaves this crate
 //! except as a [`SigningKey`] value for [`timefence_license::sign`].
 //!
-//! [`issue`] signs a catalogue license into a file, marks it issued and records it in the
+//! [`hold::PassphraseHold`] keeps a passphrase in memory for a few minutes and wipes it when they
+//! run out. [`issue`] signs a catalogue license into a file, marks it issued and records it in the
 //! audit log, for the command line and the app alike.
 #![deny(missing_docs)]
 
+pub mod hold;
 pub mod issue;
 mod whole;
 

@@ -208,3 +208,55 @@ fn a_failed_issue_leaves_no_file_and_the_license_as_it_was() {
         LicenseState::Draft
     );
 }
+
+#[test]
+fn a_rename_that_fails_leaves_no_issued_mark_no_audit_entry_and_no_file() {
+    use timefence_catalogue::{Catalogue, FirstRun, LicenseState};
+    use timefence_signing::issue::{issue, Destination, IssueError, Signer};
+    let dir = tempfile::tempdir().unwrap();
+    let store = KeyStore::open(&dir.path().join("keys")).unwrap();
+    let key = store.generate("a long enough passphrase").unwrap();
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    catalogue
+        .add_signing_key(&key.key_id, *key.public_key.as_bytes(), None)
+        .unwrap();
+    let customer = catalogue.list_customers().unwrap()[0].id;
+    let license = catalogue.licenses_of(customer).unwrap()[0].clone();
+    let signer = Signer {
+        key_id: key.key_id.clone(),
+        key: store
+            .unlock(&key.key_id, "a long enough passphrase")
+            .unwrap(),
+    };
+    // The chosen file name is taken by a folder with something in it: the temporary file is
+    // written beside it, but renaming a file over a folder fails.
+    let out = dir.path().join("out");
+    let blocked = out.join("india.lic");
+    std::fs::create_dir_all(blocked.join("occupied")).unwrap();
+    let failed = issue(
+        &mut catalogue,
+        &signer,
+        license.id,
+        Destination::File(&blocked),
+        None,
+        timefence_terms::chrono::Utc::now(),
+    );
+    assert!(
+        matches!(failed, Err(IssueError::Write { .. })),
+        "{failed:?}"
+    );
+    assert_eq!(
+        catalogue.license(license.id).unwrap().state,
+        LicenseState::Draft
+    );
+    assert!(catalogue.audit_log(Some(license.id)).unwrap().is_empty());
+    // Only the folder that was in the way is there: no temporary file is left.
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, vec!["india.lic".to_string()]);
+    assert!(blocked.is_dir());
+}

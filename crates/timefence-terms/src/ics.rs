@@ -68,7 +68,9 @@ pub fn icalendar(terms: &Terms, event: &CalendarEvent<'_>) -> Option<String> {
         "PRODID:-//Timefence//License window//EN".to_string(),
         "CALSCALE:GREGORIAN".to_string(),
     ];
-    lines.extend(vtimezone(terms.zone, terms.start_date, terms.end_date));
+    // Only the transitions between the first and the last opening are needed; with validity
+    // years bounded (VALID_YEARS) the walk is at most a few hundred thousand steps.
+    lines.extend(vtimezone(terms.zone, first, last));
     lines.extend([
         "BEGIN:VEVENT".to_string(),
         format!("UID:{}", escape(event.uid)),
@@ -261,6 +263,22 @@ mod tests {
         assert!(ics.contains("BEGIN:DAYLIGHT\r\nDTSTART:20240331T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n"), "{ics}");
         assert!(ics.contains("BEGIN:STANDARD\r\nDTSTART:20241027T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n"));
         assert!(ics.contains("RRULE:FREQ=DAILY;UNTIL=20241231T070000Z"));
+    }
+
+    #[test]
+    fn the_widest_validity_gives_a_calendar_with_the_zone_s_transitions_to_its_end() {
+        let mut spec = terms("08:00", "16:00", "America/New_York", None).to_spec();
+        spec.license_start_date = "1970-01-01".into();
+        spec.license_end_date = "2099-12-31".into();
+        let ics = icalendar(&spec.validate().unwrap(), &event()).unwrap();
+        assert!(
+            ics.contains("RRULE:FREQ=DAILY;UNTIL=20991231T130000Z"),
+            "{}",
+            &ics[..400]
+        );
+        // The 1974 energy-crisis switch in January, and the last spring-forward of the range.
+        assert!(ics.contains("BEGIN:DAYLIGHT\r\nDTSTART:19740106T020000\r\n"));
+        assert!(ics.contains("BEGIN:DAYLIGHT\r\nDTSTART:20990308T020000\r\n"));
     }
 
     #[test]

@@ -63,6 +63,7 @@ pub mod eco;
 mod evaluate;
 mod ics;
 mod occurrence;
+mod term;
 mod terms;
 
 pub use chrono;
@@ -71,7 +72,9 @@ pub use clock::{
     format_duration, local_date, parse_duration, resolve_local, WallTime, SECONDS_PER_DAY,
 };
 pub use cost::{
-    baseline_formula, cost_preview, format_money, CostPreview, LicenseCost, Pricing, Rounding,
+    baseline_formula, cost_preview, currency_digits, format_money, parse_money, schedule_cost,
+    Amount, CostPreview, CurrencyTotal, LicenseCharge, LicenseCost, PriceSchedule, Priced, Pricing,
+    Rounding, ScheduleCost,
 };
 pub use coverage::{
     default_view_date, segments, Coverage, DayView, DisplayDay, Forecast, HourMark, Segment, Step,
@@ -79,6 +82,8 @@ pub use coverage::{
 pub use evaluate::{evaluate, Decision, DenyReason};
 pub use ics::{icalendar, CalendarEvent};
 pub use occurrence::Occurrence;
+pub use term::{default_term, next_term, term_label, DEFAULT_TERM_MONTHS};
 pub use terms::{
     DailyWindow, InvalidTerms, Terms, TermsField, TermsProblem, TermsSpec, Weekdays, MAX_SEATS,
+    VALID_YEARS,
 };

@@ -67,6 +67,26 @@ impl Terms {
         }
     }
 
+    /// The first occurrence still open at `from` or opening after it (the license's first
+    /// opening when its validity starts later), or `None` when it never opens again.
+    ///
+    /// ```
+    /// use timefence_terms::brief;
+    /// let india = &brief::bpo_shifts()[0].terms;
+    /// let next = india.next_occurrence("2023-06-01T12:00:00Z".parse().unwrap()).unwrap();
+    /// assert_eq!(next.date.to_string(), "2024-01-01");
+    /// assert!(india.next_occurrence("2025-01-01T00:00:00Z".parse().unwrap()).is_none());
+    /// ```
+    pub fn next_occurrence(&self, from: DateTime<Utc>) -> Option<Occurrence> {
+        let opens = resolve_local(self.zone, self.start_date.and_time(chrono::NaiveTime::MIN));
+        let from = from.max(opens - TimeDelta::days(1));
+        // Every weekday comes round within a week; two days more cover a window that opened
+        // the day before and a skipped day.
+        self.occurrences(from, from + TimeDelta::days(9))
+            .into_iter()
+            .find(|o| o.closes > from)
+    }
+
     /// Every occurrence that overlaps `[from, to)`, in order.
     pub fn occurrences(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Occurrence> {
         let mut out = Vec::new();

@@ -260,6 +260,14 @@ pub enum TermsProblem {
         /// What was given.
         value: String,
     },
+    /// A date outside the years a license may use.
+    #[error("{field:?} \"{value}\" is outside the years 1970 to 2099 that a license may use")]
+    YearOutOfRange {
+        /// Which date.
+        field: TermsField,
+        /// What was given.
+        value: String,
+    },
     /// The end date is earlier than the start date.
     #[error("the license ends ({end}) before it starts ({start})")]
     EndDateBeforeStartDate {
@@ -325,6 +333,7 @@ impl TermsProblem {
     pub fn field(&self) -> TermsField {
         match self {
             TermsProblem::MalformedDate { field, .. }
+            | TermsProblem::YearOutOfRange { field, .. }
             | TermsProblem::MalformedTime { field, .. } => *field,
             TermsProblem::EndDateBeforeStartDate { .. } => TermsField::LicenseEndDate,
             TermsProblem::StartAtEndOfDay => TermsField::DailyStartTime,
@@ -349,17 +358,34 @@ pub struct InvalidTerms {
 /// The most seats one license may carry.
 pub const MAX_SEATS: i64 = 1_000_000;
 
+/// The years a license's validity dates may fall in. Bounded so that every date computed
+/// from them (a day after the end, an occurrence's close, a calendar's zone walk) stays in
+/// range and takes bounded time, and to the years the bundled time zone tables describe:
+/// they list each zone's transitions up to 2099 and repeat no rule after it, so a window in
+/// 2150 would silently lose its daylight saving time.
+pub const VALID_YEARS: std::ops::RangeInclusive<i32> = 1970..=2099;
+
 impl TermsSpec {
     /// Checks every field and returns the terms, or all the problems at once.
     pub fn validate(&self) -> Result<Terms, InvalidTerms> {
         let mut problems = Vec::new();
         let mut date = |field, value: &str| {
             let parsed = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok();
-            if parsed.is_none() {
-                problems.push(TermsProblem::MalformedDate {
+            match parsed {
+                None => problems.push(TermsProblem::MalformedDate {
                     field,
                     value: value.to_string(),
-                });
+                }),
+                // Years far out (`+262143-01-01` parses) overflow date arithmetic downstream
+                // and make calendars walk for ever; a license lives in these years.
+                Some(d) if !VALID_YEARS.contains(&d.year()) => {
+                    problems.push(TermsProblem::YearOutOfRange {
+                        field,
+                        value: value.trim().to_string(),
+                    });
+                    return None;
+                }
+                Some(_) => {}
             }
             parsed
         };
@@ -502,6 +528,37 @@ mod tests {
         assert_eq!(terms.daily_limit, Some(TimeDelta::hours(3)));
         assert_eq!(terms.weekdays, Weekdays::of(&[Weekday::Mon, Weekday::Fri]));
         assert_eq!(terms.to_spec().validate().unwrap(), terms);
+    }
+
+    #[test]
+    fn validity_years_are_bounded_from_1970_to_2099() {
+        let with = |start: &str, end: &str| TermsSpec {
+            license_start_date: start.into(),
+            license_end_date: end.into(),
+            ..spec()
+        };
+        with("1970-01-01", "2099-12-31").validate().unwrap();
+        for (start, end, field) in [
+            ("+262143-01-01", "2024-12-31", TermsField::LicenseStartDate),
+            ("1969-12-31", "2024-12-31", TermsField::LicenseStartDate),
+            ("2024-01-01", "2100-01-01", TermsField::LicenseEndDate),
+            ("2024-01-01", "9999-12-31", TermsField::LicenseEndDate),
+            ("2024-01-01", "+10000-01-01", TermsField::LicenseEndDate),
+        ] {
+            let problems = with(start, end).validate().unwrap_err().problems;
+            assert_eq!(problems.len(), 1, "{start} {end}: {problems:?}");
+            // Far years are either not read as dates at all or read and refused; both are
+            // typed problems on the right field, never a panic further on.
+            assert_eq!(problems[0].field(), field, "{start} {end}: {problems:?}");
+            if start.starts_with('+') {
+                continue;
+            }
+            assert!(
+                matches!(&problems[0], TermsProblem::YearOutOfRange { .. }),
+                "{start} {end}: {problems:?}"
+            );
+            assert!(problems[0].to_string().contains("1970 to 2099"));
+        }
     }
 
     #[test]

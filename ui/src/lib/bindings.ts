@@ -80,7 +80,32 @@ export const commands = {
 	 *  Signs one license, a customer's or the whole catalogue's into `.lic` files, marks them
 	 *  issued and audits them; progress comes as `ExportProgress` events.
 	 */
-	signAndExport: (scope: ExportScope, passphrase: string | null) => typedError<ExportSummary, AppError>(__TAURI_INVOKE("sign_and_export", { scope, passphrase })),
+	signAndExport: (scope: ExportScope, passphrase: string | null, includeExpired: boolean) => typedError<ExportSummary, AppError>(__TAURI_INVOKE("sign_and_export", { scope, passphrase, includeExpired })),
+	/**
+	 *  What an export of `scope` would sign today: expired, not yet valid and already issued
+	 *  licenses named, and expired ones of a bulk export left out unless `include_expired`.
+	 */
+	signPlan: (scope: ExportScope, includeExpired: boolean) => typedError<SignPlan, AppError>(__TAURI_INVOKE("sign_plan", { scope, includeExpired })),
+	/**  Which catalogue is open and whether it is empty. */
+	catalogueInfo: () => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("catalogue_info")),
+	/**  Opens the demo catalogue (this year's, made beside the administrator's own on first use). */
+	openDemo: () => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("open_demo")),
+	/**  Goes back from the demo to the administrator's own catalogue. */
+	openOwnCatalogue: () => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("open_own_catalogue")),
+	/**  Every product with its price books. */
+	products: () => typedError<ProductView[], AppError>(__TAURI_INVOKE("products")),
+	/**  Adds a product with no price yet. */
+	addProduct: (name: string) => typedError<ProductView, AppError>(__TAURI_INVOKE("add_product", { name })),
+	/**  Gives a product a price from a date on (earlier days keep their books). */
+	setPrice: (productId: number, price: PriceInput) => typedError<ProductView, AppError>(__TAURI_INVOKE("set_price", { productId, price })),
+	/**  Renames a product and the current licenses that carry it. */
+	renameProduct: (productId: number, name: string) => typedError<null, AppError>(__TAURI_INVOKE("rename_product", { productId, name })),
+	/**  Makes the next term of licenses as drafts, in one step, with the new term's cost. */
+	renewLicenses: (licenseIds: number[], from: string | null) => typedError<RenewalView, AppError>(__TAURI_INVOKE("renew_licenses", { licenseIds, from })),
+	/**  The licenses of a customer that have no next term yet (what "Renew all" renews). */
+	renewableLicenses: (customerId: number) => typedError<number[], AppError>(__TAURI_INVOKE("renewable_licenses", { customerId })),
+	/**  Licenses ending in the next `days` days with no next term yet. */
+	expiringLicenses: (days: number) => typedError<ExpiringItem[], AppError>(__TAURI_INVOKE("expiring_licenses", { days })),
 	/**  Stops a running export after the file it is writing. */
 	cancelExport: () => __TAURI_INVOKE<void>("cancel_export"),
 	/**
@@ -190,6 +215,18 @@ export type CalendarFile = {
 	text: string,
 };
 
+/**  Which catalogue is open, and whether it is empty (the first-run screen). */
+export type CatalogueInfo = {
+	/**  Its file. */
+	path: string | null,
+	/**  Whether it is the demo catalogue. */
+	is_demo: boolean,
+	/**  How many customers it has (none: the first-run screen). */
+	customers: number,
+	/**  How many products it has. */
+	products: number,
+};
+
 /**  Where the catalogue is, why it could not be opened (if so) and the backups beside it. */
 export type CatalogueStatus = {
 	/**  The catalogue file. */
@@ -200,30 +237,19 @@ export type CatalogueStatus = {
 	backups: string[],
 };
 
-/**  What the shown day's schedule costs against one traditional 24-hour license. */
+/**
+ *  What the shown day's schedule costs: totals per currency (never added across currencies),
+ *  the products that have no price yet, and whether anything opens on the day at all.
+ */
 export type CostPanel = {
-	/**  The product whose price book was used. */
-	product: string,
-	/**  ISO 4217 code. */
-	currency: string,
-	/**  Time-fenced cost of the day, in minor units. */
-	fenced_minor: number,
-	/**  Traditional cost of the day, in minor units. */
-	baseline_minor: number,
-	/**  Baseline minus fenced. */
-	savings_minor: number,
-	/**  Savings in basis points of the baseline. */
-	savings_basis_points: number,
-	/**  Fenced cost, formatted ("$1,750.00"). */
-	fenced: string,
-	/**  Baseline, formatted ("$3,000.00"). */
-	baseline: string,
-	/**  Savings, formatted. */
-	savings: string,
-	/**  The baseline's arithmetic in words. */
-	baseline_formula: string,
-	/**  Each license's cost of the day, formatted, in lane order. */
+	/**  One entry per currency, by code. */
+	totals: CurrencyCost[],
+	/**  Products without a price on this day; their licenses are in no total. */
+	missing_prices: MissingPrice[],
+	/**  Each license's cost of the day, formatted, in lane order ("No price" when it has none). */
 	per_license: string[],
+	/**  Whether any license opens on the day shown. */
+	open_on_day: boolean,
 };
 
 /**  A quarter-hour of the coverage strip. */
@@ -253,6 +279,28 @@ export type CoverageStep = {
 	to_seconds: number,
 	/**  Concurrent seats. */
 	seats: number,
+};
+
+/**  The shown day's cost in one currency, against one traditional 24-hour license per product. */
+export type CurrencyCost = {
+	/**  ISO 4217 code. */
+	currency: string,
+	/**  Time-fenced cost of the day, in minor units. */
+	fenced_minor: number,
+	/**  Traditional cost of the day, in minor units. */
+	baseline_minor: number,
+	/**  Baseline minus fenced. */
+	savings_minor: number,
+	/**  Savings in basis points of the baseline. */
+	savings_basis_points: number,
+	/**  Fenced cost, formatted ("$1,750.00"). */
+	fenced: string,
+	/**  Baseline, formatted ("$3,000.00"). */
+	baseline: string,
+	/**  Savings, formatted. */
+	savings: string,
+	/**  Each product's baseline arithmetic in words. */
+	formulas: string[],
 };
 
 /**  A customer in the sidebar. */
@@ -293,6 +341,22 @@ export type Encoding =
 "Text" | 
 /**  Base64 (PNG). */
 "Base64";
+
+/**  A license whose term ends soon, for the "Expiring" list. */
+export type ExpiringItem = {
+	/**  The license. */
+	license_id: number,
+	/**  Its customer. */
+	customer_id: number,
+	/**  The customer's name. */
+	customer: string,
+	/**  The license's name. */
+	name: string,
+	/**  Its last day (YYYY-MM-DD). */
+	end_date: string,
+	/**  Days from today to its last day. */
+	days_left: number,
+};
 
 /**  Progress of a bulk export, sent while it runs. */
 export type ExportProgress = {
@@ -435,6 +499,12 @@ export type Lane = {
 	edit: LicenseEdit,
 	/**  The bars to draw on this day (none when the license does not open). */
 	pieces: BarPiece[],
+	/**
+	 *  The display date (YYYY-MM-DD) of the license's next opening from now (or its first,
+	 *  when its validity starts later), for moving the view to a license that does not open
+	 *  on the day shown.
+	 */
+	next_opening_date: string | null,
 };
 
 /**
@@ -470,6 +540,95 @@ export type MenuAction = {
 	action: string,
 };
 
+/**  A product used on the day shown that has no price in force. */
+export type MissingPrice = {
+	/**  The product's name. */
+	product: string,
+	/**  Its id, for the "set one" button. */
+	product_id: number | null,
+};
+
+/**  One license an export would sign, and what the administrator should know first. */
+export type PlanItem = {
+	/**  The license. */
+	license_id: number,
+	/**  Its customer's name. */
+	customer: string,
+	/**  Its name. */
+	name: string,
+	/**  "2027-01-01 to 2027-12-31". */
+	validity: string,
+	/**  ready, expired or not yet valid (on today's date in the license's zone). */
+	status: string,
+	/**  The serial it was issued under, when it was. */
+	issued_serial: number | null,
+	/**
+	 *  What signing it means, in words ("issued as serial 4; signing again issues serial 5
+	 *  and supersedes it").
+	 */
+	note: string,
+	/**  Whether the export signs it (expired licenses of a bulk export only when asked). */
+	included: boolean,
+};
+
+/**  A price as the product form sends it. */
+export type PriceInput = {
+	/**  YYYY-MM-DD; empty for "always" (from 1970-01-01). */
+	applies_from: string,
+	/**  ISO 4217 code. */
+	currency: string,
+	/**  The price as typed ("5", "5.00", "900"). */
+	price: string,
+	/**  Hours in a block. */
+	block_hours: number,
+	/**  pro-rata or whole-blocks. */
+	rounding: string,
+};
+
+/**  One price book of a product. */
+export type PriceView = {
+	/**  The first date it prices (YYYY-MM-DD). */
+	applies_from: string,
+	/**  ISO 4217 code. */
+	currency: string,
+	/**  Price per seat per block, in minor units. */
+	price_minor: number,
+	/**  The price as written ("$5.00"). */
+	price: string,
+	/**  Hours in a block. */
+	block_hours: number,
+	/**  pro-rata or whole-blocks. */
+	rounding: string,
+	/**  "$5.00 per seat per 8 h". */
+	summary: string,
+};
+
+/**  A product on the Products screen. */
+export type ProductView = {
+	/**  Row id. */
+	id: number,
+	/**  Name. */
+	name: string,
+	/**  The book in force today, if any. */
+	price_today: PriceView | null,
+	/**  Every book, oldest first. */
+	prices: PriceView[],
+	/**  How many current licenses carry it. */
+	license_count: number,
+};
+
+/**  What a renewal made: the new drafts and what their term costs with today's prices. */
+export type RenewalView = {
+	/**  The new draft licenses, in the order asked. */
+	license_ids: number[],
+	/**  Their new terms in words ("2028-01-01 to 2028-12-31, 12 months"), in the same order. */
+	terms: string[],
+	/**  What the new terms cost, one amount per currency ("$638,750.00"). */
+	cost: string[],
+	/**  Products with no price for the new term. */
+	missing_prices: string[],
+};
+
 /**  One bad row of a CSV import. */
 export type RowProblemView = {
 	/**  `customers` or `licenses`. */
@@ -478,6 +637,18 @@ export type RowProblemView = {
 	line: number,
 	/**  What is wrong. */
 	message: string,
+};
+
+/**  What an export is about to sign. */
+export type SignPlan = {
+	/**  The licenses, in the order they would be signed; at most [`PLAN_ITEMS_SHOWN`] are listed. */
+	items: PlanItem[],
+	/**  How many files the export writes. */
+	included: number,
+	/**  Expired licenses left out (a bulk export signs them only when asked). */
+	expired_left_out: number,
+	/**  How many licenses are expired, not yet valid, or already issued (worth a look). */
+	attention: number,
 };
 
 /**  The held passphrase, as the UI may know it (never the passphrase itself). */

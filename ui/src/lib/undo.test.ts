@@ -66,13 +66,19 @@ describe("the undo stack", () => {
     expect(stack.undoLabel).toBe("x");
   });
 
-  it("keeps at most its limit of edits", () => {
+  it("keeps at most its limit of edits", async () => {
     const { entry } = recorder();
     const stack = new UndoStack(2);
     stack.push(entry("a"));
     stack.push(entry("b"));
     stack.push(entry("c"));
     expect(stack.undoLabel).toBe("c");
+    await stack.undo();
+    expect(stack.undoLabel).toBe("b");
+    await stack.undo();
+    // "a" fell off the far end: two edits are all a stack of two keeps.
+    expect(stack.canUndo).toBe(false);
+    expect(await stack.undo()).toBeNull();
   });
 });
 

@@ -197,3 +197,184 @@ proptest! {
         prop_assert!(preview.savings_basis_points >= 0);
     }
 }
+
+mod schedules {
+    use super::*;
+    use timefence_terms::{
+        currency_digits, parse_money, schedule_cost, PriceSchedule, Priced, TermsSpec,
+    };
+
+    fn eight_hours(name: &str, product: &str, seats: i64, from: &str, to: &str) -> Terms {
+        TermsSpec {
+            license_start_date: from.into(),
+            license_end_date: to.into(),
+            daily_start_time: "08:00".into(),
+            daily_end_time: "16:00".into(),
+            daily_time_consumption_limit: None,
+            time_zone: "UTC".into(),
+            weekdays: None,
+            seats,
+            product: product.into(),
+            features: Default::default(),
+        }
+        .validate()
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+    }
+
+    fn price(currency: &str, minor: u64) -> Pricing {
+        Pricing {
+            currency: currency.into(),
+            price_minor: minor,
+            block_hours: 8,
+            rounding: Rounding::ProRata,
+        }
+    }
+
+    #[test]
+    fn a_price_change_in_the_middle_of_a_term_prices_each_day_with_its_own_book() {
+        let license = eight_hours("desk", "CAD", 10, "2027-01-01", "2027-12-31");
+        // $5 a seat-block until 10 January, $6 from then on.
+        let prices = PriceSchedule::new(vec![
+            (date("2026-12-01"), price("USD", 500)),
+            (date("2027-01-10"), price("USD", 600)),
+        ]);
+        let cost = schedule_cost(
+            &[Priced {
+                terms: &license,
+                prices: &prices,
+            }],
+            "UTC".parse().unwrap(),
+            date("2027-01-05"),
+            date("2027-01-14"),
+        );
+        // 5 days at $50 and 5 days at $60 for the license; the baseline, 10 seats for 24 h,
+        // is three blocks a day: 5 × $150 + 5 × $180.
+        assert_eq!(cost.licenses[0].amounts[0].minor, 5 * 5_000 + 5 * 6_000);
+        assert_eq!(cost.totals.len(), 1);
+        assert_eq!(cost.totals[0].fenced_minor, 55_000);
+        assert_eq!(cost.totals[0].baseline_minor, 5 * 15_000 + 5 * 18_000);
+        assert_eq!(
+            cost.totals[0].formulas,
+            [
+                "10 seats × 120 h / 8 h × $5.00 = $750.00",
+                "10 seats × 120 h / 8 h × $6.00 = $900.00"
+            ]
+        );
+        assert!(cost.unpriced_products.is_empty());
+    }
+
+    #[test]
+    fn two_currencies_stay_apart_and_are_never_added() {
+        let dollars = eight_hours("a", "CAD", 10, "2027-01-01", "2027-12-31");
+        let euros = eight_hours("b", "Render", 4, "2027-01-01", "2027-12-31");
+        let yen = eight_hours("c", "Scan", 1, "2027-01-01", "2027-12-31");
+        let usd = PriceSchedule::always(price("USD", 500));
+        let eur = PriceSchedule::always(price("EUR", 700));
+        let jpy = PriceSchedule::always(price("JPY", 900));
+        let day = date("2027-03-03");
+        let cost = schedule_cost(
+            &[
+                Priced {
+                    terms: &dollars,
+                    prices: &usd,
+                },
+                Priced {
+                    terms: &euros,
+                    prices: &eur,
+                },
+                Priced {
+                    terms: &yen,
+                    prices: &jpy,
+                },
+            ],
+            "UTC".parse().unwrap(),
+            day,
+            day,
+        );
+        let totals: Vec<(&str, u64, u64)> = cost
+            .totals
+            .iter()
+            .map(|t| (t.currency.as_str(), t.fenced_minor, t.baseline_minor))
+            .collect();
+        assert_eq!(
+            totals,
+            [
+                ("EUR", 4 * 700, 4 * 3 * 700),
+                ("JPY", 900, 3 * 900),
+                ("USD", 10 * 500, 10 * 3 * 500)
+            ]
+        );
+        assert_eq!(
+            cost.totals[1].formulas,
+            ["1 seat × 24 h / 8 h × JPY 900 = JPY 2,700"]
+        );
+        // Each product has its own baseline: the peak of all three together (15) is not billed.
+        assert_eq!(cost.peak_seats, 15);
+    }
+
+    #[test]
+    fn a_product_without_a_price_is_named_and_counted_nowhere() {
+        let priced = eight_hours("a", "CAD", 10, "2027-01-01", "2027-12-31");
+        let unpriced = eight_hours("b", "New thing", 4, "2027-01-01", "2027-12-31");
+        let usd = PriceSchedule::always(price("USD", 500));
+        let nothing = PriceSchedule::none();
+        // A price that starts after the period counts as none too.
+        let later = PriceSchedule::new(vec![(date("2027-06-01"), price("USD", 100))]);
+        let day = date("2027-03-03");
+        let cost = schedule_cost(
+            &[
+                Priced {
+                    terms: &priced,
+                    prices: &usd,
+                },
+                Priced {
+                    terms: &unpriced,
+                    prices: &nothing,
+                },
+                Priced {
+                    terms: &unpriced,
+                    prices: &later,
+                },
+            ],
+            "UTC".parse().unwrap(),
+            day,
+            day,
+        );
+        assert_eq!(cost.unpriced_products, ["New thing"]);
+        assert_eq!(cost.licenses[1].amounts, []);
+        assert_eq!(cost.licenses[1].unpriced_occurrences, 1);
+        assert_eq!(cost.totals.len(), 1);
+        assert_eq!(cost.totals[0].fenced_minor, 5_000);
+        assert!(cost.any_open);
+        let closed = schedule_cost(
+            &[Priced {
+                terms: &priced,
+                prices: &usd,
+            }],
+            "UTC".parse().unwrap(),
+            date("2026-03-03"),
+            date("2026-03-03"),
+        );
+        assert!(!closed.any_open);
+        assert!(closed.totals.is_empty(), "{closed:?}");
+    }
+
+    #[test]
+    fn amounts_follow_the_currency_s_minor_unit() {
+        assert_eq!(currency_digits("usd"), Some(2));
+        assert_eq!(currency_digits("JPY"), Some(0));
+        assert_eq!(currency_digits("KWD"), Some(3));
+        assert_eq!(currency_digits("XYZ"), None);
+        assert_eq!(format_money(123_456, "JPY"), "JPY 123,456");
+        assert_eq!(format_money(1_250, "KWD"), "KWD 1.250");
+        assert_eq!(parse_money("5", "USD"), Some(500));
+        assert_eq!(parse_money("1,250.5", "USD"), Some(125_050));
+        assert_eq!(parse_money("0.125", "KWD"), Some(125));
+        assert_eq!(parse_money("900", "JPY"), Some(900));
+        for bad in ["", "-5", "5.001", "five", "1.2.3", "9999999999999999"] {
+            assert_eq!(parse_money(bad, "USD"), None, "{bad:?}");
+        }
+        assert_eq!(parse_money("9.5", "JPY"), None);
+        assert_eq!(parse_money("5", "XYZ"), None);
+    }
+}

@@ -1,0 +1,291 @@
+//! Products and their price books. A product has a name (what licenses carry) and any number
+//! of price-book revisions, each applying from a date on; the cost of a day uses the book in
+//! force on that day. Money is in the currency's minor units; a currency is an ISO 4217 code
+//! in use, whose minor unit the engine knows.
+
+use crate::{now_text, Catalogue, CatalogueError};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::BTreeMap;
+use timefence_terms::chrono::NaiveDate;
+use timefence_terms::{currency_digits, PriceSchedule, Pricing, Rounding};
+
+/// A product's row id.
+pub type ProductId = i64;
+
+/// The longest product name, in characters.
+pub const MAX_PRODUCT_NAME: usize = 80;
+
+/// One price-book revision: `price_minor` per seat per block of `block_hours` hours, from
+/// `applies_from` on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceRevision {
+    /// The first date it prices.
+    pub applies_from: NaiveDate,
+    /// ISO 4217 code (USD, EUR, JPY...).
+    pub currency: String,
+    /// Price of one seat for one block, in minor units (cents for USD, yen for JPY).
+    pub price_minor: u64,
+    /// Length of a block, in hours (the brief: 8).
+    pub block_hours: u32,
+    /// Rounding rule.
+    pub rounding: Rounding,
+}
+
+impl PriceRevision {
+    /// The engine's view of this book.
+    pub fn pricing(&self) -> Pricing {
+        Pricing {
+            currency: self.currency.clone(),
+            price_minor: self.price_minor,
+            block_hours: self.block_hours,
+            rounding: self.rounding,
+        }
+    }
+}
+
+/// A product with its price books, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    /// Row id.
+    pub id: ProductId,
+    /// Name, unique without regard to case.
+    pub name: String,
+    /// Its price books by the date they apply from.
+    pub prices: Vec<PriceRevision>,
+    /// How many current licenses name it.
+    pub license_count: u32,
+}
+
+impl Product {
+    /// Its prices over time, for the engine.
+    pub fn schedule(&self) -> PriceSchedule {
+        PriceSchedule::new(
+            self.prices
+                .iter()
+                .map(|p| (p.applies_from, p.pricing()))
+                .collect(),
+        )
+    }
+
+    /// The book in force on `date`.
+    pub fn price_on(&self, date: NaiveDate) -> Option<&PriceRevision> {
+        self.prices.iter().rev().find(|p| p.applies_from <= date)
+    }
+}
+
+fn rounding_text(rounding: Rounding) -> &'static str {
+    match rounding {
+        Rounding::ProRata => "pro_rata",
+        Rounding::WholeBlocks => "whole_blocks",
+    }
+}
+
+/// A product name trimmed and checked: not empty, at most [`MAX_PRODUCT_NAME`] characters,
+/// no control characters.
+pub(crate) fn product_name(name: &str) -> Result<String, CatalogueError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(CatalogueError::EmptyName);
+    }
+    if name.chars().count() > MAX_PRODUCT_NAME {
+        return Err(CatalogueError::NameTooLong {
+            what: "product",
+            max: MAX_PRODUCT_NAME,
+        });
+    }
+    if name.chars().any(char::is_control) {
+        return Err(CatalogueError::ControlCharacter { what: "product" });
+    }
+    Ok(name.to_string())
+}
+
+/// Makes sure a product named `name` exists: every product a license names is in the list.
+pub(crate) fn ensure_product(conn: &Connection, name: &str) -> Result<(), CatalogueError> {
+    if name.trim().is_empty() {
+        return Ok(());
+    }
+    let name = product_name(name)?;
+    conn.execute(
+        "INSERT OR IGNORE INTO products (name) VALUES (?1)",
+        [name],
+    )?;
+    Ok(())
+}
+
+impl Catalogue {
+    /// Adds a product with no price yet.
+    pub fn add_product(&mut self, name: &str) -> Result<ProductId, CatalogueError> {
+        let name = product_name(name)?;
+        if self.product_named(&name)?.is_some() {
+            return Err(CatalogueError::DuplicateProduct(name));
+        }
+        self.conn
+            .execute("INSERT INTO products (name) VALUES (?1)", [&name])?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Every product with its price books, by name.
+    pub fn products(&self) -> Result<Vec<Product>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT p.id, p.name,
+                    (SELECT count(*) FROM licenses l WHERE l.product = p.name COLLATE NOCASE
+                        AND l.state <> 'superseded')
+             FROM products p ORDER BY p.name COLLATE NOCASE",
+        )?;
+        let heads = statement
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut prices = self.all_prices()?;
+        Ok(heads
+            .into_iter()
+            .map(|(id, name, license_count)| Product {
+                id,
+                name,
+                prices: prices.remove(&id).unwrap_or_default(),
+                license_count,
+            })
+            .collect())
+    }
+
+    fn all_prices(&self) -> Result<BTreeMap<ProductId, Vec<PriceRevision>>, CatalogueError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT product_id, applies_from, currency, price_minor, block_hours, rounding
+             FROM price_books ORDER BY product_id, applies_from",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, u32>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut by_product: BTreeMap<ProductId, Vec<PriceRevision>> = BTreeMap::new();
+        for row in rows {
+            let (id, from, currency, price, block_hours, rounding) = row?;
+            let applies_from = from.parse().map_err(|_| CatalogueError::Corrupt {
+                license: id,
+                reason: format!("price book date \"{from}\""),
+            })?;
+            by_product.entry(id).or_default().push(PriceRevision {
+                applies_from,
+                currency,
+                price_minor: price.max(0) as u64,
+                block_hours,
+                rounding: if rounding == "whole_blocks" {
+                    Rounding::WholeBlocks
+                } else {
+                    Rounding::ProRata
+                },
+            });
+        }
+        Ok(by_product)
+    }
+
+    /// One product.
+    pub fn product(&self, id: ProductId) -> Result<Product, CatalogueError> {
+        self.products()?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or(CatalogueError::ProductNotFound(id))
+    }
+
+    /// The product named `name` (without regard to case), if there is one.
+    pub fn product_named(&self, name: &str) -> Result<Option<Product>, CatalogueError> {
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM products WHERE name = ?1 COLLATE NOCASE",
+                [name.trim()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| self.product(id)).transpose()
+    }
+
+    /// Each product's prices over time, keyed by its name in lower case, for costing many
+    /// licenses at once.
+    pub fn price_schedules(&self) -> Result<BTreeMap<String, PriceSchedule>, CatalogueError> {
+        Ok(self
+            .products()?
+            .into_iter()
+            .map(|p| (p.name.to_lowercase(), p.schedule()))
+            .collect())
+    }
+
+    /// Adds a price book to a product from `price.applies_from` on; one already applying from
+    /// that date is replaced. Costs of earlier dates keep their books.
+    pub fn set_price(
+        &mut self,
+        product: ProductId,
+        price: &PriceRevision,
+    ) -> Result<(), CatalogueError> {
+        let currency = price.currency.trim().to_ascii_uppercase();
+        if currency_digits(&currency).is_none() {
+            return Err(CatalogueError::InvalidPriceBook(format!(
+                "Currency \"{}\" is not an ISO 4217 code (e.g. USD, EUR, JPY)",
+                price.currency.trim()
+            )));
+        }
+        if !(1..=24).contains(&price.block_hours) {
+            return Err(CatalogueError::InvalidPriceBook(format!(
+                "Block of hours: {} is not from 1 to 24",
+                price.block_hours
+            )));
+        }
+        let amount = i64::try_from(price.price_minor).map_err(|_| {
+            CatalogueError::InvalidPriceBook("Price per seat: the amount is too large".into())
+        })?;
+        if !timefence_terms::VALID_YEARS.contains(&timefence_terms::chrono::Datelike::year(
+            &price.applies_from,
+        )) {
+            return Err(CatalogueError::InvalidPriceBook(format!(
+                "Applies from: {} is outside the years 1970 to 2099",
+                price.applies_from
+            )));
+        }
+        self.product(product)?;
+        self.conn.execute(
+            "INSERT INTO price_books (product_id, applies_from, currency, price_minor, block_hours, rounding, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (product_id, applies_from) DO UPDATE SET currency = ?3, price_minor = ?4,
+                 block_hours = ?5, rounding = ?6, created_at = ?7",
+            params![
+                product,
+                price.applies_from.to_string(),
+                currency,
+                amount,
+                price.block_hours,
+                rounding_text(price.rounding),
+                now_text()
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Renames a product, and every current license that names it, so costs keep finding its
+    /// prices. Files already issued keep the name they were signed with: the vendor's
+    /// application sees the new name once those licenses are signed again.
+    pub fn rename_product(&mut self, id: ProductId, name: &str) -> Result<(), CatalogueError> {
+        let name = product_name(name)?;
+        let old = self.product(id)?;
+        if let Some(other) = self.product_named(&name)? {
+            if other.id != id {
+                return Err(CatalogueError::DuplicateProduct(name));
+            }
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE products SET name = ?2 WHERE id = ?1",
+            params![id, name],
+        )?;
+        tx.execute(
+            "UPDATE licenses SET product = ?2 WHERE product = ?1 COLLATE NOCASE AND state <> 'superseded'",
+            params![old.name, name],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,316 @@
+//! The administrator's own catalogue: products and price books, renewals and the licenses
+//! that expire soon, and which catalogue is open (their own, or the demo). Every rule is in
+//! `timefence-catalogue` and the engine; this module maps their answers into views.
+
+use crate::error::AppError;
+use serde::{Deserialize, Serialize};
+use timefence_catalogue::{Catalogue, LicenseId, PriceRevision, Product, Rounding};
+use timefence_terms::chrono::{NaiveDate, Utc};
+use timefence_terms::{
+    format_money, parse_money, schedule_cost, term_label, PriceSchedule, Priced,
+};
+
+/// One price book of a product.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct PriceView {
+    /// The first date it prices (YYYY-MM-DD).
+    pub applies_from: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Price per seat per block, in minor units.
+    pub price_minor: i64,
+    /// The price as written ("$5.00").
+    pub price: String,
+    /// Hours in a block.
+    pub block_hours: u32,
+    /// pro-rata or whole-blocks.
+    pub rounding: String,
+    /// "$5.00 per seat per 8 h".
+    pub summary: String,
+}
+
+/// A product on the Products screen.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ProductView {
+    /// Row id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// The book in force today, if any.
+    pub price_today: Option<PriceView>,
+    /// Every book, oldest first.
+    pub prices: Vec<PriceView>,
+    /// How many current licenses carry it.
+    pub license_count: u32,
+}
+
+/// A price as the product form sends it.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct PriceInput {
+    /// YYYY-MM-DD; empty for "always" (from 1970-01-01).
+    pub applies_from: String,
+    /// ISO 4217 code.
+    pub currency: String,
+    /// The price as typed ("5", "5.00", "900").
+    pub price: String,
+    /// Hours in a block.
+    pub block_hours: u32,
+    /// pro-rata or whole-blocks.
+    pub rounding: String,
+}
+
+fn rounding_name(rounding: Rounding) -> &'static str {
+    match rounding {
+        Rounding::ProRata => "pro-rata",
+        Rounding::WholeBlocks => "whole-blocks",
+    }
+}
+
+fn price_view(p: &PriceRevision) -> PriceView {
+    let price = format_money(p.price_minor as i64, &p.currency);
+    PriceView {
+        applies_from: p.applies_from.to_string(),
+        currency: p.currency.clone(),
+        price_minor: p.price_minor as i64,
+        summary: format!("{price} per seat per {} h", p.block_hours),
+        price,
+        block_hours: p.block_hours,
+        rounding: rounding_name(p.rounding).to_string(),
+    }
+}
+
+fn product_view(p: &Product, today: NaiveDate) -> ProductView {
+    ProductView {
+        id: p.id,
+        name: p.name.clone(),
+        price_today: p.price_on(today).map(price_view),
+        prices: p.prices.iter().map(price_view).collect(),
+        license_count: p.license_count,
+    }
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// Every product with its prices.
+pub fn products(catalogue: &Catalogue) -> Result<Vec<ProductView>, AppError> {
+    let today = today();
+    Ok(catalogue
+        .products()?
+        .iter()
+        .map(|p| product_view(p, today))
+        .collect())
+}
+
+/// Adds a product with no price yet.
+pub fn add_product(catalogue: &mut Catalogue, name: &str) -> Result<ProductView, AppError> {
+    let id = catalogue.add_product(name)?;
+    Ok(product_view(&catalogue.product(id)?, today()))
+}
+
+/// Reads a price typed in the product form; every problem names its field's label.
+pub fn read_price(input: &PriceInput) -> Result<PriceRevision, AppError> {
+    let invalid = |field: &str, message: String| AppError::InvalidInput {
+        field: field.into(),
+        message,
+    };
+    let currency = input.currency.trim().to_ascii_uppercase();
+    if timefence_terms::currency_digits(&currency).is_none() {
+        return Err(invalid(
+            "currency",
+            format!(
+                "Currency: \"{}\" is not an ISO 4217 code (e.g. USD, EUR, JPY)",
+                input.currency.trim()
+            ),
+        ));
+    }
+    let price_minor = parse_money(&input.price, &currency).ok_or_else(|| {
+        invalid(
+            "price",
+            format!(
+                "Price per seat: \"{}\" is not an amount of {currency}, zero or more (e.g. 5.00)",
+                input.price.trim()
+            ),
+        )
+    })?;
+    let rounding = match input.rounding.as_str() {
+        "pro-rata" => Rounding::ProRata,
+        "whole-blocks" => Rounding::WholeBlocks,
+        other => {
+            return Err(invalid(
+                "rounding",
+                format!("Rounding: \"{other}\" is neither pro-rata nor whole-blocks"),
+            ))
+        }
+    };
+    let applies_from = match input.applies_from.trim() {
+        "" => NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"),
+        text => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            invalid(
+                "applies_from",
+                format!("Applies from: \"{text}\" is not a date"),
+            )
+        })?,
+    };
+    Ok(PriceRevision {
+        applies_from,
+        currency,
+        price_minor,
+        block_hours: input.block_hours,
+        rounding,
+    })
+}
+
+/// Gives a product a price from a date on.
+pub fn set_price(
+    catalogue: &mut Catalogue,
+    product_id: i64,
+    input: &PriceInput,
+) -> Result<ProductView, AppError> {
+    let price = read_price(input)?;
+    catalogue.set_price(product_id, &price)?;
+    Ok(product_view(&catalogue.product(product_id)?, today()))
+}
+
+/// What a renewal made: the new drafts and what their term costs with today's prices.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RenewalView {
+    /// The new draft licenses, in the order asked.
+    pub license_ids: Vec<i64>,
+    /// Their new terms in words ("2028-01-01 to 2028-12-31, 12 months"), in the same order.
+    pub terms: Vec<String>,
+    /// What the new terms cost, one amount per currency ("$638,750.00").
+    pub cost: Vec<String>,
+    /// Products with no price for the new term.
+    pub missing_prices: Vec<String>,
+}
+
+/// Makes the next term of `ids` as drafts, and prices the new term with the price books in
+/// force on its days.
+pub fn renew(
+    catalogue: &mut Catalogue,
+    ids: &[LicenseId],
+    from: Option<&str>,
+) -> Result<RenewalView, AppError> {
+    let from = match from.map(str::trim).filter(|t| !t.is_empty()) {
+        None => None,
+        Some(text) => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+            AppError::InvalidInput {
+                field: "from".into(),
+                message: format!("Renew from: \"{text}\" is not a date"),
+            }
+        })?),
+    };
+    let made = catalogue.renew_licenses(ids, from)?;
+    let licenses = made
+        .iter()
+        .map(|id| catalogue.license(*id))
+        .collect::<Result<Vec<_>, _>>()?;
+    let schedules = catalogue.price_schedules()?;
+    let none = PriceSchedule::none();
+    let mut totals: Vec<(String, u64)> = Vec::new();
+    let mut missing: Vec<String> = Vec::new();
+    for license in &licenses {
+        let terms = &license.terms;
+        let priced = [Priced {
+            terms,
+            prices: schedules
+                .get(&terms.product.to_lowercase())
+                .unwrap_or(&none),
+        }];
+        let cost = schedule_cost(&priced, terms.zone, terms.start_date, terms.end_date);
+        for amount in &cost.licenses[0].amounts {
+            match totals.iter_mut().find(|(c, _)| *c == amount.currency) {
+                Some((_, total)) => *total += amount.minor,
+                None => totals.push((amount.currency.clone(), amount.minor)),
+            }
+        }
+        for product in cost.unpriced_products {
+            if !missing.contains(&product) {
+                missing.push(product);
+            }
+        }
+    }
+    totals.sort();
+    Ok(RenewalView {
+        license_ids: made,
+        terms: licenses
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} to {}, {}",
+                    l.terms.start_date,
+                    l.terms.end_date,
+                    term_label(l.terms.start_date, l.terms.end_date)
+                )
+            })
+            .collect(),
+        cost: totals
+            .iter()
+            .map(|(currency, minor)| format_money(*minor as i64, currency))
+            .collect(),
+        missing_prices: missing,
+    })
+}
+
+/// A license whose term ends soon, for the "Expiring" list.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ExpiringItem {
+    /// The license.
+    pub license_id: i64,
+    /// Its customer.
+    pub customer_id: i64,
+    /// The customer's name.
+    pub customer: String,
+    /// The license's name.
+    pub name: String,
+    /// Its last day (YYYY-MM-DD).
+    pub end_date: String,
+    /// Days from today to its last day.
+    pub days_left: i64,
+}
+
+/// Current licenses ending in the next `days` days that have no next term yet.
+pub fn expiring(catalogue: &Catalogue, days: u32) -> Result<Vec<ExpiringItem>, AppError> {
+    let today = today();
+    let licenses = catalogue.expiring_licenses(today, days)?;
+    let mut items = Vec::with_capacity(licenses.len());
+    for license in licenses {
+        items.push(ExpiringItem {
+            license_id: license.id,
+            customer_id: license.customer_id,
+            customer: catalogue.customer(license.customer_id)?.name,
+            name: license.name,
+            end_date: license.terms.end_date.to_string(),
+            days_left: (license.terms.end_date - today).num_days(),
+        });
+    }
+    Ok(items)
+}
+
+/// Which catalogue is open, and whether it is empty (the first-run screen).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CatalogueInfo {
+    /// Its file.
+    pub path: Option<String>,
+    /// Whether it is the demo catalogue.
+    pub is_demo: bool,
+    /// How many customers it has (none: the first-run screen).
+    pub customers: u32,
+    /// How many products it has.
+    pub products: u32,
+}
+
+/// What the window needs to know of the open catalogue.
+pub fn info(catalogue: &Catalogue, path: Option<&std::path::Path>) -> Result<CatalogueInfo, AppError> {
+    Ok(CatalogueInfo {
+        path: path.map(|p| p.display().to_string()),
+        is_demo: path
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("demo-")),
+        customers: u32::try_from(catalogue.customer_count()?).unwrap_or(u32::MAX),
+        products: u32::try_from(catalogue.products()?.len()).unwrap_or(u32::MAX),
+    })
+}
