@@ -303,7 +303,10 @@ pub struct CatalogueInfo {
 }
 
 /// What the window needs to know of the open catalogue.
-pub fn info(catalogue: &Catalogue, path: Option<&std::path::Path>) -> Result<CatalogueInfo, AppError> {
+pub fn info(
+    catalogue: &Catalogue,
+    path: Option<&std::path::Path>,
+) -> Result<CatalogueInfo, AppError> {
     Ok(CatalogueInfo {
         path: path.map(|p| p.display().to_string()),
         is_demo: path

@@ -485,8 +485,8 @@ async fn sign_and_export(
     tauri::async_runtime::spawn_blocking(move || {
         signing::export(&app, scope, passphrase, include_expired)
     })
-        .await
-        .map_err(|e| AppError::Storage(format!("the export stopped: {e}")))?
+    .await
+    .map_err(|e| AppError::Storage(format!("the export stopped: {e}")))?
 }
 
 /// Which catalogue is open and whether it is empty.
@@ -512,14 +512,24 @@ fn open_demo(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, 
 /// Goes back from the demo to the administrator's own catalogue.
 #[tauri::command]
 #[specta::specta]
-fn open_own_catalogue(
-    state: tauri::State<'_, AppState>,
-) -> Result<admin::CatalogueInfo, AppError> {
+fn open_own_catalogue(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
     let path = state
         .own_path()
         .ok_or_else(|| AppError::CatalogueUnavailable("no catalogue file".into()))?;
     state.switch_to(&path, None)?;
     state.with_catalogue(|c| admin::info(c, Some(&path)))
+}
+
+/// A term from `start` to `end` (YYYY-MM-DD) in words ("12 months", "90 days"), or an empty
+/// text when either date is not one yet.
+#[tauri::command]
+#[specta::specta]
+fn term_length(start: String, end: String) -> String {
+    let parse = |t: &str| timefence_terms::chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d");
+    match (parse(&start), parse(&end)) {
+        (Ok(start), Ok(end)) if start <= end => timefence_terms::term_label(start, end),
+        _ => String::new(),
+    }
 }
 
 /// Every product with its price books.
@@ -601,8 +611,13 @@ fn sign_plan(
     scope: signing::ExportScope,
     include_expired: bool,
 ) -> Result<signing::SignPlan, AppError> {
-    signing::plan(&state, &scope, include_expired, timefence_terms::chrono::Utc::now())
-        .map(|(_, plan)| plan)
+    signing::plan(
+        &state,
+        &scope,
+        include_expired,
+        timefence_terms::chrono::Utc::now(),
+    )
+    .map(|(_, plan)| plan)
 }
 
 /// Stops a running export after the file it is writing.
@@ -718,6 +733,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             open_demo,
             open_own_catalogue,
             products,
+            term_length,
             add_product,
             set_price,
             rename_product,
@@ -764,9 +780,8 @@ fn open_state(app: &tauri::App) -> AppState {
         Ok(path) => {
             let state = AppState::open(&path);
             if std::env::args().any(|a| a == DEMO_FLAG) {
-                let year = timefence_terms::chrono::Datelike::year(
-                    &timefence_terms::chrono::Utc::now(),
-                );
+                let year =
+                    timefence_terms::chrono::Datelike::year(&timefence_terms::chrono::Utc::now());
                 if let Some(demo) = state.demo_path(year) {
                     if let Err(error) = state.switch_to(&demo, Some(year)) {
                         tracing::warn!(%error, "the demo catalogue cannot be opened");
@@ -865,7 +880,7 @@ pub fn mark_launch() {
 /// What the File menu asks the window to do.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct MenuAction {
-    /// `backup` or `restore`.
+    /// `backup`, `restore`, `demo` (open the demo catalogue) or `own` (back to one's own).
     pub action: String,
 }
 
@@ -903,11 +918,16 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
     let backup = MenuItem::with_id(app, "backup", "Back up catalogue", true, None::<&str>)?;
     let restore = MenuItem::with_id(app, "restore", "Restore from a backup…", true, None::<&str>)?;
     let logs = MenuItem::with_id(app, "logs", "Open log folder", true, None::<&str>)?;
+    let demo = MenuItem::with_id(app, "demo", "Open the demo catalogue", true, None::<&str>)?;
+    let own = MenuItem::with_id(app, "own", "Open my catalogue", true, None::<&str>)?;
     let file = Submenu::with_items(
         app,
         "File",
         true,
         &[
+            &own,
+            &demo,
+            &PredefinedMenuItem::separator(app)?,
             &backup,
             &restore,
             &PredefinedMenuItem::separator(app)?,
@@ -923,7 +943,7 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
                 tracing::warn!(%error, "cannot open the log folder");
             }
         }
-        action @ ("backup" | "restore") => {
+        action @ ("backup" | "restore" | "demo" | "own") => {
             let _ = MenuAction {
                 action: action.to_string(),
             }

@@ -8,8 +8,8 @@ use timefence_terms::chrono::{DateTime, NaiveDate, Utc};
 use timefence_terms::chrono_tz::Tz;
 use timefence_terms::{
     default_term, default_view_date, format_duration, format_money, icalendar, schedule_cost,
-    CalendarEvent,
-    DayView, DisplayDay, PriceSchedule, Priced, Segment, Terms, TermsSpec, WallTime, Weekdays,
+    CalendarEvent, DayView, DisplayDay, PriceSchedule, Priced, Segment, Terms, TermsSpec, WallTime,
+    Weekdays,
 };
 
 /// A customer in the sidebar.
@@ -318,9 +318,12 @@ impl Row {
 
     fn lane(&self, pieces: &[Segment], display_zone: Tz, now: DateTime<Utc>) -> Lane {
         let t = &self.terms;
-        let next_opening_date = t
-            .next_occurrence(now)
-            .map(|o| o.opens.with_timezone(&display_zone).date_naive().to_string());
+        let next_opening_date = t.next_occurrence(now).map(|o| {
+            o.opens
+                .with_timezone(&display_zone)
+                .date_naive()
+                .to_string()
+        });
         Lane {
             license_id: self.id,
             name: self.name.clone(),

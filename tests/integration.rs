@@ -219,10 +219,7 @@ fn the_bpo_timeline_carries_the_brief_s_cost_panel() {
         ),
         ("$3,000.00", "$1,750.00", "$1,250.00")
     );
-    assert_eq!(
-        usd.formulas,
-        ["200 seats × 24 h / 8 h × $5.00 = $3,000.00"]
-    );
+    assert_eq!(usd.formulas, ["200 seats × 24 h / 8 h × $5.00 = $3,000.00"]);
     assert_eq!(cost.per_license, ["$500.00", "$1,000.00", "$250.00"]);
     assert!(cost.missing_prices.is_empty() && cost.open_on_day);
 }
@@ -480,7 +477,10 @@ mod signing_in_the_app {
     /// The app's state on a catalogue holding the 2024 demo (a new catalogue starts empty).
     fn state(dir: &Path) -> AppState {
         let path = dir.join("catalogue.sqlite");
-        drop(timefence_catalogue::Catalogue::open(&path, timefence_catalogue::FirstRun::SeedDemo).unwrap());
+        drop(
+            timefence_catalogue::Catalogue::open(&path, timefence_catalogue::FirstRun::SeedDemo)
+                .unwrap(),
+        );
         AppState::open(&path)
     }
 
@@ -611,8 +611,13 @@ mod signing_in_the_app {
         let state = state(dir.path());
         signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
         let customers = state_customers(&state);
-        let (ids, signer) =
-            signing::prepare(&state, &ExportScope::Customer(customers), Some(PASSPHRASE), true).unwrap();
+        let (ids, signer) = signing::prepare(
+            &state,
+            &ExportScope::Customer(customers),
+            Some(PASSPHRASE),
+            true,
+        )
+        .unwrap();
         let file = dir.path().join("india.lic");
         signing::run_export(
             &state,
@@ -686,8 +691,17 @@ mod signing_in_the_app {
         let (ids, plan) = signing::plan(&state, &ExportScope::Everything, false, now).unwrap();
         assert!(ids.is_empty());
         assert_eq!((plan.included, plan.expired_left_out), (0, 6));
-        assert!(plan.items.iter().all(|i| i.status == "expired" && !i.included));
-        assert!(plan.items[0].note.contains("expired on 2024-12-31; left out"), "{:?}", plan.items[0]);
+        assert!(plan
+            .items
+            .iter()
+            .all(|i| i.status == "expired" && !i.included));
+        assert!(
+            plan.items[0]
+                .note
+                .contains("expired on 2024-12-31; left out"),
+            "{:?}",
+            plan.items[0]
+        );
         assert!(matches!(
             signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE), false),
             Err(AppError::NotFound(_))
@@ -699,8 +713,13 @@ mod signing_in_the_app {
         let (one, _) = signing::plan(&state, &ExportScope::License(first), false, now).unwrap();
         assert_eq!(one, [first]);
         // After issuing it, the plan says which serial it had and which it will get.
-        let (ids, signer) =
-            signing::prepare(&state, &ExportScope::License(first), Some(PASSPHRASE), false).unwrap();
+        let (ids, signer) = signing::prepare(
+            &state,
+            &ExportScope::License(first),
+            Some(PASSPHRASE),
+            false,
+        )
+        .unwrap();
         let file = dir.path().join("one.lic");
         signing::run_export(&state, ids, &signer, &Place::File(file), |_| {}).unwrap();
         let (_, again) = signing::plan(&state, &ExportScope::License(first), false, now).unwrap();
@@ -741,7 +760,10 @@ mod signing_in_the_app {
         assert_eq!(chrono::Datelike::year(&live), year);
         assert_eq!(state.place().path.unwrap(), demo);
         state.switch_to(&own, None).unwrap();
-        assert_eq!(state.with_catalogue(|c| Ok(c.customer_count()?)).unwrap(), 0);
+        assert_eq!(
+            state.with_catalogue(|c| Ok(c.customer_count()?)).unwrap(),
+            0
+        );
         // A file that cannot be a catalogue leaves the open one as it was.
         let bad = dir.path().join("bad.sqlite");
         std::fs::write(&bad, "not a catalogue at all, not even close".repeat(100)).unwrap();
@@ -763,9 +785,14 @@ fn a_drawn_license_runs_a_whole_term_and_takes_the_only_product_or_none() {
         axis_start: None,
     };
     let drawn = views::draft_from_span(c, acme, &on(Some(today.to_string())), 0, 8 * 3600).unwrap();
-    assert_eq!(drawn.license_start_date, today.to_string(), "drawn on today: from today");
+    assert_eq!(
+        drawn.license_start_date,
+        today.to_string(),
+        "drawn on today: from today"
+    );
     assert_eq!(drawn.product, "", "no product yet: none is made up");
-    let later = views::draft_from_span(c, acme, &on(Some("2031-05-05".into())), 0, 8 * 3600).unwrap();
+    let later =
+        views::draft_from_span(c, acme, &on(Some("2031-05-05".into())), 0, 8 * 3600).unwrap();
     let (start, end) = timefence_terms::default_term(today, false);
     assert_eq!(
         (later.license_start_date, later.license_end_date),
@@ -792,10 +819,15 @@ fn a_product_without_a_price_is_named_in_the_cost_panel_never_priced_at_zero() {
     assert!(cost.missing_prices[0].product_id.is_some());
     assert_eq!(cost.per_license, ["No price"]);
     // Not open on the day shown: said so, and no money at all.
-    let closed = timeline_on(c, acme, Some("2023-06-12"), None).unwrap().cost.unwrap();
+    let closed = timeline_on(c, acme, Some("2023-06-12"), None)
+        .unwrap()
+        .cost
+        .unwrap();
     assert!(!closed.open_on_day && closed.totals.is_empty() && closed.missing_prices.is_empty());
     assert_eq!(
-        timeline_on(c, acme, Some("2023-06-12"), None).unwrap().lanes[0]
+        timeline_on(c, acme, Some("2023-06-12"), None)
+            .unwrap()
+            .lanes[0]
             .next_opening_date
             .as_deref(),
         None,

@@ -14,6 +14,8 @@ const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefe
 const cli = join(root, "target/debug/timefence");
 const work = mkdtempSync(join(tmpdir(), "timefence-editor-"));
 const catalogue = join(work, "catalogue.sqlite");
+// The demo is made for this year, so its licenses are live on the day the test runs.
+const YEAR = new Date().getUTCFullYear();
 const exports = join(work, "exports");
 // Exports land here instead of in a save dialog no test can click.
 process.env.TIMEFENCE_EXPORT_DIR = exports;
@@ -31,12 +33,13 @@ async function open() {
 
 before(async () => {
   assert.ok(existsSync(cli), `no timefence binary at ${cli}; build it with cargo build --workspace`);
-  // The demo catalogue, plus a customer with 200 shift licenses for the responsiveness check.
-  execFileSync(cli, ["--catalogue", catalogue, "customers", "list"]);
+  // This year's demo catalogue, plus a customer with 200 shift licenses for the
+  // responsiveness check.
+  execFileSync(cli, ["--catalogue", catalogue, "demo", "--year", String(YEAR)]);
   const rows = ["customer,name,product,seats,license_start_date,license_end_date,daily_start_time,daily_end_time,daily_time_consumption_limit,time_zone,weekdays"];
   for (let i = 0; i < 200; i++) {
     const start = (i * 7) % 24;
-    rows.push(`Two Hundred Shifts,Shift ${String(i).padStart(3, "0")},Timefence demo,${1 + (i % 9)},2024-01-01,2024-12-31,${String(start).padStart(2, "0")}:00,${String((start + 8) % 24).padStart(2, "0")}:00,,UTC,`);
+    rows.push(`Two Hundred Shifts,Shift ${String(i).padStart(3, "0")},Timefence demo,${1 + (i % 9)},${YEAR}-01-01,${YEAR}-12-31,${String(start).padStart(2, "0")}:00,${String((start + 8) % 24).padStart(2, "0")}:00,,UTC,`);
   }
   writeFileSync(join(work, "customers.csv"), "name,contact,country,default_zone,notes\nTwo Hundred Shifts,,,UTC,\n");
   writeFileSync(join(work, "licenses.csv"), rows.join("\n") + "\n");
@@ -186,7 +189,7 @@ test("switching the display zone moves the bars and the axis follows that zone",
   // Back to the customer's zone on a mid-year day, with an axis from 06:00.
   await app.execute("const s = document.querySelector('[data-testid=zone]'); s.value = 'UTC'; s.dispatchEvent(new Event('change', { bubbles: true }));");
   await app.until(() => app.execute("return document.querySelector('[data-testid=zone]').value"), (v) => v === "UTC");
-  await app.execute("const d = document.querySelector('[data-testid=date]'); d.value = '2024-06-12'; d.dispatchEvent(new Event('input', { bubbles: true })); d.dispatchEvent(new Event('change', { bubbles: true }));");
+  await app.execute(`const d = document.querySelector('[data-testid=date]'); d.value = '${YEAR}-06-12'; d.dispatchEvent(new Event('input', { bubbles: true })); d.dispatchEvent(new Event('change', { bubbles: true }));`);
   await app.until(bars, (b) => b[2]?.endsWith("16:00-20:00"));
   await app.execute("const s = document.querySelector('[data-testid=axis-start]'); s.value = '06:00'; s.dispatchEvent(new Event('change', { bubbles: true }));");
   const labels = await app.until(() => app.contents(".axis .tick-label"), (l) => l[0] === "06:00");
@@ -289,8 +292,8 @@ test("the timeline exports as SVG and PNG, and a license's window as an iCalenda
   const png = readFileSync(join(exports, files[1]));
   assert.deepEqual([...png.subarray(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
   const ics = readFileSync(join(exports, files[0]), "utf8");
-  assert.match(ics, /DTSTART;TZID=UTC:20240101T080000\r\n/);
-  assert.match(ics, /RRULE:FREQ=DAILY;UNTIL=20241231T080000Z\r\n/);
+  assert.match(ics, new RegExp(`DTSTART;TZID=UTC:${YEAR}0101T080000\r\n`));
+  assert.match(ics, new RegExp(`RRULE:FREQ=DAILY;UNTIL=${YEAR}1231T080000Z\r\n`));
 });
 
 test("with 200 licenses on a customer, one drag step updates timeline, coverage and cost (median reported)", async () => {

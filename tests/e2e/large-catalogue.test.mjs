@@ -18,6 +18,7 @@ let app;
 
 before(async () => {
   assert.ok(existsSync(cli), `no timefence binary at ${cli}; build it with cargo build --workspace`);
+  execFileSync(cli, ["--catalogue", catalogue, "demo"]);
   execFileSync(cli, ["--catalogue", catalogue, "generate", "--customers", "10000", "--licenses-each", "10"]);
   stopDriver = await startDriver();
   app = await Session.start(application, ["--catalogue", catalogue]);

@@ -31,6 +31,7 @@ before(async () => {
   mkdirSync(exports, { recursive: true });
   // The demo plus 1,000 generated customers with 10 licenses each: 10,000 licenses
   // besides the demo's six, for the bulk export.
+  execFileSync(cli, ["--catalogue", catalogue, "demo"]);
   execFileSync(cli, ["--catalogue", catalogue, "generate", "--customers", "1000", "--licenses-each", "10"]);
   stopDriver = await startDriver();
   app = await Session.start(application, ["--catalogue", catalogue]);
@@ -86,10 +87,12 @@ test("a signed license verifies with the command-line tool and with OpenSSL, and
   await app.type(field, passphrase);
   await clickTestId("sign-go");
   const summary = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000);
-  assert.match(summary[0], /^1 of 1 file\(s\) written/);
+  assert.match(summary[0], /^1 of 1 file written/);
   await clickTestId("sign-close");
-  const file = join(exports, "Northwind-BPO-L1-India.lic");
-  assert.ok(existsSync(file), `no ${file}`);
+  // One file is named like the files of a bulk export: customer, license, serial.
+  const named = readdirSync(exports).filter((f) => /^Northwind-BPO-L1-India-\d+\.lic$/.test(f));
+  assert.equal(named.length, 1, `files: ${readdirSync(exports)}`);
+  const file = join(exports, named[0]);
   const lanes = await app.until(() => app.contents("[data-testid=lane] .state"), (s) => s.length === 1);
   assert.deepEqual(lanes, ["issued"]);
 
@@ -141,6 +144,15 @@ test("10,000 licenses export with progress at least every 250 ms while the windo
   await clickTestId("mode-keys");
   await app.execute("window.__timefenceMeasure = { progressArrivals: [] }");
   await clickTestId("sign-everything");
+  // The dialog lists what deserves a look first: the generated licenses of past years have
+  // expired and are left out unless asked for, and L1 India was issued already.
+  const planned = await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => p.length === 1, 20_000, "the sign plan");
+  assert.match(planned[0], /expired licenses are left out/);
+  await clickTestId("sign-include-expired");
+  await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => /^Signs 10006 files\.$/.test(p[0]?.trim() ?? ""), 20_000, "all 10,006 files in the plan");
+  const issuedNote = (await app.contents("[data-testid=sign-plan-item]")).find((t) => t.includes("L1 India"));
+  assert.match(issuedNote ?? "", /issued as serial \d+; signing again issues serial \d+ and supersedes it/);
+  await clickTestId("sign-start");
   // The passphrase is still held from the last signing, so the export starts at once.
   const started = Date.now();
   const answers = [];
@@ -154,7 +166,7 @@ test("10,000 licenses export with progress at least every 250 ms while the windo
   }
   const seconds = (Date.now() - started) / 1000;
   assert.equal(summary.length, 1, "the export did not finish within ten minutes");
-  assert.match(summary[0], /^10006 of 10006 file\(s\) written/);
+  assert.match(summary[0], /^10006 of 10006 files written/);
   const arrivals = await app.execute("return window.__timefenceMeasure.progressArrivals.slice()");
   const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]);
   const longest = Math.max(...gaps);
@@ -175,10 +187,13 @@ test("cancelling a bulk export stops it between files and leaves no half-written
   const before = readdirSync(exports).filter((f) => f.endsWith(".lic")).length;
   await app.execute("window.__timefenceMeasure = { progressArrivals: [] }");
   await clickTestId("sign-everything");
+  await clickTestId("sign-include-expired");
+  await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => /^Signs 10006 files\.$/.test(p[0]?.trim() ?? ""), 20_000, "all 10,006 files in the plan");
+  await clickTestId("sign-start");
   await app.until(() => app.execute("return window.__timefenceMeasure.progressArrivals.length"), (n) => n >= 2, 20_000);
   await clickTestId("sign-cancel");
   const summary = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000);
-  assert.match(summary[0], /^Cancelled: \d+ of 10006 file\(s\) written/);
+  assert.match(summary[0], /^Cancelled: \d+ of 10006 files written/);
   const written = Number(/^Cancelled: (\d+)/.exec(summary[0])[1]);
   assert.ok(written > 0 && written < 10_006, summary[0]);
   assert.equal(readdirSync(exports).filter((f) => f.endsWith(".lic")).length - before, written);

@@ -21,7 +21,7 @@ let stopDriver;
 let app;
 
 before(async () => {
-  execFileSync(cli, ["--catalogue", catalogue, "customers", "list"]);
+  execFileSync(cli, ["--catalogue", catalogue, "demo"]);
   mkdirSync(join(work, "backups"));
   execFileSync(cli, ["--catalogue", catalogue, "backup", join(work, "backups", "catalogue-20261127-120000.sqlite")]);
   for (const suffix of ["-wal", "-shm"]) {

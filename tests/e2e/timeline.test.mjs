@@ -35,13 +35,22 @@ async function selectCustomer(name) {
   throw new Error(`no customer named ${name} in the sidebar`);
 }
 
-test("the first start creates the catalogue where --catalogue says, with the demo customers", async () => {
+test("a new catalogue starts empty on the first-run screen, and the demo opens in its own file", async () => {
+  const [welcome] = await app.waitFor("[data-testid=first-run]");
+  assert.match(await app.text(welcome), /This catalogue is empty/);
+  assert.equal((await app.findAll("[data-testid=customer]")).length, 0, "no made-up customers");
+  assert.ok(existsSync(catalogue), "the catalogue file was not created at the --catalogue path");
+  await app.click((await app.findAll("[data-testid=open-demo]"))[0]);
   const names = await app.until(
     () => app.texts("[data-testid=customer] .name"),
     (n) => n.length === 4,
+    10_000,
+    "the four demo customers",
   );
   assert.deepEqual(names, ["Contoso Engineering", "Fabrikam Analytics", "Northwind BPO", "Tailspin Design"]);
-  assert.ok(existsSync(catalogue), "the catalogue file was not created at the --catalogue path");
+  const year = new Date().getUTCFullYear();
+  assert.ok(existsSync(join(dirname(catalogue), `demo-${year}.sqlite`)), "the demo lives in its own file");
+  assert.equal((await app.findAll("[data-testid=demo-banner]")).length, 1);
 });
 
 test("the BPO's three shifts are drawn as bars with their seats, times and 100/200/50 coverage", async () => {

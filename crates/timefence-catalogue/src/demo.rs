@@ -64,7 +64,10 @@ pub(crate) fn customers() -> Vec<DemoCustomer> {
                 "",
                 "Case 3: a fixed window and a 3 h daily limit.",
             ),
-            licenses: vec![("3 hours a day, in office hours", brief::case_3_window_and_limit())],
+            licenses: vec![(
+                "3 hours a day, in office hours",
+                brief::case_3_window_and_limit(),
+            )],
         },
     ]
 }

@@ -31,8 +31,8 @@ pub use csv_io::{ImportReport, RowProblem};
 pub use products::{PriceRevision, Product, ProductId, MAX_PRODUCT_NAME};
 pub use records::{AuditEntry, AuditRow, KeyStatus, SigningKeyRecord};
 pub use renew::MAX_EXPIRING_DAYS;
-pub use timefence_terms::Rounding;
 pub use search::{LicenseHit, Page, SearchResults};
+pub use timefence_terms::Rounding;
 
 pub use error::CatalogueError;
 
@@ -201,10 +201,7 @@ impl Catalogue {
     /// product with its price ($5 per seat per 8-hour block), all or nothing.
     pub fn seed_demo(&mut self, year: i32) -> Result<(), CatalogueError> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO products (name) VALUES (?1)",
-            [demo::PRODUCT],
-        )?;
+        tx.execute("INSERT INTO products (name) VALUES (?1)", [demo::PRODUCT])?;
         tx.execute(
             "INSERT INTO price_books (product_id, applies_from, currency, price_minor, block_hours, rounding, created_at)
              VALUES (last_insert_rowid(), '1970-01-01', 'USD', 500, 8, 'pro_rata', ?1)",

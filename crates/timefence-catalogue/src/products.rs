@@ -105,10 +105,7 @@ pub(crate) fn ensure_product(conn: &Connection, name: &str) -> Result<(), Catalo
         return Ok(());
     }
     let name = product_name(name)?;
-    conn.execute(
-        "INSERT OR IGNORE INTO products (name) VALUES (?1)",
-        [name],
-    )?;
+    conn.execute("INSERT OR IGNORE INTO products (name) VALUES (?1)", [name])?;
     Ok(())
 }
 
@@ -133,7 +130,13 @@ impl Catalogue {
              FROM products p ORDER BY p.name COLLATE NOCASE",
         )?;
         let heads = statement
-            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, u32>(2)?)))?
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                ))
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         let mut prices = self.all_prices()?;
         Ok(heads

@@ -4,7 +4,6 @@
 use crate::{now_text, Catalogue, CatalogueError, LicenseId};
 use rusqlite::{params, OptionalExtension};
 
-
 /// A signing key's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyStatus {

@@ -21,7 +21,9 @@ impl Catalogue {
         from: Option<NaiveDate>,
     ) -> Result<Vec<LicenseId>, CatalogueError> {
         if ids.is_empty() {
-            return Err(CatalogueError::NothingToRenew("no license was chosen".into()));
+            return Err(CatalogueError::NothingToRenew(
+                "no license was chosen".into(),
+            ));
         }
         let licenses = ids
             .iter()
@@ -87,10 +89,7 @@ impl Catalogue {
              WHERE state IN ('draft', 'issued') AND end_date >= ?1 AND end_date <= ?2
              ORDER BY end_date, id"
         ))?;
-        let rows = statement.query_map(
-            [today.to_string(), until.to_string()],
-            LicenseRow::read,
-        )?;
+        let rows = statement.query_map([today.to_string(), until.to_string()], LicenseRow::read)?;
         let mut found = Vec::new();
         for row in rows {
             let license = row?.into_license()?;

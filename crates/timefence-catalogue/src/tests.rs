@@ -992,19 +992,28 @@ fn products_have_price_revisions_by_date_and_every_bad_input_changes_nothing() {
     let path = dir.path().join("c.sqlite");
     let mut opened = Catalogue::open(&path, FirstRun::Empty).unwrap();
     let c = &mut opened.catalogue;
-    assert!(c.products().unwrap().is_empty(), "a new catalogue has no product");
+    assert!(
+        c.products().unwrap().is_empty(),
+        "a new catalogue has no product"
+    );
     let cad = c.add_product("  Acme CAD ").unwrap();
     assert_eq!(c.product(cad).unwrap().name, "Acme CAD");
     assert!(c.product(cad).unwrap().prices.is_empty());
-    c.set_price(cad, &price("2027-01-01", "usd", 500, 8)).unwrap();
-    c.set_price(cad, &price("2027-07-01", "USD", 600, 8)).unwrap();
+    c.set_price(cad, &price("2027-01-01", "usd", 500, 8))
+        .unwrap();
+    c.set_price(cad, &price("2027-07-01", "USD", 600, 8))
+        .unwrap();
     let product = c.product(cad).unwrap();
     assert_eq!(product.prices.len(), 2);
     assert_eq!(product.prices[0].currency, "USD");
     let on = |d: &str| product.price_on(d.parse().unwrap()).map(|p| p.price_minor);
-    assert_eq!((on("2026-12-31"), on("2027-03-01"), on("2027-07-01")), (None, Some(500), Some(600)));
+    assert_eq!(
+        (on("2026-12-31"), on("2027-03-01"), on("2027-07-01")),
+        (None, Some(500), Some(600))
+    );
     // The same date again replaces that revision only.
-    c.set_price(cad, &price("2027-07-01", "USD", 650, 8)).unwrap();
+    c.set_price(cad, &price("2027-07-01", "USD", 650, 8))
+        .unwrap();
     assert_eq!(c.product(cad).unwrap().prices[1].price_minor, 650);
 
     checkpoint(c);
@@ -1014,23 +1023,47 @@ fn products_have_price_revisions_by_date_and_every_bad_input_changes_nothing() {
         c.add_product("   ").unwrap_err(),
         c.add_product(&"x".repeat(81)).unwrap_err(),
         c.add_product("two\nlines").unwrap_err(),
-        c.set_price(cad, &price("2027-01-01", "dollars", 500, 8)).unwrap_err(),
-        c.set_price(cad, &price("2027-01-01", "XYZ", 500, 8)).unwrap_err(),
-        c.set_price(cad, &price("2027-01-01", "USD", 500, 0)).unwrap_err(),
-        c.set_price(cad, &price("2027-01-01", "USD", 500, 25)).unwrap_err(),
-        c.set_price(cad, &price("2027-01-01", "USD", u64::MAX, 8)).unwrap_err(),
-        c.set_price(cad, &price("2150-01-01", "USD", 500, 8)).unwrap_err(),
-        c.set_price(999, &price("2027-01-01", "USD", 500, 8)).unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "dollars", 500, 8))
+            .unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "XYZ", 500, 8))
+            .unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "USD", 500, 0))
+            .unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "USD", 500, 25))
+            .unwrap_err(),
+        c.set_price(cad, &price("2027-01-01", "USD", u64::MAX, 8))
+            .unwrap_err(),
+        c.set_price(cad, &price("2150-01-01", "USD", 500, 8))
+            .unwrap_err(),
+        c.set_price(999, &price("2027-01-01", "USD", 500, 8))
+            .unwrap_err(),
         c.rename_product(999, "Other").unwrap_err(),
     ];
-    assert!(matches!(refused[0], CatalogueError::DuplicateProduct(_)), "{:?}", refused[0]);
+    assert!(
+        matches!(refused[0], CatalogueError::DuplicateProduct(_)),
+        "{:?}",
+        refused[0]
+    );
     assert!(matches!(refused[1], CatalogueError::EmptyName));
-    assert!(matches!(refused[2], CatalogueError::NameTooLong { what: "product", max: 80 }));
-    assert!(matches!(refused[3], CatalogueError::ControlCharacter { .. }));
+    assert!(matches!(
+        refused[2],
+        CatalogueError::NameTooLong {
+            what: "product",
+            max: 80
+        }
+    ));
+    assert!(matches!(
+        refused[3],
+        CatalogueError::ControlCharacter { .. }
+    ));
     for e in &refused[4..10] {
         assert!(matches!(e, CatalogueError::InvalidPriceBook(_)), "{e:?}");
     }
-    assert!(refused[5].to_string().contains("Currency \"XYZ\""), "{}", refused[5]);
+    assert!(
+        refused[5].to_string().contains("Currency \"XYZ\""),
+        "{}",
+        refused[5]
+    );
     assert!(matches!(refused[10], CatalogueError::ProductNotFound(999)));
     assert!(matches!(refused[11], CatalogueError::ProductNotFound(999)));
     checkpoint(c);
@@ -1057,7 +1090,10 @@ fn a_license_s_product_joins_the_list_and_a_rename_follows_it_into_current_licen
     let mut spec = spec("09:00", "17:00");
     spec.product = "Scanner".into();
     let license = c.add_license(customer, "Desk", &spec).unwrap();
-    let scanner = c.product_named("scanner").unwrap().expect("the product was added");
+    let scanner = c
+        .product_named("scanner")
+        .unwrap()
+        .expect("the product was added");
     assert!(scanner.prices.is_empty());
     assert_eq!(scanner.license_count, 1);
     c.rename_product(scanner.id, "Scanner Pro").unwrap();
@@ -1076,8 +1112,10 @@ fn the_demo_is_dated_in_the_year_asked_for_and_priced() {
         .find(|x| x.name == "Northwind BPO")
         .unwrap();
     let licenses = c.licenses_of(bpo.id).unwrap();
-    assert!(licenses.iter().all(|l| l.terms.start_date.to_string() == "2031-01-01"
-        && l.terms.end_date.to_string() == "2031-12-31"));
+    assert!(licenses
+        .iter()
+        .all(|l| l.terms.start_date.to_string() == "2031-01-01"
+            && l.terms.end_date.to_string() == "2031-12-31"));
     let demo = c.product_named("Timefence demo").unwrap().unwrap();
     assert_eq!(demo.prices[0].price_minor, 500);
     let names: Vec<String> = c
@@ -1087,7 +1125,10 @@ fn the_demo_is_dated_in_the_year_asked_for_and_priced() {
         .flat_map(|x| c.licenses_of(x.id).unwrap())
         .map(|l| l.name)
         .collect();
-    assert!(names.contains(&"Office hours, no daily limit".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"Office hours, no daily limit".to_string()),
+        "{names:?}"
+    );
     assert!(Catalogue::open_in_memory(FirstRun::Empty)
         .unwrap()
         .catalogue
@@ -1110,7 +1151,10 @@ fn names_are_trimmed_bounded_and_single_line_for_customers_and_licenses() {
     assert!(c.add_customer(&new(&"é".repeat(120))).is_ok());
     assert!(matches!(
         c.add_customer(&new(&"é".repeat(121))).unwrap_err(),
-        CatalogueError::NameTooLong { what: "customer", max: 120 }
+        CatalogueError::NameTooLong {
+            what: "customer",
+            max: 120
+        }
     ));
     assert!(matches!(
         c.add_customer(&new("Acme\nEvil")).unwrap_err(),
@@ -1121,17 +1165,25 @@ fn names_are_trimmed_bounded_and_single_line_for_customers_and_licenses() {
         CatalogueError::NameTooLong { .. }
     ));
     assert!(matches!(
-        c.add_license(id, &"L".repeat(81), &spec("09:00", "17:00")).unwrap_err(),
-        CatalogueError::NameTooLong { what: "license", max: 80 }
+        c.add_license(id, &"L".repeat(81), &spec("09:00", "17:00"))
+            .unwrap_err(),
+        CatalogueError::NameTooLong {
+            what: "license",
+            max: 80
+        }
     ));
     assert!(matches!(
-        c.add_license(id, "Night\tdesk", &spec("09:00", "17:00")).unwrap_err(),
+        c.add_license(id, "Night\tdesk", &spec("09:00", "17:00"))
+            .unwrap_err(),
         CatalogueError::ControlCharacter { what: "license" }
     ));
-    let license = c.add_license(id, " Night desk ", &spec("09:00", "17:00")).unwrap();
+    let license = c
+        .add_license(id, " Night desk ", &spec("09:00", "17:00"))
+        .unwrap();
     assert_eq!(c.license(license).unwrap().name, "Night desk");
     assert!(matches!(
-        c.update_license(license, &"L".repeat(81), &spec("09:00", "17:00")).unwrap_err(),
+        c.update_license(license, &"L".repeat(81), &spec("09:00", "17:00"))
+            .unwrap_err(),
         CatalogueError::NameTooLong { .. }
     ));
 }
@@ -1157,17 +1209,27 @@ fn renewing_makes_the_next_term_as_drafts_in_one_step_and_expiring_lists_what_en
     for (old, new) in ids.iter().zip(&renewed) {
         let (old, new) = (c.license(*old).unwrap(), c.license(*new).unwrap());
         assert_eq!(new.state, LicenseState::Draft);
-        assert_eq!((new.name.as_str(), new.terms.seats), (old.name.as_str(), old.terms.seats));
+        assert_eq!(
+            (new.name.as_str(), new.terms.seats),
+            (old.name.as_str(), old.terms.seats)
+        );
         assert_eq!(new.terms.window, old.terms.window);
         assert_eq!(new.terms.product, old.terms.product);
         assert_eq!(
-            (new.terms.start_date.to_string(), new.terms.end_date.to_string()),
+            (
+                new.terms.start_date.to_string(),
+                new.terms.end_date.to_string()
+            ),
             ("2025-01-01".to_string(), "2025-12-31".to_string())
         );
     }
     // Renewed licenses have a successor: they no longer expire unrenewed.
     assert_eq!(c.expiring_licenses(today, 60).unwrap().len(), 3);
-    assert!(c.renewable_licenses(Some(bpo.id)).unwrap().iter().all(|id| renewed.contains(id)));
+    assert!(c
+        .renewable_licenses(Some(bpo.id))
+        .unwrap()
+        .iter()
+        .all(|id| renewed.contains(id)));
 
     let from = c
         .renew_licenses(&renewed[..1], Some("2026-03-01".parse().unwrap()))
@@ -1189,5 +1251,9 @@ fn renewing_makes_the_next_term_as_drafts_in_one_step_and_expiring_lists_what_en
             .unwrap_err(),
         CatalogueError::NothingToRenew(_)
     ));
-    assert_eq!(c.current_license_ids(None).unwrap().len(), count, "nothing half-made");
+    assert_eq!(
+        c.current_license_ids(None).unwrap().len(),
+        count,
+        "nothing half-made"
+    );
 }

@@ -49,6 +49,8 @@ pub(crate) enum CustomersCommand {
     },
 }
 
+// Parsed once per run: the size of its largest variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 pub(crate) enum LicensesCommand {
     /// List a customer's licenses, or every license valid on a date.
@@ -308,7 +310,8 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         Command::Demo { year, json } => {
             if !c.list_customers()?.is_empty() || !c.products()?.is_empty() {
                 return Err(Failure::from(
-                    "the demo goes into a new, empty catalogue: pass --catalogue NEW_FILE".to_string(),
+                    "the demo goes into a new, empty catalogue: pass --catalogue NEW_FILE"
+                        .to_string(),
                 ));
             }
             let year = year.unwrap_or_else(|| {
@@ -430,7 +433,10 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
     Ok(EXIT_OK)
 }
 
-pub(crate) fn parse_date(flag: &str, text: &str) -> Result<timefence_terms::chrono::NaiveDate, Failure> {
+pub(crate) fn parse_date(
+    flag: &str,
+    text: &str,
+) -> Result<timefence_terms::chrono::NaiveDate, Failure> {
     timefence_terms::chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| Failure::from(format!("--{flag} \"{text}\" is not a date (YYYY-MM-DD)")))
 }

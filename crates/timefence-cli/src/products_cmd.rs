@@ -112,7 +112,10 @@ fn product_line(p: &Product) -> String {
         .price_on(today())
         .map(price_text)
         .unwrap_or_else(|| "no price yet".to_string());
-    format!("{:>6}  {}  {}  ({} licenses)", p.id, p.name, price, p.license_count)
+    format!(
+        "{:>6}  {}  {}  ({} licenses)",
+        p.id, p.name, price, p.license_count
+    )
 }
 
 pub(crate) fn run_products(c: &mut Catalogue, command: &ProductsCommand) -> Result<u8, Failure> {
@@ -140,7 +143,12 @@ pub(crate) fn run_products(c: &mut Catalogue, command: &ProductsCommand) -> Resu
         ProductsCommand::Show { id, json } => {
             let product = c.product(*id)?;
             let mut text = vec![product_line(&product)];
-            text.extend(product.prices.iter().map(|p| format!("  {}", price_text(p))));
+            text.extend(
+                product
+                    .prices
+                    .iter()
+                    .map(|p| format!("  {}", price_text(p))),
+            );
             print(*json, product_json(&product), text.join("\n"));
         }
         ProductsCommand::SetPrice {
@@ -192,7 +200,11 @@ pub(crate) fn run_products(c: &mut Catalogue, command: &ProductsCommand) -> Resu
         }
         ProductsCommand::Rename { id, name, json } => {
             c.rename_product(*id, name)?;
-            print(*json, product_json(&c.product(*id)?), format!("renamed product {id}"));
+            print(
+                *json,
+                product_json(&c.product(*id)?),
+                format!("renamed product {id}"),
+            );
         }
     }
     Ok(EXIT_OK)
@@ -212,7 +224,11 @@ pub(crate) fn renew(
             c.customer(id)?;
             c.renewable_licenses(Some(id))?
         }
-        (None, None) => return Err(Failure::from("give --customer ID or --license ID".to_string())),
+        (None, None) => {
+            return Err(Failure::from(
+                "give --customer ID or --license ID".to_string(),
+            ))
+        }
     };
     let from = from.map(|t| parse_date("from", t)).transpose()?;
     let made = c.renew_licenses(&ids, from)?;
@@ -274,11 +290,19 @@ pub(crate) fn cost(
     let zone = parse_zone(zone.unwrap_or(&summary.default_zone))?;
     let from = match from {
         Some(text) => parse_date("from", text)?,
-        None => licenses.iter().map(|l| l.terms.start_date).min().expect("licenses"),
+        None => licenses
+            .iter()
+            .map(|l| l.terms.start_date)
+            .min()
+            .expect("licenses"),
     };
     let to = match to {
         Some(text) => parse_date("to", text)?,
-        None => licenses.iter().map(|l| l.terms.end_date).max().expect("licenses"),
+        None => licenses
+            .iter()
+            .map(|l| l.terms.end_date)
+            .max()
+            .expect("licenses"),
     };
     if to < from {
         return Err(Failure::from(format!("--to {to} is before --from {from}")));
@@ -351,10 +375,19 @@ pub(crate) fn cost(
         }
         for t in &cost.totals {
             println!("\"time-fenced total\",,,,{},{}", t.fenced_minor, t.currency);
-            println!("\"traditional 24 h\",,,,{},{}", t.baseline_minor, t.currency);
+            println!(
+                "\"traditional 24 h\",,,,{},{}",
+                t.baseline_minor, t.currency
+            );
         }
     } else {
-        println!("{}: {} to {} ({} zone days)", summary.name, from, to, zone.name());
+        println!(
+            "{}: {} to {} ({} zone days)",
+            summary.name,
+            from,
+            to,
+            zone.name()
+        );
         for (l, charge) in licenses.iter().zip(&cost.licenses) {
             println!(
                 "  {:<24} {:>6} seats  {:>14}",

@@ -162,8 +162,18 @@ fn help_documents_the_exit_codes() {
 /// `demo` command the first time a test touches the file.
 fn with_demo(path: &std::path::Path) {
     if !path.exists() {
-        let made = timefence(&["--catalogue", path.to_str().unwrap(), "demo", "--year", "2024"]);
-        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+        let made = timefence(&[
+            "--catalogue",
+            path.to_str().unwrap(),
+            "demo",
+            "--year",
+            "2024",
+        ]);
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
     }
 }
 
@@ -779,7 +789,10 @@ fn products_prices_renewals_and_a_missing_price_from_the_command_line() {
         timefence(&all)
     };
     assert_eq!(json_of(&bare(&["customers", "list", "--json"]))["total"], 0);
-    assert_eq!(json_of(&bare(&["products", "list", "--json"])), serde_json::json!([]));
+    assert_eq!(
+        json_of(&bare(&["products", "list", "--json"])),
+        serde_json::json!([])
+    );
 
     let cad = json_of(&bare(&["products", "add", "--name", "Acme CAD", "--json"]))["id"]
         .as_i64()
@@ -788,14 +801,25 @@ fn products_prices_renewals_and_a_missing_price_from_the_command_line() {
     let duplicate = bare(&["products", "add", "--name", "acme cad"]);
     assert_eq!(duplicate.status.code(), Some(3));
     let long = "x".repeat(81);
-    assert_eq!(bare(&["products", "add", "--name", &long]).status.code(), Some(2));
+    assert_eq!(
+        bare(&["products", "add", "--name", &long]).status.code(),
+        Some(2)
+    );
     for (flag, value) in [
         ("--currency", "dollars"),
         ("--price", "-5"),
         ("--price", "5.001"),
         ("--block-hours", "0"),
     ] {
-        let mut args = vec!["products", "set-price", &cad, "--currency", "USD", "--price", "5"];
+        let mut args = vec![
+            "products",
+            "set-price",
+            &cad,
+            "--currency",
+            "USD",
+            "--price",
+            "5",
+        ];
         let at = args.iter().position(|a| *a == flag).unwrap_or(args.len());
         if at < args.len() {
             args[at + 1] = value;
@@ -817,43 +841,124 @@ fn products_prices_renewals_and_a_missing_price_from_the_command_line() {
         .unwrap()
         .to_string();
     let day_shift = json_of(&bare(&[
-        "licenses", "add", "--customer", &acme, "--name", "Day", "--product", "Acme CAD",
-        "--start-date", "2027-01-01", "--end-date", "2027-12-31", "--daily-start", "08:00",
-        "--daily-end", "16:00", "--seats", "10", "--json",
+        "licenses",
+        "add",
+        "--customer",
+        &acme,
+        "--name",
+        "Day",
+        "--product",
+        "Acme CAD",
+        "--start-date",
+        "2027-01-01",
+        "--end-date",
+        "2027-12-31",
+        "--daily-start",
+        "08:00",
+        "--daily-end",
+        "16:00",
+        "--seats",
+        "10",
+        "--json",
     ]))["id"]
         .as_i64()
         .unwrap()
         .to_string();
     // No price yet: the cost says so and counts nothing.
     let unpriced = String::from_utf8(
-        bare(&["cost", "--customer", &acme, "--from", "2027-03-03", "--to", "2027-03-03"]).stdout,
+        bare(&[
+            "cost",
+            "--customer",
+            &acme,
+            "--from",
+            "2027-03-03",
+            "--to",
+            "2027-03-03",
+        ])
+        .stdout,
     )
     .unwrap();
     assert!(unpriced.contains("No price for Acme CAD"), "{unpriced}");
     assert!(!unpriced.contains("$0.00"), "{unpriced}");
 
-    assert!(bare(&["products", "set-price", &cad, "--currency", "USD", "--price", "5.00"]).status.success());
     assert!(bare(&[
-        "products", "set-price", &cad, "--currency", "USD", "--price", "6", "--from", "2027-07-01"
+        "products",
+        "set-price",
+        &cad,
+        "--currency",
+        "USD",
+        "--price",
+        "5.00"
+    ])
+    .status
+    .success());
+    assert!(bare(&[
+        "products",
+        "set-price",
+        &cad,
+        "--currency",
+        "USD",
+        "--price",
+        "6",
+        "--from",
+        "2027-07-01"
     ])
     .status
     .success());
     let cost = |from: &str| {
-        json_of(&bare(&["cost", "--customer", &acme, "--from", from, "--to", from, "--json"]))
+        json_of(&bare(&[
+            "cost",
+            "--customer",
+            &acme,
+            "--from",
+            from,
+            "--to",
+            from,
+            "--json",
+        ]))
     };
     assert_eq!(cost("2027-03-03")["fenced_minor"], 5_000);
-    assert_eq!(cost("2027-08-03")["fenced_minor"], 6_000, "the July price applies in August");
+    assert_eq!(
+        cost("2027-08-03")["fenced_minor"],
+        6_000,
+        "the July price applies in August"
+    );
 
     // A second product in euros: totals per currency, nothing added across them.
     let render = json_of(&bare(&["products", "add", "--name", "Render", "--json"]))["id"]
         .as_i64()
         .unwrap()
         .to_string();
-    assert!(bare(&["products", "set-price", &render, "--currency", "eur", "--price", "7"]).status.success());
     assert!(bare(&[
-        "licenses", "add", "--customer", &acme, "--name", "Night", "--product", "Render",
-        "--start-date", "2027-01-01", "--end-date", "2027-12-31", "--daily-start", "22:00",
-        "--daily-end", "06:00", "--seats", "4",
+        "products",
+        "set-price",
+        &render,
+        "--currency",
+        "eur",
+        "--price",
+        "7"
+    ])
+    .status
+    .success());
+    assert!(bare(&[
+        "licenses",
+        "add",
+        "--customer",
+        &acme,
+        "--name",
+        "Night",
+        "--product",
+        "Render",
+        "--start-date",
+        "2027-01-01",
+        "--end-date",
+        "2027-12-31",
+        "--daily-start",
+        "22:00",
+        "--daily-end",
+        "06:00",
+        "--seats",
+        "4",
     ])
     .status
     .success());
@@ -862,12 +967,29 @@ fn products_prices_renewals_and_a_missing_price_from_the_command_line() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["currency"].as_str().unwrap().to_string(), t["fenced_minor"].as_u64().unwrap()))
+        .map(|t| {
+            (
+                t["currency"].as_str().unwrap().to_string(),
+                t["fenced_minor"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(totals, [("EUR".to_string(), 4 * 700), ("USD".to_string(), 5_000)]);
-    assert!(both.get("fenced_minor").is_none(), "no single total across currencies");
+    assert_eq!(
+        totals,
+        [("EUR".to_string(), 4 * 700), ("USD".to_string(), 5_000)]
+    );
+    assert!(
+        both.get("fenced_minor").is_none(),
+        "no single total across currencies"
+    );
 
-    let renewed = json_of(&bare(&["licenses", "renew", "--license", &day_shift, "--json"]));
+    let renewed = json_of(&bare(&[
+        "licenses",
+        "renew",
+        "--license",
+        &day_shift,
+        "--json",
+    ]));
     let next = &renewed["renewed"][0];
     assert_eq!(next["state"], "draft");
     assert_eq!(next["terms"]["license_start_date"], "2028-01-01");
@@ -882,7 +1004,12 @@ fn products_prices_renewals_and_a_missing_price_from_the_command_line() {
         .map(|l| l["terms"]["license_end_date"].as_str().unwrap())
         .collect();
     assert_eq!(ends, ["2028-12-31", "2029-12-31"]);
-    assert_eq!(bare(&["licenses", "renew", "--license", "999"]).status.code(), Some(3));
+    assert_eq!(
+        bare(&["licenses", "renew", "--license", "999"])
+            .status
+            .code(),
+        Some(3)
+    );
 
     // The demo goes only into an empty catalogue.
     assert_eq!(bare(&["demo"]).status.code(), Some(2));

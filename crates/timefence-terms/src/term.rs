@@ -56,9 +56,9 @@ pub fn next_term(
         None => end.succ_opt()?,
     };
     let new_end = match whole_months(start, end) {
-        Some(months) if new_start.day() == 1 => {
-            new_start.checked_add_months(Months::new(months))?.pred_opt()?
-        }
+        Some(months) if new_start.day() == 1 => new_start
+            .checked_add_months(Months::new(months))?
+            .pred_opt()?,
         _ => new_start + TimeDelta::days((end - start).num_days()),
     };
     (VALID_YEARS.contains(&new_start.year()) && VALID_YEARS.contains(&new_end.year()))

@@ -94,6 +94,11 @@ export const commands = {
 	openOwnCatalogue: () => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("open_own_catalogue")),
 	/**  Every product with its price books. */
 	products: () => typedError<ProductView[], AppError>(__TAURI_INVOKE("products")),
+	/**
+	 *  A term from `start` to `end` (YYYY-MM-DD) in words ("12 months", "90 days"), or an empty
+	 *  text when either date is not one yet.
+	 */
+	termLength: (start: string, end: string) => __TAURI_INVOKE<string>("term_length", { start, end }),
 	/**  Adds a product with no price yet. */
 	addProduct: (name: string) => typedError<ProductView, AppError>(__TAURI_INVOKE("add_product", { name })),
 	/**  Gives a product a price from a date on (earlier days keep their books). */
@@ -536,7 +541,7 @@ export type LicenseEdit = {
 
 /**  What the File menu asks the window to do. */
 export type MenuAction = {
-	/**  `backup` or `restore`. */
+	/**  `backup`, `restore`, `demo` (open the demo catalogue) or `own` (back to one's own). */
 	action: string,
 };
 

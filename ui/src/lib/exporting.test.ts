@@ -28,6 +28,7 @@ const lane = (id: number, name: string, from: number, to: number, limit: number 
     product: "",
   },
   pieces: [{ from_seconds: from, to_seconds: to, continues_from_previous_day: false, continues_into_next_day: false, limit_reached_at: limit }],
+  next_opening_date: null,
 });
 
 const view: TimelineView = {

@@ -65,7 +65,12 @@ export function timelineSvg(view: TimelineView): string {
     out.push(`<rect x="${left}" y="${stripTop + STRIP - 10 - height}" width="${w}" height="${height}" fill="${fill}"/>`);
   }
   if (view.cost) {
-    out.push(`<text x="20" y="${height - 20}" font-size="13" fill="#1d2430">${escapeXml(`Time-fenced ${view.cost.fenced} a day against ${view.cost.baseline} traditional (saves ${view.cost.savings}): ${view.cost.baseline_formula}`)}</text>`);
+    // One line per currency: amounts in different currencies are never added together.
+    const lines = view.cost.totals.map((t) => `Time-fenced ${t.fenced} a day against ${t.baseline} traditional (saves ${t.savings}): ${t.formulas.join(" + ")}`);
+    lines.push(...view.cost.missing_prices.map((m) => `No price for ${m.product}: left out`));
+    lines.slice(0, 2).forEach((line, i) => {
+      out.push(`<text x="20" y="${height - 20 - (lines.length > 1 ? 16 * (1 - i) : 0)}" font-size="13" fill="#1d2430">${escapeXml(line)}</text>`);
+    });
   }
   out.push(`</svg>`);
   return out.join("\n");

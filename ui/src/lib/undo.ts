@@ -22,6 +22,12 @@ export class UndoStack {
     this.undone = [];
   }
 
+  /** Forgets every edit (another catalogue was opened: these edits belong to the old one). */
+  clear(): void {
+    this.done = [];
+    this.undone = [];
+  }
+
   get canUndo(): boolean {
     return this.done.length > 0;
   }
