@@ -127,6 +127,11 @@ export class Session {
     return call("GET", `/session/${this.id}/element/${element}/attribute/${name}`);
   }
 
+  /** Scrolls `element` to the middle of whatever scrolls around it, as a person scrolls to it. */
+  async reveal(element) {
+    await this.execute("arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' })", [{ [ELEMENT_KEY]: element }]);
+  }
+
   async click(element) {
     await call("POST", `/session/${this.id}/element/${element}/click`, {});
   }
@@ -195,6 +200,13 @@ export class Session {
       for (const value of [...chord].reverse()) actions.push({ type: "keyUp", value });
     }
     await this.actions([{ type: "key", id: "keyboard", actions }]);
+  }
+
+  /** Saves a PNG of the window to `path` (for looking at a failure). */
+  async screenshot(path) {
+    const { writeFileSync } = await import("node:fs");
+    const png = await call("GET", `/session/${this.id}/screenshot`);
+    writeFileSync(path, Buffer.from(png, "base64"));
   }
 
   async rect(element) {

@@ -1,9 +1,9 @@
 //! Terms of validity: how long a license runs, the default term of a new license, and the next
 //! term of a renewal.
 //!
-//! A term that starts on the first of a month and ends on the last day of a month is counted
-//! in whole months ("12 months"), and its renewal runs the same number of months; any other
-//! term is counted in days and renewed for as many days.
+//! A term that ends the day before the same day of a later month is counted in whole months
+//! ("12 months"), and its renewal runs the same number of months; any other term is counted in
+//! days and renewed for as many days.
 //!
 //! ```
 //! use timefence_terms::{next_term, term_label};
@@ -20,15 +20,17 @@ use chrono::{Datelike, Months, NaiveDate, TimeDelta};
 /// The length of a new license's term, in months.
 pub const DEFAULT_TERM_MONTHS: u32 = 12;
 
-/// Whole months from `start` to `end` (both included), when the term starts on a first and
-/// ends on a last day of a month.
+/// Whole months from `start` to `end` (both included): the `n` for which `end` is the day
+/// before `start` plus `n` months (1 January to 31 December is 12 months, and so is 28
+/// November to 27 November of the next year).
 fn whole_months(start: NaiveDate, end: NaiveDate) -> Option<u32> {
-    let last_day = end.succ_opt().is_some_and(|next| next.day() == 1);
-    if start.day() != 1 || !last_day || end < start {
+    if end < start {
         return None;
     }
-    let months = (end.year() - start.year()) * 12 + end.month() as i32 - start.month() as i32 + 1;
-    u32::try_from(months).ok()
+    let after = end.succ_opt()?;
+    let guess = (after.year() - start.year()) * 12 + after.month() as i32 - start.month() as i32;
+    let months = u32::try_from(guess).ok().filter(|m| *m > 0)?;
+    (start.checked_add_months(Months::new(months))? == after).then_some(months)
 }
 
 /// The term from `start` to `end` (both included) in words: "12 months", "1 month", "90 days",
@@ -56,10 +58,10 @@ pub fn next_term(
         None => end.succ_opt()?,
     };
     let new_end = match whole_months(start, end) {
-        Some(months) if new_start.day() == 1 => new_start
+        Some(months) => new_start
             .checked_add_months(Months::new(months))?
             .pred_opt()?,
-        _ => new_start + TimeDelta::days((end - start).num_days()),
+        None => new_start + TimeDelta::days((end - start).num_days()),
     };
     (VALID_YEARS.contains(&new_start.year()) && VALID_YEARS.contains(&new_end.year()))
         .then_some((new_start, new_end))
@@ -107,9 +109,10 @@ mod tests {
     #[test]
     fn other_terms_renew_by_days_and_the_last_valid_year_is_the_limit() {
         assert_eq!(
-            next_term(d("2027-01-15"), d("2027-02-14"), None),
-            Some((d("2027-02-15"), d("2027-03-17")))
+            next_term(d("2027-01-15"), d("2027-02-13"), None),
+            Some((d("2027-02-14"), d("2027-03-15")))
         );
+        assert_eq!(term_label(d("2027-01-15"), d("2027-02-13")), "30 days");
         assert_eq!(term_label(d("2027-01-15"), d("2027-01-15")), "1 day");
         assert_eq!(next_term(d("2099-01-01"), d("2099-12-31"), None), None);
     }
@@ -130,5 +133,11 @@ mod tests {
         );
         let (start, end) = default_term(d("2026-11-28"), false);
         assert_eq!(term_label(start, end), "12 months");
+        let (start, end) = default_term(d("2026-11-28"), true);
+        assert_eq!(term_label(start, end), "12 months");
+        assert_eq!(
+            next_term(start, end, None),
+            Some((d("2027-11-28"), d("2028-11-27")))
+        );
     }
 }
