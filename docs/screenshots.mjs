@@ -15,7 +15,9 @@ const work = mkdtempSync(join(tmpdir(), "timefence-guide-"));
 const exports = join(work, "exports");
 mkdirSync(exports);
 process.env.TIMEFENCE_EXPORT_DIR = exports;
-process.env.TIMEFENCE_OPEN_FILE = join(exports, "Northwind-BPO-L1-India.lic");
+// The first file signed in a new catalogue carries serial 1.
+process.env.TIMEFENCE_OPEN_FILE = join(exports, "Northwind-BPO-L1-India-1.lic");
+const YEAR = new Date().getUTCFullYear();
 process.env.XDG_DATA_HOME = join(work, "data");
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -36,8 +38,12 @@ const setDate = (date) =>
   app.execute(`const d = document.querySelector('[data-testid=date]'); d.value = '${date}'; d.dispatchEvent(new Event('input', {bubbles: true})); d.dispatchEvent(new Event('change', {bubbles: true}));`);
 
 try {
+  // A new catalogue starts empty, on the first-run screen; the demo opens in its own file.
+  await app.waitFor("[data-testid=first-run]");
+  if (theme === "light") await shot("first-run.png");
+  await click("open-demo");
   await app.waitFor("[data-testid=bar]", 3);
-  await setDate("2024-06-12");
+  await setDate(`${YEAR}-06-12`);
   if (theme === "dark") {
     await shot("timeline-dark.png");
   } else {
@@ -48,11 +54,19 @@ try {
     await app.press(Keys.escape);
     await app.release();
     await select("Tailspin Design");
-    await setDate("2024-06-12");
+    await setDate(`${YEAR}-06-12`);
     await click("edit-license");
     await shot("form.png");
     await click("mode-forecast");
     await shot("forecast.png");
+    await click("mode-products");
+    await app.waitFor("[data-testid=product-row]");
+    await click("product-set-price");
+    await app.type((await app.waitFor("[data-testid=price-amount]"))[0], "6.00");
+    await app.execute(`const i = document.querySelector('[data-testid=price-from]'); i.value = '${YEAR + 1}-01-01'; i.dispatchEvent(new Event('input', {bubbles: true}));`);
+    await shot("products.png");
+    await click("price-save");
+    await app.until(() => app.contents("[data-testid=product-price]"), (p) => /2 price books/.test(p[0] ?? ""));
     await click("mode-keys");
     const [p] = await app.waitFor("[data-testid=passphrase]");
     await app.type(p, "Correct-Horse-Battery-42");
@@ -76,6 +90,14 @@ try {
     await click("mode-audit");
     await app.waitFor("[data-testid=audit-row]");
     await shot("audit.png");
+    // Renewal: the licenses that end within 60 days, chosen in the sidebar and renewed at once.
+    await click("mode-timeline");
+    await app.execute("const s = document.querySelector('[data-testid=sidebar-show]'); s.value = '60'; s.dispatchEvent(new Event('change', {bubbles: true}));");
+    await app.waitFor("[data-testid=expiring-item]", 3);
+    for (const item of (await app.findAll("[data-testid=expiring-item] input")).slice(0, 3)) await app.click(item);
+    await click("renew-selected");
+    await app.until(() => app.contents("[data-testid=notice] span"), (n) => /^Renewed/.test(n[0] ?? ""));
+    await shot("renew.png");
   }
 } finally {
   await app.end().catch(() => {});
