@@ -71,6 +71,8 @@ try {
     const [p] = await app.waitFor("[data-testid=passphrase]");
     await app.type(p, "Correct-Horse-Battery-42");
     await app.type((await app.findAll("[data-testid=passphrase-again]"))[0], "Correct-Horse-Battery-42");
+    // Generate waits for the strength hint, which comes once the typing has settled.
+    await app.until(() => app.contents("[data-testid=strength]"), (t) => /good|strong/.test(t[0] ?? ""));
     await click("generate-key");
     await app.waitFor("[data-testid=key-row]");
     await shot("keys.png");
