@@ -532,6 +532,38 @@ fn term_length(start: String, end: String) -> String {
     }
 }
 
+/// The daily window from `start` to `end` in words ("whole day (24 h)", "8 h, ends the next
+/// day"), or an empty text while either is not a time yet.
+#[tauri::command]
+#[specta::specta]
+fn window_length(start: String, end: String) -> String {
+    use timefence_terms::{DailyWindow, WallTime};
+    WallTime::parse(&start)
+        .zip(WallTime::parse(&end))
+        .and_then(|(s, e)| DailyWindow::new(s, e))
+        .map(DailyWindow::describe)
+        .unwrap_or_default()
+}
+
+/// Why a customer cannot be deleted (its issued licenses stay on record), or nothing when it
+/// can: the window asks before it promises that Undo brings a deletion back.
+#[tauri::command]
+#[specta::specta]
+fn customer_deletion_blocker(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+) -> Result<Option<String>, AppError> {
+    state.with_catalogue(|c| {
+        Ok(c.customer_deletion_blocker(customer_id)?
+            .map(|blocker| match blocker {
+                timefence_catalogue::CatalogueError::IssuedKept { name } => {
+                    format!("{name} has been issued and stays on record")
+                }
+                other => other.to_string(),
+            }))
+    })
+}
+
 /// Every product with its price books.
 #[tauri::command]
 #[specta::specta]
@@ -734,6 +766,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             open_own_catalogue,
             products,
             term_length,
+            customer_deletion_blocker,
+            window_length,
             add_product,
             set_price,
             rename_product,

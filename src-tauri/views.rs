@@ -162,6 +162,9 @@ pub struct Lane {
     pub edit: LicenseEdit,
     /// The bars to draw on this day (none when the license does not open).
     pub pieces: Vec<BarPiece>,
+    /// What its colour and place follow: the id of its first revision, so that a rename or a
+    /// new revision keeps both (0 for a license being drawn).
+    pub origin: i64,
     /// The display date (YYYY-MM-DD) of the license's next opening from now (or its first,
     /// when its validity starts later), for moving the view to a license that does not open
     /// on the day shown.
@@ -301,6 +304,7 @@ fn weekdays_label(w: Weekdays) -> String {
 /// A license as the timeline shows it: a saved one, or one being drawn or edited.
 struct Row {
     id: i64,
+    origin: i64,
     name: String,
     state: LicenseState,
     terms: Terms,
@@ -310,6 +314,7 @@ impl Row {
     fn of(license: &License) -> Row {
         Row {
             id: license.id,
+            origin: license.origin,
             name: license.name.clone(),
             state: license.state,
             terms: license.terms.clone(),
@@ -339,6 +344,7 @@ impl Row {
             validity: format!("{} to {}", t.start_date, t.end_date),
             edit: LicenseEdit::of(&self.name, t),
             pieces: pieces.iter().map(BarPiece::from).collect(),
+            origin: self.origin,
             next_opening_date,
         }
     }
@@ -626,6 +632,7 @@ pub fn file_timeline(
 ) -> Result<TimelineView, AppError> {
     let row = Row {
         id: 0,
+        origin: 0,
         name: name.to_string(),
         state: LicenseState::Issued,
         terms: terms.clone(),
@@ -713,6 +720,7 @@ pub fn preview(
         }
         None => rows.push(Row {
             id: 0,
+            origin: 0,
             name: edit.name.clone(),
             state: LicenseState::Draft,
             terms: edit.spec(BTreeMap::new()).validate()?,
@@ -815,8 +823,10 @@ pub fn license_calendar(
     let customer = catalogue.customer(license.customer_id)?;
     let uid = format!("license-{}-r{}@timefence", license.id, license.revision);
     let summary = format!(
-        "{} · {} · {} seats",
-        customer.name, license.name, license.terms.seats
+        "{} · {} · {}",
+        customer.name,
+        license.name,
+        timefence_terms::seats_text(u64::from(license.terms.seats))
     );
     let text = icalendar(
         &license.terms,

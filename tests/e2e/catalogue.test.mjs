@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Session, startDriver } from "./webdriver.mjs";
+import { Keys, Session, startDriver } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
@@ -189,4 +189,43 @@ test("a customer is renewed as drafts in one step, and undo takes the renewal ba
   assert.equal((await app.until(lanes, (l) => l.length === before + 2, 10_000, "two more lanes")).length, before + 2);
   await click("toast-undo");
   await app.until(lanes, (l) => l.length === before, 10_000, "the renewal undone");
+});
+
+const active = () => app.execute("return document.activeElement?.getAttribute('data-testid') ?? document.activeElement?.tagName");
+
+test("a customer with an issued license is not offered for deletion: the window never promises what it refuses", async () => {
+  await click("delete-customer");
+  const [said] = await app.until(() => app.contents("[data-testid=problem]"), (p) => p.length === 1, 10_000, "the reason");
+  assert.match(said, /Acme BPO cannot be deleted: New license 1 has been issued/);
+  assert.equal((await app.findAll("[data-testid=confirm]")).length, 0, "no dialog promising Undo");
+});
+
+test("a dialog takes the focus, keeps Tab inside, closes on Escape and gives the focus back", async () => {
+  await click("new-customer");
+  await typeInto("new-customer-name", "Temporary");
+  await click("new-customer-save");
+  await app.until(() => app.contents("[data-testid=customer-name]"), (n) => n[0] === "Temporary", 10_000, "the new customer");
+  await click("delete-customer");
+  await app.waitFor("[data-testid=confirm]");
+  assert.equal(await app.until(active, (a) => a === "confirm-cancel", 5_000, "the focus on Cancel"), "confirm-cancel");
+  await app.press(Keys.tab);
+  assert.equal(await active(), "confirm-yes");
+  await app.press(Keys.tab);
+  assert.equal(await active(), "confirm-cancel", "Tab wraps inside the dialog");
+  await app.press([Keys.shift, Keys.tab]);
+  assert.equal(await active(), "confirm-yes", "Shift+Tab wraps backwards");
+  await app.press(Keys.escape);
+  await app.until(() => app.findAll("[data-testid=confirm]"), (d) => d.length === 0, 5_000, "the dialog closed by Escape");
+  assert.equal(await active(), "delete-customer", "the focus is back on what opened it");
+  assert.deepEqual(await app.contents("[data-testid=customer-name]"), ["Temporary"], "nothing was deleted");
+});
+
+test("a notice goes away by itself, and its Undo works while it is shown", async () => {
+  await click("delete-customer");
+  await click("confirm-yes");
+  await app.until(notice, (n) => /^Deleted Temporary/.test(n[0] ?? ""), 10_000, "the deletion notice");
+  await click("toast-undo");
+  await app.until(() => app.contents("[data-testid=customer] .name"), (n) => n.includes("Temporary"), 10_000, "Temporary back");
+  // "Undid: …" has no Undo of its own: it goes after about five seconds.
+  await app.until(notice, (n) => n.length === 0, 9_000, "the notice to go away");
 });

@@ -157,7 +157,7 @@ test("dragging across the empty lane draws a new license, and undo removes it", 
   await app.drag(track, 4 * hour, { atX: -10 * hour });
   const drawn = await app.until(bars, (b) => b.length === 4);
   assert.ok(box.width > 0);
-  assert.ok(drawn.includes("New license 4 1 seats · 02:00-06:00"), drawn.join(" | "));
+  assert.ok(drawn.includes("New license 4 1 seat · 02:00-06:00"), drawn.join(" | "));
   assert.equal((await app.texts("[data-testid=license-form] h2"))[0], "New license 4");
 
   await app.execute("document.activeElement.blur()");
@@ -243,7 +243,7 @@ test("the form edits every term and shows the engine's message beside the field"
   await app.type(zone, "Europe/Paris");
   await app.click((await app.findAll("[data-testid=edit-save]"))[0]);
   const saved = await app.until(laneWindows, (w) => w[0]?.includes("Europe/Paris"));
-  assert.equal(saved[0], "1 seats · Europe/Paris · 2h/day");
+  assert.equal(saved[0], "1 seat · Europe/Paris · 2h/day");
 });
 
 test("a customer is added, renamed, deleted after asking, and brought back by undo", async () => {

@@ -50,6 +50,26 @@ pub struct ImportReport {
     pub licenses: u32,
 }
 
+/// A cell as a spreadsheet may safely open it: one that a spreadsheet would run as a formula
+/// (it starts with `=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, which
+/// spreadsheets show as text and [`from_cell`] takes off again. A cell that already starts
+/// with `'` gets one more, so that the round trip is exact.
+pub fn to_cell(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => format!("'{text}"),
+        _ => text.to_string(),
+    }
+}
+
+/// The text of a cell written by [`to_cell`].
+pub fn from_cell(cell: &str) -> &str {
+    let mut chars = cell.chars();
+    match (chars.next(), chars.next()) {
+        (Some('\''), Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'')) => &cell[1..],
+        _ => cell,
+    }
+}
+
 fn csv_error(e: csv::Error) -> CatalogueError {
     CatalogueError::Unreachable {
         path: "CSV".into(),
@@ -77,7 +97,9 @@ impl Catalogue {
         )?;
         let mut rows = statement.query([])?;
         while let Some(row) = rows.next()? {
-            let fields: Vec<String> = (0..5).map(|i| row.get(i)).collect::<Result<_, _>>()?;
+            let fields: Vec<String> = (0..5)
+                .map(|i| row.get::<_, String>(i).map(|t| to_cell(&t)))
+                .collect::<Result<_, _>>()?;
             out.write_record(&fields).map_err(csv_error)?;
         }
         writer_into_string(out)
@@ -98,9 +120,9 @@ impl Catalogue {
             let license = self.license(id)?;
             let spec = license.terms.to_spec();
             out.write_record([
-                customer,
-                license.name,
-                spec.product,
+                to_cell(&customer),
+                to_cell(&license.name),
+                to_cell(&spec.product),
                 spec.seats.to_string(),
                 spec.license_start_date,
                 spec.license_end_date,
@@ -139,8 +161,8 @@ impl Catalogue {
         for row in self.audit_rows(customer, from, to)? {
             out.write_record([
                 row.issued_at,
-                row.customer,
-                row.license,
+                to_cell(&row.customer),
+                to_cell(&row.license),
                 row.revision.to_string(),
                 row.serial.to_string(),
                 row.key_id,
@@ -327,7 +349,7 @@ fn records(
                     header
                         .iter()
                         .cloned()
-                        .zip(record.iter().map(str::to_string))
+                        .zip(record.iter().map(|cell| from_cell(cell).to_string()))
                         .collect(),
                 ));
             }

@@ -146,6 +146,9 @@ pub struct License {
     pub state: LicenseState,
     /// Revision, from 1.
     pub revision: u32,
+    /// The id of its first revision: a license keeps it across renames and revisions, so its
+    /// place and colour on the timeline stay put.
+    pub origin: LicenseId,
 }
 
 /// An open catalogue.
@@ -261,7 +264,7 @@ impl Catalogue {
         self.customer(customer)?;
         let mut statement = self.conn.prepare_cached(&format!(
             "SELECT {LICENSE_COLUMNS} FROM licenses
-             WHERE customer_id = ?1 AND state <> 'superseded' ORDER BY name, id"
+             WHERE customer_id = ?1 AND state <> 'superseded' ORDER BY coalesce(origin, id), id"
         ))?;
         let rows = statement.query_map([customer], LicenseRow::read)?;
         rows.map(|row| row?.into_license()).collect()
@@ -425,7 +428,9 @@ impl Catalogue {
                 )?;
                 let new_id = insert_license(&tx, customer, name, &terms)?;
                 tx.execute(
-                    "UPDATE licenses SET revision = ?2, supersedes = ?3 WHERE id = ?1",
+                    "UPDATE licenses SET revision = ?2, supersedes = ?3,
+                         origin = (SELECT coalesce(origin, id) FROM licenses WHERE id = ?3)
+                     WHERE id = ?1",
                     params![new_id, revision + 1, id],
                 )?;
                 new_id
@@ -692,7 +697,8 @@ pub(crate) fn checked_name(
 
 pub(crate) const LICENSE_COLUMNS: &str =
     "id, customer_id, name, product, seats, start_date, end_date, \
-     daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision";
+     daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision, \
+     coalesce(origin, id)";
 
 pub(crate) struct LicenseRow {
     id: LicenseId,
@@ -703,6 +709,7 @@ pub(crate) struct LicenseRow {
     features: String,
     state: String,
     revision: u32,
+    origin: LicenseId,
 }
 
 impl LicenseRow {
@@ -727,6 +734,7 @@ impl LicenseRow {
             features: row.get(12)?,
             state: row.get(13)?,
             revision: row.get(14)?,
+            origin: row.get(15)?,
         })
     }
 
@@ -752,6 +760,7 @@ impl LicenseRow {
             terms,
             state,
             revision: self.revision,
+            origin: self.origin,
         })
     }
 }
@@ -830,6 +839,7 @@ pub(crate) fn insert_license(
         params![customer, name, LicenseState::Draft.as_str(), now],
     )?;
     let id = conn.last_insert_rowid();
+    conn.execute("UPDATE licenses SET origin = id WHERE id = ?1", [id])?;
     write_terms(conn, id, &name, terms)?;
     Ok(id)
 }

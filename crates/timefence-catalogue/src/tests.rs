@@ -1257,3 +1257,84 @@ fn renewing_makes_the_next_term_as_drafts_in_one_step_and_expiring_lists_what_en
         "nothing half-made"
     );
 }
+
+#[test]
+fn csv_cells_a_spreadsheet_would_run_are_written_as_text_and_read_back_unchanged() {
+    use crate::csv_io::{from_cell, to_cell};
+    for text in [
+        "=HYPERLINK(\"http://x\",\"click\")",
+        "+1",
+        "-2",
+        "@SUM(A1)",
+        "\tTab",
+        "'quoted",
+        "''twice",
+        "Plain",
+        "",
+    ] {
+        let cell = to_cell(text);
+        assert!(!cell.starts_with(['=', '+', '-', '@', '\t']), "{cell:?}");
+        assert_eq!(from_cell(&cell), text);
+    }
+    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let c = &mut opened.catalogue;
+    let evil = "=HYPERLINK(\"http://x\",\"click\")";
+    let id = c.add_named_customer(evil, "UTC").unwrap();
+    c.add_license(id, "-night", &spec("22:00", "06:00"))
+        .unwrap();
+    let customers = c.export_customers_csv().unwrap();
+    let licenses = c.export_licenses_csv().unwrap();
+    assert!(customers.contains("\"'=HYPERLINK"), "{customers}");
+    assert!(licenses.contains("'-night"), "{licenses}");
+    let mut fresh = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    fresh.catalogue.import_csv(&customers, &licenses).unwrap();
+    let back = fresh.catalogue.list_customers().unwrap();
+    assert_eq!(back[0].name, evil);
+    assert_eq!(
+        fresh.catalogue.licenses_of(back[0].id).unwrap()[0].name,
+        "-night"
+    );
+}
+
+#[test]
+fn a_license_keeps_its_place_across_a_rename_a_revision_and_the_trash() {
+    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let c = &mut opened.catalogue;
+    let id = c.add_named_customer("Acme", "UTC").unwrap();
+    let zulu = c.add_license(id, "Zulu", &spec("09:00", "17:00")).unwrap();
+    let alpha = c.add_license(id, "Alpha", &spec("17:00", "22:00")).unwrap();
+    let names = |c: &Catalogue| -> Vec<String> {
+        c.licenses_of(id)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.name)
+            .collect()
+    };
+    assert_eq!(names(c), ["Zulu", "Alpha"], "creation order, not by name");
+    c.update_license(zulu, "Aardvark", &spec("09:00", "17:00"))
+        .unwrap();
+    assert_eq!(names(c), ["Aardvark", "Alpha"], "a rename keeps the row");
+    c.mark_issued(zulu).unwrap();
+    let revised = c
+        .update_license(zulu, "Aardvark", &spec("08:00", "17:00"))
+        .unwrap();
+    assert_ne!(revised, zulu);
+    assert_eq!(c.license(revised).unwrap().origin, zulu);
+    assert_eq!(
+        names(c),
+        ["Aardvark", "Alpha"],
+        "a new revision keeps the row"
+    );
+    let third = c
+        .add_license(id, "Middle", &spec("22:00", "23:00"))
+        .unwrap();
+    c.delete_license(alpha).unwrap();
+    c.restore_license(alpha).unwrap();
+    assert_eq!(
+        names(c),
+        ["Aardvark", "Alpha", "Middle"],
+        "the trash keeps the place too"
+    );
+    assert_eq!(c.license(alpha).unwrap().origin, alpha);
+    assert_eq!(c.license(third).unwrap().origin, third);
+}

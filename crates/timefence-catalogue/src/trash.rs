@@ -14,7 +14,7 @@ use rusqlite::{params, OptionalExtension};
 const CUSTOMER_COLUMNS: &str = "id, name, contact, country, default_zone, notes, created_at";
 const ALL_LICENSE_COLUMNS: &str = "id, customer_id, name, product, seats, start_date, end_date, \
      daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision, created_at, \
-     updated_at, serial, supersedes";
+     updated_at, serial, supersedes, origin";
 
 impl Catalogue {
     /// Changes a customer's name and default zone.
@@ -49,6 +49,17 @@ impl Catalogue {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// Why a customer cannot be deleted, if it cannot: it has a license that was issued
+    /// (named by its current revision's name), which stays on record. Asked before the
+    /// window promises anything.
+    pub fn customer_deletion_blocker(
+        &self,
+        id: CustomerId,
+    ) -> Result<Option<CatalogueError>, CatalogueError> {
+        require_customer(&self.conn, id)?;
+        Ok(issued_license_of(&self.conn, id)?.map(|name| CatalogueError::IssuedKept { name }))
     }
 
     /// Adds a customer with just a name and a default zone.
@@ -121,15 +132,7 @@ impl Catalogue {
     pub fn delete_customer(&mut self, id: CustomerId) -> Result<(), CatalogueError> {
         let tx = self.conn.transaction()?;
         require_customer(&tx, id)?;
-        let issued: Option<String> = tx
-            .query_row(
-                "SELECT name FROM licenses WHERE customer_id = ?1
-                   AND (serial IS NOT NULL OR supersedes IS NOT NULL) ORDER BY id LIMIT 1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(name) = issued {
+        if let Some(name) = issued_license_of(&tx, id)? {
             return Err(CatalogueError::IssuedKept { name });
         }
         let now = now_text();
@@ -205,4 +208,20 @@ impl Catalogue {
         tx.commit()?;
         Ok(copy)
     }
+}
+
+/// The current name of a license of `customer` that was issued (an issued license, or a draft
+/// revision of one), if there is one.
+fn issued_license_of(
+    conn: &rusqlite::Connection,
+    customer: CustomerId,
+) -> Result<Option<String>, CatalogueError> {
+    Ok(conn
+        .query_row(
+            "SELECT name FROM licenses WHERE customer_id = ?1 AND state <> 'superseded'
+               AND (serial IS NOT NULL OR supersedes IS NOT NULL) ORDER BY id LIMIT 1",
+            [customer],
+            |r| r.get(0),
+        )
+        .optional()?)
 }

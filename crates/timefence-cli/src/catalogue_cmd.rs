@@ -153,8 +153,16 @@ fn license_line(l: &License) -> String {
         .map(|d| format!(", {} a day", format_duration(d)))
         .unwrap_or_default();
     format!(
-        "{:>6}  {}  {} seats  {} {}{limit}  {} to {}  ({:?}, rev {})",
-        l.id, l.name, t.seats, t.window, t.zone, t.start_date, t.end_date, l.state, l.revision
+        "{:>6}  {}  {}  {} {}{limit}  {} to {}  ({:?}, rev {})",
+        l.id,
+        l.name,
+        timefence_terms::seats_text(u64::from(t.seats)),
+        t.window,
+        t.zone,
+        t.start_date,
+        t.end_date,
+        l.state,
+        l.revision
     )
 }
 

@@ -390,9 +390,9 @@ pub(crate) fn cost(
         );
         for (l, charge) in licenses.iter().zip(&cost.licenses) {
             println!(
-                "  {:<24} {:>6} seats  {:>14}",
+                "  {:<24} {:>12}  {:>14}",
                 l.name,
-                charge.seats,
+                timefence_terms::seats_text(u64::from(charge.seats)),
                 amounts_text(&charge.amounts)
             );
         }

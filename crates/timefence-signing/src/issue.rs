@@ -62,13 +62,35 @@ pub enum Destination<'a> {
     Folder(&'a Path),
 }
 
+/// The longest stem a customer's or a license's name gives a file name, in characters.
+pub const MAX_STEM_CHARS: usize = 40;
+
 /// A name made of letters and digits joined by single dashes, for file names:
-/// `Northwind BPO` becomes `Northwind-BPO`.
+/// `Northwind BPO` becomes `Northwind-BPO`. Long names are cut at a word to
+/// [`MAX_STEM_CHARS`], so a file name stays short enough for every file system.
 pub fn file_stem(text: &str) -> String {
-    text.split(|c: char| !c.is_alphanumeric())
+    let mut stem = String::new();
+    for part in text
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
+    {
+        let extra = usize::from(!stem.is_empty()) + part.chars().count();
+        if stem.chars().count() + extra > MAX_STEM_CHARS {
+            if stem.is_empty() {
+                stem = part.chars().take(MAX_STEM_CHARS).collect();
+            }
+            break;
+        }
+        if !stem.is_empty() {
+            stem.push('-');
+        }
+        stem.push_str(part);
+    }
+    if stem.is_empty() {
+        "license".to_string()
+    } else {
+        stem
+    }
 }
 
 /// A license file's name from its customer's and license's names and, once it has one, its

@@ -260,3 +260,23 @@ fn a_rename_that_fails_leaves_no_issued_mark_no_audit_entry_and_no_file() {
     assert_eq!(names, vec!["india.lic".to_string()]);
     assert!(blocked.is_dir());
 }
+
+#[test]
+fn file_names_are_safe_and_short_whatever_the_names() {
+    use timefence_signing::issue::{file_name, file_stem, MAX_STEM_CHARS};
+    assert_eq!(file_stem("Northwind BPO"), "Northwind-BPO");
+    assert_eq!(file_stem("../../etc/passwd"), "etc-passwd");
+    assert_eq!(file_stem("***"), "license");
+    let long = "Shift ".repeat(50);
+    let stem = file_stem(&long);
+    assert!(stem.chars().count() <= MAX_STEM_CHARS, "{stem}");
+    assert!(stem.starts_with("Shift-Shift") && !stem.ends_with('-'));
+    assert_eq!(file_stem(&"x".repeat(300)).chars().count(), MAX_STEM_CHARS);
+    let name = file_name(
+        &"Acme ".repeat(30),
+        &"Night desk ".repeat(30),
+        Some(123_456),
+    );
+    assert!(name.len() < 100, "{name}");
+    assert!(name.ends_with("-123456.lic"));
+}

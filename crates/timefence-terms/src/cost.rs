@@ -408,6 +408,20 @@ pub fn schedule_cost(
     }
 }
 
+/// "1 seat", "200 seats": the count with the word in its right number.
+///
+/// ```
+/// assert_eq!(timefence_terms::seats_text(1), "1 seat");
+/// assert_eq!(timefence_terms::seats_text(0), "0 seats");
+/// ```
+pub fn seats_text(seats: u64) -> String {
+    if seats == 1 {
+        "1 seat".to_string()
+    } else {
+        format!("{seats} seats")
+    }
+}
+
 /// "200 seats × 24 h / 8 h × $5.00 = $3,000.00".
 fn formula(seats: u64, seconds: u64, pricing: &Pricing, minor: u64) -> String {
     let hours_text = if seconds.is_multiple_of(3600) {
@@ -415,11 +429,7 @@ fn formula(seats: u64, seconds: u64, pricing: &Pricing, minor: u64) -> String {
     } else {
         format!("{:.2}", seconds as f64 / 3600.0)
     };
-    let seats_text = if seats == 1 {
-        "1 seat".to_string()
-    } else {
-        format!("{seats} seats")
-    };
+    let seats_text = seats_text(seats);
     format!(
         "{seats_text} × {hours_text} h / {} h × {} = {}",
         pricing.block_hours,

@@ -53,8 +53,13 @@ pub fn icalendar(terms: &Terms, event: &CalendarEvent<'_>) -> Option<String> {
     };
     let zone = terms.zone.name();
     let mut description = format!(
-        "{} seats, {} to {} ({}), valid {} to {}",
-        terms.seats, start, end, zone, terms.start_date, terms.end_date
+        "{}, {} to {} ({}), valid {} to {}",
+        crate::seats_text(u64::from(terms.seats)),
+        start,
+        end,
+        zone,
+        terms.start_date,
+        terms.end_date
     );
     if let Some(limit) = terms.daily_limit {
         description.push_str(&format!(

@@ -71,6 +71,7 @@ pub use chrono_tz;
 pub use clock::{
     format_duration, local_date, parse_duration, resolve_local, WallTime, SECONDS_PER_DAY,
 };
+pub use cost::seats_text;
 pub use cost::{
     baseline_formula, cost_preview, currency_digits, format_money, parse_money, schedule_cost,
     Amount, CostPreview, CurrencyTotal, LicenseCharge, LicenseCost, PriceSchedule, Priced, Pricing,

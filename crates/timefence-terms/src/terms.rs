@@ -130,6 +130,35 @@ impl DailyWindow {
             SECONDS_PER_DAY - s + e
         }
     }
+
+    /// The window in words for the form's hint: "whole day (24 h)", "8 h", "10 h, ends the
+    /// next day". A start equal to the end is the whole day, which the hint says so that
+    /// 09:00-09:00 is never taken for an empty window.
+    ///
+    /// ```
+    /// use timefence_terms::{DailyWindow, WallTime};
+    /// let w = |a, b| DailyWindow::new(WallTime::parse(a).unwrap(), WallTime::parse(b).unwrap()).unwrap();
+    /// assert_eq!(w("09:00", "09:00").describe(), "whole day (24 h)");
+    /// assert_eq!(w("22:00", "06:00").describe(), "8 h, ends the next day");
+    /// assert_eq!(w("09:00", "17:30").describe(), "8 h 30 min");
+    /// ```
+    pub fn describe(self) -> String {
+        if self.is_whole_day() {
+            return "whole day (24 h)".to_string();
+        }
+        let seconds = self.nominal_length_seconds();
+        let (hours, minutes) = (seconds / 3600, seconds / 60 % 60);
+        let length = match (hours, minutes) {
+            (0, m) => format!("{m} min"),
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        };
+        if self.closes_next_day() {
+            format!("{length}, ends the next day")
+        } else {
+            length
+        }
+    }
 }
 
 impl fmt::Display for DailyWindow {

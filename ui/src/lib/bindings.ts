@@ -99,6 +99,16 @@ export const commands = {
 	 *  text when either date is not one yet.
 	 */
 	termLength: (start: string, end: string) => __TAURI_INVOKE<string>("term_length", { start, end }),
+	/**
+	 *  Why a customer cannot be deleted (its issued licenses stay on record), or nothing when it
+	 *  can: the window asks before it promises that Undo brings a deletion back.
+	 */
+	customerDeletionBlocker: (customerId: number) => typedError<string | null, AppError>(__TAURI_INVOKE("customer_deletion_blocker", { customerId })),
+	/**
+	 *  The daily window from `start` to `end` in words ("whole day (24 h)", "8 h, ends the next
+	 *  day"), or an empty text while either is not a time yet.
+	 */
+	windowLength: (start: string, end: string) => __TAURI_INVOKE<string>("window_length", { start, end }),
 	/**  Adds a product with no price yet. */
 	addProduct: (name: string) => typedError<ProductView, AppError>(__TAURI_INVOKE("add_product", { name })),
 	/**  Gives a product a price from a date on (earlier days keep their books). */
@@ -504,6 +514,11 @@ export type Lane = {
 	edit: LicenseEdit,
 	/**  The bars to draw on this day (none when the license does not open). */
 	pieces: BarPiece[],
+	/**
+	 *  What its colour and place follow: the id of its first revision, so that a rename or a
+	 *  new revision keeps both (0 for a license being drawn).
+	 */
+	origin: number,
 	/**
 	 *  The display date (YYYY-MM-DD) of the license's next opening from now (or its first,
 	 *  when its validity starts later), for moving the view to a license that does not open

@@ -29,6 +29,7 @@ const lane = (id: number, name: string, from: number, to: number, limit: number 
   },
   pieces: [{ from_seconds: from, to_seconds: to, continues_from_previous_day: false, continues_into_next_day: false, limit_reached_at: limit }],
   next_opening_date: null,
+  origin: id,
 });
 
 const view: TimelineView = {

@@ -1,6 +1,7 @@
 // The timeline as a picture for a quote: an SVG drawn from the same view the screen shows
 // (bars, axis, coverage, cost), and a PNG rendered from that SVG.
 
+import { count } from "./words";
 import type { TimelineView } from "./bindings";
 import { percentOf } from "./timeline";
 
@@ -40,8 +41,8 @@ export function timelineSvg(view: TimelineView): string {
   view.lanes.forEach((lane, i) => {
     const y = top + AXIS + i * LANE;
     out.push(`<text x="20" y="${y + 20}" font-size="13" font-weight="700" fill="#1d2430">${escapeXml(lane.name)}</text>`);
-    out.push(`<text x="20" y="${y + 36}" font-size="11" fill="#5d6878">${escapeXml(`${lane.seats} seats · ${lane.window} ${lane.zone}`)}</text>`);
-    const colour = COLOURS[i % COLOURS.length]!;
+    out.push(`<text x="20" y="${y + 36}" font-size="11" fill="#5d6878">${escapeXml(`${count(lane.seats, "seat")} · ${lane.window} ${lane.zone}`)}</text>`);
+    const colour = COLOURS[Math.abs(lane.origin) % COLOURS.length]!;
     for (const piece of lane.pieces) {
       const left = x(piece.from_seconds);
       const w = Math.max(x(piece.to_seconds) - left, 1);
@@ -50,12 +51,12 @@ export function timelineSvg(view: TimelineView): string {
         const from = x(Math.max(piece.limit_reached_at, piece.from_seconds));
         out.push(`<rect x="${from}" y="${y + 6}" width="${x(piece.to_seconds) - from}" height="${LANE - 12}" fill="url(#beyond)"/>`);
       }
-      if (w > 80) out.push(`<text x="${left + 8}" y="${y + 27}" font-size="12" fill="#ffffff">${escapeXml(`${lane.seats} seats · ${lane.window}`)}</text>`);
+      if (w > 80) out.push(`<text x="${left + 8}" y="${y + 27}" font-size="12" fill="#ffffff">${escapeXml(`${count(lane.seats, "seat")} · ${lane.window}`)}</text>`);
     }
   });
   const stripTop = top + AXIS + view.lanes.length * LANE + 10;
   out.push(`<text x="20" y="${stripTop + 20}" font-size="13" font-weight="700" fill="#1d2430">Coverage</text>`);
-  out.push(`<text x="20" y="${stripTop + 36}" font-size="11" fill="#5d6878">peak ${view.peak} seats</text>`);
+  out.push(`<text x="20" y="${stripTop + 36}" font-size="11" fill="#5d6878">peak ${count(view.peak, "seat")}</text>`);
   for (const q of view.quarter_hours) {
     const left = x(q.from_seconds);
     const w = Math.max(x(q.to_seconds) - left - 0.5, 0.5);

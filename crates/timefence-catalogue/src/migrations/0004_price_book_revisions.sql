@@ -29,3 +29,15 @@ ALTER TABLE products DROP COLUMN rounding;
 -- Every product a license names is a product of the catalogue, priced or not.
 INSERT OR IGNORE INTO products (name)
     SELECT DISTINCT trim(product) FROM licenses WHERE trim(product) <> '';
+
+-- A license keeps its place on the timeline (and its colour) across renames and revisions:
+-- `origin` is the id of its first revision, and lanes are ordered by it.
+ALTER TABLE licenses ADD COLUMN origin INTEGER;
+WITH RECURSIVE chain(id, origin) AS (
+    SELECT id, id FROM licenses WHERE supersedes IS NULL
+    UNION ALL
+    SELECT l.id, chain.origin FROM licenses l JOIN chain ON l.supersedes = chain.id
+)
+UPDATE licenses SET origin = (SELECT chain.origin FROM chain WHERE chain.id = licenses.id);
+UPDATE licenses SET origin = id WHERE origin IS NULL;
+ALTER TABLE deleted_licenses ADD COLUMN origin INTEGER;

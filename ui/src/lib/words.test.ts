@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { count, duration, formMessage, localDate, localizeDates } from "./words";
+
+describe("words", () => {
+  it("counts in the right number, never with (s)", () => {
+    expect(count(1, "seat")).toBe("1 seat");
+    expect(count(0, "seat")).toBe("0 seats");
+    expect(count(200, "seat")).toBe("200 seats");
+    expect(count(10_006, "file")).toBe("10,006 files");
+    expect(count(1, "license")).toBe("1 license");
+    expect(count(2, "day")).toBe("2 days");
+  });
+
+  it("says short durations in milliseconds, not 0.0 s", () => {
+    expect(duration(40)).toBe("40 ms");
+    expect(duration(2_540)).toBe("2.5 s");
+  });
+
+  it("writes dates the way the date fields show them", () => {
+    expect(localDate("2027-01-31", "en-US")).toBe("01/31/2027");
+    expect(localDate("2027-01-31", "en-GB")).toBe("31/01/2027");
+    expect(localizeDates("the license ends (2024-01-01) before it starts (2024-12-31)", "en-US")).toBe(
+      "the license ends (01/01/2024) before it starts (12/31/2024)",
+    );
+  });
+
+  it("names fields by the form's labels", () => {
+    expect(formMessage('DailyStartTime "25:00" is not a time of day', "en-US")).toBe('Daily start "25:00" is not a time of day');
+    expect(formMessage('LicenseEndDate "2100-01-01" is outside the years 1970 to 2099', "en-US")).toBe(
+      'Valid until "01/01/2100" is outside the years 1970 to 2099',
+    );
+  });
+});
