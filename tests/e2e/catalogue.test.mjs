@@ -229,3 +229,17 @@ test("a notice goes away by itself, and its Undo works while it is shown", async
   // "Undid: …" has no Undo of its own: it goes after about five seconds.
   await app.until(notice, (n) => n.length === 0, 9_000, "the notice to go away");
 });
+
+test("the customer list answers the arrows, Home, End and a first letter", async () => {
+  const heading = () => app.contents("[data-testid=customer-name]");
+  await app.execute("document.querySelector('[data-testid=customer]').focus()");
+  await app.press(Keys.down);
+  await app.until(heading, (h) => h[0] === "Temporary", 5_000, "Temporary after the down arrow");
+  await app.press(Keys.home);
+  await app.until(heading, (h) => h[0] === "Acme BPO", 5_000, "Acme BPO after Home");
+  await app.press(Keys.end);
+  await app.until(heading, (h) => h[0] === "Temporary", 5_000, "Temporary after End");
+  await app.press("a");
+  await app.until(heading, (h) => h[0] === "Acme BPO", 5_000, "Acme BPO after typing a");
+  assert.equal(await active(), "customer", "the focus stays in the list");
+});
