@@ -2,7 +2,7 @@
 // Run under a display (scripts/test starts Xvfb); TIMEFENCE_APP names the debug binary.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Session, startDriver } from "./webdriver.mjs";
@@ -10,6 +10,9 @@ import { Session, startDriver } from "./webdriver.mjs";
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
 const catalogue = join(mkdtempSync(join(tmpdir(), "timefence-e2e-")), "catalogue.sqlite");
+// Signed files land here instead of in a folder dialog no test can click.
+const exports = mkdtempSync(join(tmpdir(), "timefence-e2e-exports-"));
+process.env.TIMEFENCE_EXPORT_DIR = exports;
 
 let stopDriver;
 let app;
@@ -166,4 +169,21 @@ test("the forecast view shows the whole catalogue's demand with the traditional 
   );
   assert.match(narrowed.replace(/\s+/g, " "), /Peak 200 seats .* provisions 200 seats all day/);
   await app.click((await app.findAll("[data-testid=mode-timeline]"))[0]);
+});
+
+test("with no key yet, Sign & export all makes the first key inside the dialog and signs", async () => {
+  const click = async (id) => app.click((await app.waitFor(`[data-testid=${id}]`))[0]);
+  await selectCustomer("Northwind BPO");
+  await click("sign-customer");
+  await app.waitFor("[data-testid=sign-make-key]");
+  const passphrase = "Correct-Horse-Battery-42";
+  await app.type((await app.findAll("[data-testid=sign-key-passphrase]"))[0], passphrase);
+  await app.type((await app.findAll("[data-testid=sign-key-again]"))[0], passphrase);
+  await app.until(() => app.contents("[data-testid=sign-key-strength]"), (s) => /good|strong/.test(s[0] ?? ""), 10_000, "the strength hint");
+  await click("sign-key-make");
+  // The key's passphrase was just typed: it is not asked again, and the three shifts are signed.
+  const summary = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000, "the signing summary");
+  assert.match(summary[0], /^3 of 3 files written/);
+  await click("sign-close");
+  assert.equal(readdirSync(exports).filter((f) => /^Northwind-BPO-L\d-.*-\d+\.lic$/.test(f)).length, 3);
 });

@@ -1014,3 +1014,29 @@ fn products_prices_renewals_and_a_missing_price_from_the_command_line() {
     // The demo goes only into an empty catalogue.
     assert_eq!(bare(&["demo"]).status.code(), Some(2));
 }
+
+#[test]
+fn names_too_long_or_on_two_lines_are_refused_by_the_command_line_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let long = "x".repeat(5_000);
+    for name in [long.as_str(), "Acme\nEvil", "   "] {
+        let out = with_catalogue(&db, &["customers", "add", "--name", name]);
+        assert_eq!(out.status.code(), Some(2), "{name:?}");
+    }
+    let stderr =
+        String::from_utf8(with_catalogue(&db, &["customers", "add", "--name", &long]).stderr)
+            .unwrap();
+    assert!(stderr.contains("at most 120 characters"), "{stderr}");
+    let list = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
+    assert_eq!(list["total"], 4, "only the demo's customers");
+    let added = json_of(&with_catalogue(
+        &db,
+        &["customers", "add", "--name", "  Trimmed  ", "--json"],
+    ));
+    let shown = json_of(&with_catalogue(
+        &db,
+        &["customers", "show", &added["id"].to_string(), "--json"],
+    ));
+    assert_eq!(shown["customer"]["name"], "Trimmed");
+}
