@@ -170,6 +170,21 @@ test("dragging across the empty lane draws a new license, and undo removes it", 
   assert.equal((await app.until(bars, (b) => b.length === 3)).length, 3);
 });
 
+test("a drawn license is named and given its seats in five actions: drag, name, Tab, seats, Enter", async () => {
+  await selectCustomer("Contoso Engineering");
+  const hour = await pixelsPerHour();
+  const [track] = await app.findAll("[data-testid=new-lane]");
+  // From 18:00 to 22:00 (the track's centre is 12:00).
+  await app.drag(track, 4 * hour, { atX: 6 * hour });
+  await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "edit-name", 10_000, "the focus on the new license's name");
+  await app.press(..."Evening desk");
+  await app.press(Keys.tab);
+  await app.press(..."12");
+  await app.press(Keys.enter);
+  const named = await app.until(bars, (b) => b.some((t) => t.endsWith("Evening desk 12 seats · 18:00-22:00")), 10_000, "the named bar");
+  assert.ok(named.length >= 2);
+});
+
 test("switching the display zone moves the bars and the axis follows that zone", async () => {
   await selectCustomer("Northwind BPO");
   await app.execute("const s = document.querySelector('[data-testid=zone]'); s.value = '__other'; s.dispatchEvent(new Event('change', { bubbles: true }));");
