@@ -62,6 +62,7 @@ const lanes = () => app.contents("[data-testid=lane]");
 test("a new catalogue shows the first-run screen, and the first customer is added from it", async () => {
   const [welcome] = await app.waitFor("[data-testid=first-run]");
   assert.match(await app.text(welcome), /Add your first customer/);
+  assert.deepEqual(await app.axeViolations(), [], "the first-run screen passes axe");
   await click("first-customer");
   await typeInto("new-customer-name", "Acme BPO");
   await typeInto("new-customer-zone", "UTC");
@@ -242,4 +243,38 @@ test("the customer list answers the arrows, Home, End and a first letter", async
   await app.press("a");
   await app.until(heading, (h) => h[0] === "Acme BPO", 5_000, "Acme BPO after typing a");
   assert.equal(await active(), "customer", "the focus stays in the list");
+});
+
+test("every screen passes the axe-core accessibility checks with no serious or critical violation", async () => {
+  const found = {};
+  const scan = async (screen) => {
+    const violations = await app.axeViolations();
+    if (violations.length > 0) found[screen] = violations;
+  };
+  await click("mode-timeline");
+  await app.waitFor("[data-testid=lane]");
+  await scan("timeline");
+  await click("edit-license");
+  await app.waitFor("[data-testid=license-form]");
+  await scan("license form");
+  await click("mode-forecast");
+  await app.waitFor("[data-testid=forecast-summary]");
+  await scan("forecast");
+  await click("mode-products");
+  await app.waitFor("[data-testid=product-row]");
+  await scan("products");
+  await click("mode-keys");
+  await app.waitFor("[data-testid=key-row]");
+  await scan("keys");
+  await click("mode-check");
+  await scan("check a file");
+  await click("mode-audit");
+  await app.waitFor("[data-testid=audit-row]");
+  await scan("audit");
+  await click("mode-timeline");
+  await click("sign-customer");
+  await app.waitFor("[data-testid=sign-dialog]");
+  await scan("sign dialog");
+  await app.press(Keys.escape);
+  assert.deepEqual(found, {}, JSON.stringify(found, null, 2));
 });

@@ -148,6 +148,27 @@ export class Session {
     return call("POST", `/session/${this.id}/execute/sync`, { script, args });
   }
 
+  /** Runs an asynchronous script: it calls its last argument with the result. */
+  async executeAsync(script, args = []) {
+    return call("POST", `/session/${this.id}/execute/async`, { script, args });
+  }
+
+  /**
+   * Runs the axe-core accessibility checks on the page and returns the violations of the
+   * given impacts (serious and critical by default), each as "rule: target (help)".
+   */
+  async axeViolations(impacts = ["serious", "critical"]) {
+    const { readFileSync } = await import("node:fs");
+    const { createRequire } = await import("node:module");
+    const require = createRequire(new URL("../../ui/package.json", import.meta.url));
+    const source = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+    await this.execute(`if (!window.axe) { ${source} }`);
+    const found = await this.executeAsync(
+      "const done = arguments[arguments.length - 1]; window.axe.run(document, { resultTypes: ['violations'] }).then((r) => done(r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) })))).catch((e) => done([{ id: 'axe-error', impact: 'critical', help: String(e), targets: [] }]));",
+    );
+    return found.filter((v) => impacts.includes(v.impact)).map((v) => `${v.id}: ${v.targets.join(", ")} (${v.help})`);
+  }
+
   /** Runs W3C input actions (pointer drags, key chords); a button held at the end stays down. */
   async actions(sources) {
     await call("POST", `/session/${this.id}/actions`, { actions: sources });
