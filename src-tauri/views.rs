@@ -7,7 +7,7 @@ use timefence_catalogue::{Catalogue, CustomerId, CustomerSummary, License, Licen
 use timefence_terms::chrono::{DateTime, NaiveDate, Utc};
 use timefence_terms::chrono_tz::Tz;
 use timefence_terms::{
-    default_term, default_view_date, format_duration, format_money, icalendar, schedule_cost,
+    default_view_date, format_duration, format_money, icalendar, schedule_cost, term_for_drawing,
     CalendarEvent, DayView, DisplayDay, PriceSchedule, Priced, Segment, Terms, TermsSpec, WallTime,
     Weekdays,
 };
@@ -781,7 +781,7 @@ pub fn draft_from_span(
         end
     };
     let today = now.with_timezone(&zone).date_naive();
-    let (first, last) = default_term(today, day.date == today);
+    let (first, last) = term_for_drawing(today, day.date);
     let existing = licenses.len() + 1;
     let product = match licenses.first() {
         Some(license) => license.terms.product.clone(),

@@ -793,10 +793,18 @@ fn a_drawn_license_runs_a_whole_term_and_takes_the_only_product_or_none() {
     assert_eq!(drawn.product, "", "no product yet: none is made up");
     let later =
         views::draft_from_span(c, acme, &on(Some("2031-05-05".into())), 0, 8 * 3600).unwrap();
-    let (start, end) = timefence_terms::default_term(today, false);
     assert_eq!(
         (later.license_start_date, later.license_end_date),
-        (start.to_string(), end.to_string())
+        ("2031-05-01".to_string(), "2032-04-30".to_string()),
+        "drawn in a month to come: a term from that month"
+    );
+    let past =
+        views::draft_from_span(c, acme, &on(Some("2024-06-12".into())), 0, 8 * 3600).unwrap();
+    let (start, end) = timefence_terms::default_term(today, false);
+    assert_eq!(
+        (past.license_start_date, past.license_end_date),
+        (start.to_string(), end.to_string()),
+        "drawn on a past day: a term from next month"
     );
     c.add_product("Acme CAD").unwrap();
     let priced = views::draft_from_span(c, acme, &on(None), 0, 8 * 3600).unwrap();

@@ -78,6 +78,29 @@ pub fn default_term(today: NaiveDate, from_today: bool) -> (NaiveDate, NaiveDate
             .and_then(|first| first.checked_add_months(Months::new(1)))
             .unwrap_or(today)
     };
+    term_from(start)
+}
+
+/// The validity of a license drawn on the timeline of `shown`: from today when `shown` is
+/// today; from the first day of the month shown when that month is still to come (drawing on
+/// 1 January 2027 makes a 2027 license); otherwise from the first day of next month.
+///
+/// ```
+/// use timefence_terms::term_for_drawing;
+/// let d = |t: &str| t.parse().unwrap();
+/// assert_eq!(term_for_drawing(d("2026-11-28"), d("2027-01-01")), (d("2027-01-01"), d("2027-12-31")));
+/// assert_eq!(term_for_drawing(d("2026-11-28"), d("2026-11-28")), (d("2026-11-28"), d("2027-11-27")));
+/// assert_eq!(term_for_drawing(d("2026-11-28"), d("2024-06-12")), (d("2026-12-01"), d("2027-11-30")));
+/// ```
+pub fn term_for_drawing(today: NaiveDate, shown: NaiveDate) -> (NaiveDate, NaiveDate) {
+    match shown.with_day(1) {
+        _ if shown == today => default_term(today, true),
+        Some(first) if first > today => term_from(first),
+        _ => default_term(today, false),
+    }
+}
+
+fn term_from(start: NaiveDate) -> (NaiveDate, NaiveDate) {
     let end = start
         .checked_add_months(Months::new(DEFAULT_TERM_MONTHS))
         .and_then(|d| d.pred_opt())

@@ -1,0 +1,114 @@
+// The first day in the window, counted: a new administrator sets up "Acme BPO" (UTC) with the
+// brief's three shifts for 2027 (India 00:00-08:00, 100 seats; Philippines 08:00-16:00, 200;
+// Brazil 16:00-24:00, 50), makes a key and signs the three files, as a person would: each
+// click, drag, field typed into and key chord counts as one action. The test reports the count
+// and fails if the flow ever takes more than it does today.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Keys, Session, startDriver } from "./webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
+const work = mkdtempSync(join(tmpdir(), "timefence-flow-"));
+const exports = join(work, "exports");
+process.env.TIMEFENCE_EXPORT_DIR = exports;
+
+/** The most actions the flow takes today; the goal is 15. */
+const ACTIONS_TODAY = 25;
+
+let stopDriver;
+let app;
+let actions = 0;
+
+before(async () => {
+  assert.ok(existsSync(application), `no app binary at ${application}`);
+  stopDriver = await startDriver();
+  app = await Session.start(application, ["--catalogue", join(work, "catalogue.sqlite")]);
+});
+
+after(async () => {
+  await app?.end().catch(() => {});
+  stopDriver?.();
+});
+
+// Every action a person takes goes through these, and is counted.
+const person = {
+  async click(id) {
+    const [element] = await app.waitFor(`[data-testid=${id}]`);
+    await app.reveal(element);
+    await app.click(element);
+    actions++;
+  },
+  async type(text) {
+    await app.press(...text);
+    actions++;
+  },
+  async key(stroke) {
+    await app.press(stroke);
+    actions++;
+  },
+  async drag(element, dx, atX) {
+    await app.drag(element, dx, { atX, steps: 8 });
+    actions++;
+  },
+  /** Picks a date in the toolbar's date field (one pick in its calendar). */
+  async pickDate(iso) {
+    await app.execute(
+      `const d = document.querySelector('[data-testid=date]'); d.value = ${JSON.stringify(iso)}; d.dispatchEvent(new Event('input', { bubbles: true }));`,
+    );
+    actions++;
+  },
+};
+
+const bars = async () => (await app.contents("[data-testid=bar]")).map((t) => t.replace(/\s+/g, " ").trim());
+
+test("Acme BPO's three shifts for 2027, a key and three signed files, counted action by action", async () => {
+  await app.waitFor("[data-testid=first-run]");
+  await person.click("first-customer");
+  await person.type("Acme BPO");
+  await person.key(Keys.enter);
+  await app.until(() => app.contents("[data-testid=customer-name]"), (n) => n[0] === "Acme BPO", 10_000, "Acme BPO's timeline");
+
+  await person.pickDate("2027-01-01");
+  await app.until(() => app.execute("return document.querySelector('[data-testid=date]').value"), (v) => v === "2027-01-01", 10_000, "the day shown");
+
+  const shifts = [
+    { name: "India", seats: "100", from: 0, to: 8, label: "India 100 seats · 00:00-08:00" },
+    { name: "Philippines", seats: "200", from: 8, to: 16, label: "Philippines 200 seats · 08:00-16:00" },
+    { name: "Brazil", seats: "50", from: 16, to: 24, label: "Brazil 50 seats · 16:00-24:00" },
+  ];
+  for (const [i, shift] of shifts.entries()) {
+    const [track] = await app.waitFor("[data-testid=new-lane]");
+    await app.reveal(track);
+    const hour = (await app.rect(track)).width / 24;
+    // From the track's centre (12:00): a pixel inside the shift's start, across to its end.
+    await person.drag(track, (shift.to - shift.from) * hour - 2, (shift.from - 12) * hour + 1);
+    await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "edit-name", 10_000, `the focus on ${shift.name}'s name`);
+    await person.type(shift.name);
+    await person.key(Keys.tab);
+    await person.type(shift.seats);
+    await person.key(Keys.enter);
+    await app.until(bars, (b) => b.length === i + 1 && b[i] === shift.label, 10_000, `the bar "${shift.label}"`);
+  }
+
+  await person.click("sign-customer");
+  await app.waitFor("[data-testid=sign-make-key]");
+  const passphrase = "Correct-Horse-Battery-42";
+  await person.type(passphrase);
+  await person.key(Keys.tab);
+  await person.type(passphrase);
+  await app.until(() => app.execute("return !document.querySelector('[data-testid=sign-key-make]').disabled"), (ready) => ready, 10_000, "the key's passphrase rated");
+  await person.click("sign-key-make");
+  // The 2027 licenses are not valid yet: the dialog says so before signing.
+  await app.waitFor("[data-testid=sign-plan]");
+  await person.click("sign-start");
+  const summary = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000, "the signing summary");
+  assert.match(summary[0], /^3 of 3 files written/);
+  assert.equal(readdirSync(exports).filter((f) => f.endsWith(".lic")).length, 3);
+
+  console.log(`the first day in the window: ${actions} actions (goal 15)`);
+  assert.ok(actions <= ACTIONS_TODAY, `the flow took ${actions} actions, more than the ${ACTIONS_TODAY} it takes today`);
+});
