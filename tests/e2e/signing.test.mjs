@@ -152,7 +152,7 @@ test("10,000 licenses export with progress at least every 250 ms while the windo
   const planned = await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => p.length === 1, 20_000, "the sign plan");
   assert.match(planned[0], /expired licenses are left out/);
   await clickTestId("sign-include-expired");
-  await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => /^Signs 10006 files\.$/.test(p[0]?.trim() ?? ""), 20_000, "all 10,006 files in the plan");
+  await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => /^Signs 10,006 files\.$/.test(p[0]?.trim() ?? ""), 20_000, "all 10,006 files in the plan");
   const issuedNote = (await app.contents("[data-testid=sign-plan-item]")).find((t) => t.includes("L1 India"));
   assert.match(issuedNote ?? "", /issued as serial \d+; signing again issues serial \d+ and supersedes it/);
   await clickTestId("sign-start");
@@ -169,7 +169,7 @@ test("10,000 licenses export with progress at least every 250 ms while the windo
   }
   const seconds = (Date.now() - started) / 1000;
   assert.equal(summary.length, 1, "the export did not finish within ten minutes");
-  assert.match(summary[0], /^10006 of 10006 files written/);
+  assert.match(summary[0], /^10,006 of 10,006 files written/);
   const arrivals = await app.execute("return window.__timefenceMeasure.progressArrivals.slice()");
   const gaps = arrivals.slice(1).map((t, i) => t - arrivals[i]);
   const longest = Math.max(...gaps);
@@ -191,13 +191,13 @@ test("cancelling a bulk export stops it between files and leaves no half-written
   await app.execute("window.__timefenceMeasure = { progressArrivals: [] }");
   await clickTestId("sign-everything");
   await clickTestId("sign-include-expired");
-  await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => /^Signs 10006 files\.$/.test(p[0]?.trim() ?? ""), 20_000, "all 10,006 files in the plan");
+  await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => /^Signs 10,006 files\.$/.test(p[0]?.trim() ?? ""), 20_000, "all 10,006 files in the plan");
   await clickTestId("sign-start");
   await app.until(() => app.execute("return window.__timefenceMeasure.progressArrivals.length"), (n) => n >= 2, 20_000);
   await clickTestId("sign-cancel");
   const summary = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000);
-  assert.match(summary[0], /^Cancelled: \d+ of 10006 files written/);
-  const written = Number(/^Cancelled: (\d+)/.exec(summary[0])[1]);
+  assert.match(summary[0], /^Cancelled: [\d,]+ of 10,006 files written/);
+  const written = Number(/^Cancelled: ([\d,]+)/.exec(summary[0])[1].replaceAll(",", ""));
   assert.ok(written > 0 && written < 10_006, summary[0]);
   assert.equal(readdirSync(exports).filter((f) => f.endsWith(".lic")).length - before, written);
   assert.deepEqual(readdirSync(exports).filter((f) => f.startsWith(".")), []);

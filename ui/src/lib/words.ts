@@ -4,6 +4,11 @@
 const plural = new Intl.PluralRules("en");
 const numbers = new Intl.NumberFormat("en");
 
+/** A count as people write it: 10,006. */
+export function number(n: number): string {
+  return numbers.format(n);
+}
+
 /** `n` and the noun in the right number: count(1, "seat") is "1 seat", count(200, "seat") "200 seats". */
 export function count(n: number, one: string, other = `${one}s`): string {
   return `${numbers.format(n)} ${plural.select(n) === "one" ? one : other}`;
