@@ -187,12 +187,7 @@ impl KeyStore {
     /// checking that `passphrase` opens it.
     pub fn import(&self, encrypted_pem: &str, passphrase: &str) -> Result<StoredKey, KeyError> {
         let key = SigningKey::from_pkcs8_encrypted_pem(encrypted_pem, passphrase.as_bytes())
-            .map_err(|e| match e {
-                pkcs8::Error::EncryptedPrivateKey(_) => {
-                    KeyError::WrongPassphrase("being imported".into())
-                }
-                other => KeyError::NotAKey(other.to_string()),
-            })?;
+            .map_err(|e| opening_error(encrypted_pem, "being imported", e))?;
         self.store(&key, encrypted_pem)
     }
 
@@ -232,10 +227,24 @@ impl KeyStore {
             return Err(KeyError::UnknownKey(id.to_string()));
         }
         let pem = zeroize::Zeroizing::new(std::fs::read_to_string(private_file)?);
-        SigningKey::from_pkcs8_encrypted_pem(&pem, passphrase.as_bytes()).map_err(|e| match e {
-            pkcs8::Error::EncryptedPrivateKey(_) => KeyError::WrongPassphrase(id.to_string()),
-            other => KeyError::NotAKey(other.to_string()),
-        })
+        SigningKey::from_pkcs8_encrypted_pem(&pem, passphrase.as_bytes())
+            .map_err(|e| opening_error(&pem, id, e))
+    }
+}
+
+/// Why an encrypted key did not open. AES-CBC does not authenticate: about one wrong
+/// passphrase in 256 decrypts to bytes whose padding looks right and which then fail to parse
+/// as a key. So when the encrypted envelope itself is sound, any failure to open it is the
+/// passphrase's; only an envelope that does not parse is "not a key".
+fn opening_error(pem: &str, which: &str, error: pkcs8::Error) -> KeyError {
+    let envelope_is_sound = pkcs8::der::pem::decode_vec(pem.trim().as_bytes())
+        .ok()
+        .filter(|(label, _)| *label == "ENCRYPTED PRIVATE KEY")
+        .is_some_and(|(_, der)| pkcs8::EncryptedPrivateKeyInfo::try_from(der.as_slice()).is_ok());
+    if envelope_is_sound {
+        KeyError::WrongPassphrase(which.to_string())
+    } else {
+        KeyError::NotAKey(error.to_string())
     }
 }
 
