@@ -59,13 +59,6 @@ pub struct PriceInput {
     pub rounding: String,
 }
 
-fn rounding_name(rounding: Rounding) -> &'static str {
-    match rounding {
-        Rounding::ProRata => "pro-rata",
-        Rounding::WholeBlocks => "whole-blocks",
-    }
-}
-
 fn price_view(p: &PriceRevision) -> PriceView {
     let price = format_money(p.price_minor as i64, &p.currency);
     PriceView {
@@ -75,7 +68,7 @@ fn price_view(p: &PriceRevision) -> PriceView {
         summary: format!("{price} per seat per {} h", p.block_hours),
         price,
         block_hours: p.block_hours,
-        rounding: rounding_name(p.rounding).to_string(),
+        rounding: p.rounding.name().to_string(),
     }
 }
 
@@ -134,16 +127,15 @@ pub fn read_price(input: &PriceInput) -> Result<PriceRevision, AppError> {
             ),
         )
     })?;
-    let rounding = match input.rounding.as_str() {
-        "pro-rata" => Rounding::ProRata,
-        "whole-blocks" => Rounding::WholeBlocks,
-        other => {
-            return Err(invalid(
-                "rounding",
-                format!("Rounding: \"{other}\" is neither pro-rata nor whole-blocks"),
-            ))
-        }
-    };
+    let rounding = Rounding::from_name(&input.rounding).ok_or_else(|| {
+        invalid(
+            "rounding",
+            format!(
+                "Rounding: \"{}\" is neither pro-rata nor whole-blocks",
+                input.rounding
+            ),
+        )
+    })?;
     let applies_from = match input.applies_from.trim() {
         "" => NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date"),
         text => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {

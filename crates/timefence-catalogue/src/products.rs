@@ -80,23 +80,9 @@ fn rounding_text(rounding: Rounding) -> &'static str {
     }
 }
 
-/// A product name trimmed and checked: not empty, at most [`MAX_PRODUCT_NAME`] characters,
-/// no control characters.
+/// A product name trimmed and checked like every name in the catalogue.
 pub(crate) fn product_name(name: &str) -> Result<String, CatalogueError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(CatalogueError::EmptyName);
-    }
-    if name.chars().count() > MAX_PRODUCT_NAME {
-        return Err(CatalogueError::NameTooLong {
-            what: "product",
-            max: MAX_PRODUCT_NAME,
-        });
-    }
-    if name.chars().any(char::is_control) {
-        return Err(CatalogueError::ControlCharacter { what: "product" });
-    }
-    Ok(name.to_string())
+    crate::checked_name(name, "product", MAX_PRODUCT_NAME)
 }
 
 /// Makes sure a product named `name` exists: every product a license names is in the list.

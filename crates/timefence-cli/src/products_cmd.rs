@@ -70,18 +70,11 @@ pub(crate) enum ProductsCommand {
     },
 }
 
-fn rounding_name(rounding: Rounding) -> &'static str {
-    match rounding {
-        Rounding::ProRata => "pro-rata",
-        Rounding::WholeBlocks => "whole-blocks",
-    }
-}
-
 fn price_json(p: &PriceRevision) -> serde_json::Value {
     json!({
         "applies_from": p.applies_from.to_string(), "currency": p.currency, "price_minor": p.price_minor,
         "price": format_money(p.price_minor as i64, &p.currency), "block_hours": p.block_hours,
-        "rounding": rounding_name(p.rounding),
+        "rounding": p.rounding.name(),
     })
 }
 
@@ -90,7 +83,7 @@ fn price_text(p: &PriceRevision) -> String {
         "{} per seat per {} h ({}), from {}",
         format_money(p.price_minor as i64, &p.currency),
         p.block_hours,
-        rounding_name(p.rounding),
+        p.rounding.name(),
         p.applies_from
     )
 }
@@ -171,15 +164,11 @@ pub(crate) fn run_products(c: &mut Catalogue, command: &ProductsCommand) -> Resu
                     "--price \"{price}\" is not an amount of {currency} (e.g. 5.00), zero or more"
                 ))
             })?;
-            let rounding = match rounding.as_str() {
-                "pro-rata" => Rounding::ProRata,
-                "whole-blocks" => Rounding::WholeBlocks,
-                other => {
-                    return Err(Failure::from(format!(
-                        "--rounding \"{other}\": use pro-rata or whole-blocks"
-                    )))
-                }
-            };
+            let rounding = Rounding::from_name(rounding).ok_or_else(|| {
+                Failure::from(format!(
+                    "--rounding \"{rounding}\": use pro-rata or whole-blocks"
+                ))
+            })?;
             let applies_from = match from {
                 Some(text) => parse_date("from", text)?,
                 None => "1970-01-01".parse().expect("a date"),

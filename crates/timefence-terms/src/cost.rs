@@ -28,6 +28,30 @@ pub enum Rounding {
     WholeBlocks,
 }
 
+impl Rounding {
+    /// The rule's name as people choose it: `pro-rata` or `whole-blocks`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rounding::ProRata => "pro-rata",
+            Rounding::WholeBlocks => "whole-blocks",
+        }
+    }
+
+    /// The rule named `name` (as [`Rounding::name`] writes it).
+    ///
+    /// ```
+    /// use timefence_terms::Rounding;
+    /// assert_eq!(Rounding::from_name("whole-blocks"), Some(Rounding::WholeBlocks));
+    /// assert_eq!(Rounding::from_name(Rounding::ProRata.name()), Some(Rounding::ProRata));
+    /// assert_eq!(Rounding::from_name("monthly"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Rounding> {
+        [Rounding::ProRata, Rounding::WholeBlocks]
+            .into_iter()
+            .find(|r| r.name() == name.trim())
+    }
+}
+
 /// A price book's terms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Pricing {
