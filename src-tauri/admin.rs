@@ -6,9 +6,7 @@ use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use timefence_catalogue::{Catalogue, LicenseId, PriceRevision, Product, Rounding};
 use timefence_terms::chrono::{NaiveDate, Utc};
-use timefence_terms::{
-    format_money, parse_money, schedule_cost, term_label, PriceSchedule, Priced,
-};
+use timefence_terms::{format_money, parse_money, schedule_cost, term_label};
 
 /// One price book of a product.
 #[derive(Debug, Clone, Serialize, specta::Type)]
@@ -200,17 +198,11 @@ pub fn renew(
         .map(|id| catalogue.license(*id))
         .collect::<Result<Vec<_>, _>>()?;
     let schedules = catalogue.price_schedules()?;
-    let none = PriceSchedule::none();
     let mut totals: Vec<(String, u64)> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
     for license in &licenses {
         let terms = &license.terms;
-        let priced = [Priced {
-            terms,
-            prices: schedules
-                .get(&terms.product.to_lowercase())
-                .unwrap_or(&none),
-        }];
+        let priced = schedules.priced(&[terms]);
         let cost = schedule_cost(&priced, terms.zone, terms.start_date, terms.end_date);
         for amount in &cost.licenses[0].amounts {
             match totals.iter_mut().find(|(c, _)| *c == amount.currency) {
@@ -298,13 +290,12 @@ pub struct CatalogueInfo {
 pub fn info(
     catalogue: &Catalogue,
     path: Option<&std::path::Path>,
+    own: Option<&std::path::Path>,
 ) -> Result<CatalogueInfo, AppError> {
     Ok(CatalogueInfo {
         path: path.map(|p| p.display().to_string()),
-        is_demo: path
-            .and_then(|p| p.file_name())
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("demo-")),
+        // The demo is whatever file is open in place of the administrator's own.
+        is_demo: path.is_some() && path != own,
         customers: u32::try_from(catalogue.customer_count()?).unwrap_or(u32::MAX),
         products: u32::try_from(catalogue.products()?.len()).unwrap_or(u32::MAX),
     })

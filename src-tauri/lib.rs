@@ -494,7 +494,8 @@ async fn sign_and_export(
 #[specta::specta]
 fn catalogue_info(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
     let path = state.place().path;
-    state.with_catalogue(|c| admin::info(c, path.as_deref()))
+    let own = state.own_path();
+    state.with_catalogue(|c| admin::info(c, path.as_deref(), own.as_deref()))
 }
 
 /// Opens the demo catalogue (this year's, made beside the administrator's own on first use).
@@ -506,7 +507,8 @@ fn open_demo(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, 
         .demo_path(year)
         .ok_or_else(|| AppError::CatalogueUnavailable("no folder for the demo".into()))?;
     state.switch_to(&path, Some(year))?;
-    state.with_catalogue(|c| admin::info(c, Some(&path)))
+    let own = state.own_path();
+    state.with_catalogue(|c| admin::info(c, Some(&path), own.as_deref()))
 }
 
 /// Goes back from the demo to the administrator's own catalogue.
@@ -517,7 +519,8 @@ fn open_own_catalogue(state: tauri::State<'_, AppState>) -> Result<admin::Catalo
         .own_path()
         .ok_or_else(|| AppError::CatalogueUnavailable("no catalogue file".into()))?;
     state.switch_to(&path, None)?;
-    state.with_catalogue(|c| admin::info(c, Some(&path)))
+    let own = state.own_path();
+    state.with_catalogue(|c| admin::info(c, Some(&path), own.as_deref()))
 }
 
 /// A term from `start` to `end` (YYYY-MM-DD) in words ("12 months", "90 days"), or an empty

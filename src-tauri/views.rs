@@ -8,8 +8,7 @@ use timefence_terms::chrono::{DateTime, NaiveDate, Utc};
 use timefence_terms::chrono_tz::Tz;
 use timefence_terms::{
     default_view_date, format_duration, format_money, icalendar, schedule_cost, term_for_drawing,
-    CalendarEvent, DayView, DisplayDay, PriceSchedule, Priced, Segment, Terms, TermsSpec, WallTime,
-    Weekdays,
+    CalendarEvent, DayView, DisplayDay, Segment, Terms, TermsSpec, WallTime, Weekdays,
 };
 
 /// A customer in the sidebar.
@@ -398,23 +397,8 @@ fn cost_panel(
     if terms.is_empty() {
         return Ok(None);
     }
-    let products = catalogue.products()?;
-    let schedules: Vec<(String, PriceSchedule)> = products
-        .iter()
-        .map(|p| (p.name.to_lowercase(), p.schedule()))
-        .collect();
-    let none = PriceSchedule::none();
-    let priced: Vec<Priced<'_>> = terms
-        .iter()
-        .map(|t| Priced {
-            terms: t,
-            prices: schedules
-                .iter()
-                .find(|(name, _)| *name == t.product.to_lowercase())
-                .map_or(&none, |(_, s)| s),
-        })
-        .collect();
-    let cost = schedule_cost(&priced, zone, date, date);
+    let schedules = catalogue.price_schedules()?;
+    let cost = schedule_cost(&schedules.priced(terms), zone, date, date);
     Ok(Some(CostPanel {
         totals: cost
             .totals
@@ -443,10 +427,7 @@ fn cost_panel(
                 } else {
                     name.clone()
                 },
-                product_id: products
-                    .iter()
-                    .find(|p| p.name.eq_ignore_ascii_case(name))
-                    .map(|p| p.id),
+                product_id: schedules.id_of(name),
             })
             .collect(),
         per_license: cost

@@ -28,7 +28,7 @@ mod search;
 mod trash;
 
 pub use csv_io::{ImportReport, RowProblem};
-pub use products::{PriceRevision, Product, ProductId, MAX_PRODUCT_NAME};
+pub use products::{PriceRevision, PriceSchedules, Product, ProductId, MAX_PRODUCT_NAME};
 pub use records::{AuditEntry, AuditRow, KeyStatus, SigningKeyRecord};
 pub use renew::MAX_EXPIRING_DAYS;
 pub use search::{LicenseHit, Page, SearchResults};
@@ -486,12 +486,7 @@ impl Catalogue {
 
     /// The serial the next issued file will carry (nothing is taken).
     pub fn next_serial(&self) -> Result<i64, CatalogueError> {
-        Ok(self.conn.query_row(
-            "SELECT max(coalesce((SELECT max(serial) FROM licenses), 0),
-                        coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'last_serial'), 0)) + 1",
-            [],
-            |r| r.get(0),
-        )?)
+        next_serial(&self.conn)
     }
 
     /// The serial a license was last issued under, if it was issued.
@@ -614,13 +609,19 @@ impl Catalogue {
 }
 
 /// The next serial: one more than any serial given before, stored so it is never given twice.
-fn take_serial(conn: &Connection) -> Result<i64, CatalogueError> {
-    let serial: i64 = conn.query_row(
+/// The serial after every one issued or taken: serials only grow, even past files that were
+/// never written.
+fn next_serial(conn: &Connection) -> Result<i64, CatalogueError> {
+    Ok(conn.query_row(
         "SELECT max(coalesce((SELECT max(serial) FROM licenses), 0),
                     coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'last_serial'), 0)) + 1",
         [],
         |r| r.get(0),
-    )?;
+    )?)
+}
+
+fn take_serial(conn: &Connection) -> Result<i64, CatalogueError> {
+    let serial = next_serial(conn)?;
     conn.execute(
         "INSERT INTO settings (key, value) VALUES ('last_serial', ?1)
          ON CONFLICT(key) DO UPDATE SET value = ?1",

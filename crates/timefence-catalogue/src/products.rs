@@ -7,7 +7,7 @@ use crate::{now_text, Catalogue, CatalogueError};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 use timefence_terms::chrono::NaiveDate;
-use timefence_terms::{currency_digits, PriceSchedule, Pricing, Rounding};
+use timefence_terms::{currency_digits, PriceSchedule, Priced, Pricing, Rounding, Terms};
 
 /// A product's row id.
 pub type ProductId = i64;
@@ -54,6 +54,41 @@ pub struct Product {
     pub prices: Vec<PriceRevision>,
     /// How many current licenses name it.
     pub license_count: u32,
+}
+
+/// Every product's prices over time, looked up by the product name a license carries.
+#[derive(Debug, Clone, Default)]
+pub struct PriceSchedules {
+    by_name: BTreeMap<String, (ProductId, PriceSchedule)>,
+    none: PriceSchedule,
+}
+
+impl PriceSchedules {
+    /// The prices of `product` (any case); no price at all for a product the catalogue does
+    /// not have.
+    pub fn of(&self, product: &str) -> &PriceSchedule {
+        self.by_name
+            .get(&product.trim().to_lowercase())
+            .map_or(&self.none, |(_, schedule)| schedule)
+    }
+
+    /// The id of the product named `product` (any case).
+    pub fn id_of(&self, product: &str) -> Option<ProductId> {
+        self.by_name
+            .get(&product.trim().to_lowercase())
+            .map(|(id, _)| *id)
+    }
+
+    /// `terms` with their products' prices, for [`timefence_terms::schedule_cost`].
+    pub fn priced<'a>(&'a self, terms: &[&'a Terms]) -> Vec<Priced<'a>> {
+        terms
+            .iter()
+            .map(|t| Priced {
+                terms: t,
+                prices: self.of(&t.product),
+            })
+            .collect()
+    }
 }
 
 impl Product {
@@ -194,14 +229,30 @@ impl Catalogue {
         id.map(|id| self.product(id)).transpose()
     }
 
-    /// Each product's prices over time, keyed by its name in lower case, for costing many
-    /// licenses at once.
-    pub fn price_schedules(&self) -> Result<BTreeMap<String, PriceSchedule>, CatalogueError> {
-        Ok(self
-            .products()?
-            .into_iter()
-            .map(|p| (p.name.to_lowercase(), p.schedule()))
-            .collect())
+    /// Each product's id and prices over time, for costing many licenses at once: two plain
+    /// queries, no license counts, since a timeline asks for them on every drag step.
+    pub fn price_schedules(&self) -> Result<PriceSchedules, CatalogueError> {
+        let mut statement = self.conn.prepare_cached("SELECT id, name FROM products")?;
+        let names = statement
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut prices = self.all_prices()?;
+        Ok(PriceSchedules {
+            by_name: names
+                .into_iter()
+                .map(|(id, name)| {
+                    let revisions = prices.remove(&id).unwrap_or_default();
+                    let schedule = PriceSchedule::new(
+                        revisions
+                            .iter()
+                            .map(|p| (p.applies_from, p.pricing()))
+                            .collect(),
+                    );
+                    (name.to_lowercase(), (id, schedule))
+                })
+                .collect(),
+            none: PriceSchedule::none(),
+        })
     }
 
     /// Adds a price book to a product from `price.applies_from` on; one already applying from

@@ -5,9 +5,7 @@ use crate::{Failure, EXIT_OK};
 use clap::Subcommand;
 use serde_json::json;
 use timefence_catalogue::{Catalogue, PriceRevision, Product, Rounding};
-use timefence_terms::{
-    format_money, parse_money, schedule_cost, term_label, PriceSchedule, Priced,
-};
+use timefence_terms::{format_money, parse_money, schedule_cost, term_label};
 
 #[derive(Subcommand)]
 pub(crate) enum ProductsCommand {
@@ -266,16 +264,8 @@ pub(crate) fn cost(
         )));
     }
     let schedules = c.price_schedules()?;
-    let none = PriceSchedule::none();
-    let priced: Vec<Priced<'_>> = licenses
-        .iter()
-        .map(|l| Priced {
-            terms: &l.terms,
-            prices: schedules
-                .get(&l.terms.product.to_lowercase())
-                .unwrap_or(&none),
-        })
-        .collect();
+    let terms: Vec<&timefence_terms::Terms> = licenses.iter().map(|l| &l.terms).collect();
+    let priced = schedules.priced(&terms);
     let zone = parse_zone(zone.unwrap_or(&summary.default_zone))?;
     let from = match from {
         Some(text) => parse_date("from", text)?,

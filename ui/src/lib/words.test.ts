@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { count, duration, formMessage, localDate, localizeDates } from "./words";
+import { count, dayName, duration, formMessage, localDate, localizeDates } from "./words";
 
 describe("words", () => {
   it("counts in the right number, never with (s)", () => {
@@ -19,6 +19,7 @@ describe("words", () => {
   it("writes dates the way the date fields show them", () => {
     expect(localDate("2027-01-31", "en-US")).toBe("01/31/2027");
     expect(localDate("2027-01-31", "en-GB")).toBe("31/01/2027");
+    expect(dayName("2027-01-01", "en-GB")).toBe("1 Jan 2027");
     expect(localizeDates("the license ends (2024-01-01) before it starts (2024-12-31)", "en-US")).toBe(
       "the license ends (01/01/2024) before it starts (12/31/2024)",
     );

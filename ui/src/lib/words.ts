@@ -26,6 +26,13 @@ export function localDate(iso: string, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
+/** A YYYY-MM-DD date as a sentence says it, in this computer's locale ("1 Jan 2027"). */
+export function dayName(iso: string, locale?: string): string {
+  const [y, m, d] = iso.split("-").map(Number);
+  if (!y || !m || !d) return iso;
+  return new Intl.DateTimeFormat(locale, { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" }).format(new Date(Date.UTC(y, m - 1, d)));
+}
+
 /** `text` with every YYYY-MM-DD date written as the date fields show it. */
 export function localizeDates(text: string, locale?: string): string {
   return text.replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, (iso) => localDate(iso, locale));
