@@ -39,6 +39,7 @@
 #![deny(missing_docs)]
 
 mod ledger;
+pub mod relay;
 pub use ledger::{check, CheckError, FileWitness, Ledger, Witness, CLOCK_TOLERANCE};
 
 use base64::engine::general_purpose::STANDARD as BASE64;

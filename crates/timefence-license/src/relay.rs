@@ -1,0 +1,380 @@
+//! Trust in a seat server (Timefence Relay): relay certificates and lease tokens.
+//!
+//! A relay signs every lease it grants with its own Ed25519 key. The vendor vouches for that
+//! key with a [`RelayCertificate`], signed by the same key that signs the customer's license
+//! files, binding the relay key to one customer and (optionally) to a list of its licenses.
+//! An application accepts a lease only when the chain holds:
+//!
+//! vendor key (trusted) → relay certificate → lease token → this holder and this license.
+//!
+//! [`verify_lease`] checks all of it. Both formats are signed over a domain prefix of their own
+//! ([`CERTIFICATE_DOMAIN`], [`TOKEN_DOMAIN`]), so neither can pass as a license file or as the
+//! other.
+
+use crate::{key_id, TrustedKeys, VerifiedLicense};
+use base64::engine::general_purpose::{STANDARD as BASE64, URL_SAFE_NO_PAD as B64URL};
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+/// What a relay certificate's signature covers, before its payload.
+pub const CERTIFICATE_DOMAIN: &[u8] = b"timefence-relay-certificate-v1\0";
+/// What a lease token's signature covers, before its payload.
+pub const TOKEN_DOMAIN: &[u8] = b"timefence-lease-token-v1\0";
+/// The certificate armor's first line.
+pub const CERTIFICATE_BEGIN: &str = "-----BEGIN TIMEFENCE RELAY CERTIFICATE-----";
+/// The certificate armor's last line.
+pub const CERTIFICATE_END: &str = "-----END TIMEFENCE RELAY CERTIFICATE-----";
+/// The longest certificate or token text read, in bytes; anything longer is refused unread.
+pub const MAX_TRUST_TEXT: usize = 64 * 1024;
+
+/// The vendor's statement: "this relay key serves these licenses of this customer".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CertificatePayload {
+    /// The relay's public key, base64 of its 32 bytes.
+    pub relay_key: String,
+    /// The customer, as license files name it.
+    pub customer: String,
+    /// The license ids the relay may serve; empty means every license of the customer.
+    pub licenses: Vec<i64>,
+    /// When it was signed (RFC 3339).
+    pub issued_at: String,
+}
+
+/// A relay certificate that verified against the vendor's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayCertificate {
+    /// The vendor key that signed it.
+    pub vendor_key_id: String,
+    /// The signed statement.
+    pub payload: CertificatePayload,
+    /// The relay key it vouches for.
+    pub relay_key: VerifyingKey,
+}
+
+/// A lease as the relay signed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseClaims {
+    /// The lease id.
+    pub lease: String,
+    /// The license, as the relay names it: `<key id>-<license id>`.
+    pub license: String,
+    /// Who holds the seat.
+    pub holder: String,
+    /// The lease's renewal sequence number.
+    pub seq: u64,
+    /// When the lease ends unless renewed (milliseconds since the Unix epoch).
+    pub expires_at_ms: i64,
+}
+
+/// Why a certificate or a lease token is not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrustError {
+    /// Not a certificate or token at all, or longer than [`MAX_TRUST_TEXT`].
+    #[error("this is not a relay certificate or lease token (malformed or too long)")]
+    Malformed,
+    /// The certificate was signed by a key the application does not trust.
+    #[error("the relay certificate was signed with key {0}, which is not trusted here")]
+    UnknownVendorKey(String),
+    /// A signature does not match.
+    #[error("a signature does not match: the certificate or token was changed or forged")]
+    BadSignature,
+    /// The certificate is for another customer, or does not list this license.
+    #[error("the relay certificate does not cover this license ({0})")]
+    NotCovered(String),
+    /// The token is for another holder or license.
+    #[error("the lease token is for another holder or license")]
+    WrongLease,
+    /// The lease has already ended.
+    #[error("the lease ended at {0} ms")]
+    Expired(i64),
+}
+
+impl TrustError {
+    /// The reason's name, for programs that branch on it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TrustError::Malformed => "Malformed",
+            TrustError::UnknownVendorKey(_) => "UnknownVendorKey",
+            TrustError::BadSignature => "BadSignature",
+            TrustError::NotCovered(_) => "NotCovered",
+            TrustError::WrongLease => "WrongLease",
+            TrustError::Expired(_) => "Expired",
+        }
+    }
+}
+
+/// The relay's name for a license: the signing key id and the license id, `3f2a...-12`.
+pub fn license_ref(license: &VerifiedLicense) -> String {
+    format!("{}-{}", license.key_id, license.payload.license_id)
+}
+
+/// Signs a relay certificate with the vendor's key.
+pub fn certify(payload: &CertificatePayload, vendor: &SigningKey) -> String {
+    // Plain strings and integers always serialise.
+    let bytes = serde_json::to_vec(payload).unwrap_or_default();
+    let signature = vendor.sign(&[CERTIFICATE_DOMAIN, &bytes].concat());
+    let scope = if payload.licenses.is_empty() {
+        "every license".to_string()
+    } else {
+        let ids: Vec<String> = payload.licenses.iter().map(i64::to_string).collect();
+        format!("licenses {}", ids.join(", "))
+    };
+    format!(
+        "{CERTIFICATE_BEGIN}\n# Relay key {} may serve {} of {}.\n# Lines starting with # are not signed.\nkey: {}\npayload: {}\nsignature: {}\n{CERTIFICATE_END}\n",
+        relay_key_id(&payload.relay_key),
+        scope,
+        payload.customer.replace('\n', " "),
+        key_id(&vendor.verifying_key()),
+        BASE64.encode(&bytes),
+        BASE64.encode(signature.to_bytes()),
+    )
+}
+
+fn relay_key_id(base64_key: &str) -> String {
+    parse_key(base64_key)
+        .map(|k| key_id(&k))
+        .unwrap_or_else(|| "?".into())
+}
+
+fn parse_key(base64_key: &str) -> Option<VerifyingKey> {
+    let raw: [u8; 32] = BASE64.decode(base64_key.trim()).ok()?.try_into().ok()?;
+    VerifyingKey::from_bytes(&raw).ok()
+}
+
+/// Reads and verifies a relay certificate against the vendor keys the application trusts.
+pub fn read_certificate(text: &str, vendor: &TrustedKeys) -> Result<RelayCertificate, TrustError> {
+    if text.len() > MAX_TRUST_TEXT {
+        return Err(TrustError::Malformed);
+    }
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    if lines.next() != Some(CERTIFICATE_BEGIN) {
+        return Err(TrustError::Malformed);
+    }
+    let (mut key, mut payload, mut signature) = (None, None, None);
+    let mut closed = false;
+    for line in lines.by_ref() {
+        if line == CERTIFICATE_END {
+            closed = true;
+            break;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (name, value) = line.split_once(':').ok_or(TrustError::Malformed)?;
+        let slot = match name.trim() {
+            "key" => &mut key,
+            "payload" => &mut payload,
+            "signature" => &mut signature,
+            _ => return Err(TrustError::Malformed),
+        };
+        if slot.replace(value.trim()).is_some() {
+            return Err(TrustError::Malformed);
+        }
+    }
+    if !closed || lines.next().is_some() {
+        return Err(TrustError::Malformed);
+    }
+    let (key, payload, signature) = match (key, payload, signature) {
+        (Some(k), Some(p), Some(s)) => (k, p, s),
+        _ => return Err(TrustError::Malformed),
+    };
+    let vendor_key = vendor
+        .keys
+        .get(key)
+        .ok_or_else(|| TrustError::UnknownVendorKey(key.chars().take(32).collect()))?;
+    let bytes = BASE64.decode(payload).map_err(|_| TrustError::Malformed)?;
+    let signature: [u8; 64] = BASE64
+        .decode(signature)
+        .ok()
+        .and_then(|s| s.try_into().ok())
+        .ok_or(TrustError::Malformed)?;
+    vendor_key
+        .verify(
+            &[CERTIFICATE_DOMAIN, &bytes].concat(),
+            &Signature::from_bytes(&signature),
+        )
+        .map_err(|_| TrustError::BadSignature)?;
+    let payload: CertificatePayload =
+        serde_json::from_slice(&bytes).map_err(|_| TrustError::Malformed)?;
+    let relay_key = parse_key(&payload.relay_key).ok_or(TrustError::Malformed)?;
+    Ok(RelayCertificate {
+        vendor_key_id: key.to_string(),
+        payload,
+        relay_key,
+    })
+}
+
+impl RelayCertificate {
+    /// Whether the certificate lets its relay serve `license`: same vendor key, same customer,
+    /// and the license listed (or no list).
+    pub fn covers(&self, license: &VerifiedLicense) -> Result<(), TrustError> {
+        let p = &self.payload;
+        if license.key_id != self.vendor_key_id || license.payload.customer != p.customer {
+            return Err(TrustError::NotCovered(format!(
+                "the certificate is for {} under key {}",
+                p.customer, self.vendor_key_id
+            )));
+        }
+        if !p.licenses.is_empty() && !p.licenses.contains(&license.payload.license_id) {
+            return Err(TrustError::NotCovered(format!(
+                "license {} is not listed",
+                license.payload.license_id
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Signs a lease token with the relay's key: `base64url(claims).base64url(signature)`.
+pub fn sign_token(claims: &LeaseClaims, relay: &SigningKey) -> String {
+    let bytes = serde_json::to_vec(claims).unwrap_or_default();
+    let signature = relay.sign(&[TOKEN_DOMAIN, &bytes].concat());
+    format!(
+        "{}.{}",
+        B64URL.encode(&bytes),
+        B64URL.encode(signature.to_bytes())
+    )
+}
+
+/// Reads a lease token and checks its signature against `relay_key`, nothing more.
+pub fn read_token(token: &str, relay_key: &VerifyingKey) -> Result<LeaseClaims, TrustError> {
+    if token.len() > MAX_TRUST_TEXT {
+        return Err(TrustError::Malformed);
+    }
+    let (payload, signature) = token.trim().split_once('.').ok_or(TrustError::Malformed)?;
+    let bytes = B64URL.decode(payload).map_err(|_| TrustError::Malformed)?;
+    let signature: [u8; 64] = B64URL
+        .decode(signature)
+        .ok()
+        .and_then(|s| s.try_into().ok())
+        .ok_or(TrustError::Malformed)?;
+    relay_key
+        .verify(
+            &[TOKEN_DOMAIN, &bytes].concat(),
+            &Signature::from_bytes(&signature),
+        )
+        .map_err(|_| TrustError::BadSignature)?;
+    serde_json::from_slice(&bytes).map_err(|_| TrustError::Malformed)
+}
+
+/// The whole chain: the certificate covers `license`, the token is signed by the certified
+/// relay key, names `holder` and this license, and has not ended at `now_ms`.
+pub fn verify_lease(
+    token: &str,
+    certificate: &RelayCertificate,
+    license: &VerifiedLicense,
+    holder: &str,
+    now_ms: i64,
+) -> Result<LeaseClaims, TrustError> {
+    certificate.covers(license)?;
+    let claims = read_token(token, &certificate.relay_key)?;
+    if claims.holder != holder || claims.license != license_ref(license) {
+        return Err(TrustError::WrongLease);
+    }
+    if claims.expires_at_ms <= now_ms {
+        return Err(TrustError::Expired(claims.expires_at_ms));
+    }
+    Ok(claims)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{sign, verify, LicensePayload};
+
+    fn setup() -> (SigningKey, SigningKey, VerifiedLicense, TrustedKeys) {
+        let vendor = SigningKey::from_bytes(&[1; 32]);
+        let relay = SigningKey::from_bytes(&[2; 32]);
+        let mut trusted = TrustedKeys::default();
+        trusted.add(vendor.verifying_key());
+        let file = sign(&LicensePayload::example(), &vendor, "x");
+        let license = verify(&file, &trusted).unwrap();
+        (vendor, relay, license, trusted)
+    }
+
+    fn claims(license: &VerifiedLicense) -> LeaseClaims {
+        LeaseClaims {
+            lease: "l1".into(),
+            license: license_ref(license),
+            holder: "agent-7".into(),
+            seq: 1,
+            expires_at_ms: 2_000,
+        }
+    }
+
+    #[test]
+    fn the_chain_holds_and_every_link_is_checked() {
+        let (vendor, relay, license, trusted) = setup();
+        let payload = CertificatePayload {
+            relay_key: crate::public_key_base64(&relay.verifying_key()),
+            customer: license.payload.customer.clone(),
+            licenses: vec![],
+            issued_at: "2024-01-01T00:00:00Z".into(),
+        };
+        let cert_text = certify(&payload, &vendor);
+        let cert = read_certificate(&cert_text, &trusted).unwrap();
+        let token = sign_token(&claims(&license), &relay);
+        assert_eq!(
+            verify_lease(&token, &cert, &license, "agent-7", 1_000).unwrap(),
+            claims(&license)
+        );
+        // Another holder, an ended lease, a token signed by the vendor instead of the relay.
+        assert_eq!(
+            verify_lease(&token, &cert, &license, "agent-8", 1_000),
+            Err(TrustError::WrongLease)
+        );
+        assert_eq!(
+            verify_lease(&token, &cert, &license, "agent-7", 2_000),
+            Err(TrustError::Expired(2_000))
+        );
+        let forged = sign_token(&claims(&license), &vendor);
+        assert_eq!(
+            verify_lease(&forged, &cert, &license, "agent-7", 1_000),
+            Err(TrustError::BadSignature)
+        );
+        // A changed certificate, another vendor, another customer, an unlisted license.
+        let tampered = cert_text.replace(
+            &BASE64.encode(serde_json::to_vec(&payload).unwrap()),
+            &BASE64.encode(
+                serde_json::to_vec(&CertificatePayload {
+                    customer: "Someone else".into(),
+                    ..payload.clone()
+                })
+                .unwrap(),
+            ),
+        );
+        assert_eq!(
+            read_certificate(&tampered, &trusted),
+            Err(TrustError::BadSignature)
+        );
+        let stranger = SigningKey::from_bytes(&[3; 32]);
+        let foreign = certify(&payload, &stranger);
+        assert!(matches!(
+            read_certificate(&foreign, &trusted),
+            Err(TrustError::UnknownVendorKey(_))
+        ));
+        for other in [
+            CertificatePayload {
+                customer: "Someone else".into(),
+                ..payload.clone()
+            },
+            CertificatePayload {
+                licenses: vec![99],
+                ..payload.clone()
+            },
+        ] {
+            let cert = read_certificate(&certify(&other, &vendor), &trusted).unwrap();
+            assert!(matches!(
+                verify_lease(&token, &cert, &license, "agent-7", 1_000),
+                Err(TrustError::NotCovered(_))
+            ));
+        }
+        assert_eq!(
+            read_certificate(&"x".repeat(MAX_TRUST_TEXT + 1), &trusted),
+            Err(TrustError::Malformed)
+        );
+    }
+}

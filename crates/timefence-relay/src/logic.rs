@@ -1,0 +1,377 @@
+//! The lease rules, as one pure function: a license's stored state, a request and the time in;
+//! an answer and the writes that make it durable out. Both storage engines run the same rules
+//! inside their own transaction, so SQLite and PostgreSQL cannot disagree about a seat.
+//!
+//! The rules (the guide's "What a lease means"):
+//! - a lease ends at the earliest of now + TTL, the close of the window occurrence, the end
+//!   of the occurrence's budget (seats × daily limit) or of the holder's own daily limit, and
+//!   the file's not-after;
+//! - at no instant are more leases active than seats; an ended lease frees its seat;
+//! - each grant or renewal charges the disjoint interval [charged until, new end) to the
+//!   occurrence; a release refunds the unused part; an ended lease's charge stands;
+//! - a clock more than the tolerance behind the stored high-water mark refuses everything
+//!   with `ClockRollback`; a clock that jumps forward charges nothing that was not leased.
+
+use crate::licenses::ServedLicense;
+use crate::model::{Answer, Event, Lease, Millis, Refusal, Request, Snapshot, Write};
+use chrono::{DateTime, TimeDelta, Utc};
+use timefence_terms::{evaluate, Decision, DenyReason};
+
+/// The relay's lease policy.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// How long a lease lasts between renewals.
+    pub ttl_ms: Millis,
+    /// How far the clock may go back before grants stop.
+    pub clock_tolerance_ms: Millis,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            ttl_ms: 60_000,
+            clock_tolerance_ms: 5_000,
+        }
+    }
+}
+
+/// The answer and the writes that make it durable.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// What the client hears.
+    pub answer: Result<Answer, Refusal>,
+    /// What the storage writes, in order, in the same transaction.
+    pub writes: Vec<Write>,
+}
+
+/// Converts milliseconds to a UTC instant (out-of-range values clamp to the epoch).
+pub fn instant(ms: Millis) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// Which occurrence and holder the request's charges concern, so the store reads just those:
+/// for a claim, the occurrence open now (if any) and the claimant; for a renewal or release,
+/// the lease's own.
+pub fn charge_key(
+    license: &ServedLicense,
+    request: &Request,
+    leases: &[Lease],
+    now: Millis,
+) -> Option<(String, String)> {
+    match request {
+        Request::Claim { holder, .. } => license
+            .terms
+            .occurrence_at(instant(now))
+            .map(|o| (o.date.to_string(), holder.clone())),
+        Request::Renew { lease, .. } | Request::Release { lease } => leases
+            .iter()
+            .find(|l| &l.id == lease)
+            .map(|l| (l.occurrence.clone(), l.holder.clone())),
+    }
+}
+
+/// Applies the rules. `new_id` names a lease this request would create.
+pub fn decide(
+    license: &ServedLicense,
+    policy: Policy,
+    snapshot: &Snapshot,
+    request: &Request,
+    now: Millis,
+    new_id: &str,
+) -> Outcome {
+    let mut writes = Vec::new();
+    let refuse = |writes: Vec<Write>, refusal: Refusal, holder: Option<&str>| {
+        let mut writes = writes;
+        if refusal.is_recorded() {
+            writes.push(Write::Record(Event {
+                at: now,
+                license: license.reference.clone(),
+                lease: request.lease().map(str::to_string),
+                holder: holder.map(str::to_string),
+                kind: "refused".into(),
+                reason: Some(refusal.kind().into()),
+                charged_from: now,
+                charged_to: now,
+                occurrence: None,
+            }));
+        }
+        Outcome {
+            answer: Err(refusal),
+            writes,
+        }
+    };
+    let request_holder = match request {
+        Request::Claim { holder, .. } => Some(holder.as_str()),
+        _ => snapshot
+            .leases
+            .iter()
+            .find(|l| Some(l.id.as_str()) == request.lease())
+            .map(|l| l.holder.as_str()),
+    };
+
+    // The clock first: a relay whose clock went back decides nothing.
+    if let Some(high_water) = snapshot.high_water {
+        if now < high_water - policy.clock_tolerance_ms {
+            return refuse(
+                writes,
+                Refusal::ClockRollback {
+                    now: instant(now),
+                    high_water: instant(high_water),
+                },
+                request_holder,
+            );
+        }
+    }
+    if snapshot.high_water.is_none_or(|h| now > h) {
+        writes.push(Write::HighWater(now));
+    }
+
+    // Ended leases free their seats; their charge stands.
+    let mut active = Vec::with_capacity(snapshot.leases.len());
+    for lease in &snapshot.leases {
+        if lease.expires_at <= now {
+            writes.push(Write::Delete(lease.id.clone()));
+            writes.push(Write::Record(Event {
+                at: lease.expires_at,
+                license: license.reference.clone(),
+                lease: Some(lease.id.clone()),
+                holder: Some(lease.holder.clone()),
+                kind: "expired".into(),
+                reason: None,
+                charged_from: lease.expires_at,
+                charged_to: lease.expires_at,
+                occurrence: Some(lease.occurrence.clone()),
+            }));
+        } else {
+            active.push(lease);
+        }
+    }
+
+    match request {
+        Request::Claim { holder, nonce } => {
+            if let Some(same) = active
+                .iter()
+                .find(|l| &l.holder == holder && &l.nonce == nonce)
+            {
+                // A retried claim: the lease it already got, nothing charged again.
+                return Outcome {
+                    answer: Ok(Answer::Granted((*same).clone())),
+                    writes,
+                };
+            }
+            let (occurrence, end) = match allowed_until(license, policy, snapshot, now, now) {
+                Ok(window) => window,
+                Err(refusal) => return refuse(writes, refusal, Some(holder)),
+            };
+            let in_use = active.len() as u32;
+            if in_use >= license.terms.seats {
+                return refuse(
+                    writes,
+                    Refusal::SeatsFull {
+                        in_use,
+                        seats: license.terms.seats,
+                    },
+                    Some(holder),
+                );
+            }
+            let lease = Lease {
+                id: new_id.to_string(),
+                license: license.reference.clone(),
+                holder: holder.clone(),
+                nonce: nonce.clone(),
+                seq: 0,
+                occurrence: occurrence.clone(),
+                granted_at: now,
+                expires_at: end,
+                charged_until: end,
+            };
+            writes.push(Write::Insert(lease.clone()));
+            charge(&mut writes, license, &lease, "granted", now, now, end);
+            Outcome {
+                answer: Ok(Answer::Granted(lease)),
+                writes,
+            }
+        }
+        Request::Renew { lease: id, seq } => {
+            let Some(lease) = active.iter().find(|l| &l.id == id) else {
+                // Ended or unknown. After the window's close, say when it opens again.
+                let refusal = match evaluate(&license.terms, instant(now), TimeDelta::zero()) {
+                    Decision::Denied {
+                        reason,
+                        next_opening,
+                    } => refusal_of(reason, next_opening),
+                    Decision::Allowed { .. } => Refusal::LeaseNotHeld { lease: id.clone() },
+                };
+                return refuse(writes, refusal, request_holder);
+            };
+            if *seq <= lease.seq {
+                // A replayed renewal changes nothing.
+                return Outcome {
+                    answer: Ok(Answer::Renewed((*lease).clone())),
+                    writes,
+                };
+            }
+            let base = lease.charged_until.max(now);
+            let mut renewed = (*lease).clone();
+            renewed.seq = *seq;
+            match allowed_until(license, policy, snapshot, now, base) {
+                Ok((occurrence, end)) if occurrence == lease.occurrence && end > base => {
+                    charge(&mut writes, license, &renewed, "renewed", now, base, end);
+                    renewed.expires_at = end;
+                    renewed.charged_until = end;
+                }
+                // Nothing more to give in this occurrence (its close, or a budget the lease's own
+                // prepaid time already spends): the lease keeps the time it has.
+                Ok(_) | Err(Refusal::ConsumptionExhausted { .. }) => {
+                    record(&mut writes, license, &renewed, "renewed", now)
+                }
+                Err(refusal) => return refuse(writes, refusal, Some(&lease.holder)),
+            }
+            writes.push(Write::Update(renewed.clone()));
+            Outcome {
+                answer: Ok(Answer::Renewed(renewed)),
+                writes,
+            }
+        }
+        Request::Release { lease: id } => {
+            let Some(lease) = active.iter().find(|l| &l.id == id) else {
+                return refuse(
+                    writes,
+                    Refusal::LeaseNotHeld { lease: id.clone() },
+                    request_holder,
+                );
+            };
+            let refund_from = now.max(lease.granted_at);
+            let refunded = (lease.charged_until - refund_from).max(0);
+            writes.push(Write::Delete(lease.id.clone()));
+            writes.push(Write::Charge {
+                occurrence: lease.occurrence.clone(),
+                holder: lease.holder.clone(),
+                ms: -refunded,
+            });
+            writes.push(Write::Record(Event {
+                at: now,
+                license: license.reference.clone(),
+                lease: Some(lease.id.clone()),
+                holder: Some(lease.holder.clone()),
+                kind: "released".into(),
+                reason: None,
+                charged_from: lease.charged_until,
+                charged_to: lease.charged_until - refunded,
+                occurrence: Some(lease.occurrence.clone()),
+            }));
+            Outcome {
+                answer: Ok(Answer::Released {
+                    lease: (*lease).clone(),
+                    refunded_ms: refunded,
+                }),
+                writes,
+            }
+        }
+    }
+}
+
+/// The occurrence open now and how far a lease charged from `base` may run in it, or why not.
+fn allowed_until(
+    license: &ServedLicense,
+    policy: Policy,
+    snapshot: &Snapshot,
+    now: Millis,
+    base: Millis,
+) -> Result<(String, Millis), Refusal> {
+    if license.not_after.is_some_and(|n| now >= n) {
+        return Err(Refusal::Expired);
+    }
+    let terms = &license.terms;
+    let decision = evaluate(
+        terms,
+        instant(now),
+        TimeDelta::milliseconds(snapshot.holder_charged),
+    );
+    let occurrence = match decision {
+        Decision::Allowed { occurrence, .. } => occurrence,
+        Decision::Denied {
+            reason,
+            next_opening,
+        } => return Err(refusal_of(reason, next_opening)),
+    };
+    let mut end = (now + policy.ttl_ms)
+        .min(occurrence.closes.timestamp_millis())
+        .min(license.not_after.unwrap_or(Millis::MAX));
+    if let Some(limit) = terms.daily_limit {
+        let limit = limit.num_milliseconds();
+        let pool = limit.saturating_mul(i64::from(terms.seats));
+        end = end
+            .min(base + (limit - snapshot.holder_charged))
+            .min(base + (pool - snapshot.occurrence_charged));
+    }
+    if end <= now {
+        return Err(Refusal::ConsumptionExhausted {
+            next_opening: terms.next_opening_after(instant(now)).map(|o| o.opens),
+        });
+    }
+    Ok((occurrence.date.to_string(), end))
+}
+
+fn refusal_of(reason: DenyReason, next_opening: Option<DateTime<Utc>>) -> Refusal {
+    match reason {
+        DenyReason::NotYetValid => Refusal::NotYetValid { next_opening },
+        DenyReason::Expired => Refusal::Expired,
+        DenyReason::WeekdayExcluded | DenyReason::OutsideWindow => {
+            Refusal::OutsideWindow { next_opening }
+        }
+        DenyReason::ConsumptionExhausted => Refusal::ConsumptionExhausted { next_opening },
+    }
+}
+
+fn charge(
+    writes: &mut Vec<Write>,
+    license: &ServedLicense,
+    lease: &Lease,
+    kind: &str,
+    now: Millis,
+    from: Millis,
+    to: Millis,
+) {
+    writes.push(Write::Charge {
+        occurrence: lease.occurrence.clone(),
+        holder: lease.holder.clone(),
+        ms: to - from,
+    });
+    writes.push(Write::Record(Event {
+        at: now,
+        license: license.reference.clone(),
+        lease: Some(lease.id.clone()),
+        holder: Some(lease.holder.clone()),
+        kind: kind.into(),
+        reason: None,
+        charged_from: from,
+        charged_to: to,
+        occurrence: Some(lease.occurrence.clone()),
+    }));
+}
+
+fn record(
+    writes: &mut Vec<Write>,
+    license: &ServedLicense,
+    lease: &Lease,
+    kind: &str,
+    now: Millis,
+) {
+    charge(
+        writes,
+        license,
+        lease,
+        kind,
+        now,
+        lease.charged_until,
+        lease.charged_until,
+    );
+    // A zero charge is no charge: keep the history line, drop the no-op write.
+    if let Some(pos) = writes
+        .iter()
+        .rposition(|w| matches!(w, Write::Charge { ms: 0, .. }))
+    {
+        writes.remove(pos);
+    }
+}

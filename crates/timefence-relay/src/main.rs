@@ -1,0 +1,374 @@
+//! `timefence-relay`: serve, status, keygen.
+
+use clap::{Args, Parser, Subcommand};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use ed25519_dalek::SigningKey;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use timefence_license::{public_key_pem, TrustedKeys};
+use timefence_relay::clock::Clock;
+use timefence_relay::logic::Policy;
+use timefence_relay::server::{router, watch, Metrics, Relay};
+use timefence_relay::store::Store;
+
+/// The port a relay listens on unless told otherwise.
+const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
+
+#[derive(Parser)]
+#[command(
+    name = "timefence-relay",
+    version,
+    about = "Timefence Relay: seats inside daily windows"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the licenses in a folder.
+    Serve(ServeArgs),
+    /// Show what a running relay serves.
+    Status {
+        /// The relay's address.
+        #[arg(long, default_value = "http://127.0.0.1:7420")]
+        url: String,
+    },
+    /// Make the relay's own key (private key file, owner-only) and print its public key.
+    Keygen {
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where to write the public key the vendor certifies (default: OUT with .pub.pem).
+        #[arg(long)]
+        public_out: Option<PathBuf>,
+    },
+}
+
+#[derive(Args, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct ServeArgs {
+    /// A TOML file with any of these settings (flags win).
+    #[arg(long)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// The folder of license files (*.lic).
+    #[arg(long)]
+    licenses: Option<PathBuf>,
+    /// A vendor public key (PEM) license files must verify against; repeat for several.
+    #[arg(long = "trust")]
+    #[serde(default)]
+    trust: Vec<PathBuf>,
+    /// `sqlite:PATH` (default: relay.sqlite in the current folder) or `postgres://...`.
+    #[arg(long)]
+    storage: Option<String>,
+    /// Address and port to listen on (default 127.0.0.1:7420).
+    #[arg(long)]
+    listen: Option<String>,
+    /// The relay's private key, from `timefence-relay keygen`.
+    #[arg(long)]
+    key: Option<PathBuf>,
+    /// TLS certificate chain (PEM).
+    #[arg(long)]
+    tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long)]
+    tls_key: Option<PathBuf>,
+    /// Allow plain HTTP on an address other than loopback.
+    #[arg(long)]
+    #[serde(default)]
+    insecure: bool,
+    /// Seconds a lease lasts between renewals (default 60).
+    #[arg(long)]
+    ttl: Option<u32>,
+    /// Seconds the clock may go back before grants stop (default 5).
+    #[arg(long)]
+    clock_tolerance: Option<u32>,
+    /// Read the time from this file instead of the system clock (tests and drills).
+    #[arg(long, hide = true)]
+    clock_file: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Status { url } => status(&url),
+        Command::Keygen { out, public_out } => keygen(&out, public_out),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("timefence-relay: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn keygen(out: &Path, public_out: Option<PathBuf>) -> Result<(), String> {
+    if out.exists() {
+        return Err(format!(
+            "{} exists; refusing to overwrite a key",
+            out.display()
+        ));
+    }
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let pem = key
+        .to_pkcs8_pem(Default::default())
+        .map_err(|e| e.to_string())?;
+    write_owner_only(out, pem.as_bytes())?;
+    let public_out = public_out.unwrap_or_else(|| out.with_extension("pub.pem"));
+    let public = public_key_pem(&key.verifying_key());
+    std::fs::write(&public_out, &public).map_err(|e| format!("{}: {e}", public_out.display()))?;
+    println!(
+        "Wrote the relay key to {} (owner-only) and its public key to {}.",
+        out.display(),
+        public_out.display()
+    );
+    println!("Send the public key to your vendor to be certified:\n{public}");
+    Ok(())
+}
+
+fn write_owner_only(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    file.write_all(bytes)
+        .and_then(|_| file.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_public_key(path: &Path) -> Result<ed25519_dalek::VerifyingKey, String> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body.trim())
+        .map_err(|_| format!("{}: not a PEM public key", path.display()))?;
+    // An Ed25519 SubjectPublicKeyInfo is 12 bytes of header and the 32 key bytes; raw base64
+    // of the 32 bytes is accepted too.
+    let raw: [u8; 32] = der[der.len().saturating_sub(32)..]
+        .try_into()
+        .map_err(|_| format!("{}: not an Ed25519 public key", path.display()))?;
+    if der.len() != 32 && der.len() != 44 {
+        return Err(format!("{}: not an Ed25519 public key", path.display()));
+    }
+    ed25519_dalek::VerifyingKey::from_bytes(&raw)
+        .map_err(|_| format!("{}: not an Ed25519 public key", path.display()))
+}
+
+fn merged(args: ServeArgs) -> Result<ServeArgs, String> {
+    let Some(path) = &args.config else {
+        return Ok(args);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file: ServeArgs = toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(ServeArgs {
+        config: args.config,
+        licenses: args.licenses.or(file.licenses),
+        trust: if args.trust.is_empty() {
+            file.trust
+        } else {
+            args.trust
+        },
+        storage: args.storage.or(file.storage),
+        listen: args.listen.or(file.listen),
+        key: args.key.or(file.key),
+        tls_cert: args.tls_cert.or(file.tls_cert),
+        tls_key: args.tls_key.or(file.tls_key),
+        insecure: args.insecure || file.insecure,
+        ttl: args.ttl.or(file.ttl),
+        clock_tolerance: args.clock_tolerance.or(file.clock_tolerance),
+        clock_file: args.clock_file.or(file.clock_file),
+    })
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let args = merged(args)?;
+    let folder = args
+        .licenses
+        .ok_or("--licenses FOLDER is required (the folder of .lic files)")?;
+    if !folder.is_dir() {
+        return Err(format!("{} is not a folder", folder.display()));
+    }
+    if args.trust.is_empty() {
+        return Err("--trust VENDOR.pub.pem is required (the vendor's public key)".into());
+    }
+    let mut trusted = TrustedKeys::default();
+    for path in &args.trust {
+        trusted.add(read_public_key(path)?);
+    }
+    let key_path = args
+        .key
+        .ok_or("--key RELAY.key is required (make one with `timefence-relay keygen`)")?;
+    let pem =
+        std::fs::read_to_string(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
+    let key = SigningKey::from_pkcs8_pem(&pem)
+        .map_err(|_| format!("{}: not a relay key", key_path.display()))?;
+    let listen: SocketAddr = args
+        .listen
+        .as_deref()
+        .unwrap_or(DEFAULT_LISTEN)
+        .parse()
+        .map_err(|_| "--listen must be an address and port, such as 0.0.0.0:7420".to_string())?;
+    let tls = match (args.tls_cert, args.tls_key) {
+        (Some(cert), Some(key)) => Some((cert, key)),
+        (None, None) => None,
+        _ => return Err("--tls-cert and --tls-key go together".into()),
+    };
+    if tls.is_none() && !listen.ip().is_loopback() && !args.insecure {
+        return Err(format!(
+            "plain HTTP on {listen} would send lease tokens in clear text: give --tls-cert and --tls-key, or --insecure"
+        ));
+    }
+    let policy = Policy {
+        ttl_ms: i64::from(args.ttl.unwrap_or(60).max(1)) * 1000,
+        clock_tolerance_ms: i64::from(args.clock_tolerance.unwrap_or(5)) * 1000,
+    };
+    let clock = match args.clock_file {
+        Some(path) => Clock::File(path),
+        None => Clock::System,
+    };
+    let storage = args.storage.unwrap_or_else(|| "sqlite:relay.sqlite".into());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let store = Store::open(&storage, clock, policy)
+            .await
+            .map_err(|e| e.to_string())?;
+        let relay = Arc::new(Relay {
+            served: RwLock::new(Arc::default()),
+            store,
+            key,
+            trusted,
+            folder,
+            metrics: Metrics::default(),
+        });
+        relay.reload(&mut Vec::new());
+        watch(relay.clone(), Duration::from_secs(2));
+        let app = router(relay.clone());
+        let handle = axum_server::Handle::new();
+        let shutdown = handle.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            shutdown.graceful_shutdown(Some(Duration::from_secs(5)));
+        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        eprintln!(
+            "timefence-relay: listening on {scheme}://{listen} (storage: {}, lease TTL {} s)",
+            relay.store.engine(),
+            policy.ttl_ms / 1000
+        );
+        match tls {
+            Some((cert, key)) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                    .await
+                    .map_err(|e| format!("TLS certificate or key: {e}"))?;
+                axum_server::bind_rustls(listen, config)
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await
+            }
+            None => {
+                axum_server::bind(listen)
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await
+            }
+        }
+        .map_err(|e| format!("{listen}: {e}"))
+    })
+}
+
+fn status(url: &str) -> Result<(), String> {
+    let (host, path) = url
+        .strip_prefix("http://")
+        .map(|rest| rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p)))
+        .ok_or(
+            "status speaks plain HTTP to a relay on this machine: --url http://127.0.0.1:PORT",
+        )?;
+    let body = http_get(host, &format!("/{path}v1/licenses"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&body).map_err(|_| "the answer is not JSON".to_string())?;
+    let licenses = value["licenses"].as_array().cloned().unwrap_or_default();
+    if licenses.is_empty() {
+        println!("No licenses served.");
+    }
+    for license in &licenses {
+        let reference = license["license"].as_str().unwrap_or("?");
+        let detail = http_get(host, &format!("/{path}v1/licenses/{reference}"))?;
+        let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
+        let seats = detail["seats"].as_u64().unwrap_or(0);
+        println!(
+            "{reference}  {} / {}  {} {}  {} of {} {} in use  window {}",
+            detail["customer"].as_str().unwrap_or("?"),
+            detail["name"].as_str().unwrap_or("?"),
+            detail["window"].as_str().unwrap_or("?"),
+            detail["time_zone"].as_str().unwrap_or("?"),
+            detail["in_use"].as_u64().unwrap_or(0),
+            seats,
+            if seats == 1 { "seat" } else { "seats" },
+            if detail["window_state"]["open"].as_bool() == Some(true) {
+                "open"
+            } else {
+                "closed"
+            },
+        );
+    }
+    for skipped in value["not_served"].as_array().cloned().unwrap_or_default() {
+        println!(
+            "not served: {} ({})",
+            skipped["file"].as_str().unwrap_or("?"),
+            skipped["reason"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(())
+}
+
+/// A plain HTTP/1.1 GET on loopback, enough for `status` without a client library.
+fn http_get(host: &str, path: &str) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(host)
+        .map_err(|e| format!("cannot reach the relay at {host}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    let (head, body) = response
+        .split_once("\r\n\r\n")
+        .ok_or("the relay's answer is not HTTP")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(format!(
+            "the relay answered {}",
+            head.lines().next().unwrap_or("")
+        ));
+    }
+    Ok(body.to_string())
+}

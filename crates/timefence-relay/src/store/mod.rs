@@ -1,0 +1,117 @@
+//! Storage: one interface, two real engines.
+//!
+//! - [`sqlite`]: the default. One relay, one file (WAL, `synchronous=FULL`). One writer
+//!   thread takes requests in batches and runs each batch in one `BEGIN IMMEDIATE`
+//!   transaction, replying only after the commit: every answer is durable, and one fsync
+//!   serves many requests (group commit).
+//! - [`postgres`]: several relays share one database for high availability. Each request is a
+//!   transaction that first locks its license's row (`SELECT ... FOR UPDATE`), so requests for
+//!   one license are serialised across every relay; the database is the only shared state.
+//!
+//! Both read a [`Snapshot`](crate::model::Snapshot) of the license inside the transaction,
+//! call [`logic::decide`](crate::logic::decide) and write what it returns.
+
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use crate::clock::Clock;
+use crate::licenses::ServedLicense;
+use crate::logic::Policy;
+use crate::model::{Answer, Lease, Millis, Refusal, Request};
+use std::sync::Arc;
+
+/// A storage failure: the request was not decided, and nothing of it was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database cannot be reached or failed mid-transaction: try again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// The clock cannot be read.
+    #[error("the clock cannot be read: {0}")]
+    Clock(String),
+    /// The storage URL or file is not usable.
+    #[error("storage cannot be opened: {0}")]
+    Open(String),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(error: StoreError) -> Refusal {
+        Refusal::Unavailable {
+            message: error.to_string(),
+        }
+    }
+}
+
+/// One license's state now, for `GET /v1/licenses/{license}`.
+#[derive(Debug, Clone, Default)]
+pub struct Usage {
+    /// Leases active now.
+    pub active: Vec<Lease>,
+    /// Time charged to the occurrence open now, all holders.
+    pub occurrence_charged: Millis,
+    /// The clock when it was read.
+    pub now: Millis,
+}
+
+/// Where leases live.
+pub enum Store {
+    /// One relay on one SQLite file.
+    Sqlite(sqlite::SqliteStore),
+    /// Any number of relays on one PostgreSQL database.
+    Postgres(postgres::PgStore),
+}
+
+impl Store {
+    /// Opens `url`: `sqlite:PATH` (or a bare path) or `postgres://...` / `postgresql://...`.
+    pub async fn open(url: &str, clock: Clock, policy: Policy) -> Result<Store, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Store::Postgres(
+                postgres::PgStore::open(url, clock, policy).await?,
+            ))
+        } else {
+            let path = url.strip_prefix("sqlite:").unwrap_or(url);
+            Ok(Store::Sqlite(sqlite::SqliteStore::open(
+                path.as_ref(),
+                clock,
+                policy,
+            )?))
+        }
+    }
+
+    /// Decides and stores one request.
+    pub async fn submit(
+        &self,
+        license: Arc<ServedLicense>,
+        request: Request,
+    ) -> Result<Result<Answer, Refusal>, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.submit(license, request).await,
+            Store::Postgres(store) => store.submit(license, request).await,
+        }
+    }
+
+    /// A license's leases and consumption now.
+    pub async fn usage(&self, license: Arc<ServedLicense>) -> Result<Usage, StoreError> {
+        match self {
+            Store::Sqlite(store) => store.usage(license).await,
+            Store::Postgres(store) => store.usage(license).await,
+        }
+    }
+
+    /// Which engine, for `/healthz` and logs.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// A fresh lease id for `license`: its reference, a dot, 128 random bits in hex.
+pub fn new_lease_id(license: &str) -> String {
+    let mut bytes = [0u8; 16];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{license}.{hex}")
+}

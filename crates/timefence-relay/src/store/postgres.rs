@@ -1,0 +1,274 @@
+//! The shared engine: PostgreSQL, for several relays behind one address.
+//!
+//! Each request is one transaction on one of the relay's connections: make sure the license
+//! has a row, lock it (`SELECT ... FOR UPDATE`), read the clock, read the snapshot, decide,
+//! write, commit. The row lock serialises every request for one license across every relay,
+//! so the seat count and the charges are decided as if by one process. Reading the clock
+//! after the lock keeps decisions of one license in time order even between relays.
+//!
+//! A lost connection (a restarted server, a network cut) fails the request with
+//! `Unavailable` and is opened again for the next one.
+
+use super::sql;
+use super::{new_lease_id, StoreError, Usage};
+use crate::clock::Clock;
+use crate::licenses::ServedLicense;
+use crate::logic::{charge_key, decide, instant, Policy};
+use crate::model::{Answer, Lease, Refusal, Request, Snapshot, Write};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, GenericClient, NoTls};
+
+/// Connections per relay.
+const CONNECTIONS: usize = 8;
+
+/// The PostgreSQL store: a small pool of connections opened on demand.
+pub struct PgStore {
+    url: String,
+    pool: Vec<Mutex<Option<Client>>>,
+    next: AtomicUsize,
+    clock: Clock,
+    policy: Policy,
+    /// The latest time this relay has seen on any license (other relays' progress shows in
+    /// each license's own row).
+    high_water: AtomicI64,
+}
+
+fn unavailable(error: impl ToString) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+async fn connect(url: &str) -> Result<Client, StoreError> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .map_err(unavailable)?;
+    tokio::spawn(async move {
+        // Ends when the server goes away; the client then reports itself closed.
+        let _ = connection.await;
+    });
+    Ok(client)
+}
+
+impl PgStore {
+    /// Connects once to create the schema; the pool fills as requests come.
+    pub async fn open(url: &str, clock: Clock, policy: Policy) -> Result<PgStore, StoreError> {
+        let client = connect(url)
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        // Two relays starting together may both create the schema; the lock makes it once.
+        client
+            .batch_execute(&format!(
+                "SELECT pg_advisory_lock(7402); {} SELECT pg_advisory_unlock(7402);",
+                sql::SCHEMA_POSTGRES
+            ))
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let high_water: Option<i64> = client
+            .query_one("SELECT MAX(high_water) FROM relay_licenses", &[])
+            .await
+            .map_err(|e| StoreError::Open(e.to_string()))?
+            .get(0);
+        let mut pool: Vec<Mutex<Option<Client>>> =
+            (0..CONNECTIONS).map(|_| Mutex::new(None)).collect();
+        pool[0] = Mutex::new(Some(client));
+        Ok(PgStore {
+            url: url.to_string(),
+            pool,
+            next: AtomicUsize::new(0),
+            clock,
+            policy,
+            high_water: AtomicI64::new(high_water.unwrap_or(i64::MIN)),
+        })
+    }
+
+    async fn with_client<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Client) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let slot = &self.pool[self.next.fetch_add(1, Ordering::Relaxed) % CONNECTIONS];
+        let mut guard = slot.lock().await;
+        if guard.as_ref().is_none_or(|c| c.is_closed()) {
+            *guard = Some(connect(&self.url).await?);
+        }
+        let Some(client) = guard.as_mut() else {
+            return Err(unavailable("no connection"));
+        };
+        let result = work(client).await;
+        if client.is_closed() {
+            *guard = None;
+        }
+        result
+    }
+
+    /// Decides and stores one request in its own transaction.
+    pub async fn submit(
+        &self,
+        license: Arc<ServedLicense>,
+        request: Request,
+    ) -> Result<Result<Answer, Refusal>, StoreError> {
+        let clock = self.clock.clone();
+        let policy = self.policy;
+        let seen = &self.high_water;
+        self.with_client(async move |client: &mut Client| {
+            let tx = client.transaction().await.map_err(unavailable)?;
+            let reference = license.reference.as_str();
+            tx.execute(sql::ENSURE_LICENSE, &[&reference])
+                .await
+                .map_err(unavailable)?;
+            let high_water: Option<i64> = tx
+                .query_one(&format!("{} FOR UPDATE", sql::HIGH_WATER), &[&reference])
+                .await
+                .map_err(unavailable)?
+                .get(0);
+            let now = clock.now().map_err(StoreError::Clock)?;
+            let leases = read_leases(&tx, reference).await?;
+            let (mut occurrence_charged, mut holder_charged) = (0, 0);
+            if let Some((occurrence, holder)) = charge_key(&license, &request, &leases, now) {
+                occurrence_charged = tx
+                    .query_opt(sql::OCCURRENCE_CHARGED, &[&reference, &occurrence])
+                    .await
+                    .map_err(unavailable)?
+                    .map_or(0, |r| r.get(0));
+                holder_charged = tx
+                    .query_opt(sql::HOLDER_CHARGED, &[&reference, &occurrence, &holder])
+                    .await
+                    .map_err(unavailable)?
+                    .map_or(0, |r| r.get(0));
+            }
+            let relay_seen = Some(seen.load(Ordering::Relaxed)).filter(|h| *h != i64::MIN);
+            let snapshot = Snapshot {
+                high_water: high_water.max(relay_seen),
+                leases,
+                occurrence_charged,
+                holder_charged,
+            };
+            let outcome = decide(
+                &license,
+                policy,
+                &snapshot,
+                &request,
+                now,
+                &new_lease_id(reference),
+            );
+            for write in &outcome.writes {
+                apply(&tx, reference, write).await?;
+            }
+            tx.commit().await.map_err(unavailable)?;
+            if !matches!(outcome.answer, Err(Refusal::ClockRollback { .. })) {
+                seen.fetch_max(now, Ordering::Relaxed);
+            }
+            Ok(outcome.answer)
+        })
+        .await
+    }
+
+    /// A license's active leases and the open occurrence's charge.
+    pub async fn usage(&self, license: Arc<ServedLicense>) -> Result<Usage, StoreError> {
+        let now = self.clock.now().map_err(StoreError::Clock)?;
+        self.with_client(async move |client: &mut Client| {
+            let reference = license.reference.as_str();
+            let leases = read_leases(&*client, reference).await?;
+            let occurrence_charged = match license.terms.occurrence_at(instant(now)) {
+                Some(o) => client
+                    .query_opt(sql::OCCURRENCE_CHARGED, &[&reference, &o.date.to_string()])
+                    .await
+                    .map_err(unavailable)?
+                    .map_or(0, |r| r.get(0)),
+                None => 0,
+            };
+            Ok(Usage {
+                active: leases.into_iter().filter(|l| l.expires_at > now).collect(),
+                occurrence_charged,
+                now,
+            })
+        })
+        .await
+    }
+}
+
+async fn read_leases(client: &impl GenericClient, license: &str) -> Result<Vec<Lease>, StoreError> {
+    let rows = client
+        .query(sql::LEASES, &[&license])
+        .await
+        .map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| Lease {
+            id: r.get(0),
+            license: r.get(1),
+            holder: r.get(2),
+            nonce: r.get(3),
+            seq: r.get::<_, i64>(4) as u64,
+            occurrence: r.get(5),
+            granted_at: r.get(6),
+            expires_at: r.get(7),
+            charged_until: r.get(8),
+        })
+        .collect())
+}
+
+async fn apply(
+    tx: &tokio_postgres::Transaction<'_>,
+    license: &str,
+    write: &Write,
+) -> Result<(), StoreError> {
+    match write {
+        Write::HighWater(at) => tx.execute(sql::SET_HIGH_WATER, &[&license, at]).await,
+        Write::Insert(l) => {
+            tx.execute(
+                sql::INSERT_LEASE,
+                &[
+                    &l.id,
+                    &l.license,
+                    &l.holder,
+                    &l.nonce,
+                    &(l.seq as i64),
+                    &l.occurrence,
+                    &l.granted_at,
+                    &l.expires_at,
+                    &l.charged_until,
+                ],
+            )
+            .await
+        }
+        Write::Update(l) => {
+            tx.execute(
+                sql::UPDATE_LEASE,
+                &[&l.id, &(l.seq as i64), &l.expires_at, &l.charged_until],
+            )
+            .await
+        }
+        Write::Delete(id) => tx.execute(sql::DELETE_LEASE, &[id]).await,
+        Write::Charge {
+            occurrence,
+            holder,
+            ms,
+        } => {
+            tx.execute(sql::CHARGE_OCCURRENCE, &[&license, occurrence, ms])
+                .await
+                .map_err(unavailable)?;
+            tx.execute(sql::CHARGE_HOLDER, &[&license, occurrence, holder, ms])
+                .await
+        }
+        Write::Record(e) => {
+            tx.execute(
+                sql::RECORD,
+                &[
+                    &e.at,
+                    &e.license,
+                    &e.lease,
+                    &e.holder,
+                    &e.kind,
+                    &e.reason,
+                    &e.charged_from,
+                    &e.charged_to,
+                    &e.occurrence,
+                ],
+            )
+            .await
+        }
+    }
+    .map(|_| ())
+    .map_err(unavailable)
+}

@@ -1,0 +1,121 @@
+//! The statements both engines run, with PostgreSQL's `$n` placeholders (the SQLite store
+//! turns them into `?n`); the schemas differ only in their types.
+
+/// Version 1 of the schema, SQLite.
+pub const SCHEMA_SQLITE: &str = "
+CREATE TABLE IF NOT EXISTS relay_licenses (
+    ref TEXT PRIMARY KEY,
+    high_water INTEGER
+);
+CREATE TABLE IF NOT EXISTS relay_leases (
+    id TEXT PRIMARY KEY,
+    license TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    occurrence TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    charged_until INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS relay_leases_license ON relay_leases(license);
+CREATE TABLE IF NOT EXISTS relay_occurrences (
+    license TEXT NOT NULL,
+    occurrence TEXT NOT NULL,
+    charged_ms INTEGER NOT NULL,
+    PRIMARY KEY (license, occurrence)
+);
+CREATE TABLE IF NOT EXISTS relay_charges (
+    license TEXT NOT NULL,
+    occurrence TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    charged_ms INTEGER NOT NULL,
+    PRIMARY KEY (license, occurrence, holder)
+);
+CREATE TABLE IF NOT EXISTS relay_events (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    license TEXT NOT NULL,
+    lease TEXT,
+    holder TEXT,
+    kind TEXT NOT NULL,
+    reason TEXT,
+    charged_from INTEGER NOT NULL,
+    charged_to INTEGER NOT NULL,
+    occurrence TEXT
+);
+";
+
+/// Version 1 of the schema, PostgreSQL.
+pub const SCHEMA_POSTGRES: &str = "
+CREATE TABLE IF NOT EXISTS relay_licenses (
+    ref TEXT PRIMARY KEY,
+    high_water BIGINT
+);
+CREATE TABLE IF NOT EXISTS relay_leases (
+    id TEXT PRIMARY KEY,
+    license TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    occurrence TEXT NOT NULL,
+    granted_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    charged_until BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS relay_leases_license ON relay_leases(license);
+CREATE TABLE IF NOT EXISTS relay_occurrences (
+    license TEXT NOT NULL,
+    occurrence TEXT NOT NULL,
+    charged_ms BIGINT NOT NULL,
+    PRIMARY KEY (license, occurrence)
+);
+CREATE TABLE IF NOT EXISTS relay_charges (
+    license TEXT NOT NULL,
+    occurrence TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    charged_ms BIGINT NOT NULL,
+    PRIMARY KEY (license, occurrence, holder)
+);
+CREATE TABLE IF NOT EXISTS relay_events (
+    id BIGSERIAL PRIMARY KEY,
+    at BIGINT NOT NULL,
+    license TEXT NOT NULL,
+    lease TEXT,
+    holder TEXT,
+    kind TEXT NOT NULL,
+    reason TEXT,
+    charged_from BIGINT NOT NULL,
+    charged_to BIGINT NOT NULL,
+    occurrence TEXT
+);
+";
+
+/// Makes sure the license has a row (the row PostgreSQL locks).
+pub const ENSURE_LICENSE: &str =
+    "INSERT INTO relay_licenses (ref, high_water) VALUES ($1, NULL) ON CONFLICT (ref) DO NOTHING";
+/// The license's high-water mark (PostgreSQL appends `FOR UPDATE`).
+pub const HIGH_WATER: &str = "SELECT high_water FROM relay_licenses WHERE ref = $1";
+/// Every stored lease of a license.
+pub const LEASES: &str = "SELECT id, license, holder, nonce, seq, occurrence, granted_at, expires_at, charged_until FROM relay_leases WHERE license = $1";
+/// An occurrence's charge, all holders.
+pub const OCCURRENCE_CHARGED: &str =
+    "SELECT charged_ms FROM relay_occurrences WHERE license = $1 AND occurrence = $2";
+/// One holder's charge in an occurrence.
+pub const HOLDER_CHARGED: &str =
+    "SELECT charged_ms FROM relay_charges WHERE license = $1 AND occurrence = $2 AND holder = $3";
+/// Sets the high-water mark.
+pub const SET_HIGH_WATER: &str = "UPDATE relay_licenses SET high_water = $2 WHERE ref = $1";
+/// A new lease.
+pub const INSERT_LEASE: &str = "INSERT INTO relay_leases (id, license, holder, nonce, seq, occurrence, granted_at, expires_at, charged_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// A renewed lease.
+pub const UPDATE_LEASE: &str =
+    "UPDATE relay_leases SET seq = $2, expires_at = $3, charged_until = $4 WHERE id = $1";
+/// A lease gone.
+pub const DELETE_LEASE: &str = "DELETE FROM relay_leases WHERE id = $1";
+/// Adds to an occurrence's charge.
+pub const CHARGE_OCCURRENCE: &str = "INSERT INTO relay_occurrences (license, occurrence, charged_ms) VALUES ($1, $2, $3) ON CONFLICT (license, occurrence) DO UPDATE SET charged_ms = relay_occurrences.charged_ms + excluded.charged_ms";
+/// Adds to a holder's charge.
+pub const CHARGE_HOLDER: &str = "INSERT INTO relay_charges (license, occurrence, holder, charged_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (license, occurrence, holder) DO UPDATE SET charged_ms = relay_charges.charged_ms + excluded.charged_ms";
+/// A line of history.
+pub const RECORD: &str = "INSERT INTO relay_events (at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";

@@ -1,0 +1,317 @@
+//! The embedded engine: one SQLite file, one writer thread, group commit.
+
+use super::sql;
+use super::{new_lease_id, StoreError, Usage};
+use crate::clock::Clock;
+use crate::licenses::ServedLicense;
+use crate::logic::{charge_key, decide, instant, Policy};
+use crate::model::{Answer, Lease, Refusal, Request, Snapshot, Write};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// The most requests one transaction takes.
+const BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<Result<Answer, Refusal>, StoreError>>;
+
+struct Job {
+    license: Arc<ServedLicense>,
+    request: Request,
+    reply: Reply,
+}
+
+/// The SQLite store: a channel to its writer thread and a reader connection.
+pub struct SqliteStore {
+    jobs: mpsc::SyncSender<Job>,
+    reader: Arc<Mutex<Connection>>,
+    clock: Clock,
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let connection =
+        Connection::open(path).map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
+    connection
+        .execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(|e| StoreError::Open(e.to_string()))?;
+    Ok(connection)
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the file and starts the writer thread.
+    pub fn open(path: &Path, clock: Clock, policy: Policy) -> Result<SqliteStore, StoreError> {
+        let mut writer = open_connection(path)?;
+        writer
+            .execute_batch(sql::SCHEMA_SQLITE)
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let reader = open_connection(path)?;
+        let (jobs, queue) = mpsc::sync_channel::<Job>(4 * BATCH);
+        let thread_clock = clock.clone();
+        // The latest time any decision saw, across licenses: a clock set back is caught even
+        // on a license that has not been asked since.
+        let mut high_water: Option<i64> = writer
+            .query_row("SELECT MAX(high_water) FROM relay_licenses", [], |r| {
+                r.get(0)
+            })
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        std::thread::Builder::new()
+            .name("relay-sqlite-writer".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut batch = vec![first];
+                    while batch.len() < BATCH {
+                        match queue.try_recv() {
+                            Ok(job) => batch.push(job),
+                            Err(_) => break,
+                        }
+                    }
+                    run_batch(&mut writer, &thread_clock, policy, batch, &mut high_water);
+                }
+            })
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        Ok(SqliteStore {
+            jobs,
+            reader: Arc::new(Mutex::new(reader)),
+            clock,
+        })
+    }
+
+    /// Queues a request for the writer and waits for its committed answer.
+    pub async fn submit(
+        &self,
+        license: Arc<ServedLicense>,
+        request: Request,
+    ) -> Result<Result<Answer, Refusal>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let jobs = self.jobs.clone();
+        let job = Job {
+            license,
+            request,
+            reply,
+        };
+        // The queue is bounded: a full queue makes callers wait rather than grow memory.
+        tokio::task::spawn_blocking(move || jobs.send(job))
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
+    }
+
+    /// A license's active leases and the open occurrence's charge.
+    pub async fn usage(&self, license: Arc<ServedLicense>) -> Result<Usage, StoreError> {
+        let reader = self.reader.clone();
+        let clock = self.clock.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = clock.now().map_err(StoreError::Clock)?;
+            let connection = reader.lock().map_err(|_| unavailable("reader poisoned"))?;
+            let leases = read_leases(&connection, &license.reference).map_err(unavailable)?;
+            let occurrence_charged = match license.terms.occurrence_at(instant(now)) {
+                Some(o) => connection
+                    .query_row(
+                        &numbered(sql::OCCURRENCE_CHARGED),
+                        params![license.reference, o.date.to_string()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?
+                    .unwrap_or(0),
+                None => 0,
+            };
+            Ok(Usage {
+                active: leases.into_iter().filter(|l| l.expires_at > now).collect(),
+                occurrence_charged,
+                now,
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+}
+
+/// SQLite numbers `$n` parameters by first appearance, not by `n`; `?n` is by `n`.
+fn numbered(statement: &str) -> String {
+    statement.replace('$', "?")
+}
+
+fn unavailable(error: impl ToString) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+fn run_batch(
+    connection: &mut Connection,
+    clock: &Clock,
+    policy: Policy,
+    batch: Vec<Job>,
+    high_water: &mut Option<i64>,
+) {
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut seen = *high_water;
+    let result = (|| -> Result<(), StoreError> {
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        for job in &batch {
+            // The clock is read inside the transaction, so decisions are in time order.
+            let now = clock.now().map_err(StoreError::Clock)?;
+            let mut snapshot =
+                snapshot(&tx, &job.license, &job.request, now).map_err(unavailable)?;
+            snapshot.high_water = snapshot.high_water.max(seen);
+            if snapshot
+                .high_water
+                .is_none_or(|h| now >= h - policy.clock_tolerance_ms)
+            {
+                seen = seen.max(Some(now));
+            }
+            let outcome = decide(
+                &job.license,
+                policy,
+                &snapshot,
+                &job.request,
+                now,
+                &new_lease_id(&job.license.reference),
+            );
+            for write in &outcome.writes {
+                apply(&tx, &job.license.reference, write).map_err(unavailable)?;
+            }
+            answers.push(outcome.answer);
+        }
+        tx.commit().map_err(unavailable)
+    })();
+    match result {
+        Ok(()) => {
+            *high_water = seen;
+            for (job, answer) in batch.into_iter().zip(answers) {
+                let _ = job.reply.send(Ok(answer));
+            }
+        }
+        Err(error) => {
+            // Nothing of the batch was committed; every caller hears so.
+            for job in batch {
+                let _ = job.reply.send(Err(error.clone()));
+            }
+        }
+    }
+}
+
+fn read_leases(connection: &Connection, license: &str) -> rusqlite::Result<Vec<Lease>> {
+    let mut statement = connection.prepare_cached(&numbered(sql::LEASES))?;
+    let rows = statement.query_map(params![license], |r| {
+        Ok(Lease {
+            id: r.get(0)?,
+            license: r.get(1)?,
+            holder: r.get(2)?,
+            nonce: r.get(3)?,
+            seq: r.get::<_, i64>(4)? as u64,
+            occurrence: r.get(5)?,
+            granted_at: r.get(6)?,
+            expires_at: r.get(7)?,
+            charged_until: r.get(8)?,
+        })
+    })?;
+    rows.collect()
+}
+
+fn snapshot(
+    connection: &Connection,
+    license: &ServedLicense,
+    request: &Request,
+    now: i64,
+) -> rusqlite::Result<Snapshot> {
+    let high_water: Option<i64> = connection
+        .prepare_cached(&numbered(sql::HIGH_WATER))?
+        .query_row(params![license.reference], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let leases = read_leases(connection, &license.reference)?;
+    let (mut occurrence_charged, mut holder_charged) = (0, 0);
+    if let Some((occurrence, holder)) = charge_key(license, request, &leases, now) {
+        occurrence_charged = connection
+            .prepare_cached(&numbered(sql::OCCURRENCE_CHARGED))?
+            .query_row(params![license.reference, occurrence], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+        holder_charged = connection
+            .prepare_cached(&numbered(sql::HOLDER_CHARGED))?
+            .query_row(params![license.reference, occurrence, holder], |r| r.get(0))
+            .optional()?
+            .unwrap_or(0);
+    }
+    Ok(Snapshot {
+        high_water,
+        leases,
+        occurrence_charged,
+        holder_charged,
+    })
+}
+
+fn apply(connection: &Connection, license: &str, write: &Write) -> rusqlite::Result<()> {
+    match write {
+        Write::HighWater(at) => {
+            connection
+                .prepare_cached(&numbered(sql::ENSURE_LICENSE))?
+                .execute(params![license])?;
+            connection
+                .prepare_cached(&numbered(sql::SET_HIGH_WATER))?
+                .execute(params![license, at])?;
+        }
+        Write::Insert(l) => {
+            connection
+                .prepare_cached(&numbered(sql::INSERT_LEASE))?
+                .execute(params![
+                    l.id,
+                    l.license,
+                    l.holder,
+                    l.nonce,
+                    l.seq as i64,
+                    l.occurrence,
+                    l.granted_at,
+                    l.expires_at,
+                    l.charged_until
+                ])?;
+        }
+        Write::Update(l) => {
+            connection
+                .prepare_cached(&numbered(sql::UPDATE_LEASE))?
+                .execute(params![l.id, l.seq as i64, l.expires_at, l.charged_until])?;
+        }
+        Write::Delete(id) => {
+            connection
+                .prepare_cached(&numbered(sql::DELETE_LEASE))?
+                .execute(params![id])?;
+        }
+        Write::Charge {
+            occurrence,
+            holder,
+            ms,
+        } => {
+            connection
+                .prepare_cached(&numbered(sql::CHARGE_OCCURRENCE))?
+                .execute(params![license, occurrence, ms])?;
+            connection
+                .prepare_cached(&numbered(sql::CHARGE_HOLDER))?
+                .execute(params![license, occurrence, holder, ms])?;
+        }
+        Write::Record(e) => {
+            connection
+                .prepare_cached(&numbered(sql::RECORD))?
+                .execute(params![
+                    e.at,
+                    e.license,
+                    e.lease,
+                    e.holder,
+                    e.kind,
+                    e.reason,
+                    e.charged_from,
+                    e.charged_to,
+                    e.occurrence
+                ])?;
+        }
+    }
+    Ok(())
+}

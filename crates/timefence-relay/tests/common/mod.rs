@@ -1,0 +1,302 @@
+//! A real relay process for the tests: its license folder, its keys, its clock file, and a
+//! small HTTP client. Nothing is mocked: the binary cargo built, on a free port, over TCP.
+#![allow(dead_code)]
+
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use timefence_license::{public_key_pem, sign, LicensePayload};
+use timefence_terms::TermsSpec;
+
+/// The vendor's key in every test.
+pub fn vendor() -> SigningKey {
+    SigningKey::from_bytes(&[11; 32])
+}
+
+/// The relay's key in every test.
+pub fn relay_key() -> SigningKey {
+    SigningKey::from_bytes(&[22; 32])
+}
+
+/// Terms with everything given.
+#[allow(clippy::too_many_arguments)]
+pub fn terms(
+    start: &str,
+    end: &str,
+    from: &str,
+    to: &str,
+    zone: &str,
+    seats: u32,
+    limit: Option<&str>,
+) -> TermsSpec {
+    TermsSpec {
+        license_start_date: start.into(),
+        license_end_date: end.into(),
+        daily_start_time: from.into(),
+        daily_end_time: to.into(),
+        daily_time_consumption_limit: limit.map(str::to_string),
+        time_zone: zone.into(),
+        weekdays: None,
+        seats: i64::from(seats),
+        product: "Relay test".into(),
+        features: Default::default(),
+    }
+}
+
+/// A signed license file's text.
+pub fn license_file(id: i64, serial: i64, terms: TermsSpec, not_after: Option<&str>) -> String {
+    let payload = LicensePayload {
+        license_id: id,
+        revision: 1,
+        customer: "Acme BPO".into(),
+        name: format!("License {id}"),
+        issued_at: "2027-01-01T00:00:00Z".into(),
+        serial,
+        not_after: not_after.map(str::to_string),
+        terms,
+    };
+    sign(&payload, &vendor(), "test")
+}
+
+/// The relay's name for license `id` signed by the test vendor.
+pub fn reference(id: i64) -> String {
+    format!(
+        "{}-{id}",
+        timefence_license::key_id(&vendor().verifying_key())
+    )
+}
+
+/// Milliseconds of an RFC 3339 instant.
+pub fn ms(text: &str) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .timestamp_millis()
+}
+
+/// A free TCP port on loopback.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A relay's folder, keys and clock; start as many processes on it as a test needs.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub storage: String,
+}
+
+impl Setup {
+    /// A folder with the given license files, the keys, and the clock at `now`.
+    pub fn new(files: &[(&str, String)], now: i64) -> Setup {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let licenses = dir.path().join("licenses");
+        std::fs::create_dir(&licenses).unwrap();
+        for (name, text) in files {
+            std::fs::write(licenses.join(name), text).unwrap();
+        }
+        std::fs::write(
+            dir.path().join("vendor.pub.pem"),
+            public_key_pem(&vendor().verifying_key()),
+        )
+        .unwrap();
+        let pem = relay_key().to_pkcs8_pem(Default::default()).unwrap();
+        std::fs::write(dir.path().join("relay.key"), pem.as_bytes()).unwrap();
+        let storage = format!("sqlite:{}", dir.path().join("relay.sqlite").display());
+        let setup = Setup { dir, storage };
+        setup.set_clock(now);
+        setup
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Sets the relay's clock.
+    pub fn set_clock(&self, now: i64) {
+        // Written whole and renamed, so the relay never reads half a number.
+        let tmp = self.path("clock.tmp");
+        std::fs::write(&tmp, now.to_string()).unwrap();
+        std::fs::rename(tmp, self.path("clock")).unwrap();
+    }
+
+    /// Starts a relay process on a free port and waits for `/healthz`.
+    pub fn start(&self, extra: &[&str]) -> RelayProcess {
+        self.start_on(free_port(), extra)
+    }
+
+    /// Starts a relay process on `port`.
+    pub fn start_on(&self, port: u16, extra: &[&str]) -> RelayProcess {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_timefence-relay"));
+        command
+            .arg("serve")
+            .arg("--licenses")
+            .arg(self.path("licenses"))
+            .arg("--trust")
+            .arg(self.path("vendor.pub.pem"))
+            .arg("--key")
+            .arg(self.path("relay.key"))
+            .arg("--storage")
+            .arg(&self.storage)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--clock-file")
+            .arg(self.path("clock"))
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let child = command.spawn().expect("the relay starts");
+        let process = RelayProcess {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            agent: agent(),
+        };
+        process.wait_healthy();
+        process
+    }
+}
+
+/// An HTTP client with short timeouts.
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(20))
+        .max_idle_connections_per_host(4)
+        .build()
+}
+
+/// A running relay.
+pub struct RelayProcess {
+    pub child: Child,
+    pub base: String,
+    pub agent: ureq::Agent,
+}
+
+/// An answer: the status and the JSON body.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The refusal's type, or "" for a success.
+    pub fn error(&self) -> &str {
+        self.body["error"]["type"].as_str().unwrap_or("")
+    }
+    pub fn lease(&self) -> &Value {
+        &self.body["lease"]
+    }
+}
+
+/// Sends a request; transport failures come back as status 0.
+pub fn send(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Reply {
+    let request = agent.request(method, url);
+    let result = match body {
+        Some(b) => request.send_json(b),
+        None => request.call(),
+    };
+    match result {
+        Ok(response) => reply(response),
+        Err(ureq::Error::Status(_, response)) => reply(response),
+        Err(e) => Reply {
+            status: 0,
+            body: json!({ "transport": e.to_string() }),
+        },
+    }
+}
+
+fn reply(response: ureq::Response) -> Reply {
+    let status = response.status();
+    let mut text = String::new();
+    let _ = response
+        .into_reader()
+        .take(1 << 20)
+        .read_to_string(&mut text);
+    Reply {
+        status,
+        body: serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    }
+}
+
+impl RelayProcess {
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let r = send(&self.agent, "GET", &format!("{}/healthz", self.base), None);
+            if r.status == 200 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the relay did not answer /healthz within 30 s: {r:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn claim(&self, license: &str, holder: &str, nonce: &str) -> Reply {
+        send(
+            &self.agent,
+            "POST",
+            &format!("{}/v1/licenses/{license}/leases", self.base),
+            Some(json!({ "holder": holder, "nonce": nonce })),
+        )
+    }
+
+    pub fn renew(&self, lease: &str, seq: u64) -> Reply {
+        send(
+            &self.agent,
+            "PUT",
+            &format!("{}/v1/leases/{lease}", self.base),
+            Some(json!({ "seq": seq })),
+        )
+    }
+
+    pub fn release(&self, lease: &str) -> Reply {
+        send(
+            &self.agent,
+            "DELETE",
+            &format!("{}/v1/leases/{lease}", self.base),
+            None,
+        )
+    }
+
+    pub fn get(&self, path: &str) -> Reply {
+        send(&self.agent, "GET", &format!("{}{path}", self.base), None)
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// The relay's standard error so far (after it has ended).
+    pub fn stderr(mut self) -> String {
+        let _ = self.child.kill();
+        let mut text = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut text);
+        }
+        let _ = self.child.wait();
+        text
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the relay's SQLite file.
+pub fn open_db(path: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).expect("the relay's database opens")
+}
