@@ -4,6 +4,8 @@
 
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::SigningKey;
+pub mod history;
+
 use serde_json::{json, Value};
 use std::io::Read;
 use std::net::TcpListener;

@@ -1,0 +1,125 @@
+//! 64 concurrent clients, thousands of operations, a clock that runs and once goes back: the
+//! invariants hold on the history the relay recorded.
+
+mod common;
+use common::history::*;
+use common::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[test]
+fn sixty_four_clients_never_break_an_invariant_on_sqlite() {
+    let start = ms("2027-03-27T19:00:00Z");
+    let specs = [
+        (
+            1,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "00:00",
+                "08:00",
+                "UTC",
+                10,
+                Some("20m"),
+            ),
+            None,
+        ),
+        (
+            2,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "22:00",
+                "06:00",
+                "Europe/Berlin",
+                6,
+                None,
+            ),
+            None,
+        ),
+        (
+            3,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "00:00",
+                "24:00",
+                "UTC",
+                4,
+                Some("2h"),
+            ),
+            Some("2027-03-28T01:30:00Z"),
+        ),
+    ];
+    let files: Vec<(String, String)> = specs
+        .iter()
+        .map(|(id, t, na)| (format!("{id}.lic"), license_file(*id, 1, t.clone(), *na)))
+        .collect();
+    let named: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let setup = Arc::new(Setup::new(&named, start));
+    let relay = setup.start(&["--ttl", "600"]);
+    let subjects: Vec<Subject> = specs
+        .iter()
+        .map(|(id, t, na)| Subject::new(*id, t.clone(), *na))
+        .collect();
+    let references: Vec<String> = subjects.iter().map(|s| s.reference.clone()).collect();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (driver, _) = drive_clock(setup.clone(), start, 90_000, 60_000, stop.clone());
+    let bases = Arc::new(Mutex::new(vec![relay.base.clone()]));
+    let log = run_clients(
+        bases,
+        &references,
+        64,
+        200,
+        Arc::new(AtomicBool::new(false)),
+    );
+    stop.store(true, Ordering::Relaxed);
+    let end = driver.join().unwrap();
+
+    let unexpected = log.unexpected.lock().unwrap().clone();
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    assert_eq!(
+        log.transient.load(Ordering::Relaxed),
+        0,
+        "no request failed"
+    );
+    let events = sqlite_events(&setup.path("relay.sqlite"));
+    let checked = check(&events, &subjects, 5_000, true);
+    assert_totals_match(&events, &sqlite_totals(&setup.path("relay.sqlite")));
+    // Every lease a client was told it holds is in the history.
+    let granted: std::collections::HashSet<&str> = events
+        .iter()
+        .filter(|e| e.kind == "granted")
+        .filter_map(|e| e.lease.as_deref())
+        .collect();
+    for (_, lease) in log.granted.lock().unwrap().iter() {
+        assert!(
+            granted.contains(lease.as_str()),
+            "acknowledged lease {lease} not recorded"
+        );
+    }
+    let answers = log.answers.load(Ordering::Relaxed);
+    eprintln!(
+        "history: {answers} answers, {} events, {} leases, {} occurrences, peaks {:?}, {} clock-rollback refusals, simulated {} h",
+        checked.events,
+        checked.leases,
+        checked.occurrences,
+        checked.peak,
+        checked.rollback_refusals,
+        (end - start) / 3_600_000
+    );
+    assert!(answers >= 4_000, "only {answers} answers");
+    assert!(
+        checked.rollback_refusals > 0,
+        "the clock set back was never noticed"
+    );
+    for s in &subjects {
+        assert_eq!(
+            checked.peak.get(&s.reference).copied(),
+            Some(s.terms.seats),
+            "{} never full: the test did not press on seats",
+            s.reference
+        );
+    }
+}
