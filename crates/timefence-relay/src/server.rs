@@ -236,6 +236,7 @@ fn lease_json(relay: &Relay, lease: &Lease) -> Value {
         "holder": lease.holder,
         "seq": lease.seq,
         "occurrence": lease.occurrence,
+        "granted_at_ms": lease.granted_at,
         "expires_at": instant(lease.expires_at),
         "expires_at_ms": lease.expires_at,
         "token": token,

@@ -331,6 +331,7 @@ pub struct ClientLog {
     pub granted: Mutex<Vec<(String, String)>>,
     pub answers: AtomicU64,
     pub transient: AtomicU64,
+    pub unavailable: AtomicU64,
     pub rollbacks: AtomicU64,
     pub unexpected: Mutex<Vec<String>>,
 }
@@ -396,8 +397,12 @@ pub fn run_clients(
                                 // A retried claim gets the same lease.
                                 if rng.below(8) == 0 {
                                     let again = send(&agent, "POST", &url, Some(body));
-                                    if again.status == 201 && again.lease()["id"] != r.lease()["id"] {
-                                        log.unexpected.lock().unwrap().push(format!("claim retry gave another lease: {again:?}"));
+                                    // Unless the first lease ended before the retry was decided.
+                                    if again.status == 201
+                                        && again.lease()["id"] != r.lease()["id"]
+                                        && again.lease()["granted_at_ms"].as_i64() < r.lease()["expires_at_ms"].as_i64()
+                                    {
+                                        log.unexpected.lock().unwrap().push(format!("claim retry gave another lease: first {} then {}", r.lease()["id"], again.lease()["id"]));
                                     }
                                 }
                                 held = Some((id, 0, r.lease()["expires_at_ms"].as_i64().unwrap()));
@@ -454,7 +459,7 @@ pub fn run_clients(
                             log.rollbacks.fetch_add(1, Ordering::Relaxed);
                         }
                         (503, "Unavailable") => {
-                            log.transient.fetch_add(1, Ordering::Relaxed);
+                            log.unavailable.fetch_add(1, Ordering::Relaxed);
                             std::thread::sleep(std::time::Duration::from_millis(5));
                         }
                         (200 | 201 | 403 | 404 | 409, _) => {}

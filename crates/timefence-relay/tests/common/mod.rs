@@ -5,6 +5,7 @@
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::SigningKey;
 pub mod history;
+pub mod pg;
 
 use serde_json::{json, Value};
 use std::io::Read;

@@ -1,0 +1,208 @@
+//! High availability: relays sharing one real PostgreSQL server (a throwaway cluster made by
+//! the test), killed again and again under load; the server itself restarted mid-load.
+
+mod common;
+use common::history::*;
+use common::pg::Cluster;
+use common::*;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+fn subjects_and_files() -> (Vec<Subject>, Vec<(String, String)>) {
+    let specs = [
+        (
+            1,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "00:00",
+                "08:00",
+                "UTC",
+                10,
+                Some("20m"),
+            ),
+            None,
+        ),
+        (
+            2,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "22:00",
+                "06:00",
+                "Europe/Berlin",
+                6,
+                None,
+            ),
+            None,
+        ),
+        (
+            3,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "00:00",
+                "24:00",
+                "UTC",
+                4,
+                Some("2h"),
+            ),
+            Some("2027-03-28T01:30:00Z"),
+        ),
+    ];
+    (
+        specs
+            .iter()
+            .map(|(id, t, na)| Subject::new(*id, t.clone(), *na))
+            .collect(),
+        specs
+            .iter()
+            .map(|(id, t, na)| (format!("{id}.lic"), license_file(*id, 1, t.clone(), *na)))
+            .collect(),
+    )
+}
+
+fn setup_on(cluster: &Cluster, start: i64) -> (Vec<Subject>, Arc<Setup>) {
+    let (subjects, files) = subjects_and_files();
+    let named: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let mut setup = Setup::new(&named, start);
+    setup.storage = cluster.url();
+    (subjects, Arc::new(setup))
+}
+
+#[test]
+fn two_relays_on_one_postgres_killed_again_and_again_break_no_invariant() {
+    let cluster = Cluster::start();
+    let start = ms("2027-03-27T19:00:00Z");
+    let (subjects, setup) = setup_on(&cluster, start);
+    let ports = [free_port(), free_port()];
+    let relays: Arc<Mutex<Vec<Option<RelayProcess>>>> = Arc::new(Mutex::new(
+        ports
+            .iter()
+            .map(|p| Some(setup.start_on(*p, &["--ttl", "600"])))
+            .collect(),
+    ));
+    let bases = Arc::new(Mutex::new(
+        ports
+            .iter()
+            .map(|p| format!("http://127.0.0.1:{p}"))
+            .collect::<Vec<_>>(),
+    ));
+    let references: Vec<String> = subjects.iter().map(|s| s.reference.clone()).collect();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (driver, _) = drive_clock(setup.clone(), start, 90_000, 60_000, stop.clone());
+    let kills = Arc::new(AtomicUsize::new(0));
+    let killer = {
+        let (relays, setup, stop, kills) =
+            (relays.clone(), setup.clone(), stop.clone(), kills.clone());
+        std::thread::spawn(move || {
+            let mut which = 0;
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(250));
+                let victim = relays.lock().unwrap()[which].take();
+                if let Some(victim) = victim {
+                    victim.kill();
+                    kills.fetch_add(1, Ordering::Relaxed);
+                }
+                std::thread::sleep(Duration::from_millis(50));
+                let restarted = setup.start_on(ports[which], &["--ttl", "600"]);
+                relays.lock().unwrap()[which] = Some(restarted);
+                which = 1 - which;
+            }
+        })
+    };
+    let log = run_clients(
+        bases,
+        &references,
+        64,
+        150,
+        Arc::new(AtomicBool::new(false)),
+    );
+    stop.store(true, Ordering::Relaxed);
+    driver.join().unwrap();
+    killer.join().unwrap();
+
+    let unexpected = log.unexpected.lock().unwrap().clone();
+    let events = cluster.events();
+    if !unexpected.is_empty() {
+        for e in &events {
+            if unexpected
+                .iter()
+                .any(|u| e.lease.as_ref().is_some_and(|l| u.contains(l.as_str())))
+            {
+                eprintln!("{e:?}");
+            }
+        }
+    }
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    let checked = check(&events, &subjects, 5_000, false);
+    assert_totals_match(&events, &cluster.totals());
+    let answers = log.answers.load(Ordering::Relaxed);
+    eprintln!(
+        "postgres HA: {answers} answers, {} kills, {} transport failures, {} events, {} leases, peaks {:?}, {} clock-rollback refusals",
+        kills.load(Ordering::Relaxed),
+        log.transient.load(Ordering::Relaxed),
+        checked.events,
+        checked.leases,
+        checked.peak,
+        checked.rollback_refusals
+    );
+    assert!(
+        kills.load(Ordering::Relaxed) >= 4,
+        "too few kills to prove anything"
+    );
+    assert!(answers >= 4_000, "only {answers} answers");
+    // The load pressed on seats: every license at least half full, some completely.
+    for s in &subjects {
+        assert!(
+            checked.peak.get(&s.reference).copied().unwrap_or(0) * 2 >= s.terms.seats,
+            "{} barely used",
+            s.reference
+        );
+    }
+    assert!(
+        subjects
+            .iter()
+            .any(|s| checked.peak.get(&s.reference) == Some(&s.terms.seats)),
+        "no license was ever full"
+    );
+}
+
+#[test]
+fn a_postgres_restart_mid_load_gives_a_typed_transient_error_then_service_resumes() {
+    let cluster = Cluster::start();
+    let start = ms("2027-03-28T02:00:00Z");
+    let (subjects, setup) = setup_on(&cluster, start);
+    let relay = setup.start(&["--ttl", "600"]);
+    let references: Vec<String> = subjects.iter().map(|s| s.reference.clone()).collect();
+    let bases = Arc::new(Mutex::new(vec![relay.base.clone()]));
+    let stop = Arc::new(AtomicBool::new(false));
+    let clients = {
+        let (bases, references, stop) = (bases.clone(), references.clone(), stop.clone());
+        std::thread::spawn(move || run_clients(bases, &references, 16, 1_000_000, stop))
+    };
+    std::thread::sleep(Duration::from_millis(700));
+    cluster.restart();
+    std::thread::sleep(Duration::from_millis(700));
+    stop.store(true, Ordering::Relaxed);
+    let log = clients.join().unwrap();
+    let unavailable = log.unavailable.load(Ordering::Relaxed);
+    assert!(unavailable > 0, "no client noticed the restart");
+    assert_eq!(
+        log.transient.load(Ordering::Relaxed),
+        0,
+        "the relay itself never stopped answering"
+    );
+    // After the restart the relay decides again.
+    let after = relay.claim(&references[0], "after-restart", "1");
+    assert!(matches!(after.status, 201 | 403 | 409), "{after:?}");
+    let events = cluster.events();
+    check(&events, &subjects, 5_000, false);
+    assert_totals_match(&events, &cluster.totals());
+    eprintln!(
+        "postgres restart: {} answers, {unavailable} typed Unavailable answers during the restart",
+        log.answers.load(Ordering::Relaxed)
+    );
+}
