@@ -189,6 +189,7 @@ fn write(path: &Path, text: &str) -> Result<(), Failure> {
 
 pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, Failure> {
     if let Command::Key(_)
+    | Command::Relay(_)
     | Command::Sign { .. }
     | Command::Verify { .. }
     | Command::Check { .. }
@@ -433,6 +434,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         Command::Evaluate { .. }
         | Command::Occurrences { .. }
         | Command::Key(_)
+        | Command::Relay(_)
         | Command::Sign { .. }
         | Command::Verify { .. }
         | Command::Check { .. }

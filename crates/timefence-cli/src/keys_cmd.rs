@@ -54,6 +54,30 @@ pub(crate) enum KeyCommand {
     },
 }
 
+#[derive(Subcommand)]
+pub(crate) enum RelayCommand {
+    /// Certify a customer's relay: sign, with the vendor key, a certificate binding the relay's
+    /// public key to the customer and (with --license) to some of its licenses. The passphrase
+    /// comes as for `key generate`.
+    Certify {
+        /// The relay's public key (PEM), from `timefence-relay keygen`.
+        #[arg(long)]
+        public_key: PathBuf,
+        /// The customer's id in the catalogue.
+        #[arg(long)]
+        customer: i64,
+        /// A license id the relay may serve (repeat); none means every license of the customer.
+        #[arg(long = "license")]
+        licenses: Vec<i64>,
+        /// The vendor key to sign with (default: the active key).
+        #[arg(long)]
+        key: Option<String>,
+        /// Where the certificate goes.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 fn passphrase() -> Result<zeroize::Zeroizing<String>, Failure> {
     if let Ok(value) = std::env::var("TIMEFENCE_PASSPHRASE") {
         return Ok(zeroize::Zeroizing::new(value));
@@ -64,6 +88,22 @@ fn passphrase() -> Result<zeroize::Zeroizing<String>, Failure> {
         .map_err(|e| Failure::from(format!("cannot read the passphrase: {e}")))?;
     let trimmed = line.trim_end_matches(['\r', '\n']).to_string();
     Ok(zeroize::Zeroizing::new(trimmed))
+}
+
+/// The key given, or the active one.
+fn active_or(c: &timefence_catalogue::Catalogue, key: &Option<String>) -> Result<String, Failure> {
+    match key {
+        Some(id) => Ok(id.clone()),
+        None => c
+            .signing_keys()?
+            .into_iter()
+            .find(|k| k.status == KeyStatus::Active)
+            .map(|k| k.key_id)
+            .ok_or_else(|| Failure {
+                code: EXIT_CATALOGUE,
+                message: "no active key: run `timefence key generate`".into(),
+            }),
+    }
 }
 
 fn key_failure(e: timefence_signing::KeyError) -> Failure {
@@ -156,6 +196,52 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             open(catalogue)?.retire_key(key)?;
             println!("key {key} retired");
         }
+        Command::Relay(RelayCommand::Certify {
+            public_key,
+            customer,
+            licenses,
+            key,
+            out,
+        }) => {
+            let relay_key = parse_public_pem(&read_text(public_key)?).ok_or_else(|| {
+                Failure::from(format!(
+                    "{} is not an Ed25519 public key (PEM)",
+                    public_key.display()
+                ))
+            })?;
+            let store = key_folder(&catalogue)?;
+            let c = open(catalogue)?;
+            let owner = c.customer(*customer)?;
+            let owned: Vec<i64> = c.licenses_of(*customer)?.iter().map(|l| l.id).collect();
+            if let Some(stranger) = licenses.iter().find(|id| !owned.contains(id)) {
+                return Err(Failure::from(format!(
+                    "license {stranger} is not one of {}'s licenses",
+                    owner.name
+                )));
+            }
+            let key_id = active_or(&c, key)?;
+            let signing = store.unlock(&key_id, &passphrase()?).map_err(key_failure)?;
+            let payload = timefence_license::relay::CertificatePayload {
+                relay_key: public_key_base64(&relay_key),
+                customer: owner.name.clone(),
+                licenses: licenses.clone(),
+                issued_at: timefence_terms::chrono::Utc::now()
+                    .format("%Y-%m-%dT%H:%M:%SZ")
+                    .to_string(),
+            };
+            write_atomically(out, &timefence_license::relay::certify(&payload, &signing))?;
+            let scope = match licenses.len() {
+                0 => "every license".to_string(),
+                1 => "1 license".to_string(),
+                n => format!("{n} licenses"),
+            };
+            println!(
+                "certified relay key {} for {} ({scope}), signed with key {key_id}: {}",
+                timefence_license::key_id(&relay_key),
+                owner.name,
+                out.display()
+            );
+        }
         Command::Sign {
             license,
             terms,
@@ -167,18 +253,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         } => {
             let store = key_folder(&catalogue)?;
             let mut c = open(catalogue)?;
-            let key_id = match key {
-                Some(id) => id.clone(),
-                None => c
-                    .signing_keys()?
-                    .into_iter()
-                    .find(|k| k.status == KeyStatus::Active)
-                    .map(|k| k.key_id)
-                    .ok_or_else(|| Failure {
-                        code: EXIT_CATALOGUE,
-                        message: "no active key: run `timefence key generate`".into(),
-                    })?,
-            };
+            let key_id = active_or(&c, key)?;
             let signing = store.unlock(&key_id, &passphrase()?).map_err(key_failure)?;
             if let Some(id) = license {
                 let signer = timefence_signing::issue::Signer {

@@ -173,6 +173,9 @@ pub(crate) enum Command {
     /// Signing keys: generate, list, export the public half, import.
     #[command(subcommand)]
     Key(keys_cmd::KeyCommand),
+    /// Seat servers (Timefence Relay): certify a customer's relay key.
+    #[command(subcommand)]
+    Relay(keys_cmd::RelayCommand),
     /// Sign a license into a license file: one from the catalogue (marks it issued and logs it
     /// in the audit log), or terms from a JSON/TOML file.
     Sign {

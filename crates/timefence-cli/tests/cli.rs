@@ -1040,3 +1040,59 @@ fn names_too_long_or_on_two_lines_are_refused_by_the_command_line_and_change_not
     ));
     assert_eq!(shown["customer"]["name"], "Trimmed");
 }
+
+#[test]
+fn relay_certify_binds_a_relay_key_to_a_customer_and_its_licenses() {
+    use timefence_license::relay::read_certificate;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let vendor = json_of(&with_passphrase(&db, &["key", "generate", "--json"]))["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let relay = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let public = dir.path().join("relay.pub.pem");
+    std::fs::write(&public, timefence_license::public_key_pem(&relay.verifying_key())).unwrap();
+    let cert = dir.path().join("relay.cert");
+    let args = |license: &str| {
+        vec![
+            "relay".to_string(),
+            "certify".into(),
+            "--public-key".into(),
+            public.to_str().unwrap().into(),
+            "--customer".into(),
+            "1".into(),
+            "--license".into(),
+            license.into(),
+            "--out".into(),
+            cert.to_str().unwrap().into(),
+        ]
+    };
+    fn arg_refs(v: &[String]) -> Vec<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    let out = with_passphrase(&db, &arg_refs(&args("1")));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(1 license)"));
+
+    let raw = with_catalogue(&db, &["key", "export", "--key", &vendor, "--raw"]);
+    let mut trusted = timefence_license::TrustedKeys::default();
+    trusted
+        .add_base64(String::from_utf8_lossy(&raw.stdout).trim())
+        .unwrap();
+    let certificate = read_certificate(&std::fs::read_to_string(&cert).unwrap(), &trusted).unwrap();
+    assert_eq!(certificate.relay_key, relay.verifying_key());
+    assert_eq!(certificate.payload.licenses, vec![1]);
+    let customers = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
+    assert_eq!(certificate.payload.customer, "Northwind BPO", "{customers}");
+
+    // A license of another customer, and a file that is not a key: refused, nothing written.
+    std::fs::remove_file(&cert).unwrap();
+    let stranger = with_passphrase(&db, &arg_refs(&args("999")));
+    assert_eq!(stranger.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&stranger.stderr).contains("license 999 is not one of"));
+    std::fs::write(&public, "not a key").unwrap();
+    let not_key = with_passphrase(&db, &arg_refs(&args("1")));
+    assert_eq!(not_key.status.code(), Some(2));
+    assert!(!cert.exists());
+}
