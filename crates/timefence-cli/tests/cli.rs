@@ -1052,7 +1052,11 @@ fn relay_certify_binds_a_relay_key_to_a_customer_and_its_licenses() {
         .to_string();
     let relay = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
     let public = dir.path().join("relay.pub.pem");
-    std::fs::write(&public, timefence_license::public_key_pem(&relay.verifying_key())).unwrap();
+    std::fs::write(
+        &public,
+        timefence_license::public_key_pem(&relay.verifying_key()),
+    )
+    .unwrap();
     let cert = dir.path().join("relay.cert");
     let args = |license: &str| {
         vec![
@@ -1072,7 +1076,11 @@ fn relay_certify_binds_a_relay_key_to_a_customer_and_its_licenses() {
         v.iter().map(String::as_str).collect()
     }
     let out = with_passphrase(&db, &arg_refs(&args("1")));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("(1 license)"));
 
     let raw = with_catalogue(&db, &["key", "export", "--key", &vendor, "--raw"]);

@@ -38,6 +38,8 @@
 //! ```
 #![deny(missing_docs)]
 
+#[cfg(feature = "relay-client")]
+pub mod client;
 mod ledger;
 pub mod relay;
 pub use ledger::{check, CheckError, FileWitness, Ledger, Witness, CLOCK_TOLERANCE};

@@ -379,7 +379,12 @@ fn plain_http_off_loopback_needs_insecure_and_tls_serves() {
 
 /// Holds a seat from the window's opening by renewing every 30 s until the relay refuses;
 /// returns the last lease end and the refusal.
-fn hold_through_the_night(setup: &Setup, relay: &RelayProcess, license: &str, opens: i64) -> (i64, Reply, i64) {
+fn hold_through_the_night(
+    setup: &Setup,
+    relay: &RelayProcess,
+    license: &str,
+    opens: i64,
+) -> (i64, Reply, i64) {
     setup.set_clock(opens);
     let claimed = relay.claim(license, "night-shift", "1");
     assert_eq!(claimed.status, 201, "{claimed:?}");
@@ -400,24 +405,58 @@ fn hold_through_the_night(setup: &Setup, relay: &RelayProcess, license: &str, op
 
 #[test]
 fn a_berlin_night_shift_across_both_dst_changes_closes_on_the_wall_clock() {
-    let file = license_file(10, 1, terms("2027-01-01", "2027-12-31", "22:00", "06:00", "Europe/Berlin", 1, None), None);
+    let file = license_file(
+        10,
+        1,
+        terms(
+            "2027-01-01",
+            "2027-12-31",
+            "22:00",
+            "06:00",
+            "Europe/Berlin",
+            1,
+            None,
+        ),
+        None,
+    );
     let setup = Setup::new(&[("night.lic", file)], ms("2027-03-27T20:00:00Z"));
     let relay = setup.start(&[]);
     let license = reference(10);
     // Spring: 22:00 CET (21:00Z) to 06:00 CEST (04:00Z): 7 hours.
-    let (end, refusal, _) = hold_through_the_night(&setup, &relay, &license, ms("2027-03-27T21:00:00Z"));
+    let (end, refusal, _) =
+        hold_through_the_night(&setup, &relay, &license, ms("2027-03-27T21:00:00Z"));
     assert_eq!(end, ms("2027-03-28T04:00:00Z"));
     assert_eq!(refusal.error(), "OutsideWindow");
-    assert_eq!(refusal.body["error"]["data"]["next_opening"], "2027-03-28T20:00:00Z");
+    assert_eq!(
+        refusal.body["error"]["data"]["next_opening"],
+        "2027-03-28T20:00:00Z"
+    );
     // Autumn: 22:00 CEST (20:00Z) to 06:00 CET (05:00Z): 9 hours.
-    let (end, refusal, _) = hold_through_the_night(&setup, &relay, &license, ms("2027-10-30T20:00:00Z"));
+    let (end, refusal, _) =
+        hold_through_the_night(&setup, &relay, &license, ms("2027-10-30T20:00:00Z"));
     assert_eq!(end, ms("2027-10-31T05:00:00Z"));
-    assert_eq!(refusal.body["error"]["data"]["next_opening"], "2027-10-31T21:00:00Z");
+    assert_eq!(
+        refusal.body["error"]["data"]["next_opening"],
+        "2027-10-31T21:00:00Z"
+    );
     drop(relay);
     let db = open_db(&setup.path("relay.sqlite"));
     let charged = |occurrence: &str| -> i64 {
-        db.query_row("SELECT charged_ms FROM relay_occurrences WHERE occurrence = ?1", [occurrence], |r| r.get(0)).unwrap()
+        db.query_row(
+            "SELECT charged_ms FROM relay_occurrences WHERE occurrence = ?1",
+            [occurrence],
+            |r| r.get(0),
+        )
+        .unwrap()
     };
-    assert_eq!(charged("2027-03-27"), 7 * 3_600_000, "the spring night is 7 real hours");
-    assert_eq!(charged("2027-10-30"), 9 * 3_600_000, "the autumn night is 9 real hours");
+    assert_eq!(
+        charged("2027-03-27"),
+        7 * 3_600_000,
+        "the spring night is 7 real hours"
+    );
+    assert_eq!(
+        charged("2027-10-30"),
+        9 * 3_600_000,
+        "the autumn night is 9 real hours"
+    );
 }
