@@ -74,7 +74,7 @@ pub fn charge_key(
 pub fn decide(
     license: &ServedLicense,
     policy: Policy,
-    snapshot: &Snapshot,
+    snapshot: &Snapshot<'_>,
     request: &Request,
     now: Millis,
     new_id: &str,
@@ -128,7 +128,7 @@ pub fn decide(
 
     // Ended leases free their seats; their charge stands.
     let mut active = Vec::with_capacity(snapshot.leases.len());
-    for lease in &snapshot.leases {
+    for lease in snapshot.leases {
         if lease.expires_at <= now {
             writes.push(Write::Delete(lease.id.clone()));
             writes.push(Write::Record(Event {
@@ -275,7 +275,7 @@ pub fn decide(
 fn allowed_until(
     license: &ServedLicense,
     policy: Policy,
-    snapshot: &Snapshot,
+    snapshot: &Snapshot<'_>,
     now: Millis,
     base: Millis,
 ) -> Result<(String, Millis), Refusal> {

@@ -235,11 +235,11 @@ pub struct Event {
 
 /// The state of one license as its grant transaction reads it.
 #[derive(Debug, Clone, Default)]
-pub struct Snapshot {
+pub struct Snapshot<'a> {
     /// The latest clock reading stored for the license.
     pub high_water: Option<Millis>,
     /// Every stored lease of the license, ended ones included.
-    pub leases: Vec<Lease>,
+    pub leases: &'a [Lease],
     /// Time charged to the occurrence the request concerns, all holders.
     pub occurrence_charged: Millis,
     /// Time charged to that occurrence for the request's holder.

@@ -139,7 +139,7 @@ impl PgStore {
             let relay_seen = Some(seen.load(Ordering::Relaxed)).filter(|h| *h != i64::MIN);
             let snapshot = Snapshot {
                 high_water: high_water.max(relay_seen),
-                leases,
+                leases: &leases,
                 occurrence_charged,
                 holder_charged,
             };

@@ -7,6 +7,7 @@ use crate::licenses::ServedLicense;
 use crate::logic::{charge_key, decide, instant, Policy};
 use crate::model::{Answer, Lease, Refusal, Request, Snapshot, Write};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -61,6 +62,9 @@ impl SqliteStore {
         std::thread::Builder::new()
             .name("relay-sqlite-writer".into())
             .spawn(move || {
+                // The writer is the file's only writer, so the leases it last committed are
+                // the leases on disk: it keeps them in memory instead of reading them back.
+                let mut cache: HashMap<String, Vec<Lease>> = HashMap::new();
                 while let Ok(first) = queue.recv() {
                     let mut batch = vec![first];
                     while batch.len() < BATCH {
@@ -69,7 +73,14 @@ impl SqliteStore {
                             Err(_) => break,
                         }
                     }
-                    run_batch(&mut writer, &thread_clock, policy, batch, &mut high_water);
+                    run_batch(
+                        &mut writer,
+                        &thread_clock,
+                        policy,
+                        batch,
+                        &mut high_water,
+                        &mut cache,
+                    );
                 }
             })
             .map_err(|e| StoreError::Open(e.to_string()))?;
@@ -93,11 +104,20 @@ impl SqliteStore {
             request,
             reply,
         };
-        // The queue is bounded: a full queue makes callers wait rather than grow memory.
-        tokio::task::spawn_blocking(move || jobs.send(job))
-            .await
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?
-            .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+        // The queue is bounded: a full queue makes callers wait (off the async threads)
+        // rather than grow memory.
+        match jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(job)) => {
+                tokio::task::spawn_blocking(move || jobs.send(job))
+                    .await
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?
+                    .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?;
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                return Err(StoreError::Unavailable("the writer has stopped".into()));
+            }
+        }
         answer
             .await
             .map_err(|_| StoreError::Unavailable("the writer has stopped".into()))?
@@ -149,9 +169,12 @@ fn run_batch(
     policy: Policy,
     batch: Vec<Job>,
     high_water: &mut Option<i64>,
+    cache: &mut HashMap<String, Vec<Lease>>,
 ) {
     let mut answers = Vec::with_capacity(batch.len());
     let mut seen = *high_water;
+    // The batch's view of the leases; it replaces the cache only if the batch commits.
+    let mut pending: HashMap<String, Vec<Lease>> = HashMap::new();
     let result = (|| -> Result<(), StoreError> {
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -159,8 +182,17 @@ fn run_batch(
         for job in &batch {
             // The clock is read inside the transaction, so decisions are in time order.
             let now = clock.now().map_err(StoreError::Clock)?;
+            let reference = &job.license.reference;
+            if !pending.contains_key(reference) {
+                let leases = match cache.get(reference) {
+                    Some(leases) => leases.clone(),
+                    None => read_leases(&tx, reference).map_err(unavailable)?,
+                };
+                pending.insert(reference.clone(), leases);
+            }
+            let leases = pending.get_mut(reference).expect("inserted above");
             let mut snapshot =
-                snapshot(&tx, &job.license, &job.request, now).map_err(unavailable)?;
+                snapshot(&tx, &job.license, &job.request, now, leases).map_err(unavailable)?;
             snapshot.high_water = snapshot.high_water.max(seen);
             if snapshot
                 .high_water
@@ -177,7 +209,17 @@ fn run_batch(
                 &new_lease_id(&job.license.reference),
             );
             for write in &outcome.writes {
-                apply(&tx, &job.license.reference, write).map_err(unavailable)?;
+                apply(&tx, reference, write).map_err(unavailable)?;
+                match write {
+                    Write::Insert(lease) => leases.push(lease.clone()),
+                    Write::Update(lease) => {
+                        if let Some(kept) = leases.iter_mut().find(|l| l.id == lease.id) {
+                            *kept = lease.clone();
+                        }
+                    }
+                    Write::Delete(id) => leases.retain(|l| &l.id != id),
+                    _ => {}
+                }
             }
             answers.push(outcome.answer);
         }
@@ -186,6 +228,7 @@ fn run_batch(
     match result {
         Ok(()) => {
             *high_water = seen;
+            cache.extend(pending);
             for (job, answer) in batch.into_iter().zip(answers) {
                 let _ = job.reply.send(Ok(answer));
             }
@@ -217,20 +260,20 @@ fn read_leases(connection: &Connection, license: &str) -> rusqlite::Result<Vec<L
     rows.collect()
 }
 
-fn snapshot(
+fn snapshot<'a>(
     connection: &Connection,
     license: &ServedLicense,
     request: &Request,
     now: i64,
-) -> rusqlite::Result<Snapshot> {
+    leases: &'a [Lease],
+) -> rusqlite::Result<Snapshot<'a>> {
     let high_water: Option<i64> = connection
         .prepare_cached(&numbered(sql::HIGH_WATER))?
         .query_row(params![license.reference], |r| r.get(0))
         .optional()?
         .flatten();
-    let leases = read_leases(connection, &license.reference)?;
     let (mut occurrence_charged, mut holder_charged) = (0, 0);
-    if let Some((occurrence, holder)) = charge_key(license, request, &leases, now) {
+    if let Some((occurrence, holder)) = charge_key(license, request, leases, now) {
         occurrence_charged = connection
             .prepare_cached(&numbered(sql::OCCURRENCE_CHARGED))?
             .query_row(params![license.reference, occurrence], |r| r.get(0))
