@@ -67,6 +67,7 @@ pub fn charge_key(
             .iter()
             .find(|l| &l.id == lease)
             .map(|l| (l.occurrence.clone(), l.holder.clone())),
+        Request::Sweep => None,
     }
 }
 
@@ -112,6 +113,13 @@ pub fn decide(
     // The clock first: a relay whose clock went back decides nothing.
     if let Some(high_water) = snapshot.high_water {
         if now < high_water - policy.clock_tolerance_ms {
+            if *request == Request::Sweep {
+                // Nobody asked; nothing to record.
+                return Outcome {
+                    answer: Ok(Answer::Swept),
+                    writes,
+                };
+            }
             return refuse(
                 writes,
                 Refusal::ClockRollback {
@@ -148,6 +156,10 @@ pub fn decide(
     }
 
     match request {
+        Request::Sweep => Outcome {
+            answer: Ok(Answer::Swept),
+            writes,
+        },
         Request::Claim { holder, nonce } => {
             if let Some(same) = active
                 .iter()

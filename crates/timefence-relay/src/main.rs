@@ -12,7 +12,7 @@ use std::time::Duration;
 use timefence_license::{public_key_pem, TrustedKeys};
 use timefence_relay::clock::Clock;
 use timefence_relay::logic::Policy;
-use timefence_relay::server::{router, watch, Metrics, Relay};
+use timefence_relay::server::{router, sweep, watch, Metrics, Relay};
 use timefence_relay::store::Store;
 
 /// The port a relay listens on unless told otherwise.
@@ -264,6 +264,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         });
         relay.reload(&mut Vec::new());
         watch(relay.clone(), Duration::from_secs(2));
+        sweep(relay.clone(), Duration::from_secs(5));
         let app = router(relay.clone());
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();

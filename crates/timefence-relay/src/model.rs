@@ -69,13 +69,16 @@ pub enum Request {
         /// The lease.
         lease: String,
     },
+    /// Record the end of leases that ran out (the relay asks this itself, periodically, so
+    /// the usage history is complete even for licenses nobody asks about any more).
+    Sweep,
 }
 
 impl Request {
     /// The lease a renewal or release names.
     pub fn lease(&self) -> Option<&str> {
         match self {
-            Request::Claim { .. } => None,
+            Request::Claim { .. } | Request::Sweep => None,
             Request::Renew { lease, .. } | Request::Release { lease } => Some(lease),
         }
     }
@@ -88,6 +91,8 @@ pub enum Answer {
     Granted(Lease),
     /// The lease, renewed (or unchanged, for a repeated renewal).
     Renewed(Lease),
+    /// Ended leases were recorded.
+    Swept,
     /// The seat is free again; the unused time went back to the occurrence's budget.
     Released {
         /// The lease as it was.

@@ -135,6 +135,25 @@ pub fn watch(relay: Arc<Relay>, interval: Duration) {
     });
 }
 
+/// Every `interval`, records the end of leases that ran out on every served license.
+pub fn sweep(relay: Arc<Relay>, interval: Duration) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(interval).await;
+            let served = relay
+                .served
+                .read()
+                .map(|s| s.clone())
+                .ok()
+                .unwrap_or_default();
+            for license in served.licenses.values() {
+                // A failure (the database away) is retried at the next sweep.
+                let _ = relay.store.submit(license.clone(), Request::Sweep).await;
+            }
+        }
+    });
+}
+
 /// The routes.
 pub fn router(relay: Arc<Relay>) -> Router {
     Router::new()
@@ -261,6 +280,7 @@ async fn run(relay: &Relay, license: Arc<ServedLicense>, request: Request) -> Re
                 relay.metrics.renewals.fetch_add(1, Ordering::Relaxed);
                 Json(json!({ "lease": lease_json(relay, &lease) })).into_response()
             }
+            Answer::Swept => Json(json!({ "swept": true })).into_response(),
             Answer::Released { lease, refunded_ms } => {
                 relay.metrics.releases.fetch_add(1, Ordering::Relaxed);
                 Json(json!({ "released": lease.id, "refunded_ms": refunded_ms })).into_response()

@@ -361,7 +361,7 @@ fn the_folder_is_reloaded_and_a_newer_serial_replaces_an_older_one() {
 }
 
 #[test]
-fn plain_http_off_loopback_needs_insecure_and_tls_serves() {
+fn plain_http_off_loopback_needs_insecure() {
     let setup = Setup::new(&[], ms(T0));
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
         .args(["serve", "--licenses"])
@@ -459,4 +459,161 @@ fn a_berlin_night_shift_across_both_dst_changes_closes_on_the_wall_clock() {
         9 * 3_600_000,
         "the autumn night is 9 real hours"
     );
+}
+
+#[test]
+fn a_lease_nobody_renews_is_recorded_as_ended_without_anyone_asking() {
+    let file = license_file(
+        11,
+        1,
+        terms("2027-01-01", "2027-12-31", "00:00", "24:00", "UTC", 2, None),
+        None,
+    );
+    let setup = Setup::new(&[("s.lic", file)], ms(T0));
+    let relay = setup.start(&[]);
+    let lease = relay.claim(&reference(11), "a", "1").lease()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    setup.set_clock(ms(T0) + 61_000);
+    let db = open_db(&setup.path("relay.sqlite"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let ended: i64 = db
+            .query_row(
+                "SELECT COUNT(*) FROM relay_events WHERE kind = 'expired' AND lease = ?1",
+                [&lease],
+                |r| r.get(0),
+            )
+            .unwrap();
+        if ended == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the ended lease was not recorded within 20 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let at: i64 = db
+        .query_row(
+            "SELECT at FROM relay_events WHERE kind = 'expired'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        at,
+        ms(T0) + 60_000,
+        "dated when it ended, not when it was noticed"
+    );
+}
+
+#[test]
+fn with_a_certificate_and_key_the_relay_speaks_tls() {
+    let file = license_file(
+        12,
+        1,
+        terms("2027-01-01", "2027-12-31", "00:00", "24:00", "UTC", 1, None),
+        None,
+    );
+    let setup = Setup::new(&[("t.lic", file)], ms(T0));
+    let (cert, key) = (setup.path("cert.pem"), setup.path("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "2",
+        ])
+        .args([
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .arg("serve")
+        .arg("--licenses")
+        .arg(setup.path("licenses"))
+        .arg("--trust")
+        .arg(setup.path("vendor.pub.pem"))
+        .arg("--key")
+        .arg(setup.path("relay.key"))
+        .arg("--storage")
+        .arg(&setup.storage)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .arg("--clock-file")
+        .arg(setup.path("clock"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let curl = |scheme: &str| {
+        std::process::Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "-",
+                "-w",
+                "\n%{http_code}",
+                "--max-time",
+                "5",
+                "--cacert",
+            ])
+            .arg(&cert)
+            .args([
+                "-X",
+                "POST",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                r#"{"holder":"a","nonce":"1"}"#,
+            ])
+            .arg(format!(
+                "{scheme}://127.0.0.1:{port}/v1/licenses/{}/leases",
+                reference(12)
+            ))
+            .output()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let answer = loop {
+        let out = curl("https");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if text.ends_with("201") {
+            break text;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no TLS answer within 30 s: {text}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(answer.contains("\"token\""), "{answer}");
+    // Plain HTTP to the TLS port gets no lease.
+    let plain = curl("http");
+    assert!(!String::from_utf8_lossy(&plain.stdout).ends_with("201"));
+    let _ = child.kill();
+    let _ = child.wait();
 }
