@@ -451,6 +451,24 @@ async fn export_public_key(
     Ok(path.display().to_string())
 }
 
+/// Certifies a customer's relay: signs, with the active key, a certificate binding the relay's
+/// public key to the customer, and saves it where the save dialog says; returns the path.
+#[tauri::command]
+#[specta::specta]
+async fn certify_relay(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    public_key_pem: String,
+    passphrase: Option<String>,
+) -> Result<String, AppError> {
+    let (name, text) =
+        signing::certify_relay(&state, customer_id, &public_key_pem, passphrase.as_deref())?;
+    let path = export::choose_save_path(&app, &name)?;
+    export::write_atomically(&path, text.as_bytes())?;
+    Ok(path.display().to_string())
+}
+
 /// The active key and how long its passphrase is still held.
 #[tauri::command]
 #[specta::specta]
@@ -759,6 +777,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             activate_key,
             retire_key,
             export_public_key,
+            certify_relay,
             signing_status,
             set_passphrase_minutes,
             forget_passphrase,

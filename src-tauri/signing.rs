@@ -16,7 +16,7 @@ use timefence_catalogue::{Catalogue, KeyStatus};
 use timefence_license::{public_key_pem, TrustedKeys};
 use timefence_signing::hold::PassphraseHold;
 use timefence_signing::issue::{issue, Destination, IssueError, Signer};
-use timefence_signing::{KeyError, KeyStore};
+use timefence_signing::{parse_public_pem, KeyError, KeyStore};
 use timefence_terms::chrono::{DateTime, Utc};
 use timefence_terms::{evaluate, Decision};
 use zeroize::Zeroizing;
@@ -270,6 +270,35 @@ pub fn import(state: &AppState, file: &Path, passphrase: &str) -> Result<String,
         .map_err(|e| AppError::Storage(format!("cannot read {}: {e}", file.display())))?;
     let key = key_store(state)?.import(&pem, passphrase)?;
     register(state, &key)
+}
+
+/// A relay certificate for a customer's relay, signed with the active key: the file name it
+/// is offered under and its text. `public_key_pem` is the relay's public key
+/// (`timefence-relay keygen` writes it); `passphrase` as for signing (or the held one).
+pub fn certify_relay(
+    state: &AppState,
+    customer_id: i64,
+    public_key_pem: &str,
+    passphrase: Option<&str>,
+) -> Result<(String, String), AppError> {
+    let relay_key = parse_public_pem(public_key_pem.trim()).ok_or_else(|| AppError::InvalidInput {
+        field: "relay_key".into(),
+        message: "Relay's public key: paste the PEM that timefence-relay keygen wrote (-----BEGIN PUBLIC KEY-----)".into(),
+    })?;
+    let customer = state.with_catalogue(|c| Ok(c.customer(customer_id)?))?;
+    let signer = signer(state, passphrase)?;
+    let payload = timefence_license::relay::CertificatePayload {
+        relay_key: timefence_license::public_key_base64(&relay_key),
+        customer: customer.name.clone(),
+        licenses: Vec::new(),
+        issued_at: Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    };
+    let text = timefence_license::relay::certify(&payload, &signer.key);
+    let name = format!(
+        "{}-relay.cert",
+        timefence_signing::issue::file_stem(&customer.name)
+    );
+    Ok((name, text))
 }
 
 /// A key's public half as PEM.

@@ -141,6 +141,45 @@ test("a signed license verifies with the command-line tool and with OpenSSL, and
   assert.equal(readFileSync(csv, "utf8").split("\r\n").filter(Boolean).length, 2);
 });
 
+test("a customer's relay is certified on the Keys screen, and the certificate verifies with OpenSSL", async () => {
+  const relayBinary = join(root, "target/debug/timefence-relay");
+  assert.ok(existsSync(relayBinary), `no timefence-relay binary at ${relayBinary}`);
+  execFileSync(relayBinary, ["keygen", "--out", join(work, "relay.key")]);
+  const relayPem = readFileSync(join(work, "relay.pub.pem"), "utf8");
+  await clickTestId("mode-keys");
+  await app.type((await app.waitFor("[data-testid=relay-customer]"))[0], "Northwind BPO");
+  await app.type((await app.findAll("[data-testid=relay-passphrase]"))[0], passphrase);
+
+  // Something that is not a key: the message names the field and nothing is saved.
+  const [key] = await app.waitFor("[data-testid=relay-key]");
+  await app.type(key, "not a key");
+  await clickTestId("certify-relay");
+  const problem = await app.until(() => app.contents("[data-testid=relay-problem]"), (p) => p.length === 1);
+  assert.match(problem[0], /^Relay's public key: paste the PEM/);
+  const certificate = join(exports, "Northwind-BPO-relay.cert");
+  assert.ok(!existsSync(certificate));
+
+  await app.clear(key);
+  await app.type(key, relayPem);
+  await clickTestId("certify-relay");
+  await app.until(() => existsSync(certificate), (e) => e, 10_000, "the certificate file");
+  assert.equal((await app.findAll("[data-testid=relay-problem]")).length, 0);
+  const text = readFileSync(certificate, "utf8");
+  assert.match(text, /^-----BEGIN TIMEFENCE RELAY CERTIFICATE-----\n# Relay key [0-9a-f]{16} may serve every license of Northwind BPO\./);
+  const field = (name) => Buffer.from(text.split("\n").find((l) => l.startsWith(`${name}: `)).slice(name.length + 2), "base64");
+  const payload = JSON.parse(field("payload").toString("utf8"));
+  assert.equal(payload.customer, "Northwind BPO");
+  assert.deepEqual(payload.licenses, []);
+  const relayRaw = Buffer.from(relayPem.split("\n").filter((l) => !l.startsWith("-----")).join(""), "base64").subarray(12);
+  assert.equal(payload.relay_key, relayRaw.toString("base64"));
+  // The vendor's signature, checked by OpenSSL over the certificate's own domain prefix.
+  writeFileSync(join(work, "cert-msg"), Buffer.concat([Buffer.from("timefence-relay-certificate-v1\0"), field("payload")]));
+  writeFileSync(join(work, "cert-sig"), field("signature"));
+  const vendorKey = text.split("\n").find((l) => l.startsWith("key: ")).slice(5);
+  const verified = execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", join(exports, `timefence-${vendorKey}.pub.pem`), "-rawin", "-in", join(work, "cert-msg"), "-sigfile", join(work, "cert-sig")], { encoding: "utf8" });
+  assert.match(verified, /Signature Verified Successfully/);
+});
+
 test("10,000 licenses export with progress at least every 250 ms while the window answers", async () => {
   const folder = exports;
   const before = readdirSync(folder).filter((f) => f.endsWith(".lic")).length;

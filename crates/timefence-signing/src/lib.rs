@@ -276,5 +276,49 @@ fn encrypt_pem(
 /// Reads a PEM SubjectPublicKeyInfo holding an Ed25519 key.
 pub fn parse_public_pem(pem: &str) -> Option<VerifyingKey> {
     use ed25519_dalek::pkcs8::DecodePublicKey;
-    VerifyingKey::from_public_key_pem(pem).ok()
+    // Pasted or typed keys arrive with CRLF line ends, indentation, re-wrapped or joined
+    // lines: the base64 between the armor lines is put back in PEM's canonical shape first.
+    let compact: String = pem.split_whitespace().collect();
+    let body = compact
+        .strip_prefix("-----BEGINPUBLICKEY-----")?
+        .strip_suffix("-----ENDPUBLICKEY-----")?;
+    let wrapped: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or(""))
+        .collect();
+    let canonical = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        wrapped.join("\n")
+    );
+    VerifyingKey::from_public_key_pem(&canonical).ok()
+}
+
+#[cfg(test)]
+mod pem_tests {
+    use super::parse_public_pem;
+
+    #[test]
+    fn a_public_key_reads_however_it_was_pasted() {
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9; 32]).verifying_key();
+        let pem = timefence_license::public_key_pem(&key);
+        assert_eq!(parse_public_pem(&pem), Some(key));
+        assert_eq!(parse_public_pem(&pem.replace('\n', "\r\n")), Some(key));
+        let indented: String = pem.lines().map(|l| format!("   {l}  \n\n")).collect();
+        assert_eq!(parse_public_pem(&indented), Some(key));
+        assert_eq!(
+            parse_public_pem(&pem.replace('\n', "")),
+            Some(key),
+            "one line"
+        );
+        assert_eq!(parse_public_pem("not a key"), None);
+        assert_eq!(
+            parse_public_pem(&pem.replace("PUBLIC KEY", "PRIVATE KEY")),
+            None
+        );
+        assert_eq!(
+            parse_public_pem("-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----"),
+            None
+        );
+    }
 }

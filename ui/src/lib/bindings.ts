@@ -70,6 +70,11 @@ export const commands = {
 	retireKey: (keyId: string) => typedError<null, AppError>(__TAURI_INVOKE("retire_key", { keyId })),
 	/**  Saves a key's public half as PEM where the save dialog says; returns the path. */
 	exportPublicKey: (keyId: string) => typedError<string, AppError>(__TAURI_INVOKE("export_public_key", { keyId })),
+	/**
+	 *  Certifies a customer's relay: signs, with the active key, a certificate binding the relay's
+	 *  public key to the customer, and saves it where the save dialog says; returns the path.
+	 */
+	certifyRelay: (customerId: number, publicKeyPem: string, passphrase: string | null) => typedError<string, AppError>(__TAURI_INVOKE("certify_relay", { customerId, publicKeyPem, passphrase })),
 	/**  The active key and how long its passphrase is still held. */
 	signingStatus: () => typedError<SigningStatus, AppError>(__TAURI_INVOKE("signing_status")),
 	/**  How many minutes a passphrase is held after signing (0: never held). */
