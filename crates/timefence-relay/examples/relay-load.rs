@@ -4,9 +4,14 @@
 //! fixed time. Prints one JSON line: operations per second and latency percentiles.
 //!
 //! ```text
-//! relay-load relay http://127.0.0.1:7420 LICENSE --clients 64 --seconds 10
-//! relay-load etcd  http://127.0.0.1:2379 -      --clients 64 --seconds 10
+//! relay-load relay http://127.0.0.1:7420 LICENSE --clients 64 --seconds 10 [--rate 5000]
+//! relay-load etcd  http://127.0.0.1:2379 -      --clients 64 --seconds 10 [--rate 5000]
 //! ```
+//!
+//! Without `--rate`, every client starts its next cycle as soon as the last one ends (the
+//! most the target can do). With `--rate N`, the clients together start N operations per
+//! second on a fixed schedule, and each cycle's first operation is timed from when it was due,
+//! not when it was sent, so a target that falls behind shows it in its latencies.
 
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,7 +46,8 @@ fn post(
     }
 }
 
-/// One lease life: three operations, each timed.
+/// One lease life: three operations, each timed; the first from `due` when it was scheduled.
+#[allow(clippy::too_many_arguments)]
 fn cycle(
     kind: &str,
     agent: &ureq::Agent,
@@ -50,9 +56,11 @@ fn cycle(
     who: &str,
     n: u64,
     times: &mut Vec<u32>,
+    due: Option<Instant>,
 ) -> Result<(), String> {
+    let mut first = due;
     let mut timed = |f: &mut dyn FnMut() -> Result<Value, String>| -> Result<Value, String> {
-        let started = Instant::now();
+        let started = first.take().unwrap_or_else(Instant::now);
         let v = f()?;
         times.push(started.elapsed().as_micros() as u32);
         Ok(v)
@@ -122,6 +130,10 @@ fn main() {
     };
     let clients = flag(&args, "--clients", 64);
     let seconds = flag(&args, "--seconds", 10);
+    let rate = flag(&args, "--rate", 0);
+    // Three operations a cycle: each client's cycles are this far apart at the given rate.
+    let cycle_every =
+        (rate > 0).then(|| Duration::from_secs_f64(3.0 * clients as f64 / rate as f64));
     let stop = Arc::new(AtomicBool::new(false));
     let all: Arc<Mutex<Vec<u32>>> = Arc::default();
     let errors: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -135,8 +147,15 @@ fn main() {
                     .timeout(Duration::from_secs(30))
                     .build();
                 let mut times = Vec::with_capacity(100_000);
-                let mut n = 0;
+                let mut n = 0u32;
+                // Clients start spread over one cycle, so the schedule is even.
+                let first_due = Instant::now()
+                    + cycle_every.map_or(Duration::ZERO, |e| e.mul_f64(i as f64 / clients as f64));
                 while !stop.load(Ordering::Relaxed) {
+                    let due = cycle_every.map(|every| first_due + every * n);
+                    if let Some(wait) = due.and_then(|d| d.checked_duration_since(Instant::now())) {
+                        std::thread::sleep(wait);
+                    }
                     n += 1;
                     if let Err(e) = cycle(
                         &kind,
@@ -144,8 +163,9 @@ fn main() {
                         &base,
                         &license,
                         &format!("load-{i}"),
-                        n,
+                        u64::from(n),
                         &mut times,
+                        due,
                     ) {
                         errors.lock().unwrap().push(e);
                     }
@@ -174,6 +194,7 @@ fn main() {
         json!({
             "target": kind,
             "clients": clients,
+            "rate": rate,
             "operations": times.len(),
             "ops_per_second": (times.len() as f64 / elapsed).round(),
             "median_ms": pct(0.5),

@@ -50,6 +50,26 @@ impl SqliteStore {
             .execute_batch(sql::SCHEMA_SQLITE)
             .map_err(|e| StoreError::Open(e.to_string()))?;
         let reader = open_connection(path)?;
+        // Checkpoints copy the WAL back into the database file and fsync it; done by the writer
+        // they would stall every request of that batch. A second connection does them in the
+        // background instead (PASSIVE: never blocking the writer).
+        writer
+            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let checkpointer = open_connection(path)?;
+        std::thread::Builder::new()
+            .name("relay-sqlite-checkpoint".into())
+            .spawn(move || loop {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                if checkpointer
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    .is_err()
+                {
+                    // A busy database is checkpointed next time.
+                    continue;
+                }
+            })
+            .map_err(|e| StoreError::Open(e.to_string()))?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(4 * BATCH);
         let thread_clock = clock.clone();
         // The latest time any decision saw, across licenses: a clock set back is caught even
