@@ -2,7 +2,7 @@
 // (a 1280x800 screen), it drives the window through tauri-driver like the end-to-end tests and
 // captures the screen with ImageMagick's `import` after each step.
 import { execSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Keys, Session, startDriver } from "../tests/e2e/webdriver.mjs";
@@ -100,6 +100,18 @@ try {
     await click("renew-selected");
     await app.until(() => app.contents("[data-testid=notice] span"), (n) => /^Renewed/.test(n[0] ?? ""));
     await shot("renew.png");
+    // Certifying a customer's relay: its key, as timefence-relay keygen wrote it.
+    await click("mode-keys");
+    execSync(`${join(root, "target/debug/timefence-relay")} keygen --out ${join(work, "relay.key")}`);
+    const relayPem = readFileSync(join(work, "relay.pub.pem"), "utf8");
+    const [customerField] = await app.waitFor("[data-testid=relay-customer]");
+    await app.reveal(customerField);
+    await app.type(customerField, "Northwind BPO");
+    await app.type((await app.findAll("[data-testid=relay-key]"))[0], relayPem);
+    await app.type((await app.findAll("[data-testid=relay-passphrase]"))[0], "Correct-Horse-Battery-42");
+    await shot("relay.png");
+    await click("certify-relay");
+    await app.until(() => app.contents("[data-testid=notice] span"), (n) => /relay certificate/.test(n[0] ?? ""));
   }
 } finally {
   await app.end().catch(() => {});
