@@ -15,18 +15,84 @@ use crate::clock::Clock;
 use crate::licenses::ServedLicense;
 use crate::logic::{charge_key, decide, instant, Policy};
 use crate::model::{Answer, Lease, Refusal, Request, Snapshot, Write};
+use futures_util::future::try_join_all;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, GenericClient, NoTls};
+use tokio_postgres::{Client, GenericClient, NoTls, Statement};
 
 /// Connections per relay.
 const CONNECTIONS: usize = 8;
 
+/// One connection and its prepared statements: a statement prepared once per connection costs
+/// one round trip per use instead of two.
+struct Conn {
+    client: Client,
+    statements: Statements,
+}
+
+struct Statements {
+    ensure: Statement,
+    lock: Statement,
+    leases: Statement,
+    charges: Statement,
+    set_high_water: Statement,
+    insert_lease: Statement,
+    update_lease: Statement,
+    delete_lease: Statement,
+    charge_occurrence: Statement,
+    charge_holder: Statement,
+    record: Statement,
+}
+
+/// Both charges of a request in one query.
+const CHARGES: &str = "SELECT (SELECT charged_ms FROM relay_occurrences WHERE license = $1 AND occurrence = $2), (SELECT charged_ms FROM relay_charges WHERE license = $1 AND occurrence = $2 AND holder = $3)";
+
+async fn prepare(client: Client) -> Result<Conn, StoreError> {
+    let lock = format!("{} FOR UPDATE", sql::HIGH_WATER);
+    let texts = [
+        sql::ENSURE_LICENSE,
+        lock.as_str(),
+        sql::LEASES,
+        CHARGES,
+        sql::SET_HIGH_WATER,
+        sql::INSERT_LEASE,
+        sql::UPDATE_LEASE,
+        sql::DELETE_LEASE,
+        sql::CHARGE_OCCURRENCE,
+        sql::CHARGE_HOLDER,
+        sql::RECORD,
+    ];
+    // Prepared together: the requests are pipelined on the one connection.
+    let mut prepared = try_join_all(texts.iter().map(|t| client.prepare(t)))
+        .await
+        .map_err(unavailable)?
+        .into_iter();
+    let mut next = || {
+        prepared
+            .next()
+            .ok_or_else(|| unavailable("statement missing"))
+    };
+    let statements = Statements {
+        ensure: next()?,
+        lock: next()?,
+        leases: next()?,
+        charges: next()?,
+        set_high_water: next()?,
+        insert_lease: next()?,
+        update_lease: next()?,
+        delete_lease: next()?,
+        charge_occurrence: next()?,
+        charge_holder: next()?,
+        record: next()?,
+    };
+    Ok(Conn { client, statements })
+}
+
 /// The PostgreSQL store: a small pool of connections opened on demand.
 pub struct PgStore {
     url: String,
-    pool: Vec<Mutex<Option<Client>>>,
+    pool: Vec<Mutex<Option<Conn>>>,
     next: AtomicUsize,
     clock: Clock,
     policy: Policy,
@@ -69,9 +135,9 @@ impl PgStore {
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?
             .get(0);
-        let mut pool: Vec<Mutex<Option<Client>>> =
+        let mut pool: Vec<Mutex<Option<Conn>>> =
             (0..CONNECTIONS).map(|_| Mutex::new(None)).collect();
-        pool[0] = Mutex::new(Some(client));
+        pool[0] = Mutex::new(Some(prepare(client).await?));
         Ok(PgStore {
             url: url.to_string(),
             pool,
@@ -84,18 +150,18 @@ impl PgStore {
 
     async fn with_client<T>(
         &self,
-        work: impl AsyncFnOnce(&mut Client) -> Result<T, StoreError>,
+        work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let slot = &self.pool[self.next.fetch_add(1, Ordering::Relaxed) % CONNECTIONS];
         let mut guard = slot.lock().await;
-        if guard.as_ref().is_none_or(|c| c.is_closed()) {
-            *guard = Some(connect(&self.url).await?);
+        if guard.as_ref().is_none_or(|c| c.client.is_closed()) {
+            *guard = Some(prepare(connect(&self.url).await?).await?);
         }
-        let Some(client) = guard.as_mut() else {
+        let Some(conn) = guard.as_mut() else {
             return Err(unavailable("no connection"));
         };
-        let result = work(client).await;
-        if client.is_closed() {
+        let result = work(conn).await;
+        if conn.client.is_closed() {
             *guard = None;
         }
         result
@@ -110,31 +176,29 @@ impl PgStore {
         let clock = self.clock.clone();
         let policy = self.policy;
         let seen = &self.high_water;
-        self.with_client(async move |client: &mut Client| {
+        self.with_client(async move |conn: &mut Conn| {
+            let Conn { client, statements } = conn;
+            let st = &*statements;
             let tx = client.transaction().await.map_err(unavailable)?;
             let reference = license.reference.as_str();
-            tx.execute(sql::ENSURE_LICENSE, &[&reference])
-                .await
-                .map_err(unavailable)?;
-            let high_water: Option<i64> = tx
-                .query_one(&format!("{} FOR UPDATE", sql::HIGH_WATER), &[&reference])
-                .await
-                .map_err(unavailable)?
-                .get(0);
+            // Make sure the license has a row, and lock it: sent together, answered in order.
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&reference];
+            let (ensured, locked) = tokio::join!(
+                tx.execute(&st.ensure, &params),
+                tx.query_one(&st.lock, &params)
+            );
+            ensured.map_err(unavailable)?;
+            let high_water: Option<i64> = locked.map_err(unavailable)?.get(0);
             let now = clock.now().map_err(StoreError::Clock)?;
-            let leases = read_leases(&tx, reference).await?;
+            let leases = read_leases(&tx, &st.leases, reference).await?;
             let (mut occurrence_charged, mut holder_charged) = (0, 0);
             if let Some((occurrence, holder)) = charge_key(&license, &request, &leases, now) {
-                occurrence_charged = tx
-                    .query_opt(sql::OCCURRENCE_CHARGED, &[&reference, &occurrence])
+                let row = tx
+                    .query_one(&st.charges, &[&reference, &occurrence, &holder])
                     .await
-                    .map_err(unavailable)?
-                    .map_or(0, |r| r.get(0));
-                holder_charged = tx
-                    .query_opt(sql::HOLDER_CHARGED, &[&reference, &occurrence, &holder])
-                    .await
-                    .map_err(unavailable)?
-                    .map_or(0, |r| r.get(0));
+                    .map_err(unavailable)?;
+                occurrence_charged = row.get::<_, Option<i64>>(0).unwrap_or(0);
+                holder_charged = row.get::<_, Option<i64>>(1).unwrap_or(0);
             }
             let relay_seen = Some(seen.load(Ordering::Relaxed)).filter(|h| *h != i64::MIN);
             let snapshot = Snapshot {
@@ -151,9 +215,8 @@ impl PgStore {
                 now,
                 &new_lease_id(reference),
             );
-            for write in &outcome.writes {
-                apply(&tx, reference, write).await?;
-            }
+            // The writes, pipelined: sent one after another without waiting, answered in order.
+            try_join_all(outcome.writes.iter().map(|w| apply(&tx, st, reference, w))).await?;
             tx.commit().await.map_err(unavailable)?;
             if !matches!(outcome.answer, Err(Refusal::ClockRollback { .. })) {
                 seen.fetch_max(now, Ordering::Relaxed);
@@ -166,9 +229,10 @@ impl PgStore {
     /// A license's active leases and the open occurrence's charge.
     pub async fn usage(&self, license: Arc<ServedLicense>) -> Result<Usage, StoreError> {
         let now = self.clock.now().map_err(StoreError::Clock)?;
-        self.with_client(async move |client: &mut Client| {
+        self.with_client(async move |conn: &mut Conn| {
             let reference = license.reference.as_str();
-            let leases = read_leases(&*client, reference).await?;
+            let leases = read_leases(&conn.client, &conn.statements.leases, reference).await?;
+            let client = &conn.client;
             let occurrence_charged = match license.terms.occurrence_at(instant(now)) {
                 Some(o) => client
                     .query_opt(sql::OCCURRENCE_CHARGED, &[&reference, &o.date.to_string()])
@@ -187,9 +251,13 @@ impl PgStore {
     }
 }
 
-async fn read_leases(client: &impl GenericClient, license: &str) -> Result<Vec<Lease>, StoreError> {
+async fn read_leases(
+    client: &impl GenericClient,
+    statement: &Statement,
+    license: &str,
+) -> Result<Vec<Lease>, StoreError> {
     let rows = client
-        .query(sql::LEASES, &[&license])
+        .query(statement, &[&license])
         .await
         .map_err(unavailable)?;
     Ok(rows
@@ -210,14 +278,15 @@ async fn read_leases(client: &impl GenericClient, license: &str) -> Result<Vec<L
 
 async fn apply(
     tx: &tokio_postgres::Transaction<'_>,
+    st: &Statements,
     license: &str,
     write: &Write,
 ) -> Result<(), StoreError> {
     match write {
-        Write::HighWater(at) => tx.execute(sql::SET_HIGH_WATER, &[&license, at]).await,
+        Write::HighWater(at) => tx.execute(&st.set_high_water, &[&license, at]).await,
         Write::Insert(l) => {
             tx.execute(
-                sql::INSERT_LEASE,
+                &st.insert_lease,
                 &[
                     &l.id,
                     &l.license,
@@ -234,26 +303,26 @@ async fn apply(
         }
         Write::Update(l) => {
             tx.execute(
-                sql::UPDATE_LEASE,
+                &st.update_lease,
                 &[&l.id, &(l.seq as i64), &l.expires_at, &l.charged_until],
             )
             .await
         }
-        Write::Delete(id) => tx.execute(sql::DELETE_LEASE, &[id]).await,
+        Write::Delete(id) => tx.execute(&st.delete_lease, &[id]).await,
         Write::Charge {
             occurrence,
             holder,
             ms,
         } => {
-            tx.execute(sql::CHARGE_OCCURRENCE, &[&license, occurrence, ms])
+            tx.execute(&st.charge_occurrence, &[&license, occurrence, ms])
                 .await
                 .map_err(unavailable)?;
-            tx.execute(sql::CHARGE_HOLDER, &[&license, occurrence, holder, ms])
+            tx.execute(&st.charge_holder, &[&license, occurrence, holder, ms])
                 .await
         }
         Write::Record(e) => {
             tx.execute(
-                sql::RECORD,
+                &st.record,
                 &[
                     &e.at,
                     &e.license,
