@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use timefence_license::client::{ClientError, RelayClient};
 use timefence_license::relay::read_certificate;
-use timefence_license::{verify, TrustedKeys};
+use timefence_license::{parse_public_key, verify, TrustedKeys};
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -31,15 +31,7 @@ fn run() -> Result<(), ClientError> {
     let fail = |m: String| ClientError::Malformed(m);
     let mut vendor = TrustedKeys::default();
     let pem = read("--trust").map_err(fail)?;
-    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    // The PEM's last 32 bytes are the raw key (after the 12-byte Ed25519 SPKI header).
-    use base64::Engine;
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body.trim())
-        .map_err(|e| fail(e.to_string()))?;
-    let raw =
-        base64::engine::general_purpose::STANDARD.encode(&der[der.len().saturating_sub(32)..]);
-    vendor.add_base64(&raw).map_err(|e| fail(e.to_string()))?;
+    vendor.add(parse_public_key(&pem).ok_or_else(|| fail("--trust: not a public key".into()))?);
 
     let license =
         verify(&read("--license").map_err(fail)?, &vendor).map_err(|e| fail(e.to_string()))?;

@@ -358,6 +358,24 @@ pub fn public_key_pem(key: &VerifyingKey) -> String {
     )
 }
 
+/// Reads a public key given as PEM (SubjectPublicKeyInfo, as [`public_key_pem`] and OpenSSL
+/// write it) or as base64 of its 32 raw bytes. Pasted keys arrive with CRLF line ends,
+/// indentation, or re-wrapped or joined lines; all of those read.
+pub fn parse_public_key(text: &str) -> Option<VerifyingKey> {
+    let compact: String = text.split_whitespace().collect();
+    let body = match compact.strip_prefix("-----BEGINPUBLICKEY-----") {
+        Some(rest) => rest.strip_suffix("-----ENDPUBLICKEY-----")?,
+        None => &compact,
+    };
+    let der = BASE64.decode(body).ok()?;
+    let raw: [u8; 32] = match der.len() {
+        32 => der.try_into().ok()?,
+        44 if der[..12] == ED25519_SPKI_PREFIX => der[12..].try_into().ok()?,
+        _ => return None,
+    };
+    VerifyingKey::from_bytes(&raw).ok()
+}
+
 /// The public key as base64 of its 32 raw bytes.
 pub fn public_key_base64(key: &VerifyingKey) -> String {
     BASE64.encode(key.as_bytes())

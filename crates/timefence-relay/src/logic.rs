@@ -139,17 +139,8 @@ pub fn decide(
     for lease in snapshot.leases {
         if lease.expires_at <= now {
             writes.push(Write::Delete(lease.id.clone()));
-            writes.push(Write::Record(Event {
-                at: lease.expires_at,
-                license: license.reference.clone(),
-                lease: Some(lease.id.clone()),
-                holder: Some(lease.holder.clone()),
-                kind: "expired".into(),
-                reason: None,
-                charged_from: lease.expires_at,
-                charged_to: lease.expires_at,
-                occurrence: Some(lease.occurrence.clone()),
-            }));
+            let end = lease.expires_at;
+            writes.push(lease_event(license, lease, "expired", end, end, end));
         } else {
             active.push(lease);
         }
@@ -235,7 +226,8 @@ pub fn decide(
                 // Nothing more to give in this occurrence (its close, or a budget the lease's own
                 // prepaid time already spends): the lease keeps the time it has.
                 Ok(_) | Err(Refusal::ConsumptionExhausted { .. }) => {
-                    record(&mut writes, license, &renewed, "renewed", now)
+                    let end = renewed.charged_until;
+                    charge(&mut writes, license, &renewed, "renewed", now, end, end);
                 }
                 Err(refusal) => return refuse(writes, refusal, Some(&lease.holder)),
             }
@@ -256,22 +248,16 @@ pub fn decide(
             let refund_from = now.max(lease.granted_at);
             let refunded = (lease.charged_until - refund_from).max(0);
             writes.push(Write::Delete(lease.id.clone()));
-            writes.push(Write::Charge {
-                occurrence: lease.occurrence.clone(),
-                holder: lease.holder.clone(),
-                ms: -refunded,
-            });
-            writes.push(Write::Record(Event {
-                at: now,
-                license: license.reference.clone(),
-                lease: Some(lease.id.clone()),
-                holder: Some(lease.holder.clone()),
-                kind: "released".into(),
-                reason: None,
-                charged_from: lease.charged_until,
-                charged_to: lease.charged_until - refunded,
-                occurrence: Some(lease.occurrence.clone()),
-            }));
+            let end = lease.charged_until;
+            charge(
+                &mut writes,
+                license,
+                lease,
+                "released",
+                now,
+                end,
+                end - refunded,
+            );
             Outcome {
                 answer: Ok(Answer::Released {
                     lease: (*lease).clone(),
@@ -336,6 +322,31 @@ fn refusal_of(reason: DenyReason, next_opening: Option<DateTime<Utc>>) -> Refusa
     }
 }
 
+/// A history line about a lease: `kind` at `at`, with the interval charged (`from < to`),
+/// refunded (`to < from`) or neither (equal).
+fn lease_event(
+    license: &ServedLicense,
+    lease: &Lease,
+    kind: &str,
+    at: Millis,
+    from: Millis,
+    to: Millis,
+) -> Write {
+    Write::Record(Event {
+        at,
+        license: license.reference.clone(),
+        lease: Some(lease.id.clone()),
+        holder: Some(lease.holder.clone()),
+        kind: kind.into(),
+        reason: None,
+        charged_from: from,
+        charged_to: to,
+        occurrence: Some(lease.occurrence.clone()),
+    })
+}
+
+/// Charges [from, to) to the lease's occurrence and holder (a refund when `to < from`), and
+/// records it.
 fn charge(
     writes: &mut Vec<Write>,
     license: &ServedLicense,
@@ -345,45 +356,12 @@ fn charge(
     from: Millis,
     to: Millis,
 ) {
-    writes.push(Write::Charge {
-        occurrence: lease.occurrence.clone(),
-        holder: lease.holder.clone(),
-        ms: to - from,
-    });
-    writes.push(Write::Record(Event {
-        at: now,
-        license: license.reference.clone(),
-        lease: Some(lease.id.clone()),
-        holder: Some(lease.holder.clone()),
-        kind: kind.into(),
-        reason: None,
-        charged_from: from,
-        charged_to: to,
-        occurrence: Some(lease.occurrence.clone()),
-    }));
-}
-
-fn record(
-    writes: &mut Vec<Write>,
-    license: &ServedLicense,
-    lease: &Lease,
-    kind: &str,
-    now: Millis,
-) {
-    charge(
-        writes,
-        license,
-        lease,
-        kind,
-        now,
-        lease.charged_until,
-        lease.charged_until,
-    );
-    // A zero charge is no charge: keep the history line, drop the no-op write.
-    if let Some(pos) = writes
-        .iter()
-        .rposition(|w| matches!(w, Write::Charge { ms: 0, .. }))
-    {
-        writes.remove(pos);
+    if to != from {
+        writes.push(Write::Charge {
+            occurrence: lease.occurrence.clone(),
+            holder: lease.holder.clone(),
+            ms: to - from,
+        });
     }
+    writes.push(lease_event(license, lease, kind, now, from, to));
 }

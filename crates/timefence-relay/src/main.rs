@@ -151,26 +151,9 @@ fn write_owner_only(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 fn read_public_key(path: &Path) -> Result<ed25519_dalek::VerifyingKey, String> {
-    use base64::Engine;
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let body: String = text
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect::<Vec<_>>()
-        .concat();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(body.trim())
-        .map_err(|_| format!("{}: not a PEM public key", path.display()))?;
-    // An Ed25519 SubjectPublicKeyInfo is 12 bytes of header and the 32 key bytes; raw base64
-    // of the 32 bytes is accepted too.
-    let raw: [u8; 32] = der[der.len().saturating_sub(32)..]
-        .try_into()
-        .map_err(|_| format!("{}: not an Ed25519 public key", path.display()))?;
-    if der.len() != 32 && der.len() != 44 {
-        return Err(format!("{}: not an Ed25519 public key", path.display()));
-    }
-    ed25519_dalek::VerifyingKey::from_bytes(&raw)
-        .map_err(|_| format!("{}: not an Ed25519 public key", path.display()))
+    timefence_license::parse_public_key(&text)
+        .ok_or_else(|| format!("{}: not an Ed25519 public key (PEM)", path.display()))
 }
 
 fn merged(args: ServeArgs) -> Result<ServeArgs, String> {

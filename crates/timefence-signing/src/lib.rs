@@ -275,23 +275,11 @@ fn encrypt_pem(
 
 /// Reads a PEM SubjectPublicKeyInfo holding an Ed25519 key.
 pub fn parse_public_pem(pem: &str) -> Option<VerifyingKey> {
-    use ed25519_dalek::pkcs8::DecodePublicKey;
-    // Pasted or typed keys arrive with CRLF line ends, indentation, re-wrapped or joined
-    // lines: the base64 between the armor lines is put back in PEM's canonical shape first.
-    let compact: String = pem.split_whitespace().collect();
-    let body = compact
-        .strip_prefix("-----BEGINPUBLICKEY-----")?
-        .strip_suffix("-----ENDPUBLICKEY-----")?;
-    let wrapped: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap_or(""))
-        .collect();
-    let canonical = format!(
-        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-        wrapped.join("\n")
-    );
-    VerifyingKey::from_public_key_pem(&canonical).ok()
+    // Only PEM here: raw base64 is a different thing to ask an administrator for.
+    if !pem.trim_start().starts_with("-----BEGIN PUBLIC KEY-----") {
+        return None;
+    }
+    timefence_license::parse_public_key(pem)
 }
 
 #[cfg(test)]
