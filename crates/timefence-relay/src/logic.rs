@@ -365,3 +365,117 @@ fn charge(
     }
     writes.push(lease_event(license, lease, kind, now, from, to));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::licenses::ServedLicense;
+    use timefence_terms::TermsSpec;
+
+    fn license(seats: i64, limit: Option<&str>) -> ServedLicense {
+        let spec = TermsSpec {
+            license_start_date: "2027-01-01".into(),
+            license_end_date: "2027-12-31".into(),
+            daily_start_time: "00:00".into(),
+            daily_end_time: "08:00".into(),
+            daily_time_consumption_limit: limit.map(str::to_string),
+            time_zone: "UTC".into(),
+            weekdays: None,
+            seats,
+            product: "p".into(),
+            features: Default::default(),
+        };
+        ServedLicense {
+            reference: "k-1".into(),
+            customer: "c".into(),
+            name: "n".into(),
+            serial: 1,
+            terms: spec.validate().unwrap(),
+            not_after: None,
+            path: "x.lic".into(),
+        }
+    }
+
+    const NOW: Millis = 1_804_122_000_000; // 2027-03-04T01:00:00Z
+
+    fn claim(holder: &str) -> Request {
+        Request::Claim {
+            holder: holder.into(),
+            nonce: "1".into(),
+        }
+    }
+
+    #[test]
+    fn a_grant_charges_its_interval_and_a_release_refunds_the_rest() {
+        let l = license(1, Some("3h"));
+        let granted = decide(
+            &l,
+            Policy::default(),
+            &Snapshot::default(),
+            &claim("a"),
+            NOW,
+            "k-1.x",
+        );
+        let Ok(Answer::Granted(lease)) = granted.answer else {
+            panic!("{:?}", granted.answer)
+        };
+        assert_eq!(lease.expires_at, NOW + 60_000);
+        assert!(granted.writes.contains(&Write::Charge {
+            occurrence: "2027-03-04".into(),
+            holder: "a".into(),
+            ms: 60_000
+        }));
+        let leases = [lease];
+        let held = Snapshot {
+            leases: &leases,
+            occurrence_charged: 60_000,
+            holder_charged: 60_000,
+            high_water: Some(NOW),
+        };
+        let full = decide(&l, Policy::default(), &held, &claim("b"), NOW + 1, "k-1.y");
+        assert_eq!(
+            full.answer,
+            Err(Refusal::SeatsFull {
+                in_use: 1,
+                seats: 1
+            })
+        );
+        let release = Request::Release {
+            lease: "k-1.x".into(),
+        };
+        let released = decide(&l, Policy::default(), &held, &release, NOW + 20_000, "");
+        assert!(matches!(
+            released.answer,
+            Ok(Answer::Released {
+                refunded_ms: 40_000,
+                ..
+            })
+        ));
+        assert!(released.writes.contains(&Write::Charge {
+            occurrence: "2027-03-04".into(),
+            holder: "a".into(),
+            ms: -40_000
+        }));
+    }
+
+    #[test]
+    fn a_clock_behind_the_high_water_mark_decides_nothing_and_a_sweep_records_nothing() {
+        let l = license(5, None);
+        let behind = Snapshot {
+            high_water: Some(NOW),
+            ..Snapshot::default()
+        };
+        let policy = Policy::default();
+        let refused = decide(&l, policy, &behind, &claim("a"), NOW - 6_000, "k-1.x");
+        assert!(matches!(refused.answer, Err(Refusal::ClockRollback { .. })));
+        assert!(!refused
+            .writes
+            .iter()
+            .any(|w| matches!(w, Write::Insert(_) | Write::HighWater(_))));
+        let within = decide(&l, policy, &behind, &claim("a"), NOW - 4_000, "k-1.x");
+        assert!(within.answer.is_ok(), "inside the tolerance");
+        let sweep = decide(&l, policy, &behind, &Request::Sweep, NOW - 6_000, "");
+        assert_eq!(sweep.answer, Ok(Answer::Swept));
+        assert!(sweep.writes.is_empty());
+    }
+}
