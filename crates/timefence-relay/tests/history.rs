@@ -10,58 +10,8 @@ use std::sync::{Arc, Mutex};
 #[test]
 fn sixty_four_clients_never_break_an_invariant_on_sqlite() {
     let start = ms("2027-03-27T19:00:00Z");
-    let specs = [
-        (
-            1,
-            terms(
-                "2027-01-01",
-                "2027-12-31",
-                "00:00",
-                "08:00",
-                "UTC",
-                10,
-                Some("20m"),
-            ),
-            None,
-        ),
-        (
-            2,
-            terms(
-                "2027-01-01",
-                "2027-12-31",
-                "22:00",
-                "06:00",
-                "Europe/Berlin",
-                6,
-                None,
-            ),
-            None,
-        ),
-        (
-            3,
-            terms(
-                "2027-01-01",
-                "2027-12-31",
-                "00:00",
-                "24:00",
-                "UTC",
-                4,
-                Some("2h"),
-            ),
-            Some("2027-03-28T01:30:00Z"),
-        ),
-    ];
-    let files: Vec<(String, String)> = specs
-        .iter()
-        .map(|(id, t, na)| (format!("{id}.lic"), license_file(*id, 1, t.clone(), *na)))
-        .collect();
-    let named: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
-    let setup = Arc::new(Setup::new(&named, start));
+    let (subjects, setup) = three_licenses(start, None);
     let relay = setup.start(&["--ttl", "600"]);
-    let subjects: Vec<Subject> = specs
-        .iter()
-        .map(|(id, t, na)| Subject::new(*id, t.clone(), *na))
-        .collect();
     let references: Vec<String> = subjects.iter().map(|s| s.reference.clone()).collect();
 
     let stop = Arc::new(AtomicBool::new(false));

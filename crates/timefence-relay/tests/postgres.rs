@@ -9,73 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-fn subjects_and_files() -> (Vec<Subject>, Vec<(String, String)>) {
-    let specs = [
-        (
-            1,
-            terms(
-                "2027-01-01",
-                "2027-12-31",
-                "00:00",
-                "08:00",
-                "UTC",
-                10,
-                Some("20m"),
-            ),
-            None,
-        ),
-        (
-            2,
-            terms(
-                "2027-01-01",
-                "2027-12-31",
-                "22:00",
-                "06:00",
-                "Europe/Berlin",
-                6,
-                None,
-            ),
-            None,
-        ),
-        (
-            3,
-            terms(
-                "2027-01-01",
-                "2027-12-31",
-                "00:00",
-                "24:00",
-                "UTC",
-                4,
-                Some("2h"),
-            ),
-            Some("2027-03-28T01:30:00Z"),
-        ),
-    ];
-    (
-        specs
-            .iter()
-            .map(|(id, t, na)| Subject::new(*id, t.clone(), *na))
-            .collect(),
-        specs
-            .iter()
-            .map(|(id, t, na)| (format!("{id}.lic"), license_file(*id, 1, t.clone(), *na)))
-            .collect(),
-    )
-}
-
-fn setup_on(cluster: &Cluster, start: i64) -> (Vec<Subject>, Arc<Setup>) {
-    let (subjects, files) = subjects_and_files();
-    let named: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
-    let mut setup = Setup::new(&named, start);
-    setup.storage = cluster.url();
-    (subjects, Arc::new(setup))
-}
-
 #[test]
 fn two_relays_on_one_postgres_killed_again_and_again_break_no_invariant() {
     let cluster = Cluster::start();
     let start = ms("2027-03-27T19:00:00Z");
-    let (subjects, setup) = setup_on(&cluster, start);
+    let (subjects, setup) = three_licenses(start, Some(cluster.url()));
     let ports = [free_port(), free_port()];
     let relays: Arc<Mutex<Vec<Option<RelayProcess>>>> = Arc::new(Mutex::new(
         ports
@@ -174,7 +112,7 @@ fn two_relays_on_one_postgres_killed_again_and_again_break_no_invariant() {
 fn a_postgres_restart_mid_load_gives_a_typed_transient_error_then_service_resumes() {
     let cluster = Cluster::start();
     let start = ms("2027-03-28T02:00:00Z");
-    let (subjects, setup) = setup_on(&cluster, start);
+    let (subjects, setup) = three_licenses(start, Some(cluster.url()));
     let relay = setup.start(&["--ttl", "600"]);
     let references: Vec<String> = subjects.iter().map(|s| s.reference.clone()).collect();
     let bases = Arc::new(Mutex::new(vec![relay.base.clone()]));

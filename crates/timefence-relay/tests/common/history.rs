@@ -505,3 +505,65 @@ pub fn drive_clock(
     });
     (handle, now)
 }
+
+/// The licenses the concurrency tests press on: 10 seats 00:00-08:00 UTC with 20 minutes a
+/// day, 6 seats 22:00-06:00 Europe/Berlin (the spring DST night), and 4 seats all day with
+/// 2 hours a day and a not-after; and a relay setup serving them from `storage` (the setup's
+/// own SQLite file when `None`), its clock at `start`.
+pub fn three_licenses(start: i64, storage: Option<String>) -> (Vec<Subject>, Arc<Setup>) {
+    let specs = [
+        (
+            1,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "00:00",
+                "08:00",
+                "UTC",
+                10,
+                Some("20m"),
+            ),
+            None,
+        ),
+        (
+            2,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "22:00",
+                "06:00",
+                "Europe/Berlin",
+                6,
+                None,
+            ),
+            None,
+        ),
+        (
+            3,
+            terms(
+                "2027-01-01",
+                "2027-12-31",
+                "00:00",
+                "24:00",
+                "UTC",
+                4,
+                Some("2h"),
+            ),
+            Some("2027-03-28T01:30:00Z"),
+        ),
+    ];
+    let files: Vec<(String, String)> = specs
+        .iter()
+        .map(|(id, t, na)| (format!("{id}.lic"), license_file(*id, 1, t.clone(), *na)))
+        .collect();
+    let named: Vec<(&str, String)> = files.iter().map(|(n, t)| (n.as_str(), t.clone())).collect();
+    let mut setup = Setup::new(&named, start);
+    if let Some(storage) = storage {
+        setup.storage = storage;
+    }
+    let subjects = specs
+        .iter()
+        .map(|(id, t, na)| Subject::new(*id, t.clone(), *na))
+        .collect();
+    (subjects, Arc::new(setup))
+}
