@@ -240,6 +240,13 @@ struct Shared {
     wake: Condvar,
 }
 
+impl Shared {
+    /// The lease as last granted or renewed, or why it was lost.
+    fn current(&self) -> Result<LeaseClaims, ClientError> {
+        self.lease.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// A seat held from a relay: renewed in the background, released on drop.
 pub struct Seat {
     client: RelayClient,
@@ -251,12 +258,7 @@ impl Seat {
     /// The lease as last granted or renewed, or why it was lost (refused on renewal, or ended
     /// without a renewal getting through).
     pub fn lease(&self) -> Result<LeaseClaims, ClientError> {
-        let lease = self
-            .shared
-            .lease
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let lease = self.shared.current();
         match lease {
             Ok(c) if c.expires_at_ms <= now_ms() => {
                 Err(TrustError::Expired(c.expires_at_ms).into())
@@ -278,12 +280,7 @@ impl Drop for Seat {
         if let Some(renewer) = self.renewer.take() {
             let _ = renewer.join();
         }
-        let lease = self
-            .shared
-            .lease
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        let lease = self.shared.current();
         if let Ok(claims) = lease {
             // Best effort: a relay that cannot be reached lets the lease end by itself.
             let _ = self

@@ -82,11 +82,13 @@ pub struct Relay {
 }
 
 impl Relay {
+    /// The licenses served now (cheap: the whole set is shared and replaced, never edited).
+    pub fn served_now(&self) -> Arc<Served> {
+        self.served.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
     fn license(&self, reference: &str) -> Option<Arc<ServedLicense>> {
-        self.served
-            .read()
-            .ok()
-            .and_then(|s| s.licenses.get(reference).cloned())
+        self.served_now().licenses.get(reference).cloned()
     }
 
     /// Reads the folder again if it changed; returns whether it did.
@@ -96,8 +98,8 @@ impl Relay {
             return false;
         }
         *last = now;
-        let previous = self.served.read().map(|s| s.clone()).ok();
-        let fresh = licenses::load(&self.folder, &self.trusted, previous.as_deref());
+        let previous = self.served_now();
+        let fresh = licenses::load(&self.folder, &self.trusted, Some(&previous));
         for skipped in &fresh.skipped {
             eprintln!(
                 "timefence-relay: not serving {}: {}",
@@ -140,12 +142,7 @@ pub fn sweep(relay: Arc<Relay>, interval: Duration) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(interval).await;
-            let served = relay
-                .served
-                .read()
-                .map(|s| s.clone())
-                .ok()
-                .unwrap_or_default();
+            let served = relay.served_now();
             for license in served.licenses.values() {
                 // A failure (the database away) is retried at the next sweep.
                 let _ = relay.store.submit(license.clone(), Request::Sweep).await;
@@ -313,16 +310,19 @@ async fn claim(
         return e.into_response();
     }
     let Some(license) = relay.license(&reference) else {
-        return refusal(Refusal::UnknownLicense {
-            license: reference.chars().take(100).collect(),
-        })
-        .into_response();
+        return unknown_license(&reference).into_response();
     };
     let request = Request::Claim {
         holder: parsed.holder,
         nonce: parsed.nonce,
     };
     run(&relay, license, request).await
+}
+
+fn unknown_license(reference: &str) -> Refused {
+    refusal(Refusal::UnknownLicense {
+        license: reference.chars().take(100).collect(),
+    })
 }
 
 fn lease_owner(relay: &Relay, lease: &str) -> Result<Arc<ServedLicense>, Refused> {
@@ -385,12 +385,7 @@ fn license_json(license: &ServedLicense) -> Value {
 }
 
 async fn list(State(relay): State<Arc<Relay>>) -> Response {
-    let served = relay
-        .served
-        .read()
-        .map(|s| s.clone())
-        .ok()
-        .unwrap_or_default();
+    let served = relay.served_now();
     let licenses: Vec<Value> = served.licenses.values().map(|l| license_json(l)).collect();
     let skipped: Vec<Value> = served
         .skipped
@@ -402,10 +397,7 @@ async fn list(State(relay): State<Arc<Relay>>) -> Response {
 
 async fn one(State(relay): State<Arc<Relay>>, Path(reference): Path<String>) -> Response {
     let Some(license) = relay.license(&reference) else {
-        return refusal(Refusal::UnknownLicense {
-            license: reference.chars().take(100).collect(),
-        })
-        .into_response();
+        return unknown_license(&reference).into_response();
     };
     let usage = match relay.store.usage(license.clone()).await {
         Ok(u) => u,
@@ -440,7 +432,7 @@ async fn one(State(relay): State<Arc<Relay>>, Path(reference): Path<String>) -> 
 }
 
 async fn health(State(relay): State<Arc<Relay>>) -> Response {
-    let count = relay.served.read().map(|s| s.licenses.len()).unwrap_or(0);
+    let count = relay.served_now().licenses.len();
     Json(json!({ "status": "ok", "storage": relay.store.engine(), "licenses": count }))
         .into_response()
 }
@@ -450,12 +442,7 @@ async fn metrics(State(relay): State<Arc<Relay>>) -> Response {
     let mut out = String::new();
     out.push_str("# HELP timefence_relay_active_leases Leases active now, per license.\n");
     out.push_str("# TYPE timefence_relay_active_leases gauge\n");
-    let served = relay
-        .served
-        .read()
-        .map(|s| s.clone())
-        .ok()
-        .unwrap_or_default();
+    let served = relay.served_now();
     for license in served.licenses.values() {
         if let Ok(usage) = relay.store.usage(license.clone()).await {
             out.push_str(&format!(
