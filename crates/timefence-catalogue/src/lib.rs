@@ -149,6 +149,9 @@ pub struct License {
     /// The id of its first revision: a license keeps it across renames and revisions, so its
     /// place and colour on the timeline stay put.
     pub origin: LicenseId,
+    /// Its global identity: 128 random bits in lowercase hex, kept across revisions and
+    /// carried in its files, so verifiers never confuse it with another catalogue's license.
+    pub uid: String,
 }
 
 /// An open catalogue.
@@ -429,7 +432,8 @@ impl Catalogue {
                 let new_id = insert_license(&tx, customer, name, &terms)?;
                 tx.execute(
                     "UPDATE licenses SET revision = ?2, supersedes = ?3,
-                         origin = (SELECT coalesce(origin, id) FROM licenses WHERE id = ?3)
+                         origin = (SELECT coalesce(origin, id) FROM licenses WHERE id = ?3),
+                         uid = (SELECT uid FROM licenses WHERE id = ?3)
                      WHERE id = ?1",
                     params![new_id, revision + 1, id],
                 )?;
@@ -699,7 +703,7 @@ pub(crate) fn checked_name(
 pub(crate) const LICENSE_COLUMNS: &str =
     "id, customer_id, name, product, seats, start_date, end_date, \
      daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision, \
-     coalesce(origin, id)";
+     coalesce(origin, id), coalesce(uid, '')";
 
 pub(crate) struct LicenseRow {
     id: LicenseId,
@@ -711,6 +715,7 @@ pub(crate) struct LicenseRow {
     state: String,
     revision: u32,
     origin: LicenseId,
+    uid: String,
 }
 
 impl LicenseRow {
@@ -736,6 +741,7 @@ impl LicenseRow {
             state: row.get(13)?,
             revision: row.get(14)?,
             origin: row.get(15)?,
+            uid: row.get(16)?,
         })
     }
 
@@ -762,6 +768,7 @@ impl LicenseRow {
             state,
             revision: self.revision,
             origin: self.origin,
+            uid: self.uid,
         })
     }
 }
@@ -840,7 +847,10 @@ pub(crate) fn insert_license(
         params![customer, name, LicenseState::Draft.as_str(), now],
     )?;
     let id = conn.last_insert_rowid();
-    conn.execute("UPDATE licenses SET origin = id WHERE id = ?1", [id])?;
+    conn.execute(
+        "UPDATE licenses SET origin = id, uid = lower(hex(randomblob(16))) WHERE id = ?1",
+        [id],
+    )?;
     write_terms(conn, id, &name, terms)?;
     Ok(id)
 }

@@ -10,6 +10,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_revisions_products_keys_audit_search.sql"),
     include_str!("migrations/0003_trash.sql"),
     include_str!("migrations/0004_price_book_revisions.sql"),
+    include_str!("migrations/0005_license_uids.sql"),
 ];
 
 /// The schema version this build writes.

@@ -14,7 +14,7 @@ use rusqlite::{params, OptionalExtension};
 const CUSTOMER_COLUMNS: &str = "id, name, contact, country, default_zone, notes, created_at";
 const ALL_LICENSE_COLUMNS: &str = "id, customer_id, name, product, seats, start_date, end_date, \
      daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision, created_at, \
-     updated_at, serial, supersedes, origin";
+     updated_at, serial, supersedes, origin, uid";
 
 impl Catalogue {
     /// Changes a customer's name and default zone.

@@ -138,6 +138,7 @@ pub(crate) fn license_json(l: &License) -> serde_json::Value {
         "name": l.name,
         "state": l.state.as_str(),
         "revision": l.revision,
+        "uid": l.uid,
         "terms": l.terms.to_spec(),
     })
 }
@@ -153,7 +154,7 @@ fn license_line(l: &License) -> String {
         .map(|d| format!(", {} a day", format_duration(d)))
         .unwrap_or_default();
     format!(
-        "{:>6}  {}  {}  {} {}{limit}  {} to {}  ({:?}, rev {})",
+        "{:>6}  {}  {}  {} {}{limit}  {} to {}  ({:?}, rev {}, uid {})",
         l.id,
         l.name,
         timefence_terms::seats_text(u64::from(t.seats)),
@@ -162,7 +163,8 @@ fn license_line(l: &License) -> String {
         t.start_date,
         t.end_date,
         l.state,
-        l.revision
+        l.revision,
+        l.uid
     )
 }
 

@@ -212,19 +212,27 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             let store = key_folder(&catalogue)?;
             let c = open(catalogue)?;
             let owner = c.customer(*customer)?;
-            let owned: Vec<i64> = c.licenses_of(*customer)?.iter().map(|l| l.id).collect();
-            if let Some(stranger) = licenses.iter().find(|id| !owned.contains(id)) {
-                return Err(Failure::from(format!(
-                    "license {stranger} is not one of {}'s licenses",
-                    owner.name
-                )));
+            let owned = c.licenses_of(*customer)?;
+            // The certificate names licenses by their uid, which a revision keeps, so it
+            // does not need signing again when a license is edited.
+            let mut uids = Vec::with_capacity(licenses.len());
+            for id in licenses {
+                match owned.iter().find(|l| l.id == *id) {
+                    Some(license) => uids.push(license.uid.clone()),
+                    None => {
+                        return Err(Failure::from(format!(
+                            "license {id} is not one of {}'s licenses",
+                            owner.name
+                        )))
+                    }
+                }
             }
             let key_id = active_or(&c, key)?;
             let signing = store.unlock(&key_id, &passphrase()?).map_err(key_failure)?;
             let payload = timefence_license::relay::CertificatePayload {
                 relay_key: public_key_base64(&relay_key),
                 customer: owner.name.clone(),
-                licenses: licenses.clone(),
+                licenses: uids,
                 issued_at: timefence_terms::chrono::Utc::now()
                     .format("%Y-%m-%dT%H:%M:%SZ")
                     .to_string(),
@@ -289,6 +297,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 .map_err(|e| Failure::from(format!("the terms are invalid: {e}")))?;
             let payload = LicensePayload {
                 license_id: 0,
+                uid: Some(timefence_license::new_license_uid()),
                 revision: 1,
                 customer: customer.clone().unwrap_or_default(),
                 name: name.clone().unwrap_or_default(),

@@ -149,6 +149,20 @@ fn terms_come_from_a_toml_or_json_file_and_flags_override_them() {
 }
 
 #[test]
+fn version_names_the_time_zone_database_it_carries() {
+    let out = timefence(&["--version"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.trim(),
+        format!(
+            "timefence {} (tzdata {})",
+            env!("CARGO_PKG_VERSION"),
+            timefence_terms::tzdata_version()
+        )
+    );
+}
+
+#[test]
 fn help_documents_the_exit_codes() {
     let out = timefence(&["--help"]);
     let text = String::from_utf8(out.stdout).unwrap();
@@ -767,6 +781,56 @@ fn a_terms_file_signs_too_and_its_serial_follows_the_catalogue_s() {
         serial(&second) > serial(&first),
         "one growing sequence of serials"
     );
+    // The same terms signed for another customer are another license: checking it and then
+    // the first on one machine allows both (no "superseded", no shared ledger entry).
+    let globex = dir.path().join("globex.lic");
+    let out = with_passphrase(
+        &db,
+        &[
+            "sign",
+            "--terms",
+            terms.to_str().unwrap(),
+            "--customer",
+            "Globex",
+            "--name",
+            "Support",
+            "--out",
+            globex.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uid = |file: &std::path::Path| {
+        json_of(&with_catalogue(
+            &db,
+            &["verify", file.to_str().unwrap(), "--json"],
+        ))["payload"]["uid"]
+            .as_str()
+            .map(str::to_string)
+    };
+    assert_ne!(uid(&globex), uid(&second));
+    assert!(uid(&globex).is_some_and(|u| timefence_license::is_license_uid(&u)));
+    for file in [&globex, &second] {
+        let checked = with_catalogue(
+            &db,
+            &[
+                "check",
+                file.to_str().unwrap(),
+                "--at",
+                "2025-03-03T09:00:00Z",
+                "--json",
+            ],
+        );
+        assert_eq!(
+            json_of(&checked)["decision"],
+            "allowed",
+            "{}",
+            String::from_utf8_lossy(&checked.stderr)
+        );
+    }
     let missing = with_passphrase(
         &db,
         &["sign", "--terms", terms.to_str().unwrap(), "--out", "x.lic"],
@@ -1090,7 +1154,18 @@ fn relay_certify_binds_a_relay_key_to_a_customer_and_its_licenses() {
         .unwrap();
     let certificate = read_certificate(&std::fs::read_to_string(&cert).unwrap(), &trusted).unwrap();
     assert_eq!(certificate.relay_key, relay.verifying_key());
-    assert_eq!(certificate.payload.licenses, vec![1]);
+    // The certificate names the license by its uid, which the CLI shows.
+    let listed = json_of(&with_catalogue(
+        &db,
+        &["licenses", "list", "--customer", "1", "--json"],
+    ));
+    let uid = listed
+        .as_array()
+        .and_then(|all| all.iter().find(|l| l["id"] == 1))
+        .map(|l| l["uid"].as_str().unwrap().to_string())
+        .expect("license 1 is listed with its uid");
+    assert!(timefence_license::is_license_uid(&uid), "{uid}");
+    assert_eq!(certificate.payload.licenses, vec![uid]);
     let customers = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
     assert_eq!(certificate.payload.customer, "Northwind BPO", "{customers}");
 

@@ -78,6 +78,12 @@ pub enum CheckError {
         /// The generation the ledger holds.
         generation: u64,
     },
+    /// Use was recorded at an instant when no window occurrence of the license is open.
+    #[error("no window of this license is open at that time, so there is no use to record")]
+    NoOpenWindow,
+    /// Use to record was negative.
+    #[error("the time used cannot be negative")]
+    NegativeUse,
     /// The ledger and its witness are from different writes: one of them is an older copy.
     #[error("the usage ledger (write {ledger}) and its witness (write {witness}) disagree: one of them was replaced by an older copy")]
     LedgerDisagrees {
@@ -86,6 +92,26 @@ pub enum CheckError {
         /// The generation the witness holds.
         witness: u64,
     },
+}
+
+impl CheckError {
+    /// The reason's name (`ClockRollback`, `Superseded`, or for a file that did not verify
+    /// the [`VerifyError::kind`]): the error code every binding reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CheckError::Verify(e) => e.kind(),
+            CheckError::ClockRollback { .. } => "ClockRollback",
+            CheckError::Superseded { .. } => "Superseded",
+            CheckError::FileExpired(_) => "FileExpired",
+            CheckError::LedgerTampered => "LedgerTampered",
+            CheckError::Io(_) => "Io",
+            CheckError::LedgerMissing { .. } => "LedgerMissing",
+            CheckError::WitnessMissing { .. } => "WitnessMissing",
+            CheckError::NoOpenWindow => "NoOpenWindow",
+            CheckError::NegativeUse => "NegativeUse",
+            CheckError::LedgerDisagrees { .. } => "LedgerDisagrees",
+        }
+    }
 }
 
 /// A second place for the ledger's generation and clock high-water mark, chosen by the
@@ -137,17 +163,21 @@ struct LedgerState {
     generation: u64,
     /// The latest instant seen, seconds since 1970.
     high_water: i64,
-    /// Seconds consumed per "license id/occurrence date".
+    /// Seconds consumed per "license identity/occurrence date" (see
+    /// [`VerifiedLicense::identity`]).
     consumed: BTreeMap<String, i64>,
-    /// The newest serial seen per license id.
-    serials: BTreeMap<i64, i64>,
+    /// The newest serial seen per license identity. Ledgers written before identities keyed
+    /// this by the catalogue id, which JSON writes as the same string a legacy identity is.
+    serials: BTreeMap<String, i64>,
 }
 
-/// Consumption per window occurrence, kept in a file sealed with an HMAC keyed from the
-/// installation's secret.
+/// Consumption per window occurrence, sealed with an HMAC keyed from the installation's
+/// secret. Kept in a file ([`Ledger::open`]), or carried by the caller as bytes
+/// ([`Ledger::from_bytes`], [`Ledger::to_bytes`]) so that bindings and tests need no file IO.
 #[derive(Debug)]
 pub struct Ledger {
-    path: PathBuf,
+    /// Where the ledger is saved after each change; `None` for a ledger carried as bytes.
+    path: Option<PathBuf>,
     key: [u8; 32],
     state: LedgerState,
     witness: Option<Box<dyn Witness>>,
@@ -196,18 +226,43 @@ fn hex(bytes: &[u8]) -> String {
 impl Ledger {
     /// Opens (or starts) the ledger at `path`, sealed with the installation's `secret`.
     pub fn open(path: &Path, secret: &[u8; 32]) -> Result<Ledger, CheckError> {
-        let state = match std::fs::read_to_string(path) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => LedgerState::default(),
+        let bytes = match std::fs::read(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(CheckError::Io(e.to_string())),
-            Ok(text) => serde_json::from_str(unseal(secret, LEDGER_DOMAIN, &text)?)
-                .map_err(|_| CheckError::LedgerTampered)?,
+            Ok(bytes) => bytes,
+        };
+        let mut ledger = Ledger::from_bytes(&bytes, secret)?;
+        ledger.path = Some(path.to_path_buf());
+        Ok(ledger)
+    }
+
+    /// Reads a ledger from the bytes [`Ledger::to_bytes`] gave; no bytes at all start a new
+    /// one. Nothing is written anywhere: the caller keeps [`Ledger::to_bytes`] after each
+    /// change.
+    pub fn from_bytes(bytes: &[u8], secret: &[u8; 32]) -> Result<Ledger, CheckError> {
+        if bytes.len() > MAX_LEDGER_BYTES {
+            return Err(CheckError::LedgerTampered);
+        }
+        let state = if bytes.is_empty() {
+            LedgerState::default()
+        } else {
+            let text = std::str::from_utf8(bytes).map_err(|_| CheckError::LedgerTampered)?;
+            serde_json::from_str(unseal(secret, LEDGER_DOMAIN, text)?)
+                .map_err(|_| CheckError::LedgerTampered)?
         };
         Ok(Ledger {
-            path: path.to_path_buf(),
+            path: None,
             key: *secret,
             state,
             witness: None,
         })
+    }
+
+    /// The sealed ledger, as [`Ledger::from_bytes`] reads it back.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // The state is strings and integers; serialising it cannot fail.
+        let body = serde_json::to_string(&self.state).unwrap_or_default();
+        seal(&self.key, LEDGER_DOMAIN, &body).into_bytes()
     }
 
     /// Opens the ledger at `path` with a second store, `witness`, that keeps its generation
@@ -259,12 +314,12 @@ impl Ledger {
         if self.witness.is_some() {
             self.state.generation += 1;
         }
-        let body = serde_json::to_string(&self.state).map_err(|e| CheckError::Io(e.to_string()))?;
-        let text = seal(&self.key, LEDGER_DOMAIN, &body);
-        let temporary = self.path.with_extension("partial");
-        std::fs::write(&temporary, text)
-            .and_then(|_| std::fs::rename(&temporary, &self.path))
-            .map_err(|e| CheckError::Io(e.to_string()))?;
+        if let Some(path) = &self.path {
+            let temporary = path.with_extension("partial");
+            std::fs::write(&temporary, self.to_bytes())
+                .and_then(|_| std::fs::rename(&temporary, path))
+                .map_err(|e| CheckError::Io(e.to_string()))?;
+        }
         if let Some(witness) = self.witness.as_mut() {
             let body = serde_json::to_string(&WitnessState {
                 generation: self.state.generation,
@@ -282,7 +337,7 @@ impl Ledger {
         license: &VerifiedLicense,
         date: timefence_terms::chrono::NaiveDate,
     ) -> String {
-        format!("{}/{date}", license.payload.license_id)
+        format!("{}/{date}", license.identity())
     }
 
     /// Time used in the occurrence opening on `date`.
@@ -314,7 +369,29 @@ impl Ledger {
             .or_insert(0) += used.num_seconds().max(0);
         self.save()
     }
+
+    /// Records `used` time against the window occurrence open at `now`: what an application
+    /// calls after a [`check`] that allowed use, with the time it then used.
+    pub fn record_use_at(
+        &mut self,
+        license: &VerifiedLicense,
+        now: DateTime<Utc>,
+        used: TimeDelta,
+    ) -> Result<(), CheckError> {
+        if used < TimeDelta::zero() {
+            return Err(CheckError::NegativeUse);
+        }
+        let occurrence = license
+            .terms
+            .occurrence_at(now)
+            .ok_or(CheckError::NoOpenWindow)?;
+        self.record_use(license, occurrence.date, used)
+    }
 }
+
+/// The largest ledger [`Ledger::from_bytes`] reads (16 MiB): a year of daily entries for
+/// thousands of licenses fits many times over, and a larger one is not a ledger.
+pub const MAX_LEDGER_BYTES: usize = 16 << 20;
 
 /// Decides whether a verified license may be used `now`: the clock must not have gone back,
 /// no newer serial of the same license may have been used here, the file must not have
@@ -329,10 +406,11 @@ pub fn check(
         return Err(CheckError::ClockRollback { now, high_water });
     }
     let payload = &license.payload;
+    let identity = license.identity();
     let newest = ledger
         .state
         .serials
-        .get(&payload.license_id)
+        .get(&identity)
         .copied()
         .unwrap_or(i64::MIN);
     if newest > payload.serial {
@@ -352,7 +430,7 @@ pub fn check(
     ledger
         .state
         .serials
-        .insert(payload.license_id, payload.serial.max(newest));
+        .insert(identity, payload.serial.max(newest));
     let consumed = license
         .terms
         .occurrence_at(now)

@@ -67,8 +67,14 @@ pub const END: &str = "-----END TIMEFENCE LICENSE-----";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LicensePayload {
-    /// The license's id in the issuing catalogue.
+    /// The license's row id in the issuing catalogue (shown to people; not an identity: two
+    /// catalogues, or two revisions, can share it). [`LicensePayload::uid`] is the identity.
     pub license_id: i64,
+    /// The license's global identity: 128 random bits in lowercase hex, made when the license
+    /// is created and kept across its revisions. Files issued before it existed have none;
+    /// they are known by `license_id` alone, as they always were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
     /// The license's revision.
     pub revision: u32,
     /// The customer's name.
@@ -91,6 +97,7 @@ impl LicensePayload {
     pub fn example() -> LicensePayload {
         LicensePayload {
             license_id: 1,
+            uid: Some("4f6d2c0e9a3b41d7a1c85e2f0b7d9e13".into()),
             revision: 1,
             customer: "Northwind BPO".into(),
             name: "L1 India".into(),
@@ -111,6 +118,33 @@ impl LicensePayload {
             },
         }
     }
+}
+
+/// A new license identity: 128 bits from the operating system's random source, in lowercase
+/// hex (32 characters).
+pub fn new_license_uid() -> String {
+    let mut bytes = [0u8; 16];
+    // The operating system's generator does not fail on the platforms Timefence supports;
+    // if it ever did, a zero id would be caught by `is_license_uid` at signing.
+    let _ = getrandom::getrandom(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `text` is a license identity as [`new_license_uid`] makes them: 32 lowercase hex
+/// digits, not all zero.
+pub fn is_license_uid(text: &str) -> bool {
+    text.len() == 32
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && text.bytes().any(|b| b != b'0')
+}
+
+/// The release of the IANA time zone database this build carries (e.g. `2025b`). Windows
+/// follow it, so two verifiers with different releases can disagree about a zone whose rules
+/// changed between them.
+pub fn tzdata_version() -> &'static str {
+    timefence_terms::tzdata_version()
 }
 
 /// The key id of a public key: the first eight bytes of its SHA-256, in hex.
@@ -205,6 +239,31 @@ pub struct VerifiedLicense {
     pub payload: LicensePayload,
     /// The payload's terms, validated by the engine.
     pub terms: Terms,
+}
+
+impl VerifiedLicense {
+    /// The license's id as people and certificates name it: its 128-bit identity in hex, or
+    /// for a file issued before identities existed, its catalogue id.
+    ///
+    /// What supersession and the usage ledger key this license by: the signing key id and
+    /// the license's 128-bit identity, so licenses of two catalogues (or two customers signed
+    /// from the command line) never share serials or consumption. A file issued before
+    /// identities existed keeps the key it always had, its catalogue id, and with it the
+    /// time already recorded against it.
+    pub fn license_key(&self) -> String {
+        self.payload
+            .uid
+            .clone()
+            .unwrap_or_else(|| self.payload.license_id.to_string())
+    }
+
+    /// The identity supersession and the ledger use; see [`VerifiedLicense::license_key`].
+    pub fn identity(&self) -> String {
+        match &self.payload.uid {
+            Some(uid) => format!("{}:{uid}", self.key_id),
+            None => self.payload.license_id.to_string(),
+        }
+    }
 }
 
 /// Encodes and signs `payload`; `comment` heads the unsigned, human-readable part.
@@ -332,6 +391,14 @@ pub fn verify(text: &str, trusted: &TrustedKeys) -> Result<VerifiedLicense, Veri
         .map_err(|_| VerifyError::BadSignature)?;
     let payload: LicensePayload = serde_json::from_slice(&payload)
         .map_err(|e| VerifyError::MalformedPayload(e.to_string()))?;
+    if let Some(uid) = &payload.uid {
+        if !is_license_uid(uid) {
+            return Err(VerifyError::MalformedPayload(format!(
+                "uid \"{}\" is not 32 lowercase hex digits",
+                uid.chars().take(40).collect::<String>()
+            )));
+        }
+    }
     let terms = payload
         .terms
         .validate()

@@ -36,8 +36,9 @@ pub struct CertificatePayload {
     pub relay_key: String,
     /// The customer, as license files name it.
     pub customer: String,
-    /// The license ids the relay may serve; empty means every license of the customer.
-    pub licenses: Vec<i64>,
+    /// The licenses the relay may serve, by [`VerifiedLicense::license_key`] (kept across a
+    /// license's revisions); empty means every license of the customer.
+    pub licenses: Vec<String>,
     /// When it was signed (RFC 3339).
     pub issued_at: String,
 }
@@ -106,9 +107,10 @@ impl TrustError {
     }
 }
 
-/// The relay's name for a license: the signing key id and the license id, `3f2a...-12`.
+/// The relay's name for a license: the signing key id and the license's id
+/// ([`VerifiedLicense::license_key`]), `3f2a...-4f6d...`.
 pub fn license_ref(license: &VerifiedLicense) -> String {
-    format!("{}-{}", license.key_id, license.payload.license_id)
+    format!("{}-{}", license.key_id, license.license_key())
 }
 
 /// Signs a relay certificate with the vendor's key.
@@ -119,8 +121,7 @@ pub fn certify(payload: &CertificatePayload, vendor: &SigningKey) -> String {
     let scope = if payload.licenses.is_empty() {
         "every license".to_string()
     } else {
-        let ids: Vec<String> = payload.licenses.iter().map(i64::to_string).collect();
-        format!("licenses {}", ids.join(", "))
+        format!("licenses {}", payload.licenses.join(", "))
     };
     format!(
         "{CERTIFICATE_BEGIN}\n# Relay key {} may serve {} of {}.\n# Lines starting with # are not signed.\nkey: {}\npayload: {}\nsignature: {}\n{CERTIFICATE_END}\n",
@@ -218,10 +219,10 @@ impl RelayCertificate {
                 p.customer, self.vendor_key_id
             )));
         }
-        if !p.licenses.is_empty() && !p.licenses.contains(&license.payload.license_id) {
+        let id = license.license_key();
+        if !p.licenses.is_empty() && !p.licenses.contains(&id) {
             return Err(TrustError::NotCovered(format!(
-                "license {} is not listed",
-                license.payload.license_id
+                "license {id} is not listed"
             )));
         }
         Ok(())
@@ -362,7 +363,7 @@ mod tests {
                 ..payload.clone()
             },
             CertificatePayload {
-                licenses: vec![99],
+                licenses: vec!["99".into()],
                 ..payload.clone()
             },
         ] {

@@ -56,7 +56,7 @@ fn a_seat_is_claimed_renewed_released_and_the_second_claimant_is_told_why_not() 
         &CertificatePayload {
             relay_key: public_key_base64(&relay_key().verifying_key()),
             customer: "Acme BPO".into(),
-            licenses: vec![1],
+            licenses: vec![uid(1)],
             issued_at: T0.into(),
         },
         &vendor(),

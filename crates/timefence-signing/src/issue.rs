@@ -120,6 +120,7 @@ pub fn issue(
     let serial = catalogue.take_serial()?;
     let payload = LicensePayload {
         license_id: record.id,
+        uid: Some(record.uid.clone()),
         revision: record.revision,
         customer: owner.name.clone(),
         name: record.name.clone(),

@@ -88,3 +88,28 @@ pub use terms::{
     DailyWindow, InvalidTerms, Terms, TermsField, TermsProblem, TermsSpec, Weekdays, MAX_SEATS,
     VALID_YEARS,
 };
+
+/// The release of the IANA time zone database compiled into this build (e.g. `2025b`).
+pub fn tzdata_version() -> &'static str {
+    chrono_tz::IANA_TZDB_VERSION
+}
+
+/// The oldest IANA time zone database release this project accepts. Raising it is the
+/// deliberate step an upgrade takes; a test fails when the compiled release is older.
+pub const PINNED_TZDATA: &str = "2025b";
+
+#[cfg(test)]
+mod tzdata_tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_time_zone_database_is_not_older_than_the_pinned_release() {
+        // Releases are a year and a letter ("2025b"); equal years order by the letter.
+        let (bundled, pinned) = (tzdata_version(), PINNED_TZDATA);
+        let split = |r: &'static str| (r[..4].parse::<u32>().unwrap(), &r[4..]);
+        assert!(
+            split(bundled) >= split(pinned),
+            "the bundled tzdata {bundled} is older than the pinned {pinned}: upgrade chrono-tz, or lower the pin deliberately"
+        );
+    }
+}

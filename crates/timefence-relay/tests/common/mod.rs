@@ -55,6 +55,7 @@ pub fn terms(
 pub fn license_file(id: i64, serial: i64, terms: TermsSpec, not_after: Option<&str>) -> String {
     let payload = LicensePayload {
         license_id: id,
+        uid: Some(uid(id)),
         revision: 1,
         customer: "Acme BPO".into(),
         name: format!("License {id}"),
@@ -66,11 +67,17 @@ pub fn license_file(id: i64, serial: i64, terms: TermsSpec, not_after: Option<&s
     sign(&payload, &vendor(), "test")
 }
 
+/// The 128-bit identity the test files give license `id` (never all zeros).
+pub fn uid(id: i64) -> String {
+    format!("{:032x}", 0x7f00_0000 + id)
+}
+
 /// The relay's name for license `id` signed by the test vendor.
 pub fn reference(id: i64) -> String {
     format!(
-        "{}-{id}",
-        timefence_license::key_id(&vendor().verifying_key())
+        "{}-{}",
+        timefence_license::key_id(&vendor().verifying_key()),
+        uid(id)
     )
 }
 
