@@ -81,9 +81,12 @@ pub enum CheckError {
     /// Use was recorded at an instant when no window occurrence of the license is open.
     #[error("no window of this license is open at that time, so there is no use to record")]
     NoOpenWindow,
-    /// Use to record was negative.
-    #[error("the time used cannot be negative")]
-    NegativeUse,
+    /// An instant outside the range the engine handles.
+    #[error("{0} is not an instant this verifier handles (seconds since 1970)")]
+    BadInstant(i64),
+    /// Use to record was negative, or longer than any window occurrence (48 hours).
+    #[error("{0} s is not a time used in one window (0 to 172800 seconds)")]
+    BadUse(i64),
     /// The ledger and its witness are from different writes: one of them is an older copy.
     #[error("the usage ledger (write {ledger}) and its witness (write {witness}) disagree: one of them was replaced by an older copy")]
     LedgerDisagrees {
@@ -108,7 +111,8 @@ impl CheckError {
             CheckError::LedgerMissing { .. } => "LedgerMissing",
             CheckError::WitnessMissing { .. } => "WitnessMissing",
             CheckError::NoOpenWindow => "NoOpenWindow",
-            CheckError::NegativeUse => "NegativeUse",
+            CheckError::BadUse(_) => "BadUse",
+            CheckError::BadInstant(_) => "BadInstant",
             CheckError::LedgerDisagrees { .. } => "LedgerDisagrees",
         }
     }
@@ -378,8 +382,8 @@ impl Ledger {
         now: DateTime<Utc>,
         used: TimeDelta,
     ) -> Result<(), CheckError> {
-        if used < TimeDelta::zero() {
-            return Err(CheckError::NegativeUse);
+        if used < TimeDelta::zero() || used > TimeDelta::hours(48) {
+            return Err(CheckError::BadUse(used.num_seconds()));
         }
         let occurrence = license
             .terms

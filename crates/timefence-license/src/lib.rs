@@ -41,6 +41,7 @@
 #[cfg(feature = "relay-client")]
 pub mod client;
 mod ledger;
+pub mod portable;
 pub mod relay;
 pub use ledger::{check, CheckError, FileWitness, Ledger, Witness, CLOCK_TOLERANCE};
 
