@@ -211,7 +211,13 @@ pub enum VerifyError {
     /// A public key that is not one.
     #[error("that is not an Ed25519 public key")]
     BadKey,
+    /// The text is longer than any license file ([`MAX_FILE_BYTES`]).
+    #[error("the text is {0} bytes, more than a license file ever is ({MAX_FILE_BYTES} bytes)")]
+    TooLarge(usize),
 }
+
+/// The longest text [`verify`] reads (1 MiB); a license file is a few kilobytes.
+pub const MAX_FILE_BYTES: usize = 1 << 20;
 
 impl VerifyError {
     /// The reason's name (`BadSignature`, `UnknownKey`, ...), for programs that branch on it.
@@ -227,6 +233,7 @@ impl VerifyError {
             VerifyError::MalformedPayload(_) => "MalformedPayload",
             VerifyError::InvalidTerms(_) => "InvalidTerms",
             VerifyError::BadKey => "BadKey",
+            VerifyError::TooLarge(_) => "TooLarge",
         }
     }
 }
@@ -363,6 +370,9 @@ fn envelope(text: &str) -> Result<Envelope<'_>, VerifyError> {
 /// Verifies a license file against the trusted keys: armor, version, algorithm, key, then the
 /// signature, and only then the payload and its terms.
 pub fn verify(text: &str, trusted: &TrustedKeys) -> Result<VerifiedLicense, VerifyError> {
+    if text.len() > MAX_FILE_BYTES {
+        return Err(VerifyError::TooLarge(text.len()));
+    }
     let envelope = envelope(text)?;
     if envelope.version != FORMAT_VERSION.to_string() {
         return Err(VerifyError::UnsupportedVersion(
