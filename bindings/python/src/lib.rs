@@ -196,8 +196,8 @@ fn abi_version() -> u32 {
     portable::ABI_VERSION
 }
 
-#[pymodule]
-fn timefence(m: &Bound<'_, PyModule>) -> PyResult<()> {
+#[pymodule(name = "timefence")]
+fn timefence_py(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Verifier>()?;
     m.add_class::<License>()?;
     m.add_class::<Verdict>()?;
