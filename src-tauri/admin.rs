@@ -284,6 +284,9 @@ pub struct CatalogueInfo {
     pub customers: u32,
     /// How many products it has.
     pub products: u32,
+    /// The app's version and the IANA time zone database its windows follow, for the window's
+    /// footer ("Timefence 0.1.0 · tzdata 2025b").
+    pub version: String,
 }
 
 /// What the window needs to know of the open catalogue.
@@ -298,5 +301,10 @@ pub fn info(
         is_demo: path.is_some() && path != own,
         customers: u32::try_from(catalogue.customer_count()?).unwrap_or(u32::MAX),
         products: u32::try_from(catalogue.products()?.len()).unwrap_or(u32::MAX),
+        version: format!(
+            "Timefence {} · tzdata {}",
+            env!("CARGO_PKG_VERSION"),
+            timefence_terms::tzdata_version()
+        ),
     })
 }

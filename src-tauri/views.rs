@@ -137,6 +137,9 @@ pub struct Lane {
     pub license_id: i64,
     /// License name.
     pub name: String,
+    /// Its global id (128 bits, hex), kept across revisions and carried in its files; empty
+    /// for a license being drawn.
+    pub uid: String,
     /// draft, issued or revoked.
     pub state: String,
     /// Seats.
@@ -304,6 +307,7 @@ fn weekdays_label(w: Weekdays) -> String {
 struct Row {
     id: i64,
     origin: i64,
+    uid: String,
     name: String,
     state: LicenseState,
     terms: Terms,
@@ -314,6 +318,7 @@ impl Row {
         Row {
             id: license.id,
             origin: license.origin,
+            uid: license.uid.clone(),
             name: license.name.clone(),
             state: license.state,
             terms: license.terms.clone(),
@@ -331,6 +336,7 @@ impl Row {
         Lane {
             license_id: self.id,
             name: self.name.clone(),
+            uid: self.uid.clone(),
             state: self.state.as_str().to_string(),
             seats: t.seats,
             window: t.window.to_string(),
@@ -614,6 +620,7 @@ pub fn file_timeline(
     let row = Row {
         id: 0,
         origin: 0,
+        uid: String::new(),
         name: name.to_string(),
         state: LicenseState::Issued,
         terms: terms.clone(),
@@ -702,6 +709,7 @@ pub fn preview(
         None => rows.push(Row {
             id: 0,
             origin: 0,
+            uid: String::new(),
             name: edit.name.clone(),
             state: LicenseState::Draft,
             terms: edit.spec(BTreeMap::new()).validate()?,

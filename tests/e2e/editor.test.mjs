@@ -159,6 +159,10 @@ test("dragging across the empty lane draws a new license, and undo removes it", 
   assert.ok(box.width > 0);
   assert.ok(drawn.includes("New license 4 1 seat · 02:00-06:00"), drawn.join(" | "));
   assert.equal((await app.texts("[data-testid=license-form] h2"))[0], "New license 4");
+  // The form shows the license's global id (128 bits, hex), and the sidebar the tzdata release.
+  const [uid] = await app.texts("[data-testid=edit-uid]");
+  assert.match(uid, /^ID [0-9a-f]{32}$/);
+  assert.match((await app.texts("[data-testid=version]"))[0], /^Timefence \d+\.\d+\.\d+ · tzdata \d{4}[a-z]$/);
 
   await app.execute("document.activeElement.blur()");
   await app.press([Keys.control, "z"]);

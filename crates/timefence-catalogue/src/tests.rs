@@ -217,6 +217,49 @@ fn a_version_3_price_becomes_a_price_book_that_always_applied_and_unpriced_produ
 }
 
 #[test]
+fn a_version_4_catalogue_gives_each_revision_chain_one_uid_and_other_licenses_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.sqlite");
+    let mut conn = Connection::open(&path).unwrap();
+    schema::migrate_to(&mut conn, 4).unwrap();
+    // License 1 was issued and edited into revision 2 (license 2); license 3 stands alone;
+    // license 4 was deleted (in the trash) after being issued.
+    let row = |id: i64, state: &str, revision: i64, supersedes: &str, origin: i64| {
+        format!(
+            "INSERT INTO licenses (id, customer_id, name, product, seats, start_date, end_date, daily_start,
+                 daily_end, zone, weekdays, state, revision, created_at, updated_at, supersedes, origin)
+                 VALUES ({id}, 1, 'Desk {id}', 'Scanner', 3, '2024-01-01', '2024-12-31', '09:00', '17:00',
+                 'UTC', 127, '{state}', {revision}, '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z',
+                 {supersedes}, {origin});"
+        )
+    };
+    conn.execute_batch(&format!(
+        "INSERT INTO customers (id, name, default_zone, created_at) VALUES (1, 'Acme', 'UTC', '2024-01-01T00:00:00Z');
+         {}{}{}",
+        row(1, "superseded", 1, "NULL", 1),
+        row(2, "draft", 2, "1", 1),
+        row(3, "issued", 1, "NULL", 3),
+    ))
+    .unwrap();
+    drop(conn);
+    let catalogue = Catalogue::open(&path, FirstRun::Empty).unwrap().catalogue;
+    let uid = |id| catalogue.license(id).unwrap().uid;
+    for id in 1..=3 {
+        assert!(timefence_license_uid_shape(&uid(id)), "{}", uid(id));
+    }
+    assert_eq!(uid(1), uid(2), "a revision keeps its license's uid");
+    assert_ne!(uid(1), uid(3));
+}
+
+/// 32 lowercase hex digits (the license crate's rule; the catalogue does not depend on it).
+fn timefence_license_uid_shape(text: &str) -> bool {
+    text.len() == 32
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+#[test]
 fn a_catalogue_from_a_newer_timefence_is_refused_and_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new.sqlite");

@@ -19,23 +19,10 @@ const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code: the catalogue refused (not found, in use, a bad import, a storage failure).
 const EXIT_CATALOGUE: u8 = 3;
 
-/// The version line: the program's version and the time zone database its windows follow.
-fn version_text() -> &'static str {
-    // Made once per run, for clap, which keeps a &'static str.
-    Box::leak(
-        format!(
-            "{} (tzdata {})",
-            env!("CARGO_PKG_VERSION"),
-            timefence_terms::tzdata_version()
-        )
-        .into_boxed_str(),
-    )
-}
-
 #[derive(Parser)]
 #[command(
     name = "timefence",
-    version = version_text(),
+    version = timefence_terms::version_line(env!("CARGO_PKG_VERSION")),
     about = "Check daily time-fenced licenses: may a license be used at an instant, and when do its windows open?",
     after_help = "Exit codes:\n  0  allowed (evaluate), or success\n  1  denied (evaluate)\n  2  bad input: unknown flags, an unreadable terms file or invalid terms\n  3  the catalogue refused: not found, in use by the app, bad CSV rows, storage failure\n\nThe catalogue is the file --catalogue names, else $TIMEFENCE_CATALOGUE, else the app's own\n(~/.local/share/app.timefence.desktop/catalogue.sqlite on Linux)."
 )]

@@ -21,7 +21,7 @@ const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
 #[derive(Parser)]
 #[command(
     name = "timefence-relay",
-    version,
+    version = timefence_terms::version_line(env!("CARGO_PKG_VERSION")),
     about = "Timefence Relay: seats inside daily windows"
 )]
 struct Cli {

@@ -94,6 +94,12 @@ pub fn tzdata_version() -> &'static str {
     chrono_tz::IANA_TZDB_VERSION
 }
 
+/// A program's version line with the time zone database it carries: `0.1.0 (tzdata 2025b)`.
+/// Leaked once per run, because clap keeps a `&'static str`.
+pub fn version_line(version: &str) -> &'static str {
+    Box::leak(format!("{version} (tzdata {})", tzdata_version()).into_boxed_str())
+}
+
 /// The oldest IANA time zone database release this project accepts. Raising it is the
 /// deliberate step an upgrade takes; a test fails when the compiled release is older.
 pub const PINNED_TZDATA: &str = "2025b";

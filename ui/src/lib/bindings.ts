@@ -245,6 +245,11 @@ export type CatalogueInfo = {
 	customers: number,
 	/**  How many products it has. */
 	products: number,
+	/**
+	 *  The app's version and the IANA time zone database its windows follow, for the window's
+	 *  footer ("Timefence 0.1.0 · tzdata 2025b").
+	 */
+	version: string,
 };
 
 /**  Where the catalogue is, why it could not be opened (if so) and the backups beside it. */
@@ -495,6 +500,11 @@ export type Lane = {
 	license_id: number,
 	/**  License name. */
 	name: string,
+	/**
+	 *  Its global id (128 bits, hex), kept across revisions and carried in its files; empty
+	 *  for a license being drawn.
+	 */
+	uid: string,
 	/**  draft, issued or revoked. */
 	state: string,
 	/**  Seats. */

@@ -4,6 +4,7 @@ import { pictureName, timelineSvg } from "./exporting";
 
 const lane = (id: number, name: string, from: number, to: number, limit: number | null = null) => ({
   license_id: id,
+  uid: `${id}`.padStart(32, "0"),
   name,
   state: "draft",
   seats: 100,
