@@ -18,6 +18,9 @@ fn the_guide_shows_each_binding_s_example_as_it_is_tested() {
             guide.contains(&text),
             "docs/guide.md does not show {example} as it is"
         );
-        assert!(text.lines().count() <= 40, "{example} is longer than a guide example");
+        assert!(
+            text.lines().count() <= 40,
+            "{example} is longer than a guide example"
+        );
     }
 }
