@@ -6,15 +6,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Keys, Session, startDriver } from "./webdriver.mjs";
+import { Keys, Session, startDriver, temporaryFolder } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
 const cli = join(root, "target/debug/timefence");
-const work = mkdtempSync(join(tmpdir(), "timefence-own-"));
+const work = temporaryFolder("timefence-own-");
 const catalogue = join(work, "catalogue.sqlite");
 const exports = join(work, "exports");
 process.env.TIMEFENCE_EXPORT_DIR = exports;

@@ -4,15 +4,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Keys, Session, startDriver } from "./webdriver.mjs";
+import { Keys, Session, startDriver, temporaryFolder } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
 const cli = join(root, "target/debug/timefence");
-const work = mkdtempSync(join(tmpdir(), "timefence-editor-"));
+const work = temporaryFolder("timefence-editor-");
 const catalogue = join(work, "catalogue.sqlite");
 // The demo is made for this year, so its licenses are live on the day the test runs.
 const YEAR = new Date().getUTCFullYear();

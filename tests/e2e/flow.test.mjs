@@ -5,14 +5,13 @@
 // and fails if the flow ever takes more than it does today.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Keys, Session, startDriver } from "./webdriver.mjs";
+import { Keys, Session, startDriver, temporaryFolder } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
-const work = mkdtempSync(join(tmpdir(), "timefence-flow-"));
+const work = temporaryFolder("timefence-flow-");
 const exports = join(work, "exports");
 process.env.TIMEFENCE_EXPORT_DIR = exports;
 

@@ -3,15 +3,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Session, startDriver } from "./webdriver.mjs";
+import { Session, startDriver, temporaryFolder } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
 const cli = join(root, "target/debug/timefence");
-const catalogue = join(mkdtempSync(join(tmpdir(), "timefence-large-")), "catalogue.sqlite");
+const catalogue = join(temporaryFolder("timefence-large-"), "catalogue.sqlite");
 
 let stopDriver;
 let app;

@@ -5,15 +5,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Session, startDriver } from "./webdriver.mjs";
+import { Session, startDriver, temporaryFolder } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
 const cli = join(root, "target/debug/timefence");
-const work = mkdtempSync(join(tmpdir(), "timefence-signing-"));
+const work = temporaryFolder("timefence-signing-");
 const catalogue = join(work, "catalogue.sqlite");
 const exports = join(work, "exports");
 const opened = join(work, "opened.lic");

@@ -4,15 +4,14 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { Session, startDriver } from "./webdriver.mjs";
+import { Session, startDriver, temporaryFolder } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
 const cli = join(root, "target/debug/timefence");
-const work = mkdtempSync(join(tmpdir(), "timefence-startup-"));
+const work = temporaryFolder("timefence-startup-");
 const catalogue = join(work, "catalogue.sqlite");
 // The app's data folder (and so its logs) lives here for this test.
 process.env.XDG_DATA_HOME = join(work, "data");

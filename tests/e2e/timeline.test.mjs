@@ -2,16 +2,15 @@
 // Run under a display (scripts/test starts Xvfb); TIMEFENCE_APP names the debug binary.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { Session, startDriver } from "./webdriver.mjs";
+import { Session, startDriver, temporaryFolder } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
 const application = process.env.TIMEFENCE_APP ?? join(root, "target/debug/timefence-app");
-const catalogue = join(mkdtempSync(join(tmpdir(), "timefence-e2e-")), "catalogue.sqlite");
+const catalogue = join(temporaryFolder("timefence-e2e-"), "catalogue.sqlite");
 // Signed files land here instead of in a folder dialog no test can click.
-const exports = mkdtempSync(join(tmpdir(), "timefence-e2e-exports-"));
+const exports = temporaryFolder("timefence-e2e-exports-");
 process.env.TIMEFENCE_EXPORT_DIR = exports;
 
 let stopDriver;

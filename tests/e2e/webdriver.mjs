@@ -1,5 +1,8 @@
 // A small W3C WebDriver client for tauri-driver: just the calls the end-to-end tests use.
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf";
@@ -264,4 +267,14 @@ export class Session {
       await sleep(150);
     }
   }
+}
+
+/** A temporary folder for one test file, removed when its process exits (one left per run
+ * filled the disk of a machine that runs the suite again and again). E2E_KEEP=1 keeps it. */
+export function temporaryFolder(prefix) {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  process.on("exit", () => {
+    if (!process.env.E2E_KEEP) rmSync(folder, { recursive: true, force: true });
+  });
+  return folder;
 }
