@@ -43,6 +43,7 @@ pub mod client;
 mod ledger;
 pub mod portable;
 pub mod relay;
+pub mod usage;
 pub use ledger::{check, CheckError, FileWitness, Ledger, Witness, CLOCK_TOLERANCE};
 
 use base64::engine::general_purpose::STANDARD as BASE64;

@@ -21,5 +21,6 @@ pub mod clock;
 pub mod licenses;
 pub mod logic;
 pub mod model;
+pub mod report;
 pub mod server;
 pub mod store;

@@ -1,5 +1,6 @@
-//! `timefence-relay`: serve, status, keygen.
+//! `timefence-relay`: serve, status, report, keygen.
 
+use chrono::{NaiveDate, NaiveTime};
 use clap::{Args, Parser, Subcommand};
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::SigningKey;
@@ -9,11 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use timefence_license::relay::read_certificate;
+use timefence_license::usage::{sign_report, ReportPayload};
 use timefence_license::{public_key_pem, TrustedKeys};
 use timefence_relay::clock::Clock;
 use timefence_relay::logic::Policy;
+use timefence_relay::report::{aggregate, LOOK_BEHIND_MS};
 use timefence_relay::server::{router, sweep, watch, Metrics, Relay};
-use timefence_relay::store::Store;
+use timefence_relay::store::{read_events, Store};
 
 /// The port a relay listens on unless told otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
@@ -39,6 +43,8 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:7420")]
         url: String,
     },
+    /// Write a usage report of whole UTC days, signed by the relay's key, for the vendor.
+    Report(ReportArgs),
     /// Make the relay's own key (private key file, owner-only) and print its public key.
     Keygen {
         /// Where to write the private key.
@@ -48,6 +54,31 @@ enum Command {
         #[arg(long)]
         public_out: Option<PathBuf>,
     },
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// `sqlite:PATH` (default: relay.sqlite in the current folder) or `postgres://...`.
+    #[arg(long, default_value = "sqlite:relay.sqlite")]
+    storage: String,
+    /// The relay's private key, from `timefence-relay keygen`.
+    #[arg(long)]
+    key: PathBuf,
+    /// The relay's certificate, from the vendor (`timefence relay certify`).
+    #[arg(long)]
+    certificate: PathBuf,
+    /// The vendor's public key (PEM) the certificate verifies against.
+    #[arg(long = "trust")]
+    trust: Vec<PathBuf>,
+    /// The first day (UTC, YYYY-MM-DD).
+    #[arg(long)]
+    from: NaiveDate,
+    /// The last day (UTC, YYYY-MM-DD), included.
+    #[arg(long)]
+    to: NaiveDate,
+    /// Where the report goes.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args, Default, Deserialize)]
@@ -99,6 +130,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Status { url } => status(&url),
+        Command::Report(args) => report(args),
         Command::Keygen { out, public_out } => keygen(&out, public_out),
     };
     match result {
@@ -108,6 +140,87 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn read_relay_key(path: &Path) -> Result<SigningKey, String> {
+    let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    SigningKey::from_pkcs8_pem(&pem).map_err(|_| format!("{}: not a relay key", path.display()))
+}
+
+fn trusted_keys(paths: &[PathBuf]) -> Result<TrustedKeys, String> {
+    if paths.is_empty() {
+        return Err("--trust VENDOR.pub.pem is required (the vendor's public key)".into());
+    }
+    let mut trusted = TrustedKeys::default();
+    for path in paths {
+        trusted.add(read_public_key(path)?);
+    }
+    Ok(trusted)
+}
+
+fn report(args: ReportArgs) -> Result<(), String> {
+    if args.to < args.from {
+        return Err(format!("--to {} is before --from {}", args.to, args.from));
+    }
+    let key = read_relay_key(&args.key)?;
+    let trusted = trusted_keys(&args.trust)?;
+    let certificate_text = std::fs::read_to_string(&args.certificate)
+        .map_err(|e| format!("{}: {e}", args.certificate.display()))?;
+    let certificate = read_certificate(&certificate_text, &trusted)
+        .map_err(|e| format!("{}: {e}", args.certificate.display()))?;
+    if certificate.relay_key != key.verifying_key() {
+        return Err(format!(
+            "{} certifies another relay key than {}",
+            args.certificate.display(),
+            args.key.display()
+        ));
+    }
+    let millis = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc().timestamp_millis();
+    let (from, to) = (millis(args.from), millis(args.to) + 86_400_000);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let events = runtime
+        .block_on(read_events(&args.storage, from - LOOK_BEHIND_MS, to))
+        .map_err(|e| e.to_string())?;
+    // Only what the certificate lets this relay serve: the vendor's import refuses the rest.
+    let prefix = format!("{}-", certificate.vendor_key_id);
+    let listed = &certificate.payload.licenses;
+    let (licenses, left_out): (Vec<_>, Vec<_>) =
+        aggregate(&events, from, to).into_iter().partition(|usage| {
+            usage
+                .license
+                .strip_prefix(&prefix)
+                .is_some_and(|id| listed.is_empty() || listed.iter().any(|l| l == id))
+        });
+    for usage in &left_out {
+        eprintln!(
+            "timefence-relay: {} is not covered by the certificate; left out of the report",
+            usage.license
+        );
+    }
+    let payload = ReportPayload {
+        customer: certificate.payload.customer.clone(),
+        from: args.from.to_string(),
+        to: args.to.to_string(),
+        generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        licenses,
+    };
+    let text = sign_report(&payload, &key, &certificate_text);
+    std::fs::write(&args.out, text).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    println!(
+        "Wrote the usage of {} from {} to {} ({}) to {}.",
+        payload.customer,
+        payload.from,
+        payload.to,
+        match payload.licenses.len() {
+            1 => "1 license".to_string(),
+            n => format!("{n} licenses"),
+        },
+        args.out.display()
+    );
+    Ok(())
 }
 
 fn keygen(out: &Path, public_out: Option<PathBuf>) -> Result<(), String> {
@@ -190,20 +303,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     if !folder.is_dir() {
         return Err(format!("{} is not a folder", folder.display()));
     }
-    if args.trust.is_empty() {
-        return Err("--trust VENDOR.pub.pem is required (the vendor's public key)".into());
-    }
-    let mut trusted = TrustedKeys::default();
-    for path in &args.trust {
-        trusted.add(read_public_key(path)?);
-    }
+    let trusted = trusted_keys(&args.trust)?;
     let key_path = args
         .key
         .ok_or("--key RELAY.key is required (make one with `timefence-relay keygen`)")?;
-    let pem =
-        std::fs::read_to_string(&key_path).map_err(|e| format!("{}: {e}", key_path.display()))?;
-    let key = SigningKey::from_pkcs8_pem(&pem)
-        .map_err(|_| format!("{}: not a relay key", key_path.display()))?;
+    let key = read_relay_key(&key_path)?;
     let listen: SocketAddr = args
         .listen
         .as_deref()

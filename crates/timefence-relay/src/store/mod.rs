@@ -18,7 +18,7 @@ pub mod sqlite;
 use crate::clock::Clock;
 use crate::licenses::ServedLicense;
 use crate::logic::Policy;
-use crate::model::{Answer, Lease, Millis, Refusal, Request};
+use crate::model::{Answer, Event, Lease, Millis, Refusal, Request};
 use std::sync::Arc;
 
 /// A storage failure: the request was not decided, and nothing of it was written.
@@ -60,6 +60,20 @@ pub enum Store {
     Sqlite(sqlite::SqliteStore),
     /// Any number of relays on one PostgreSQL database.
     Postgres(postgres::PgStore),
+}
+
+/// Reads the event log recorded in `[from, to)` (milliseconds) from the storage at `url`,
+/// without serving: what `timefence-relay report` aggregates.
+pub async fn read_events(url: &str, from: Millis, to: Millis) -> Result<Vec<Event>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        postgres::read_events(url, from, to).await
+    } else {
+        sqlite::read_events(
+            url.strip_prefix("sqlite:").unwrap_or(url).as_ref(),
+            from,
+            to,
+        )
+    }
 }
 
 impl Store {

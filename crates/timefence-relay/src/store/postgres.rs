@@ -14,7 +14,7 @@ use super::{new_lease_id, StoreError, Usage};
 use crate::clock::Clock;
 use crate::licenses::ServedLicense;
 use crate::logic::{charge_key, decide, instant, Policy};
-use crate::model::{Answer, Lease, Refusal, Request, Snapshot, Write};
+use crate::model::{Answer, Event, Lease, Millis, Refusal, Request, Snapshot, Write};
 use futures_util::future::try_join_all;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -114,6 +114,29 @@ async fn connect(url: &str) -> Result<Client, StoreError> {
         let _ = connection.await;
     });
     Ok(client)
+}
+
+/// The event log recorded in `[from, to)`, on a connection of its own.
+pub async fn read_events(url: &str, from: Millis, to: Millis) -> Result<Vec<Event>, StoreError> {
+    let client = connect(url).await?;
+    let rows = client
+        .query(sql::EVENTS_BETWEEN, &[&from, &to])
+        .await
+        .map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| Event {
+            at: r.get(0),
+            license: r.get(1),
+            lease: r.get(2),
+            holder: r.get(3),
+            kind: r.get(4),
+            reason: r.get(5),
+            charged_from: r.get(6),
+            charged_to: r.get(7),
+            occurrence: r.get(8),
+        })
+        .collect())
 }
 
 impl PgStore {

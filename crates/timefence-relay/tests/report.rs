@@ -1,0 +1,356 @@
+//! Usage reports, checked against traffic the test made itself: a seeded month of claims,
+//! renewals and releases through a real relay process (on a clock the test drives), then
+//! `timefence-relay report`, whose aggregates must equal the test's own count exactly.
+
+mod common;
+use common::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use timefence_license::public_key_base64;
+use timefence_license::relay::{certify, CertificatePayload};
+use timefence_license::usage::{read_report, Quarter, Refusals};
+use timefence_license::TrustedKeys;
+
+const QUARTER_MS: i64 = 900_000;
+
+/// A small seeded generator (xorshift64*), so every run makes the same month.
+struct Seeded(u64);
+
+impl Seeded {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A lease as the test saw it granted, renewed and released.
+struct Held {
+    id: String,
+    license: String,
+    holder: String,
+    seq: u64,
+    start: i64,
+    end: i64,
+}
+
+/// What the test expects of one license, counted its own way.
+#[derive(Default)]
+struct Expected {
+    intervals: Vec<(i64, i64, String)>,
+    refusals: BTreeMap<(i64, String), u32>,
+}
+
+impl Expected {
+    /// Per quarter-hour: seat-milliseconds by overlap, and the peak by counting, at the
+    /// quarter's start and at every interval start inside it, the intervals covering it.
+    fn quarters(&self, from: i64, to: i64) -> Vec<Quarter> {
+        let clipped: Vec<(i64, i64)> = self
+            .intervals
+            .iter()
+            .map(|(s, e, _)| ((*s).max(from), (*e).min(to)))
+            .filter(|(s, e)| s < e)
+            .collect();
+        let mut out = Vec::new();
+        let mut quarter = from;
+        while quarter < to {
+            let next = quarter + QUARTER_MS;
+            let used: i64 = clipped
+                .iter()
+                .map(|(s, e)| ((*e).min(next) - (*s).max(quarter)).max(0))
+                .sum();
+            let covering =
+                |t: i64| clipped.iter().filter(|(s, e)| *s <= t && t < *e).count() as u32;
+            let peak = std::iter::once(quarter)
+                .chain(
+                    clipped
+                        .iter()
+                        .map(|(s, _)| *s)
+                        .filter(|s| (quarter..next).contains(s)),
+                )
+                .map(covering)
+                .max()
+                .unwrap_or(0);
+            if used > 0 {
+                out.push(Quarter {
+                    start: quarter / 1000,
+                    peak,
+                    seat_seconds: used / 1000,
+                });
+            }
+            quarter = next;
+        }
+        out
+    }
+
+    fn holders(&self, from: i64, to: i64) -> u32 {
+        let set: BTreeSet<&str> = self
+            .intervals
+            .iter()
+            .filter(|(s, e, _)| (*s).max(from) < (*e).min(to))
+            .map(|(_, _, h)| h.as_str())
+            .collect();
+        set.len() as u32
+    }
+}
+
+#[test]
+fn a_seeded_month_through_a_real_relay_is_reported_exactly() {
+    let day0 = ms("2027-03-01T00:00:00Z");
+    // Four seats 08:00-16:00; three seats 16:00-24:00 with 5 minutes a day each (a budget of
+    // 15 seat-minutes an evening), so every kind of refusal happens.
+    let files = [
+        (
+            "day.lic",
+            license_file(
+                1,
+                1,
+                terms("2027-01-01", "2027-12-31", "08:00", "16:00", "UTC", 4, None),
+                None,
+            ),
+        ),
+        (
+            "evening.lic",
+            license_file(
+                2,
+                1,
+                terms(
+                    "2027-01-01",
+                    "2027-12-31",
+                    "16:00",
+                    "24:00",
+                    "UTC",
+                    3,
+                    Some("5m"),
+                ),
+                None,
+            ),
+        ),
+    ];
+    let setup = Setup::new(&files, day0);
+    let relay = setup.start(&[]);
+    let licenses = [reference(1), reference(2)];
+
+    let mut random = Seeded(0x7157_2027);
+    let mut held: Vec<Held> = Vec::new();
+    let mut expected: BTreeMap<String, Expected> = BTreeMap::new();
+    let mut finished: Vec<Held> = Vec::new();
+    let mut nonce = 0u64;
+    let mut calls = 0u32;
+    let days = 30;
+    for day in 0..days {
+        // Three bursts a day, across the window edges: 07:55, 15:55 and 23:50, 12 minutes each.
+        for burst in [7 * 60 + 55, 15 * 60 + 55, 23 * 60 + 50] {
+            let mut now = day0 + day * 86_400_000 + burst * 60_000;
+            let stop = now + 12 * 60_000;
+            while now < stop {
+                now += 1_000 * (2 + random.below(14) as i64);
+                setup.set_clock(now);
+                // Leases the relay has let end are gone.
+                let (ended, live): (Vec<Held>, Vec<Held>) =
+                    held.drain(..).partition(|h| h.end <= now);
+                finished.extend(ended);
+                held = live;
+                let which = random.below(100);
+                if which < 45 || held.is_empty() {
+                    let license = &licenses[random.below(2) as usize];
+                    let holder = format!("agent-{}", random.below(12));
+                    nonce += 1;
+                    let reply = relay.claim(license, &holder, &format!("n{nonce}"));
+                    calls += 1;
+                    if reply.status == 201 {
+                        held.push(Held {
+                            id: reply.lease()["id"].as_str().unwrap().to_string(),
+                            license: license.clone(),
+                            holder,
+                            seq: 0,
+                            start: now,
+                            end: reply.lease()["expires_at_ms"].as_i64().unwrap(),
+                        });
+                    } else {
+                        assert!(
+                            ["SeatsFull", "OutsideWindow", "ConsumptionExhausted"]
+                                .contains(&reply.error()),
+                            "{reply:?}"
+                        );
+                        *expected
+                            .entry(license.clone())
+                            .or_default()
+                            .refusals
+                            .entry((now - now.rem_euclid(QUARTER_MS), reply.error().to_string()))
+                            .or_default() += 1;
+                    }
+                } else {
+                    let i = random.below(held.len() as u64) as usize;
+                    if which < 80 {
+                        held[i].seq += 1;
+                        let reply = relay.renew(&held[i].id, held[i].seq);
+                        calls += 1;
+                        if reply.status == 200 {
+                            held[i].end = reply.lease()["expires_at_ms"].as_i64().unwrap();
+                        } else {
+                            assert_eq!(reply.error(), "OutsideWindow", "{reply:?}");
+                            *expected
+                                .entry(held[i].license.clone())
+                                .or_default()
+                                .refusals
+                                .entry((
+                                    now - now.rem_euclid(QUARTER_MS),
+                                    reply.error().to_string(),
+                                ))
+                                .or_default() += 1;
+                        }
+                    } else {
+                        let mut lease = held.remove(i);
+                        let reply = relay.release(&lease.id);
+                        calls += 1;
+                        assert_eq!(reply.status, 200, "{reply:?}");
+                        // The unused rest is refunded: the seat was held until now.
+                        lease.end = lease.end.min(now.max(lease.start));
+                        finished.push(lease);
+                    }
+                }
+            }
+        }
+    }
+    finished.append(&mut held);
+    for lease in finished {
+        expected.entry(lease.license).or_default().intervals.push((
+            lease.start,
+            lease.end,
+            lease.holder,
+        ));
+    }
+
+    // The vendor's certificate for the relay's key, and the report of the month.
+    std::fs::write(
+        setup.path("relay.cert"),
+        certify(
+            &CertificatePayload {
+                relay_key: public_key_base64(&relay_key().verifying_key()),
+                customer: "Acme BPO".into(),
+                licenses: vec![],
+                issued_at: "2027-01-01T00:00:00Z".into(),
+            },
+            &vendor(),
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .arg("report")
+        .args(["--storage", &setup.storage])
+        .arg("--key")
+        .arg(setup.path("relay.key"))
+        .arg("--certificate")
+        .arg(setup.path("relay.cert"))
+        .arg("--trust")
+        .arg(setup.path("vendor.pub.pem"))
+        .args(["--from", "2027-03-01", "--to", "2027-03-30", "--out"])
+        .arg(setup.path("march.report"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!(
+            "Wrote the usage of Acme BPO from 2027-03-01 to 2027-03-30 (2 licenses) to {}.",
+            setup.path("march.report").display()
+        )
+    );
+    let mut trusted = TrustedKeys::default();
+    trusted.add(vendor().verifying_key());
+    let report = read_report(
+        &std::fs::read_to_string(setup.path("march.report")).unwrap(),
+        &trusted,
+    )
+    .unwrap();
+
+    let (from, to) = (day0, day0 + 30 * 86_400_000);
+    assert_eq!(report.payload.licenses.len(), 2);
+    let mut refusals_by_reason: BTreeMap<String, u32> = BTreeMap::new();
+    for usage in &report.payload.licenses {
+        let mine = &expected[&usage.license];
+        assert_eq!(
+            usage.quarters,
+            mine.quarters(from, to),
+            "{}'s quarter-hours",
+            usage.license
+        );
+        let refusals: Vec<Refusals> = mine
+            .refusals
+            .iter()
+            .filter(|((start, _), _)| (from..to).contains(start))
+            .map(|((start, reason), count)| Refusals {
+                start: start / 1000,
+                reason: reason.clone(),
+                count: *count,
+            })
+            .collect();
+        assert_eq!(usage.refusals, refusals, "{}'s refusals", usage.license);
+        assert_eq!(usage.distinct_holders, mine.holders(from, to));
+        for r in &usage.refusals {
+            *refusals_by_reason.entry(r.reason.clone()).or_default() += r.count;
+        }
+    }
+    // The month held every kind of demand the report is for.
+    for reason in ["SeatsFull", "OutsideWindow", "ConsumptionExhausted"] {
+        assert!(
+            refusals_by_reason.get(reason).is_some_and(|n| *n > 0),
+            "no {reason} in {refusals_by_reason:?}"
+        );
+    }
+    let quarters: usize = report
+        .payload
+        .licenses
+        .iter()
+        .map(|l| l.quarters.len())
+        .sum();
+    println!("{calls} calls over {days} days; {quarters} quarter-hours used; refusals {refusals_by_reason:?}");
+}
+
+#[test]
+fn a_certificate_for_another_relay_or_a_backwards_period_is_refused() {
+    let setup = Setup::new(&[], ms("2027-03-01T00:00:00Z"));
+    std::fs::write(
+        setup.path("other.cert"),
+        certify(
+            &CertificatePayload {
+                relay_key: public_key_base64(&vendor().verifying_key()),
+                customer: "Acme BPO".into(),
+                licenses: vec![],
+                issued_at: "2027-01-01T00:00:00Z".into(),
+            },
+            &vendor(),
+        ),
+    )
+    .unwrap();
+    let run = |from: &str, to: &str| {
+        Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+            .arg("report")
+            .args(["--storage", &setup.storage])
+            .arg("--key")
+            .arg(setup.path("relay.key"))
+            .arg("--certificate")
+            .arg(setup.path("other.cert"))
+            .arg("--trust")
+            .arg(setup.path("vendor.pub.pem"))
+            .args(["--from", from, "--to", to, "--out"])
+            .arg(setup.path("r.report"))
+            .output()
+            .unwrap()
+    };
+    let other = run("2027-03-01", "2027-03-02");
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("certifies another relay key"));
+    let backwards = run("2027-03-02", "2027-03-01");
+    assert!(String::from_utf8_lossy(&backwards.stderr).contains("is before --from"));
+    assert!(!setup.path("r.report").exists(), "nothing written");
+}
