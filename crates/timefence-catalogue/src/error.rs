@@ -72,6 +72,14 @@ pub enum CatalogueError {
         /// customer, license or product.
         what: &'static str,
     },
+    /// A usage report whose days overlap one already imported for the customer.
+    #[error("usage from {from} to {to} is already imported for this customer; a report overlapping it would count those days twice")]
+    UsageAlreadyImported {
+        /// The first day of the report already kept.
+        from: String,
+        /// Its last day.
+        to: String,
+    },
     /// No product has this id.
     #[error("there is no product with id {0}")]
     ProductNotFound(i64),

@@ -26,6 +26,7 @@ mod renew;
 mod schema;
 mod search;
 mod trash;
+mod usage;
 
 pub use csv_io::{ImportReport, RowProblem};
 pub use products::{PriceRevision, PriceSchedules, Product, ProductId, MAX_PRODUCT_NAME};
@@ -33,6 +34,7 @@ pub use records::{AuditEntry, AuditRow, KeyStatus, SigningKeyRecord};
 pub use renew::MAX_EXPIRING_DAYS;
 pub use search::{LicenseHit, Page, SearchResults};
 pub use timefence_terms::Rounding;
+pub use usage::{NewUsageReport, StoredUsageReport};
 
 pub use error::CatalogueError;
 

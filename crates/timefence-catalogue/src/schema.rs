@@ -11,6 +11,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_trash.sql"),
     include_str!("migrations/0004_price_book_revisions.sql"),
     include_str!("migrations/0005_license_uids.sql"),
+    include_str!("migrations/0006_usage_reports.sql"),
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,581 @@
+//! # timefence-usage: actual use beside the licensed windows
+//!
+//! A customer's Timefence Relay writes signed usage reports (`timefence-relay report`): per
+//! license and quarter-hour, the peak seats held and the seat-seconds used, and the refusals
+//! by reason. This crate brings them back to the administrator:
+//!
+//! - [`import`] checks a report's chain (one of the catalogue's signing keys → the relay's
+//!   certificate → the report), finds the customer the certificate names, and keeps it in the
+//!   catalogue, which refuses a period already imported.
+//! - [`license_use`] sets each license's use against what it licenses over the reports' days:
+//!   seat-hours used against seat-hours licensed, the peak against its seats, quarter-hours
+//!   licensed but never used, distinct holders and refusals.
+//! - [`suggestions`] turns that into right-sizing, each priced by the engine with the product's
+//!   price book: fewer seats where the peak stays well below them, more where the seat cap
+//!   turned users away, a window extended over refusals at its edges, or shortened where its
+//!   first or last hours are never used.
+//!
+//! Reports name licenses `<signing key id>-<uid>`; a license is matched by its uid, which it
+//! keeps across revisions, so a report spanning an edit still lands on the license.
+#![deny(missing_docs)]
+
+use std::collections::BTreeMap;
+use timefence_catalogue::{
+    Catalogue, CatalogueError, CustomerId, License, LicenseId, NewUsageReport,
+};
+use timefence_license::usage::{read_report, ReportError, ReportPayload, QUARTER_SECONDS};
+use timefence_license::TrustedKeys;
+use timefence_terms::chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use timefence_terms::{schedule_cost, Amount, PriceSchedule, Priced, Terms};
+
+/// Why a report cannot be imported or read. Nothing is changed.
+#[derive(Debug, thiserror::Error)]
+pub enum UsageError {
+    /// The report did not verify (tampered, an uncertified relay, another vendor's key, ...).
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    /// The report is for a customer this catalogue does not have.
+    #[error("the report is for \"{0}\", who is not a customer in this catalogue")]
+    UnknownCustomer(String),
+    /// The catalogue refused (a period already imported, storage).
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+}
+
+impl UsageError {
+    /// The reason's name, for programs and the window to branch on.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UsageError::Report(e) => match e {
+                ReportError::Malformed => "Malformed",
+                ReportError::Certificate(_) => "UncertifiedRelay",
+                ReportError::BadSignature => "BadSignature",
+                ReportError::NotCovered(_) => "NotCovered",
+            },
+            UsageError::UnknownCustomer(_) => "UnknownCustomer",
+            UsageError::Catalogue(CatalogueError::UsageAlreadyImported { .. }) => "AlreadyImported",
+            UsageError::Catalogue(_) => "Catalogue",
+        }
+    }
+}
+
+/// What an import kept.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Imported {
+    /// The report's row.
+    pub report_id: i64,
+    /// Its customer.
+    pub customer_id: CustomerId,
+    /// Its customer's name.
+    pub customer: String,
+    /// Its first day.
+    pub from: String,
+    /// Its last day, inclusive.
+    pub to: String,
+    /// How many licenses it reports on.
+    pub licenses: usize,
+}
+
+/// The keys the catalogue has ever signed with (retired ones too: their certificates stand).
+fn vendor_keys(catalogue: &Catalogue) -> Result<TrustedKeys, CatalogueError> {
+    let mut trusted = TrustedKeys::default();
+    for key in catalogue.signing_keys()? {
+        if let Ok(public) = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key) {
+            trusted.add(public);
+        }
+    }
+    Ok(trusted)
+}
+
+/// Checks a report and keeps it for its customer.
+pub fn import(catalogue: &mut Catalogue, text: &str) -> Result<Imported, UsageError> {
+    let report = read_report(text, &vendor_keys(catalogue)?)?;
+    let customer = report.payload.customer.clone();
+    let found = catalogue
+        .list_customers()?
+        .into_iter()
+        .find(|c| c.name == customer)
+        .ok_or_else(|| UsageError::UnknownCustomer(customer.clone()))?;
+    let payload = serde_json::to_string(&report.payload)
+        .map_err(|e| CatalogueError::Damaged(e.to_string()))?;
+    let report_id = catalogue.add_usage_report(&NewUsageReport {
+        customer_id: found.id,
+        relay_key: report.certificate.payload.relay_key.clone(),
+        from: report.payload.from.clone(),
+        to: report.payload.to.clone(),
+        payload,
+    })?;
+    Ok(Imported {
+        report_id,
+        customer_id: found.id,
+        customer,
+        from: report.payload.from,
+        to: report.payload.to,
+        licenses: report.payload.licenses.len(),
+    })
+}
+
+/// One quarter-hour of use, merged over the imported reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct QuarterUse {
+    /// Its start, seconds since 1970 (UTC, on the quarter).
+    pub start: i64,
+    /// The most seats held at once.
+    pub peak: u32,
+    /// Seat-seconds used.
+    pub seat_seconds: i64,
+}
+
+/// One license's use against what it licenses, over the days its customer's reports cover.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LicenseUse {
+    /// The license.
+    pub license_id: LicenseId,
+    /// Its name.
+    pub name: String,
+    /// Its uid, as reports name it.
+    pub uid: String,
+    /// Its seats.
+    pub seats: u32,
+    /// Days the reports cover.
+    pub days: u32,
+    /// Seat-seconds the license allowed over those days (seats × each occurrence, or its daily
+    /// limit when shorter).
+    pub licensed_seat_seconds: i64,
+    /// Seat-seconds used.
+    pub used_seat_seconds: i64,
+    /// Used against licensed, in basis points (10,000 = all of it).
+    pub utilisation_basis_points: i64,
+    /// The most seats held at once.
+    pub peak: u32,
+    /// Quarter-hours the window was open.
+    pub licensed_quarters: u32,
+    /// Of those, the ones never used.
+    pub unused_quarters: u32,
+    /// Distinct holders (the most any one report saw: holders are not named in reports, so
+    /// two reports' holders cannot be told apart).
+    pub distinct_holders: u32,
+    /// Refusals by reason.
+    pub refusals: BTreeMap<String, u32>,
+    /// Quarter-hours with use, in order.
+    pub quarters: Vec<QuarterUse>,
+    /// Refusals per quarter-hour start and reason.
+    pub refused: BTreeMap<(i64, String), u32>,
+}
+
+fn day_start(date: &str) -> Option<DateTime<Utc>> {
+    let date: NaiveDate = date.parse().ok()?;
+    Some(date.and_time(NaiveTime::MIN).and_utc())
+}
+
+/// A report's payload with the [start, end) of its days in UTC.
+type Period = (ReportPayload, DateTime<Utc>, DateTime<Utc>);
+
+/// The reports of a customer, with their periods.
+fn reports(catalogue: &Catalogue, customer: CustomerId) -> Result<Vec<Period>, UsageError> {
+    let mut out = Vec::new();
+    for stored in catalogue.usage_reports(customer)? {
+        // Stored only after verifying; a row that no longer reads is damage, not input.
+        let payload: ReportPayload = serde_json::from_str(&stored.report.payload)
+            .map_err(|e| CatalogueError::Damaged(format!("usage report {}: {e}", stored.id)))?;
+        let (Some(start), Some(end)) = (day_start(&payload.from), day_start(&payload.to)) else {
+            return Err(CatalogueError::Damaged(format!(
+                "usage report {} has bad dates",
+                stored.id
+            ))
+            .into());
+        };
+        out.push((
+            payload,
+            start,
+            end + timefence_terms::chrono::TimeDelta::days(1),
+        ));
+    }
+    Ok(out)
+}
+
+/// Each current license of `customer` against the use its reports show.
+pub fn license_use(
+    catalogue: &Catalogue,
+    customer: CustomerId,
+) -> Result<Vec<LicenseUse>, UsageError> {
+    let reports = reports(catalogue, customer)?;
+    let licenses = catalogue.licenses_of(customer)?;
+    Ok(licenses
+        .iter()
+        .map(|license| use_of(license, &reports))
+        .collect())
+}
+
+fn use_of(
+    license: &License,
+    reports: &[(ReportPayload, DateTime<Utc>, DateTime<Utc>)],
+) -> LicenseUse {
+    let terms = &license.terms;
+    let suffix = format!("-{}", license.uid);
+    let mut quarters: BTreeMap<i64, QuarterUse> = BTreeMap::new();
+    let mut refused: BTreeMap<(i64, String), u32> = BTreeMap::new();
+    let mut licensed_quarters: std::collections::BTreeSet<i64> = Default::default();
+    let (mut licensed, mut days, mut holders) = (0i64, 0u32, 0u32);
+    for (payload, start, end) in reports {
+        days += u32::try_from((*end - *start).num_days()).unwrap_or(0);
+        for occurrence in terms.occurrences(*start, *end) {
+            let (opens, closes) = (occurrence.opens.max(*start), occurrence.closes.min(*end));
+            let inside = (closes - opens).num_seconds().max(0);
+            let billed = terms
+                .daily_limit
+                .map_or(inside, |l| inside.min(l.num_seconds()));
+            licensed += billed * i64::from(terms.seats);
+            let mut q = opens.timestamp().div_euclid(QUARTER_SECONDS) * QUARTER_SECONDS;
+            while q < closes.timestamp() {
+                licensed_quarters.insert(q);
+                q += QUARTER_SECONDS;
+            }
+        }
+        for usage in payload
+            .licenses
+            .iter()
+            .filter(|u| u.license.ends_with(&suffix))
+        {
+            holders = holders.max(usage.distinct_holders);
+            for q in &usage.quarters {
+                let merged = quarters.entry(q.start).or_insert(QuarterUse {
+                    start: q.start,
+                    peak: 0,
+                    seat_seconds: 0,
+                });
+                merged.peak = merged.peak.max(q.peak);
+                merged.seat_seconds += q.seat_seconds;
+            }
+            for r in &usage.refusals {
+                *refused.entry((r.start, r.reason.clone())).or_default() += r.count;
+            }
+        }
+    }
+    let used: i64 = quarters.values().map(|q| q.seat_seconds).sum();
+    let mut refusals: BTreeMap<String, u32> = BTreeMap::new();
+    for ((_, reason), count) in &refused {
+        *refusals.entry(reason.clone()).or_default() += count;
+    }
+    LicenseUse {
+        license_id: license.id,
+        name: license.name.clone(),
+        uid: license.uid.clone(),
+        seats: terms.seats,
+        days,
+        licensed_seat_seconds: licensed,
+        used_seat_seconds: used,
+        utilisation_basis_points: if licensed > 0 {
+            used * 10_000 / licensed
+        } else {
+            0
+        },
+        peak: quarters.values().map(|q| q.peak).max().unwrap_or(0),
+        licensed_quarters: u32::try_from(licensed_quarters.len()).unwrap_or(u32::MAX),
+        unused_quarters: u32::try_from(
+            licensed_quarters
+                .iter()
+                .filter(|q| !quarters.contains_key(q))
+                .count(),
+        )
+        .unwrap_or(u32::MAX),
+        distinct_holders: holders,
+        refusals,
+        quarters: quarters.into_values().collect(),
+        refused,
+    }
+}
+
+/// An amount that may be negative (a saving), in one currency's minor units.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Change {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Minor units; negative is a saving.
+    pub minor: i64,
+}
+
+/// A right-sizing of one license, priced.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Suggestion {
+    /// The license.
+    pub license_id: LicenseId,
+    /// Its name.
+    pub name: String,
+    /// `FewerSeats`, `MoreSeats`, `ExtendWindow` or `ShortenWindow`.
+    pub kind: &'static str,
+    /// What to do, in a few words: "35 seats", "extend to 09:00", "start at 10:00".
+    pub text: String,
+    /// Why, from the reports.
+    pub why: String,
+    /// The license's terms with the change made (a draft revision's terms).
+    pub terms: timefence_terms::TermsSpec,
+    /// The change in cost for one day the license opens, per currency.
+    pub per_day: Vec<Change>,
+    /// The change in cost over the license's whole term, per currency.
+    pub per_term: Vec<Change>,
+}
+
+/// How much headroom above the peak a smaller seat count keeps (10 %), rounded up to 5 seats.
+fn right_sized(peak: u32) -> u32 {
+    let with_headroom = (u64::from(peak) * 11).div_ceil(10);
+    (with_headroom.div_ceil(5) * 5).max(1) as u32
+}
+
+fn minutes(text: &str) -> Option<i64> {
+    timefence_terms::WallTime::parse(text).map(|t| i64::from(t.seconds() / 60))
+}
+
+fn wall(minutes: i64) -> String {
+    let m = minutes.rem_euclid(24 * 60);
+    format!("{:02}:{:02}", m / 60, m % 60)
+}
+
+/// Costs of `terms` and `changed` over `from..=to` in the license's zone, and their difference.
+fn cost_change(
+    terms: &Terms,
+    changed: &Terms,
+    prices: &PriceSchedule,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<Change> {
+    let cost = |t: &Terms| {
+        schedule_cost(&[Priced { terms: t, prices }], terms.zone, from, to)
+            .licenses
+            .into_iter()
+            .next()
+            .map(|c| c.amounts)
+            .unwrap_or_default()
+    };
+    let (before, after): (Vec<Amount>, Vec<Amount>) = (cost(terms), cost(changed));
+    let mut currencies: Vec<&str> = before
+        .iter()
+        .chain(&after)
+        .map(|a| a.currency.as_str())
+        .collect();
+    currencies.sort_unstable();
+    currencies.dedup();
+    let minor = |list: &[Amount], c: &str| {
+        list.iter()
+            .find(|a| a.currency == c)
+            .map_or(0, |a| a.minor as i64)
+    };
+    currencies
+        .into_iter()
+        .map(|c| Change {
+            currency: c.to_string(),
+            minor: minor(&after, c) - minor(&before, c),
+        })
+        .collect()
+}
+
+/// Right-sizing suggestions for `customer`'s licenses from the reports imported, each priced
+/// with its product's price book.
+pub fn suggestions(
+    catalogue: &Catalogue,
+    customer: CustomerId,
+) -> Result<Vec<Suggestion>, UsageError> {
+    let reports = reports(catalogue, customer)?;
+    let prices = catalogue.price_schedules()?;
+    let mut out = Vec::new();
+    for license in catalogue.licenses_of(customer)? {
+        let used = use_of(&license, &reports);
+        if used.days == 0 {
+            continue;
+        }
+        let terms = &license.terms;
+        let spec = terms.to_spec();
+        let mut propose = |kind: &'static str,
+                           text: String,
+                           why: String,
+                           changed: timefence_terms::TermsSpec| {
+            let Ok(new_terms) = changed.validate() else {
+                return;
+            };
+            // A day the license opens (its first in the reports' days), and its whole term.
+            let day = reports
+                .iter()
+                .flat_map(|(_, s, e)| terms.occurrences(*s, *e))
+                .map(|o| o.date)
+                .next()
+                .unwrap_or(terms.start_date);
+            let price = prices.of(&terms.product);
+            out.push(Suggestion {
+                license_id: license.id,
+                name: license.name.clone(),
+                kind,
+                text,
+                why,
+                per_day: cost_change(terms, &new_terms, price, day, day),
+                per_term: cost_change(terms, &new_terms, price, terms.start_date, terms.end_date),
+                terms: changed,
+            });
+        };
+        let seats_full = used.refusals.get("SeatsFull").copied().unwrap_or(0);
+        if seats_full > 0 {
+            // The most turned away in one quarter-hour is what the cap cost at its worst.
+            let worst = used
+                .refused
+                .iter()
+                .filter(|((_, r), _)| r == "SeatsFull")
+                .map(|(_, n)| *n)
+                .max()
+                .unwrap_or(0);
+            let seats = terms.seats.saturating_add(worst);
+            let mut changed = spec.clone();
+            changed.seats = i64::from(seats);
+            propose(
+                "MoreSeats",
+                timefence_terms::seats_text(u64::from(seats)),
+                format!("{seats_full} claims were turned away with every seat taken (up to {worst} in one quarter-hour)"),
+                changed,
+            );
+        } else if used.peak > 0 && right_sized(used.peak) < terms.seats {
+            let seats = right_sized(used.peak);
+            let mut changed = spec.clone();
+            changed.seats = i64::from(seats);
+            propose(
+                "FewerSeats",
+                timefence_terms::seats_text(u64::from(seats)),
+                format!("at most {} of {} in use at once", used.peak, terms.seats),
+                changed,
+            );
+        }
+        if let Some(changed) = extended(&license, &used, &reports) {
+            let (text, why) = changed.1;
+            propose("ExtendWindow", text, why, changed.0);
+        } else if let Some((changed, text, why)) = shortened(&license, &used, &reports) {
+            propose("ShortenWindow", text, why, changed);
+        }
+    }
+    Ok(out)
+}
+
+type Reports = [Period];
+
+/// The window moved over OutsideWindow refusals in the two hours either side of it, to whole
+/// hours.
+fn extended(
+    license: &License,
+    used: &LicenseUse,
+    reports: &Reports,
+) -> Option<(timefence_terms::TermsSpec, (String, String))> {
+    let terms = &license.terms;
+    if terms.window.is_whole_day() {
+        return None;
+    }
+    let occurrences: Vec<_> = reports
+        .iter()
+        .flat_map(|(_, s, e)| {
+            let margin = timefence_terms::chrono::TimeDelta::hours(3);
+            terms.occurrences(*s - margin, *e + margin)
+        })
+        .collect();
+    let (mut after, mut before, mut count) = (0i64, 0i64, 0u32);
+    for ((start, reason), n) in &used.refused {
+        if reason != "OutsideWindow" {
+            continue;
+        }
+        let (q_start, q_end) = (*start, start + QUARTER_SECONDS);
+        for o in &occurrences {
+            let (opens, closes) = (o.opens.timestamp(), o.closes.timestamp());
+            if q_start >= closes && q_start < closes + 7200 {
+                after = after.max(q_end - closes);
+                count += n;
+            } else if q_end <= opens && q_end > opens - 7200 {
+                before = before.max(opens - q_start);
+                count += n;
+            }
+        }
+    }
+    if after == 0 && before == 0 {
+        return None;
+    }
+    let hours = |seconds: i64| (seconds + 3599) / 3600 * 60;
+    let mut spec = terms.to_spec();
+    let start = minutes(&spec.daily_start_time)?;
+    let end = minutes(&spec.daily_end_time)?;
+    let (new_start, new_end) = (start - hours(before), end + hours(after));
+    let length = (new_end - new_start).rem_euclid(24 * 60);
+    if length == 0 || new_end - new_start >= 24 * 60 {
+        return None;
+    }
+    spec.daily_start_time = wall(new_start);
+    spec.daily_end_time = if new_end.rem_euclid(24 * 60) == 0 && new_end > 0 {
+        "24:00".into()
+    } else {
+        wall(new_end)
+    };
+    let text = match (before > 0, after > 0) {
+        (true, true) => format!("open {}-{}", spec.daily_start_time, spec.daily_end_time),
+        (true, false) => format!("start at {}", spec.daily_start_time),
+        _ => format!("extend to {}", spec.daily_end_time),
+    };
+    Some((
+        spec,
+        (text, format!("{count} claims came just outside the window")),
+    ))
+}
+
+/// The window trimmed of whole hours at its start or end that no occurrence ever used.
+fn shortened(
+    license: &License,
+    used: &LicenseUse,
+    reports: &Reports,
+) -> Option<(timefence_terms::TermsSpec, String, String)> {
+    let terms = &license.terms;
+    if used.quarters.is_empty() || terms.window.is_whole_day() {
+        return None;
+    }
+    let (mut lead, mut trail) = (i64::MAX, i64::MAX);
+    for (_, s, e) in reports {
+        for o in terms.occurrences(*s, *e) {
+            let (opens, closes) = (o.opens.timestamp(), o.closes.timestamp());
+            let inside: Vec<&QuarterUse> = used
+                .quarters
+                .iter()
+                .filter(|q| q.start + QUARTER_SECONDS > opens && q.start < closes)
+                .collect();
+            let (Some(first), Some(last)) = (inside.first(), inside.last()) else {
+                continue;
+            };
+            lead = lead.min(first.start - opens);
+            trail = trail.min(closes - (last.start + QUARTER_SECONDS));
+        }
+    }
+    let whole_hours = |seconds: i64| {
+        if seconds == i64::MAX {
+            0
+        } else {
+            seconds.max(0) / 3600 * 60
+        }
+    };
+    let (cut_start, cut_end) = (whole_hours(lead), whole_hours(trail));
+    if cut_start == 0 && cut_end == 0 {
+        return None;
+    }
+    let mut spec = terms.to_spec();
+    let start = minutes(&spec.daily_start_time)? + cut_start;
+    let end = minutes(&spec.daily_end_time)? - cut_end;
+    spec.daily_start_time = wall(start);
+    spec.daily_end_time = if end.rem_euclid(24 * 60) == 0 && end > 0 {
+        "24:00".into()
+    } else {
+        wall(end)
+    };
+    let text = format!("open {}-{}", spec.daily_start_time, spec.daily_end_time);
+    let hours = |minutes: i64| match minutes / 60 {
+        1 => "hour".to_string(),
+        n => format!("{n} hours"),
+    };
+    let why = match (cut_start, cut_end) {
+        (s, 0) => format!("nobody used the window's first {}", hours(s)),
+        (0, e) => format!("nobody used the window's last {}", hours(e)),
+        (s, e) => format!(
+            "nobody used the window's first {} or last {}",
+            hours(s),
+            hours(e)
+        ),
+    };
+    Some((spec, text, why))
+}
