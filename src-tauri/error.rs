@@ -118,7 +118,8 @@ impl From<CatalogueError> for AppError {
             | CatalogueError::UnknownZone(_)
             | CatalogueError::NotEditable { .. }
             | CatalogueError::IssuedKept { .. }
-            | CatalogueError::KeyRetired(_) => AppError::Conflict(error.to_string()),
+            | CatalogueError::KeyRetired(_)
+            | CatalogueError::UsageAlreadyImported { .. } => AppError::Conflict(error.to_string()),
             CatalogueError::KeyNotFound(_) | CatalogueError::NotInTrash(_) => {
                 AppError::NotFound(error.to_string())
             }

@@ -318,6 +318,9 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         Command::Products(products) => {
             return crate::products_cmd::run_products(&mut c, products);
         }
+        Command::Usage(usage) => {
+            return crate::usage_cmd::run_usage(&mut c, usage);
+        }
         Command::Demo { year, json } => {
             if !c.list_customers()?.is_empty() || !c.products()?.is_empty() {
                 return Err(Failure::from(

@@ -73,6 +73,9 @@ pub(crate) enum Command {
     /// Products and their price books.
     #[command(subcommand)]
     Products(products_cmd::ProductsCommand),
+    /// Usage reports from customers' relays: import, show, suggest.
+    #[command(subcommand)]
+    Usage(usage_cmd::UsageCommand),
     /// Fill a new, empty catalogue with the demo: the brief's BPO and one customer per case,
     /// licensed for this year (or --year), and the demo product at $5 per seat per 8 hours.
     Demo {
@@ -538,6 +541,7 @@ impl From<timefence_catalogue::CatalogueError> for Failure {
 mod catalogue_cmd;
 mod keys_cmd;
 mod products_cmd;
+mod usage_cmd;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

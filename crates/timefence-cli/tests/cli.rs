@@ -1179,3 +1179,151 @@ fn relay_certify_binds_a_relay_key_to_a_customer_and_its_licenses() {
     assert_eq!(not_key.status.code(), Some(2));
     assert!(!cert.exists());
 }
+
+#[test]
+fn usage_reports_are_imported_once_shown_and_turned_into_priced_suggestions() {
+    use timefence_license::usage::{sign_report, LicenseUsage, Quarter, ReportPayload};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let vendor = json_of(&with_passphrase(&db, &["key", "generate", "--json"]))["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let relay = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+    let public = dir.path().join("relay.pub.pem");
+    std::fs::write(
+        &public,
+        timefence_license::public_key_pem(&relay.verifying_key()),
+    )
+    .unwrap();
+    let cert = dir.path().join("relay.cert");
+    let certified = with_passphrase(
+        &db,
+        &[
+            "relay",
+            "certify",
+            "--public-key",
+            public.to_str().unwrap(),
+            "--customer",
+            "1",
+            "--out",
+            cert.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        certified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&certified.stderr)
+    );
+    // The demo's Northwind BPO: Brazil (16:00-24:00 UTC, 50 seats) peaks at 31 on one day.
+    let listed = json_of(&with_catalogue(
+        &db,
+        &["licenses", "list", "--customer", "1", "--json"],
+    ));
+    let brazil = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "L3 Brazil")
+        .unwrap()
+        .clone();
+    let year = &brazil["terms"]["license_start_date"].as_str().unwrap()[..4];
+    let day: timefence_terms::chrono::NaiveDate = format!("{year}-03-01").parse().unwrap();
+    let evening = day.and_hms_opt(18, 0, 0).unwrap().and_utc().timestamp();
+    let report = |from: &str, to: &str| ReportPayload {
+        customer: "Northwind BPO".into(),
+        from: format!("{year}-{from}"),
+        to: format!("{year}-{to}"),
+        generated_at: "2026-01-01T00:00:00Z".into(),
+        licenses: vec![LicenseUsage {
+            license: format!("{vendor}-{}", brazil["uid"].as_str().unwrap()),
+            distinct_holders: 44,
+            quarters: vec![Quarter {
+                start: evening,
+                peak: 31,
+                seat_seconds: 31 * 900,
+            }],
+            refusals: vec![],
+        }],
+    };
+    let file = dir.path().join("march.report");
+    let certificate = std::fs::read_to_string(&cert).unwrap();
+    std::fs::write(
+        &file,
+        sign_report(&report("03-01", "03-01"), &relay, &certificate),
+    )
+    .unwrap();
+
+    let imported = with_catalogue(&db, &["usage", "import", file.to_str().unwrap()]);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&imported.stdout).trim(),
+        format!(
+            "imported the usage of Northwind BPO from {year}-03-01 to {year}-03-01 (1 license)"
+        )
+    );
+    // The same day again: refused, exit 3, and nothing added.
+    let again = with_catalogue(&db, &["usage", "import", file.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already imported"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    // A tampered copy: a typed refusal, exit 2.
+    let tampered = dir.path().join("tampered.report");
+    std::fs::write(
+        &tampered,
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("payload: ey", "payload: ez"),
+    )
+    .unwrap();
+    let refused = with_catalogue(&db, &["usage", "import", tampered.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("(BadSignature)"));
+
+    let shown = json_of(&with_catalogue(
+        &db,
+        &["usage", "show", "--customer", "1", "--json"],
+    ));
+    let brazil_use = shown
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "L3 Brazil")
+        .unwrap();
+    assert_eq!(
+        (brazil_use["peak"].as_u64(), brazil_use["days"].as_u64()),
+        (Some(31), Some(1))
+    );
+    assert_eq!(brazil_use["used_seat_seconds"], 31 * 900);
+    assert_eq!(brazil_use["licensed_seat_seconds"], 8 * 3600 * 50);
+    let text = String::from_utf8_lossy(
+        &with_catalogue(&db, &["usage", "suggest", "--customer", "1"]).stdout,
+    )
+    .to_string();
+    assert!(
+        text.contains("L3 Brazil: 35 seats (at most 31 of 50 in use at once): -$75.00 a day"),
+        "{text}"
+    );
+    let suggested = json_of(&with_catalogue(
+        &db,
+        &["usage", "suggest", "--customer", "1", "--json"],
+    ));
+    let fewer = suggested
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "L3 Brazil")
+        .unwrap();
+    assert_eq!(fewer["terms"]["seats"], 35);
+    assert_eq!(
+        fewer["per_day"][0],
+        serde_json::json!({ "currency": "USD", "minor": -7500 })
+    );
+}

@@ -1,0 +1,157 @@
+//! `timefence usage`: relays' usage reports imported, shown beside what was licensed, and
+//! turned into priced right-sizing.
+
+use crate::catalogue_cmd::print;
+use crate::{Failure, EXIT_OK};
+use clap::Subcommand;
+use serde_json::json;
+use std::path::PathBuf;
+use timefence_catalogue::Catalogue;
+use timefence_terms::format_money;
+use timefence_usage::{import, license_use, suggestions, Change, UsageError};
+
+#[derive(Subcommand)]
+pub(crate) enum UsageCommand {
+    /// Import a usage report a customer's relay wrote (`timefence-relay report`): its chain
+    /// must verify against this catalogue's keys, its customer be here, its days new.
+    Import {
+        /// The report file.
+        file: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Each license's use against what it licenses, over the days imported.
+    Show {
+        /// The customer's id.
+        #[arg(long)]
+        customer: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Right-sizing suggestions from the use imported, each with its change in cost.
+    Suggest {
+        /// The customer's id.
+        #[arg(long)]
+        customer: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+impl From<UsageError> for Failure {
+    fn from(error: UsageError) -> Failure {
+        match error {
+            UsageError::Catalogue(e) => e.into(),
+            other => Failure::from(format!("{} ({})", other, other.kind())),
+        }
+    }
+}
+
+fn money(changes: &[Change]) -> String {
+    let parts: Vec<String> = changes
+        .iter()
+        .map(|c| {
+            let sign = if c.minor < 0 { "-" } else { "+" };
+            format!(
+                "{sign}{}",
+                format_money(c.minor.unsigned_abs() as i64, &c.currency)
+            )
+        })
+        .collect();
+    if parts.is_empty() {
+        "no price".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn percent(basis_points: i64) -> String {
+    format!("{}.{:02} %", basis_points / 100, basis_points % 100)
+}
+
+pub(crate) fn run_usage(c: &mut Catalogue, command: &UsageCommand) -> Result<u8, Failure> {
+    match command {
+        UsageCommand::Import { file, json } => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Failure::from(format!("{}: {e}", file.display())))?;
+            let imported = import(c, &text)?;
+            print(
+                *json,
+                serde_json::to_value(&imported).unwrap_or_default(),
+                format!(
+                    "imported the usage of {} from {} to {} ({})",
+                    imported.customer,
+                    imported.from,
+                    imported.to,
+                    match imported.licenses {
+                        1 => "1 license".to_string(),
+                        n => format!("{n} licenses"),
+                    }
+                ),
+            );
+        }
+        UsageCommand::Show { customer, json } => {
+            let used = license_use(c, *customer)?;
+            let lines: Vec<String> = used
+                .iter()
+                .map(|u| {
+                    format!(
+                        "{:>6}  {}  peak {} of {}, used {} of the seat-hours licensed over {} days, {} of {} quarter-hours never used, {} holders, {} refusals",
+                        u.license_id,
+                        u.name,
+                        u.peak,
+                        timefence_terms::seats_text(u64::from(u.seats)),
+                        percent(u.utilisation_basis_points),
+                        u.days,
+                        u.unused_quarters,
+                        u.licensed_quarters,
+                        u.distinct_holders,
+                        u.refusals.values().sum::<u32>()
+                    )
+                })
+                .collect();
+            let value = json!(used
+                .iter()
+                .map(|u| json!({
+                    "license_id": u.license_id, "name": u.name, "uid": u.uid, "seats": u.seats,
+                    "days": u.days, "licensed_seat_seconds": u.licensed_seat_seconds,
+                    "used_seat_seconds": u.used_seat_seconds,
+                    "utilisation_basis_points": u.utilisation_basis_points, "peak": u.peak,
+                    "licensed_quarters": u.licensed_quarters, "unused_quarters": u.unused_quarters,
+                    "distinct_holders": u.distinct_holders, "refusals": u.refusals,
+                }))
+                .collect::<Vec<_>>());
+            print(*json, value, lines.join("\n"));
+        }
+        UsageCommand::Suggest { customer, json } => {
+            let suggested = suggestions(c, *customer)?;
+            let lines: Vec<String> = suggested
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}: {} ({}): {} a day, {} over the term",
+                        s.name,
+                        s.text,
+                        s.why,
+                        money(&s.per_day),
+                        money(&s.per_term)
+                    )
+                })
+                .collect();
+            let text = if lines.is_empty() {
+                "no suggestions: each license fits its use".to_string()
+            } else {
+                lines.join("\n")
+            };
+            print(
+                *json,
+                serde_json::to_value(&suggested).unwrap_or_default(),
+                text,
+            );
+        }
+    }
+    Ok(EXIT_OK)
+}
