@@ -41,6 +41,16 @@ pub enum AppError {
         /// What is wrong with it.
         message: String,
     },
+    /// A usage report was refused (tampered, an uncertified relay, another customer...);
+    /// nothing was imported. `reason` is the code: BadSignature, UncertifiedRelay,
+    /// NotCovered, UnknownCustomer, Malformed.
+    #[error("{message}")]
+    UsageRefused {
+        /// The code.
+        reason: String,
+        /// What an administrator should read.
+        message: String,
+    },
     /// The terms did not validate; one entry per problem.
     #[error("the terms are invalid")]
     InvalidTerms(Vec<FieldProblem>),

@@ -10,6 +10,7 @@ pub mod admin;
 mod error;
 pub mod export;
 pub mod signing;
+pub mod usage;
 pub mod views;
 
 pub use error::{AppError, FieldProblem};
@@ -680,6 +681,42 @@ fn cancel_export(state: tauri::State<'_, AppState>) {
     signing::cancel(&state)
 }
 
+/// Imports a usage report from a customer's relay: the one at `path` (dropped on the
+/// window), or one chosen in the open dialog.
+#[tauri::command]
+#[specta::specta]
+async fn import_usage_report(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    path: Option<String>,
+) -> Result<usage::UsageImported, AppError> {
+    let path = match path {
+        Some(p) => PathBuf::from(p),
+        None => export::choose_open_path(&app, "Usage report", &["report", "txt"])?,
+    };
+    usage::import(&state, &path)
+}
+
+/// Each license of a customer against the use its relay's reports show.
+#[tauri::command]
+#[specta::specta]
+fn customer_usage(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+) -> Result<Vec<usage::LicenseUseView>, AppError> {
+    usage::license_use(&state, customer_id)
+}
+
+/// Priced right-sizing suggestions for a customer's licenses, from their use.
+#[tauri::command]
+#[specta::specta]
+fn usage_suggestions(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+) -> Result<Vec<usage::SuggestionView>, AppError> {
+    usage::suggestions(&state, customer_id)
+}
+
 /// Checks a license file: the one at `path` (dropped on the window), or one chosen in the
 /// open dialog.
 #[tauri::command]
@@ -753,6 +790,9 @@ fn customer_timeline(
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
+            import_usage_report,
+            customer_usage,
+            usage_suggestions,
             customers_page,
             customer_timeline,
             backup_catalogue,
@@ -936,7 +976,8 @@ pub fn mark_launch() {
 /// What the File menu asks the window to do.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct MenuAction {
-    /// `backup`, `restore`, `demo` (open the demo catalogue) or `own` (back to one's own).
+    /// `backup`, `restore`, `demo` (open the demo catalogue), `own` (back to one's own) or
+    /// `usage` (import a usage report).
     pub action: String,
 }
 
@@ -976,6 +1017,7 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
     let logs = MenuItem::with_id(app, "logs", "Open log folder", true, None::<&str>)?;
     let demo = MenuItem::with_id(app, "demo", "Open the demo catalogue", true, None::<&str>)?;
     let own = MenuItem::with_id(app, "own", "Open my catalogue", true, None::<&str>)?;
+    let usage = MenuItem::with_id(app, "usage", "Import usage report…", true, None::<&str>)?;
     let file = Submenu::with_items(
         app,
         "File",
@@ -986,6 +1028,8 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
             &PredefinedMenuItem::separator(app)?,
             &backup,
             &restore,
+            &PredefinedMenuItem::separator(app)?,
+            &usage,
             &PredefinedMenuItem::separator(app)?,
             &logs,
             &PredefinedMenuItem::separator(app)?,
@@ -999,7 +1043,7 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
                 tracing::warn!(%error, "cannot open the log folder");
             }
         }
-        action @ ("backup" | "restore" | "demo" | "own") => {
+        action @ ("backup" | "restore" | "demo" | "own" | "usage") => {
             let _ = MenuAction {
                 action: action.to_string(),
             }

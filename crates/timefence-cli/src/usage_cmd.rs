@@ -94,7 +94,8 @@ pub(crate) fn run_usage(c: &mut Catalogue, command: &UsageCommand) -> Result<u8,
             );
         }
         UsageCommand::Show { customer, json } => {
-            let used = license_use(c, *customer)?;
+            let mut used = license_use(c, *customer)?;
+            used.retain(|u| u.reported);
             let lines: Vec<String> = used
                 .iter()
                 .map(|u| {

@@ -231,9 +231,14 @@ fn keygen(out: &Path, public_out: Option<PathBuf>) -> Result<(), String> {
         ));
     }
     let key = SigningKey::generate(&mut rand_core::OsRng);
-    let pem = key
-        .to_pkcs8_pem(Default::default())
-        .map_err(|e| e.to_string())?;
+    // PKCS#8 v1 (the private key alone): OpenSSL 3.0 and Node read it; the v2 form with the
+    // public key inside, ed25519-dalek's default, they refuse.
+    let pem = ed25519_dalek::pkcs8::KeypairBytes {
+        secret_key: key.to_bytes(),
+        public_key: None,
+    }
+    .to_pkcs8_pem(Default::default())
+    .map_err(|e| e.to_string())?;
     write_owner_only(out, pem.as_bytes())?;
     let public_out = public_out.unwrap_or_else(|| out.with_extension("pub.pem"));
     let public = public_key_pem(&key.verifying_key());

@@ -354,3 +354,51 @@ fn a_certificate_for_another_relay_or_a_backwards_period_is_refused() {
     assert!(String::from_utf8_lossy(&backwards.stderr).contains("is before --from"));
     assert!(!setup.path("r.report").exists(), "nothing written");
 }
+
+#[test]
+fn keygen_writes_an_owner_only_key_that_openssl_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("relay.key");
+    let out = Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .arg("keygen")
+        .arg("--out")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    // OpenSSL reads it (PKCS#8 v1), and derives the public key keygen wrote beside it.
+    let derived = Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(
+        derived.status.success(),
+        "{}",
+        String::from_utf8_lossy(&derived.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&derived.stdout),
+        std::fs::read_to_string(dir.path().join("relay.pub.pem")).unwrap()
+    );
+    // And a second keygen never overwrites it.
+    let again = Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .arg("keygen")
+        .arg("--out")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+}

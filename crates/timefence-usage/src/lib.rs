@@ -137,6 +137,10 @@ pub struct LicenseUse {
     pub uid: String,
     /// Its seats.
     pub seats: u32,
+    /// Whether any report names the license (a relay reports every license it served with
+    /// use or refusals; one it never names is left out of views rather than shown as unused,
+    /// since another relay may serve it).
+    pub reported: bool,
     /// Days the reports cover.
     pub days: u32,
     /// Seat-seconds the license allowed over those days (seats × each occurrence, or its daily
@@ -217,6 +221,7 @@ fn use_of(
     let mut refused: BTreeMap<(i64, String), u32> = BTreeMap::new();
     let mut licensed_quarters: std::collections::BTreeSet<i64> = Default::default();
     let (mut licensed, mut days, mut holders) = (0i64, 0u32, 0u32);
+    let mut reported = false;
     for (payload, start, end) in reports {
         days += u32::try_from((*end - *start).num_days()).unwrap_or(0);
         for occurrence in terms.occurrences(*start, *end) {
@@ -237,6 +242,7 @@ fn use_of(
             .iter()
             .filter(|u| u.license.ends_with(&suffix))
         {
+            reported = true;
             holders = holders.max(usage.distinct_holders);
             for q in &usage.quarters {
                 let merged = quarters.entry(q.start).or_insert(QuarterUse {
@@ -262,6 +268,7 @@ fn use_of(
         name: license.name.clone(),
         uid: license.uid.clone(),
         seats: terms.seats,
+        reported,
         days,
         licensed_seat_seconds: licensed,
         used_seat_seconds: used,
@@ -380,7 +387,7 @@ pub fn suggestions(
     let mut out = Vec::new();
     for license in catalogue.licenses_of(customer)? {
         let used = use_of(&license, &reports);
-        if used.days == 0 {
+        if !used.reported {
             continue;
         }
         let terms = &license.terms;

@@ -7,6 +7,15 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
+	/**
+	 *  Imports a usage report from a customer's relay: the one at `path` (dropped on the
+	 *  window), or one chosen in the open dialog.
+	 */
+	importUsageReport: (path: string | null) => typedError<UsageImported, AppError>(__TAURI_INVOKE("import_usage_report", { path })),
+	/**  Each license of a customer against the use its relay's reports show. */
+	customerUsage: (customerId: number) => typedError<LicenseUseView[], AppError>(__TAURI_INVOKE("customer_usage", { customerId })),
+	/**  Priced right-sizing suggestions for a customer's licenses, from their use. */
+	usageSuggestions: (customerId: number) => typedError<SuggestionView[], AppError>(__TAURI_INVOKE("usage_suggestions", { customerId })),
 	/**  A page of customers by name, filtered by what was typed in the search box. */
 	customersPage: (filter: string, offset: number, limit: number) => typedError<CustomerPage, AppError>(__TAURI_INVOKE("customers_page", { filter, offset, limit })),
 	/**
@@ -176,6 +185,17 @@ export type AppError =
 	/**  Which argument. */
 	field: string,
 	/**  What is wrong with it. */
+	message: string,
+} } | 
+/**
+ *  A usage report was refused (tampered, an uncertified relay, another customer...);
+ *  nothing was imported. `reason` is the code: BadSignature, UncertifiedRelay,
+ *  NotCovered, UnknownCustomer, Malformed.
+ */
+{ type: "UsageRefused"; data: {
+	/**  The code. */
+	reason: string,
+	/**  What an administrator should read. */
 	message: string,
 } } | 
 /**  The terms did not validate; one entry per problem. */
@@ -569,6 +589,34 @@ export type LicenseEdit = {
 	product: string,
 };
 
+/**  One license's use, as the Usage panel shows it. */
+export type LicenseUseView = {
+	/**  The license. */
+	license_id: number,
+	/**  Its name. */
+	name: string,
+	/**  Days covered by the reports. */
+	days: number,
+	/**  Its seats. */
+	seats: number,
+	/**  The most seats held at once. */
+	peak: number,
+	/**  Used against licensed seat-hours, in basis points. */
+	utilisation_basis_points: number,
+	/**  Seat-hours used, whole hours. */
+	used_seat_hours: number,
+	/**  Seat-hours licensed, whole hours. */
+	licensed_seat_hours: number,
+	/**  Quarter-hours open but never used. */
+	unused_quarters: number,
+	/**  Quarter-hours open. */
+	licensed_quarters: number,
+	/**  Distinct holders. */
+	distinct_holders: number,
+	/**  Refusals, "SeatsFull 3" style pairs. */
+	refusals: ([string, number])[],
+};
+
 /**  What the File menu asks the window to do. */
 export type MenuAction = {
 	/**  `backup`, `restore`, `demo` (open the demo catalogue) or `own` (back to one's own). */
@@ -706,6 +754,26 @@ export type StrengthView = {
 	acceptable: boolean,
 };
 
+/**  A right-sizing suggestion, priced. */
+export type SuggestionView = {
+	/**  The license. */
+	license_id: number,
+	/**  Its name. */
+	name: string,
+	/**  `FewerSeats`, `MoreSeats`, `ExtendWindow` or `ShortenWindow`. */
+	kind: string,
+	/**  "35 seats", "extend to 09:00". */
+	text: string,
+	/**  Why. */
+	why: string,
+	/**  The change per day, "-$75.00" (one per currency). */
+	per_day: string[],
+	/**  The change over the term. */
+	per_term: string[],
+	/**  The license's form with the change made: what Apply saves. */
+	edit: LicenseEdit,
+};
+
 /**  An axis tick. */
 export type Tick = {
 	/**  Seconds since the day's start. */
@@ -763,6 +831,20 @@ export type TimelineView = {
 	peak: number,
 	/**  The day's cost, when the licenses' product has a price book. */
 	cost: CostPanel | null,
+};
+
+/**  What an import kept. */
+export type UsageImported = {
+	/**  The customer it is for. */
+	customer_id: number,
+	/**  The notice: "Imported the usage of Acme BPO from 03/01/2027 to 03/31/2027 (3 licenses)". */
+	customer: string,
+	/**  Its first day, YYYY-MM-DD. */
+	from: string,
+	/**  Its last day, YYYY-MM-DD. */
+	to: string,
+	/**  Licenses it reports on. */
+	licenses: number,
 };
 
 /* Tauri Specta runtime */

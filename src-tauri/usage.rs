@@ -1,0 +1,170 @@
+//! Usage reports in the window: import one, see each license's use beside what it licenses,
+//! and the priced right-sizing suggestions (applied through `edit_license`, so undo and
+//! revisions work as for any edit). The rules are `timefence-usage`'s; this maps them.
+
+use crate::error::AppError;
+use crate::views::LicenseEdit;
+use crate::AppState;
+use serde::Serialize;
+use std::path::Path;
+use timefence_terms::format_money;
+use timefence_usage::{Change, UsageError};
+
+/// What an import kept.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct UsageImported {
+    /// The customer it is for.
+    pub customer_id: i64,
+    /// The notice: "Imported the usage of Acme BPO from 03/01/2027 to 03/31/2027 (3 licenses)".
+    pub customer: String,
+    /// Its first day, YYYY-MM-DD.
+    pub from: String,
+    /// Its last day, YYYY-MM-DD.
+    pub to: String,
+    /// Licenses it reports on.
+    pub licenses: u32,
+}
+
+/// One license's use, as the Usage panel shows it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct LicenseUseView {
+    /// The license.
+    pub license_id: i64,
+    /// Its name.
+    pub name: String,
+    /// Days covered by the reports.
+    pub days: u32,
+    /// Its seats.
+    pub seats: u32,
+    /// The most seats held at once.
+    pub peak: u32,
+    /// Used against licensed seat-hours, in basis points.
+    pub utilisation_basis_points: i64,
+    /// Seat-hours used, whole hours.
+    pub used_seat_hours: i64,
+    /// Seat-hours licensed, whole hours.
+    pub licensed_seat_hours: i64,
+    /// Quarter-hours open but never used.
+    pub unused_quarters: u32,
+    /// Quarter-hours open.
+    pub licensed_quarters: u32,
+    /// Distinct holders.
+    pub distinct_holders: u32,
+    /// Refusals, "SeatsFull 3" style pairs.
+    pub refusals: Vec<(String, u32)>,
+}
+
+/// A right-sizing suggestion, priced.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SuggestionView {
+    /// The license.
+    pub license_id: i64,
+    /// Its name.
+    pub name: String,
+    /// `FewerSeats`, `MoreSeats`, `ExtendWindow` or `ShortenWindow`.
+    pub kind: String,
+    /// "35 seats", "extend to 09:00".
+    pub text: String,
+    /// Why.
+    pub why: String,
+    /// The change per day, "-$75.00" (one per currency).
+    pub per_day: Vec<String>,
+    /// The change over the term.
+    pub per_term: Vec<String>,
+    /// The license's form with the change made: what Apply saves.
+    pub edit: LicenseEdit,
+}
+
+impl From<UsageError> for AppError {
+    fn from(error: UsageError) -> AppError {
+        match error {
+            UsageError::Catalogue(e) => e.into(),
+            other => AppError::UsageRefused {
+                reason: other.kind().to_string(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+fn signed(changes: &[Change]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|c| {
+            let sign = if c.minor < 0 { "-" } else { "+" };
+            format!(
+                "{sign}{}",
+                format_money(c.minor.unsigned_abs() as i64, &c.currency)
+            )
+        })
+        .collect()
+}
+
+/// Imports the report at `path`.
+pub fn import(state: &AppState, path: &Path) -> Result<UsageImported, AppError> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| AppError::NotFound(format!("{}: {e}", path.display())))?
+        .len();
+    if size > timefence_license::usage::MAX_REPORT_BYTES as u64 {
+        return Err(AppError::UsageRefused {
+            reason: "Malformed".into(),
+            message: format!("{} is larger than any usage report", path.display()),
+        });
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| AppError::UsageRefused {
+        reason: "Malformed".into(),
+        message: format!("{}: {e}", path.display()),
+    })?;
+    let imported = state.with_catalogue(|c| Ok(timefence_usage::import(c, &text)?))?;
+    Ok(UsageImported {
+        customer_id: imported.customer_id,
+        customer: imported.customer,
+        from: imported.from,
+        to: imported.to,
+        licenses: u32::try_from(imported.licenses).unwrap_or(u32::MAX),
+    })
+}
+
+/// Each license of `customer` against its use.
+pub fn license_use(state: &AppState, customer: i64) -> Result<Vec<LicenseUseView>, AppError> {
+    let used = state.with_catalogue(|c| Ok(timefence_usage::license_use(c, customer)?))?;
+    Ok(used
+        .into_iter()
+        .filter(|u| u.reported)
+        .map(|u| LicenseUseView {
+            license_id: u.license_id,
+            name: u.name,
+            days: u.days,
+            seats: u.seats,
+            peak: u.peak,
+            utilisation_basis_points: u.utilisation_basis_points,
+            used_seat_hours: u.used_seat_seconds / 3600,
+            licensed_seat_hours: u.licensed_seat_seconds / 3600,
+            unused_quarters: u.unused_quarters,
+            licensed_quarters: u.licensed_quarters,
+            distinct_holders: u.distinct_holders,
+            refusals: u.refusals.into_iter().collect(),
+        })
+        .collect())
+}
+
+/// The priced suggestions for `customer`.
+pub fn suggestions(state: &AppState, customer: i64) -> Result<Vec<SuggestionView>, AppError> {
+    let suggested = state.with_catalogue(|c| Ok(timefence_usage::suggestions(c, customer)?))?;
+    suggested
+        .into_iter()
+        .map(|s| {
+            let terms = s.terms.validate()?;
+            Ok(SuggestionView {
+                license_id: s.license_id,
+                kind: s.kind.to_string(),
+                text: s.text,
+                why: s.why,
+                per_day: signed(&s.per_day),
+                per_term: signed(&s.per_term),
+                edit: LicenseEdit::from_terms(&s.name, &terms),
+                name: s.name,
+            })
+        })
+        .collect()
+}
