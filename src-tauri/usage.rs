@@ -7,7 +7,6 @@ use crate::views::LicenseEdit;
 use crate::AppState;
 use serde::Serialize;
 use std::path::Path;
-use timefence_terms::format_money;
 use timefence_usage::{Change, UsageError};
 
 /// What an import kept.
@@ -88,16 +87,7 @@ impl From<UsageError> for AppError {
 }
 
 fn signed(changes: &[Change]) -> Vec<String> {
-    changes
-        .iter()
-        .map(|c| {
-            let sign = if c.minor < 0 { "-" } else { "+" };
-            format!(
-                "{sign}{}",
-                format_money(c.minor.unsigned_abs() as i64, &c.currency)
-            )
-        })
-        .collect()
+    changes.iter().map(Change::text).collect()
 }
 
 /// Imports the report at `path`.

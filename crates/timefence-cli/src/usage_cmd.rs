@@ -7,7 +7,6 @@ use clap::Subcommand;
 use serde_json::json;
 use std::path::PathBuf;
 use timefence_catalogue::Catalogue;
-use timefence_terms::format_money;
 use timefence_usage::{import, license_use, suggestions, Change, UsageError};
 
 #[derive(Subcommand)]
@@ -51,16 +50,7 @@ impl From<UsageError> for Failure {
 }
 
 fn money(changes: &[Change]) -> String {
-    let parts: Vec<String> = changes
-        .iter()
-        .map(|c| {
-            let sign = if c.minor < 0 { "-" } else { "+" };
-            format!(
-                "{sign}{}",
-                format_money(c.minor.unsigned_abs() as i64, &c.currency)
-            )
-        })
-        .collect();
+    let parts: Vec<String> = changes.iter().map(Change::text).collect();
     if parts.is_empty() {
         "no price".into()
     } else {

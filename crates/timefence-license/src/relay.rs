@@ -145,43 +145,53 @@ fn parse_key(base64_key: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&raw).ok()
 }
 
-/// Reads and verifies a relay certificate against the vendor keys the application trusts.
-pub fn read_certificate(text: &str, vendor: &TrustedKeys) -> Result<RelayCertificate, TrustError> {
-    if text.len() > MAX_TRUST_TEXT {
-        return Err(TrustError::Malformed);
-    }
+/// The three `name: value` fields of an armored text (a relay certificate, a usage report),
+/// in the order `names` gives: the first non-blank line is `begin`, `#` lines are comments,
+/// every other line is one of `names` exactly once, and nothing follows `end`.
+pub(crate) fn read_armor<'a>(
+    text: &'a str,
+    begin: &str,
+    end: &str,
+    names: [&str; 3],
+) -> Option<[&'a str; 3]> {
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    if lines.next() != Some(CERTIFICATE_BEGIN) {
-        return Err(TrustError::Malformed);
+    if lines.next() != Some(begin) {
+        return None;
     }
-    let (mut key, mut payload, mut signature) = (None, None, None);
+    let mut values: [Option<&str>; 3] = [None; 3];
     let mut closed = false;
     for line in lines.by_ref() {
-        if line == CERTIFICATE_END {
+        if line == end {
             closed = true;
             break;
         }
         if line.starts_with('#') {
             continue;
         }
-        let (name, value) = line.split_once(':').ok_or(TrustError::Malformed)?;
-        let slot = match name.trim() {
-            "key" => &mut key,
-            "payload" => &mut payload,
-            "signature" => &mut signature,
-            _ => return Err(TrustError::Malformed),
-        };
-        if slot.replace(value.trim()).is_some() {
-            return Err(TrustError::Malformed);
+        let (name, value) = line.split_once(':')?;
+        let slot = names.iter().position(|n| *n == name.trim())?;
+        if values[slot].replace(value.trim()).is_some() {
+            return None;
         }
     }
     if !closed || lines.next().is_some() {
+        return None;
+    }
+    Some([values[0]?, values[1]?, values[2]?])
+}
+
+/// Reads and verifies a relay certificate against the vendor keys the application trusts.
+pub fn read_certificate(text: &str, vendor: &TrustedKeys) -> Result<RelayCertificate, TrustError> {
+    if text.len() > MAX_TRUST_TEXT {
         return Err(TrustError::Malformed);
     }
-    let (key, payload, signature) = match (key, payload, signature) {
-        (Some(k), Some(p), Some(s)) => (k, p, s),
-        _ => return Err(TrustError::Malformed),
-    };
+    let [key, payload, signature] = read_armor(
+        text,
+        CERTIFICATE_BEGIN,
+        CERTIFICATE_END,
+        ["key", "payload", "signature"],
+    )
+    .ok_or(TrustError::Malformed)?;
     let vendor_key = vendor
         .keys
         .get(key)

@@ -11,7 +11,7 @@
 //! one the certificate lets the relay serve. Its signature covers [`REPORT_DOMAIN`] and the
 //! payload, so it can pass for no other Timefence text.
 
-use crate::relay::{read_certificate, RelayCertificate, TrustError};
+use crate::relay::{read_armor, read_certificate, RelayCertificate, TrustError};
 use crate::TrustedKeys;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -145,38 +145,13 @@ pub fn read_report(text: &str, vendor: &TrustedKeys) -> Result<VerifiedReport, R
     if text.len() > MAX_REPORT_BYTES {
         return Err(ReportError::Malformed);
     }
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    if lines.next() != Some(REPORT_BEGIN) {
-        return Err(ReportError::Malformed);
-    }
-    let (mut certificate, mut payload, mut signature) = (None, None, None);
-    let mut closed = false;
-    for line in lines.by_ref() {
-        if line == REPORT_END {
-            closed = true;
-            break;
-        }
-        if line.starts_with('#') {
-            continue;
-        }
-        let (name, value) = line.split_once(':').ok_or(ReportError::Malformed)?;
-        let slot = match name.trim() {
-            "certificate" => &mut certificate,
-            "payload" => &mut payload,
-            "signature" => &mut signature,
-            _ => return Err(ReportError::Malformed),
-        };
-        if slot.replace(value.trim()).is_some() {
-            return Err(ReportError::Malformed);
-        }
-    }
-    if !closed || lines.next().is_some() {
-        return Err(ReportError::Malformed);
-    }
-    let (Some(certificate), Some(payload), Some(signature)) = (certificate, payload, signature)
-    else {
-        return Err(ReportError::Malformed);
-    };
+    let [certificate, payload, signature] = read_armor(
+        text,
+        REPORT_BEGIN,
+        REPORT_END,
+        ["certificate", "payload", "signature"],
+    )
+    .ok_or(ReportError::Malformed)?;
     let certificate = BASE64
         .decode(certificate)
         .ok()

@@ -302,6 +302,18 @@ pub struct Change {
     pub minor: i64,
 }
 
+impl Change {
+    /// The change as money with its sign: "-$75.00", "+$62.50".
+    pub fn text(&self) -> String {
+        let sign = if self.minor < 0 { "-" } else { "+" };
+        let amount = i64::try_from(self.minor.unsigned_abs()).unwrap_or(i64::MAX);
+        format!(
+            "{sign}{}",
+            timefence_terms::format_money(amount, &self.currency)
+        )
+    }
+}
+
 /// A right-sizing of one license, priced.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Suggestion {
