@@ -619,7 +619,10 @@ export type LicenseUseView = {
 
 /**  What the File menu asks the window to do. */
 export type MenuAction = {
-	/**  `backup`, `restore`, `demo` (open the demo catalogue) or `own` (back to one's own). */
+	/**
+	 *  `backup`, `restore`, `demo` (open the demo catalogue), `own` (back to one's own) or
+	 *  `usage` (import a usage report).
+	 */
 	action: string,
 };
 
