@@ -666,13 +666,7 @@ pub fn cancel(state: &AppState) {
 }
 
 fn trusted(catalogue: &Catalogue) -> Result<TrustedKeys, AppError> {
-    let mut trusted = TrustedKeys::default();
-    for key in catalogue.signing_keys()? {
-        if let Ok(public) = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key) {
-            trusted.add(public);
-        }
-    }
-    Ok(trusted)
+    Ok(timefence_signing::catalogue_keys(catalogue)?)
 }
 
 fn answer(decision: &Decision, zone: timefence_terms::chrono_tz::Tz) -> (bool, String) {

@@ -17,6 +17,20 @@ mod whole;
 
 pub use whole::{write_temporary, write_whole};
 
+/// Every public key the catalogue has signed with, retired ones too (what they signed, files
+/// and relay certificates, stays valid): the keys its own files and reports verify against.
+pub fn catalogue_keys(
+    catalogue: &timefence_catalogue::Catalogue,
+) -> Result<timefence_license::TrustedKeys, timefence_catalogue::CatalogueError> {
+    let mut trusted = timefence_license::TrustedKeys::default();
+    for key in catalogue.signing_keys()? {
+        if let Ok(public) = VerifyingKey::from_bytes(&key.public_key) {
+            trusted.add(public);
+        }
+    }
+    Ok(trusted)
+}
+
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use pkcs8::LineEnding;

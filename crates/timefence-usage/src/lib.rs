@@ -24,7 +24,6 @@ use timefence_catalogue::{
     Catalogue, CatalogueError, CustomerId, License, LicenseId, NewUsageReport,
 };
 use timefence_license::usage::{read_report, ReportError, ReportPayload, QUARTER_SECONDS};
-use timefence_license::TrustedKeys;
 use timefence_terms::chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use timefence_terms::{schedule_cost, Amount, PriceSchedule, Priced, Terms};
 
@@ -76,20 +75,9 @@ pub struct Imported {
     pub licenses: usize,
 }
 
-/// The keys the catalogue has ever signed with (retired ones too: their certificates stand).
-fn vendor_keys(catalogue: &Catalogue) -> Result<TrustedKeys, CatalogueError> {
-    let mut trusted = TrustedKeys::default();
-    for key in catalogue.signing_keys()? {
-        if let Ok(public) = ed25519_dalek::VerifyingKey::from_bytes(&key.public_key) {
-            trusted.add(public);
-        }
-    }
-    Ok(trusted)
-}
-
 /// Checks a report and keeps it for its customer.
 pub fn import(catalogue: &mut Catalogue, text: &str) -> Result<Imported, UsageError> {
-    let report = read_report(text, &vendor_keys(catalogue)?)?;
+    let report = read_report(text, &timefence_signing::catalogue_keys(catalogue)?)?;
     let customer = report.payload.customer.clone();
     let found = catalogue
         .list_customers()?
