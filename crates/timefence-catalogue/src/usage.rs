@@ -105,4 +105,15 @@ impl Catalogue {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
+
+    /// The customers with at least one kept report, by id.
+    pub fn customers_with_usage(&self) -> Result<Vec<CustomerId>, CatalogueError> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT DISTINCT customer_id FROM usage_reports ORDER BY customer_id")?;
+        let rows = statement
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<CustomerId>>>()?;
+        Ok(rows)
+    }
 }

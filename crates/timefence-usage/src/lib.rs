@@ -13,11 +13,21 @@
 //! - [`suggestions`] turns that into right-sizing, each priced by the engine with the product's
 //!   price book: fewer seats where the peak stays well below them, more where the seat cap
 //!   turned users away, a window extended over refusals at its edges, or shortened where its
-//!   first or last hours are never used.
+//!   first or last hours are never used, or given a daily limit where each day's use spans
+//!   fewer hours than its window at varying times.
+//! - [`day_profiles`] folds each license's use onto the wall-clock day the timeline shows
+//!   (peak and 95th percentile per quarter-hour, refusals where they met an edge or the cap),
+//!   and [`portfolio`] sets actual against licensed across customers for the Forecast.
 //!
 //! Reports name licenses `<signing key id>-<uid>`; a license is matched by its uid, which it
 //! keeps across revisions, so a report spanning an edit still lands on the license.
 #![deny(missing_docs)]
+
+mod profile;
+pub use profile::{
+    day_profiles, fold, portfolio, CustomerUse, DayProfile, DayQuarter, Portfolio, RefusalsAt,
+    WallQuarters, QUARTERS_PER_DAY,
+};
 
 use std::collections::BTreeMap;
 use timefence_catalogue::{
@@ -153,6 +163,10 @@ pub struct LicenseUse {
     pub quarters: Vec<QuarterUse>,
     /// Refusals per quarter-hour start and reason.
     pub refused: BTreeMap<(i64, String), u32>,
+    /// The starts of the quarter-hours the window was open, in order (the samples of the
+    /// time-of-day profile: an open quarter-hour nobody used counts as 0 seats).
+    #[serde(skip)]
+    pub open_quarters: Vec<i64>,
 }
 
 fn day_start(date: &str) -> Option<DateTime<Utc>> {
@@ -278,6 +292,7 @@ fn use_of(
         refusals,
         quarters: quarters.into_values().collect(),
         refused,
+        open_quarters: licensed_quarters.into_iter().collect(),
     }
 }
 
@@ -309,7 +324,7 @@ pub struct Suggestion {
     pub license_id: LicenseId,
     /// Its name.
     pub name: String,
-    /// `FewerSeats`, `MoreSeats`, `ExtendWindow` or `ShortenWindow`.
+    /// `FewerSeats`, `MoreSeats`, `ExtendWindow`, `ShortenWindow` or `DailyLimit`.
     pub kind: &'static str,
     /// What to do, in a few words: "35 seats", "extend to 09:00", "start at 10:00".
     pub text: String,
@@ -453,6 +468,8 @@ pub fn suggestions(
             propose("ExtendWindow", text, why, changed.0);
         } else if let Some((changed, text, why)) = shortened(&license, &used, &reports) {
             propose("ShortenWindow", text, why, changed);
+        } else if let Some((changed, text, why)) = limited(&license, &used, &reports) {
+            propose("DailyLimit", text, why, changed);
         }
     }
     Ok(out)
@@ -585,4 +602,69 @@ fn shortened(
         ),
     };
     Some((spec, text, why))
+}
+
+/// A daily limit where each day's use spans whole hours fewer than the window (or the limit it
+/// has), at times that vary so that no shorter window would do. The limit is the longest span
+/// of any day, from its first used quarter-hour to its last, in whole hours: no holder can have
+/// used more than that span, so the limit cuts nobody off, and the relay's budget (seats × the
+/// limit) holds each day's seat-seconds, which never exceed the seats times the span.
+fn limited(
+    license: &License,
+    used: &LicenseUse,
+    reports: &Reports,
+) -> Option<(timefence_terms::TermsSpec, String, String)> {
+    let terms = &license.terms;
+    if used.quarters.is_empty() || used.refusals.contains_key("ConsumptionExhausted") {
+        return None;
+    }
+    let mut longest = 0i64;
+    for (_, s, e) in reports {
+        for o in terms.occurrences(*s, *e) {
+            let (opens, closes) = (o.opens.timestamp(), o.closes.timestamp());
+            let start = used
+                .quarters
+                .partition_point(|q| q.start + QUARTER_SECONDS <= opens);
+            let inside = used.quarters[start..]
+                .iter()
+                .take_while(|q| q.start < closes)
+                .filter(|q| q.seat_seconds > 0 || q.peak > 0);
+            let (mut first, mut last) = (None, None);
+            for q in inside {
+                first.get_or_insert(q.start.max(opens));
+                last = Some((q.start + QUARTER_SECONDS).min(closes));
+            }
+            if let (Some(first), Some(last)) = (first, last) {
+                longest = longest.max(last - first);
+            }
+        }
+    }
+    if longest == 0 {
+        return None;
+    }
+    let hours = (longest + 3599) / 3600;
+    let allowed = terms
+        .daily_limit
+        .map_or(i64::from(terms.window.nominal_length_seconds()), |l| {
+            l.num_seconds()
+                .min(i64::from(terms.window.nominal_length_seconds()))
+        });
+    if hours * 3600 + 3600 > allowed {
+        return None;
+    }
+    let mut spec = terms.to_spec();
+    spec.daily_time_consumption_limit = Some(format!("{hours}h"));
+    let hours_text = |n: i64| match n {
+        1 => "1 hour".to_string(),
+        n => format!("{n} hours"),
+    };
+    Some((
+        spec,
+        format!("limit to {} a day", hours_text(hours)),
+        format!(
+            "no day's use spanned more than {} of the {}-hour window",
+            hours_text(hours),
+            allowed / 3600
+        ),
+    ))
 }

@@ -6,7 +6,9 @@ use timefence_license::relay::{certify, CertificatePayload};
 use timefence_license::usage::{sign_report, LicenseUsage, Quarter, Refusals, ReportPayload};
 use timefence_license::{key_id, public_key_base64};
 use timefence_terms::brief;
-use timefence_usage::{import, license_use, suggestions, Change, UsageError};
+use timefence_usage::{
+    day_profiles, import, license_use, portfolio, suggestions, Change, UsageError,
+};
 
 fn vendor() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
@@ -260,4 +262,174 @@ fn bad_reports_get_a_typed_error_and_change_nothing() {
         &certificate("Acme BPO", &vendor()),
     );
     assert_eq!(kind(&mut catalogue, &next), Ok(()));
+}
+
+#[test]
+fn the_timeline_profile_folds_each_day_onto_the_wall_clock_with_peak_and_p95() {
+    let (mut catalogue, customer) = bpo();
+    let report = sign_report(
+        &week(&catalogue, customer, "2024-03-01", "2024-03-07"),
+        &relay(),
+        &certificate("Acme BPO", &vendor()),
+    );
+    import(&mut catalogue, &report).unwrap();
+    let licenses = catalogue.licenses_of(customer).unwrap();
+    let id = |name: &str| licenses.iter().find(|l| l.name == name).unwrap().id;
+
+    let utc = day_profiles(&catalogue, customer, "UTC".parse().unwrap()).unwrap();
+    let brazil = utc
+        .iter()
+        .find(|p| p.license_id == id("L3 Brazil"))
+        .unwrap();
+    // Open 16:00-24:00: quarters 64 to 95, every one used.
+    assert_eq!(brazil.quarters.len(), 32);
+    assert_eq!(brazil.quarters[0].index, 64);
+    let at = |index: u16| {
+        let q = brazil.quarters.iter().find(|q| q.index == index).unwrap();
+        (q.peak, q.p95, q.seat_seconds)
+    };
+    // 18:00: 20 seats on six days, 31 on one; of 7 samples the 95th percentile is the 7th.
+    assert_eq!(at(72), (31, 31, 6 * 20 * 600 + 31 * 600));
+    assert_eq!(at(73), (20, 20, 7 * 20 * 600));
+    // The Philippines' 08:00-10:00 were open and never used: shown as 0, not left out.
+    let philippines = utc
+        .iter()
+        .find(|p| p.license_id == id("L2 Philippines"))
+        .unwrap();
+    assert_eq!(philippines.quarters.len(), 32);
+    assert!(philippines.quarters[..8]
+        .iter()
+        .all(|q| q.peak == 0 && q.p95 == 0));
+    assert!(philippines.quarters[8..]
+        .iter()
+        .all(|q| q.peak == 190 && q.p95 == 190));
+    // India's refusals after its window: 4 a day at 08:00, 2 at 08:45.
+    let india = utc.iter().find(|p| p.license_id == id("L1 India")).unwrap();
+    let refusals: Vec<(u16, &str, u32)> = india
+        .refusals
+        .iter()
+        .map(|r| (r.index, r.reason.as_str(), r.count))
+        .collect();
+    assert_eq!(
+        refusals,
+        [(32, "OutsideWindow", 28), (35, "OutsideWindow", 14)]
+    );
+
+    // On a Kolkata axis (+05:30) the same use sits 22 quarters later, wrapping at midnight.
+    let kolkata = day_profiles(&catalogue, customer, "Asia/Kolkata".parse().unwrap()).unwrap();
+    let brazil = kolkata
+        .iter()
+        .find(|p| p.license_id == id("L3 Brazil"))
+        .unwrap();
+    let spike = brazil.quarters.iter().find(|q| q.peak == 31).unwrap();
+    assert_eq!(spike.index, (72 + 22) % 96);
+    let india = kolkata
+        .iter()
+        .find(|p| p.license_id == id("L1 India"))
+        .unwrap();
+    assert_eq!(india.refusals[0].index, 32 + 22);
+}
+
+#[test]
+fn the_forecast_sets_each_customers_use_against_its_licenses() {
+    let (mut catalogue, customer) = bpo();
+    let empty = portfolio(&catalogue, &[], "UTC".parse().unwrap()).unwrap();
+    assert!(empty.customers.is_empty());
+    assert!(empty.mean_in_use.iter().all(|m| *m == 0.0));
+    let report = sign_report(
+        &week(&catalogue, customer, "2024-03-01", "2024-03-07"),
+        &relay(),
+        &certificate("Acme BPO", &vendor()),
+    );
+    import(&mut catalogue, &report).unwrap();
+    let used = license_use(&catalogue, customer).unwrap();
+    let all = portfolio(&catalogue, &[], "UTC".parse().unwrap()).unwrap();
+    assert_eq!(all.customers.len(), 1);
+    let acme = &all.customers[0];
+    assert_eq!(
+        (acme.name.as_str(), acme.days, acme.licenses, acme.refusals),
+        ("Acme BPO", 7, 3, 42)
+    );
+    assert_eq!(
+        acme.licensed_seat_seconds,
+        used.iter().map(|u| u.licensed_seat_seconds).sum::<i64>()
+    );
+    assert_eq!(
+        acme.used_seat_seconds,
+        used.iter().map(|u| u.used_seat_seconds).sum::<i64>()
+    );
+    // 18:00 UTC: Brazil's seat-seconds over 7 days of 900 s are its mean seats in use.
+    let expected = f64::from(6 * 20 * 600 + 31 * 600) / (7.0 * 900.0);
+    assert!(
+        (all.mean_in_use[72] - expected).abs() < 1e-9,
+        "{}",
+        all.mean_in_use[72]
+    );
+    // 03:00: India, 95 seats all the time.
+    assert!((all.mean_in_use[12] - 95.0).abs() < 1e-9);
+    // Another customer's scope leaves Acme out.
+    let other = catalogue.add_named_customer("Globex", "UTC").unwrap();
+    assert!(portfolio(&catalogue, &[other], "UTC".parse().unwrap())
+        .unwrap()
+        .customers
+        .is_empty());
+}
+
+/// Support desk, 08:00-20:00 UTC, 10 seats: each day used for three hours at a different time,
+/// from the window's first hour on one day to its last on another, so no shorter window fits.
+#[test]
+fn use_that_wanders_through_a_long_window_gets_a_daily_limit() {
+    let (mut catalogue, customer) = bpo();
+    let mut spec = brief::bpo_shifts()[0].terms.to_spec();
+    spec.daily_start_time = "08:00".into();
+    spec.daily_end_time = "20:00".into();
+    spec.seats = 10;
+    spec.product = "Timefence demo".into();
+    let support = catalogue.add_license(customer, "Support", &spec).unwrap();
+    let uid = catalogue.license(support).unwrap().uid;
+    let starts = [8, 12, 17, 10, 14, 9, 16]; // hours; 17:00-20:00 ends with the window
+    let mut quarters = vec![];
+    for (day, hour) in starts.iter().enumerate() {
+        for q in 0..12 {
+            quarters.push(Quarter {
+                start: MARCH_1 + day as i64 * 86_400 + hour * 3600 + q * 900,
+                peak: 6,
+                seat_seconds: 6 * 900,
+            });
+        }
+    }
+    let payload = ReportPayload {
+        customer: "Acme BPO".into(),
+        from: "2024-03-01".into(),
+        to: "2024-03-07".into(),
+        generated_at: "2024-03-08T00:00:00Z".into(),
+        licenses: vec![LicenseUsage {
+            license: format!("{}-{uid}", key_id(&vendor().verifying_key())),
+            distinct_holders: 9,
+            quarters,
+            refusals: vec![],
+        }],
+    };
+    import(
+        &mut catalogue,
+        &sign_report(&payload, &relay(), &certificate("Acme BPO", &vendor())),
+    )
+    .unwrap();
+    let suggested = suggestions(&catalogue, customer).unwrap();
+    let mine: Vec<_> = suggested.iter().filter(|s| s.name == "Support").collect();
+    assert_eq!(mine.len(), 1, "{mine:#?}");
+    let limit = mine[0];
+    assert_eq!(limit.kind, "DailyLimit");
+    assert_eq!(limit.text, "limit to 3 hours a day");
+    assert_eq!(
+        limit.why,
+        "no day's use spanned more than 3 hours of the 12-hour window"
+    );
+    assert_eq!(
+        limit.terms.daily_time_consumption_limit.as_deref(),
+        Some("3h")
+    );
+    // 9 hours fewer of 10 seats at $5.00 per 8 hours: $56.25 a day.
+    assert_eq!(limit.per_day, usd(-5_625));
+    assert_eq!(limit.per_term, usd(-5_625 * 366));
 }
