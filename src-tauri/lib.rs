@@ -707,6 +707,18 @@ fn customer_usage(
     usage::license_use(&state, customer_id)
 }
 
+/// A customer's actual use per license, folded onto the day the timeline shows (peak and
+/// 95th percentile per quarter-hour, and where claims were refused).
+#[tauri::command]
+#[specta::specta]
+fn usage_overlay(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    choice: views::DayChoice,
+) -> Result<Vec<usage::LaneActual>, AppError> {
+    usage::overlay(&state, customer_id, &choice)
+}
+
 /// Priced right-sizing suggestions for a customer's licenses, from their use.
 #[tauri::command]
 #[specta::specta]
@@ -793,6 +805,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             import_usage_report,
             customer_usage,
             usage_suggestions,
+            usage_overlay,
             customers_page,
             customer_timeline,
             backup_catalogue,

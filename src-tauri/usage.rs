@@ -3,7 +3,7 @@
 //! revisions work as for any edit). The rules are `timefence-usage`'s; this maps them.
 
 use crate::error::AppError;
-use crate::views::LicenseEdit;
+use crate::views::{DayChoice, LicenseEdit};
 use crate::AppState;
 use serde::Serialize;
 use std::path::Path;
@@ -157,4 +157,121 @@ pub fn suggestions(state: &AppState, customer: i64) -> Result<Vec<SuggestionView
             })
         })
         .collect()
+}
+
+/// A quarter-hour of actual use on the day shown, in real seconds from the day's start.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ActualQuarter {
+    /// Start, seconds since the day's start.
+    pub from_seconds: u32,
+    /// End (exclusive).
+    pub to_seconds: u32,
+    /// Wall time it starts at, in the display zone.
+    pub label: String,
+    /// The most seats held then on any reported day.
+    pub peak: u32,
+    /// The 95th percentile over the days the window was open then.
+    pub p95: u32,
+}
+
+/// Refusals at one quarter-hour of the day shown.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RefusalMark {
+    /// Start, seconds since the day's start.
+    pub from_seconds: u32,
+    /// End (exclusive).
+    pub to_seconds: u32,
+    /// Wall time it starts at, in the display zone.
+    pub label: String,
+    /// `SeatsFull`, `OutsideWindow`, `ConsumptionExhausted`, ...
+    pub reason: String,
+    /// How many, over the reported days.
+    pub count: u32,
+}
+
+/// One lane's actual use over the reported days, folded onto the day shown.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct LaneActual {
+    /// The license.
+    pub license_id: i64,
+    /// Its seats (the scale).
+    pub seats: u32,
+    /// Days reported.
+    pub days: u32,
+    /// Quarter-hours the window was open or used.
+    pub quarters: Vec<ActualQuarter>,
+    /// Where claims were refused.
+    pub refusals: Vec<RefusalMark>,
+}
+
+/// Each reported license of `customer`, its use drawn on the day `choice` names (the same day,
+/// zone and axis as the timeline): a wall quarter-hour the display day skips (a spring-forward
+/// night) is not drawn, one it repeats is drawn twice.
+pub fn overlay(
+    state: &AppState,
+    customer: i64,
+    choice: &DayChoice,
+) -> Result<Vec<LaneActual>, AppError> {
+    state.with_catalogue(|c| {
+        let row = c.customer(customer)?;
+        let licenses = c.licenses_of(customer)?;
+        let terms: Vec<&timefence_terms::Terms> = licenses.iter().map(|l| &l.terms).collect();
+        let day = crate::views::display_day(
+            choice,
+            &row.default_zone,
+            &terms,
+            timefence_terms::chrono::Utc::now(),
+        )?;
+        let profiles = timefence_usage::day_profiles(c, customer, day.zone)?;
+        let length = day.length_seconds();
+        // The day's quarter-hours, each with the wall quarter it shows.
+        let shown: Vec<(u32, u32, String, u16)> = (0..length.div_ceil(900))
+            .map(|i| {
+                let from = i * 900;
+                let wall = day.wall_time_at(from, day.zone);
+                (
+                    from,
+                    (from + 900).min(length),
+                    wall.to_string(),
+                    (wall.seconds() / 900) as u16,
+                )
+            })
+            .collect();
+        Ok(profiles
+            .into_iter()
+            .map(|p| LaneActual {
+                license_id: p.license_id,
+                seats: p.seats,
+                days: p.days,
+                quarters: shown
+                    .iter()
+                    .filter_map(|(from, to, label, index)| {
+                        let q = p.quarters.iter().find(|q| q.index == *index)?;
+                        Some(ActualQuarter {
+                            from_seconds: *from,
+                            to_seconds: *to,
+                            label: label.clone(),
+                            peak: q.peak,
+                            p95: q.p95,
+                        })
+                    })
+                    .collect(),
+                refusals: shown
+                    .iter()
+                    .flat_map(|(from, to, label, index)| {
+                        p.refusals
+                            .iter()
+                            .filter(move |r| r.index == *index)
+                            .map(move |r| RefusalMark {
+                                from_seconds: *from,
+                                to_seconds: *to,
+                                label: label.clone(),
+                                reason: r.reason.clone(),
+                                count: r.count,
+                            })
+                    })
+                    .collect(),
+            })
+            .collect())
+    })
 }

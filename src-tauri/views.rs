@@ -489,7 +489,7 @@ fn given(text: &Option<String>) -> Option<&str> {
 }
 
 /// The display day a choice names, given the terms shown (for the default date).
-fn display_day(
+pub(crate) fn display_day(
     choice: &DayChoice,
     customer_zone: &str,
     terms: &[&Terms],
@@ -847,6 +847,34 @@ pub struct ForecastBucket {
     pub label: String,
     /// Peak concurrent seats in the bucket.
     pub seats: u32,
+    /// Seats actually in use then: the customers' relay reports' mean over their reported
+    /// days, at the bucket's busiest quarter-hour (none when no report is imported).
+    pub in_use: Option<f64>,
+}
+
+/// One customer's reported use against what it licenses, for the Forecast.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct CustomerActual {
+    /// The customer.
+    pub customer_id: i64,
+    /// Its name.
+    pub name: String,
+    /// The first day reported, YYYY-MM-DD.
+    pub from: String,
+    /// The last day reported.
+    pub to: String,
+    /// Days reported.
+    pub days: u32,
+    /// Licenses the reports name.
+    pub licenses: u32,
+    /// Seat-hours licensed over those days (whole hours).
+    pub licensed_seat_hours: i64,
+    /// Seat-hours used.
+    pub used_seat_hours: i64,
+    /// Used against licensed, in basis points.
+    pub utilisation_basis_points: i64,
+    /// Refusals of every reason.
+    pub refusals: u32,
 }
 
 /// The vendor's demand across the whole catalogue on one day.
@@ -870,6 +898,8 @@ pub struct ForecastView {
     pub seat_hours: u32,
     /// Seats a 24-hour model would provision all day.
     pub traditional_capacity: u32,
+    /// Actual against licensed, per customer with imported usage reports, by name.
+    pub actual: Vec<CustomerActual>,
 }
 
 /// The forecast of the current licenses of `only` those customers (every customer when empty)
@@ -898,6 +928,17 @@ pub fn forecast(
     let day = timefence_terms::DisplayDay::new(date, zone);
     let f = timefence_terms::Forecast::build(&customers, &day, bucket_minutes * 60);
     let label = |i: usize| f.bucket_label(i);
+    let actual = timefence_usage::portfolio(catalogue, only, zone)
+        .map_err(crate::error::AppError::from)?;
+    let reported = !actual.customers.is_empty();
+    // A bucket shows the busiest of the wall quarter-hours it spans.
+    let in_use = |label: &str| {
+        let first = WallTime::parse(label).map_or(0, |t| t.seconds() / 900) as usize;
+        let span = (bucket_minutes / 15).max(1) as usize;
+        (first..first + span)
+            .map(|q| actual.mean_in_use[q % actual.mean_in_use.len()])
+            .fold(0f64, f64::max)
+    };
     Ok(ForecastView {
         date: date.to_string(),
         zone: zone.name().to_string(),
@@ -906,9 +947,13 @@ pub fn forecast(
             .buckets
             .iter()
             .enumerate()
-            .map(|(i, s)| ForecastBucket {
-                label: label(i),
-                seats: seats(*s),
+            .map(|(i, s)| {
+                let label = label(i);
+                ForecastBucket {
+                    in_use: reported.then(|| (in_use(&label) * 10.0).round() / 10.0),
+                    label,
+                    seats: seats(*s),
+                }
             })
             .collect(),
         peak: seats(f.peak),
@@ -916,5 +961,21 @@ pub fn forecast(
         idle: f.idle_buckets.iter().map(|i| label(*i)).collect(),
         seat_hours: u32::try_from(f.seat_seconds / 3600).unwrap_or(u32::MAX),
         traditional_capacity: seats(f.traditional_capacity),
+        actual: actual
+            .customers
+            .into_iter()
+            .map(|c| CustomerActual {
+                customer_id: c.customer_id,
+                name: c.name,
+                from: c.from,
+                to: c.to,
+                days: c.days,
+                licenses: c.licenses,
+                licensed_seat_hours: c.licensed_seat_seconds / 3600,
+                used_seat_hours: c.used_seat_seconds / 3600,
+                utilisation_basis_points: c.utilisation_basis_points,
+                refusals: c.refusals,
+            })
+            .collect(),
     })
 }

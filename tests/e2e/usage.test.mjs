@@ -68,7 +68,15 @@ before(async () => {
       from: `${YEAR}-03-01`,
       to: `${YEAR}-03-07`,
       generated_at: `${YEAR}-03-08T00:00:00Z`,
-      licenses: [{ license: `${vendorKey}-${brazil.uid}`, distinct_holders: 44, quarters, refusals: [] }],
+      licenses: [
+        {
+          license: `${vendorKey}-${brazil.uid}`,
+          distinct_holders: 44,
+          quarters,
+          // Three claims met the daily limit at 23:00 on the 2nd.
+          refusals: [{ start: Date.UTC(YEAR, 2, 2, 23) / 1000, reason: "ConsumptionExhausted", count: 3 }],
+        },
+      ],
     },
     readFileSync(join(work, "relay.key"), "utf8"),
     readFileSync(join(work, "relay.cert"), "utf8"),
@@ -96,14 +104,27 @@ test("a relay's usage report is imported, shown beside the licenses, and a price
   await app.until(() => app.contents("[data-testid=usage-row]"), (r) => r.length === 1, 10_000, "the usage row");
   const cells = (await app.contents("[data-testid=usage-row] td")).map(normal);
   // A week of evenings: 20 seats × 10 min a quarter-hour, 11 more seats once, of 50 seats × 8 h.
-  assert.deepEqual(cells, ["L3 Brazil 7 days", "31 of 50 seats", "26.7 % (748 of 2,800 seat-hours)", "0 quarter-hours of 224", "44", "none"]);
+  assert.deepEqual(cells, ["L3 Brazil 7 days", "31 of 50 seats", "26.7 % (748 of 2,800 seat-hours)", "0 quarter-hours of 224", "44", "3 ConsumptionExhausted"]);
   assert.equal((await app.contents("[data-testid=suggestion]")).length, 1);
   assert.deepEqual((await app.contents("[data-testid=suggestion] strong")).map(normal), ["L3 Brazil: 35 seats"]);
   assert.deepEqual((await app.contents("[data-testid=suggestion] .why")).map(normal), ["at most 31 of 50 in use at once"]);
   const days = (Date.UTC(YEAR + 1, 0, 1) - Date.UTC(YEAR, 0, 1)) / 86_400_000;
   const term = (7_500 * days / 100).toLocaleString("en-US", { minimumFractionDigits: 2 });
   assert.deepEqual((await app.contents("[data-testid=suggestion-cost]")).map(normal), [`-$75.00 a day · -$${term} over the term`]);
+  // Over Brazil's bar, each of its 32 quarter-hours: shaded to the 95th percentile and a line
+  // at the peak, against its 50 seats (the week's 7 samples make the 95th the highest).
+  const overlay = () =>
+    app.execute(`
+      const lane = [...document.querySelectorAll("[data-testid=lane]")].find((l) => l.textContent.includes("L3 Brazil"));
+      return [...lane.querySelectorAll("[data-testid=actual-quarter]")].map((q) => [q.querySelector(".p95").style.height, q.querySelector(".peak").style.bottom]);
+    `);
+  const quartersDrawn = await app.until(overlay, (q) => q.length === 32, 10_000, "Brazil's 32 quarter-hours of actual use");
+  assert.deepEqual(quartersDrawn[8], ["62%", "62%"], "18:00: 31 of 50 seats");
+  assert.deepEqual(quartersDrawn[9], ["40%", "40%"], "18:15: 20 of 50 seats");
+  const marks = await app.execute(`return [...document.querySelectorAll("[data-testid=refusal-mark]")].map((m) => [m.dataset.reason, m.title])`);
+  assert.deepEqual(marks, [["ConsumptionExhausted", "23:00: 3 claims refused (ConsumptionExhausted) over 7 days"]]);
   if (process.env.E2E_SCREENSHOTS) {
+    await app.screenshot(join(process.env.E2E_SCREENSHOTS, "usage-overlay.png"));
     await app.reveal((await app.findAll("[data-testid=usage]"))[0]);
     await app.screenshot(join(process.env.E2E_SCREENSHOTS, "usage.png"));
   }
@@ -118,4 +139,19 @@ test("a relay's usage report is imported, shown beside the licenses, and a price
   await app.click((await app.findAll("[data-testid=undo]"))[0]);
   await app.until(bars, (b) => b.includes("L3 Brazil 50 seats · 16:00-24:00"), 10_000, "Brazil back at 50 seats");
   await app.until(() => app.contents("[data-testid=suggestion]"), (s) => s.length === 1, 10_000, "the suggestion back");
+});
+
+test("the Forecast sets actual use against what is licensed", async () => {
+  await app.click((await app.findAll("[data-testid=mode-forecast]"))[0]);
+  const rows = await app.until(() => app.contents("[data-testid=forecast-actual-row] td"), (c) => c.length === 5, 10_000, "the Actual against licensed row");
+  assert.deepEqual(rows.map(normal), ["Northwind BPO", `03/01/${YEAR} – 03/07/${YEAR} (7 days)`, "1", "26.7 % (748 of 2,800 seat-hours)", "3"]);
+  // Hourly buckets: 16:00-17:00 holds 20 seats on every evening; 18:00's busiest quarter-hour
+  // averages (6 × 20 + 31) × 600 s over 7 days of 900 s.
+  const titles = await app.execute(`return [...document.querySelectorAll("[data-testid=forecast-in-use]")].map((b) => b.getAttribute("title"))`);
+  assert.equal(titles.length, 24);
+  assert.match(titles[16], /^16:00: 13\.3 seats in use on an average reported day, /);
+  assert.match(titles[18], /^18:00: 14\.4 seats in use on an average reported day, /);
+  assert.match(titles[3], /^03:00: 0\.0 seats in use/);
+  if (process.env.E2E_SCREENSHOTS) await app.screenshot(join(process.env.E2E_SCREENSHOTS, "forecast-actual.png"));
+  await app.click((await app.findAll("[data-testid=mode-timeline]"))[0]);
 });

@@ -16,6 +16,11 @@ export const commands = {
 	customerUsage: (customerId: number) => typedError<LicenseUseView[], AppError>(__TAURI_INVOKE("customer_usage", { customerId })),
 	/**  Priced right-sizing suggestions for a customer's licenses, from their use. */
 	usageSuggestions: (customerId: number) => typedError<SuggestionView[], AppError>(__TAURI_INVOKE("usage_suggestions", { customerId })),
+	/**
+	 *  A customer's actual use per license, folded onto the day the timeline shows (peak and
+	 *  95th percentile per quarter-hour, and where claims were refused).
+	 */
+	usageOverlay: (customerId: number, choice: DayChoice) => typedError<LaneActual[], AppError>(__TAURI_INVOKE("usage_overlay", { customerId, choice })),
 	/**  A page of customers by name, filtered by what was typed in the search box. */
 	customersPage: (filter: string, offset: number, limit: number) => typedError<CustomerPage, AppError>(__TAURI_INVOKE("customers_page", { filter, offset, limit })),
 	/**
@@ -174,6 +179,20 @@ export const events = {
 };
 
 /* Types */
+/**  A quarter-hour of actual use on the day shown, in real seconds from the day's start. */
+export type ActualQuarter = {
+	/**  Start, seconds since the day's start. */
+	from_seconds: number,
+	/**  End (exclusive). */
+	to_seconds: number,
+	/**  Wall time it starts at, in the display zone. */
+	label: string,
+	/**  The most seats held then on any reported day. */
+	peak: number,
+	/**  The 95th percentile over the days the window was open then. */
+	p95: number,
+};
+
 /**  Why a command failed. */
 export type AppError = 
 /**  The catalogue could not be opened at start-up; nothing can be read or saved. */
@@ -348,6 +367,30 @@ export type CurrencyCost = {
 	formulas: string[],
 };
 
+/**  One customer's reported use against what it licenses, for the Forecast. */
+export type CustomerActual = {
+	/**  The customer. */
+	customer_id: number,
+	/**  Its name. */
+	name: string,
+	/**  The first day reported, YYYY-MM-DD. */
+	from: string,
+	/**  The last day reported. */
+	to: string,
+	/**  Days reported. */
+	days: number,
+	/**  Licenses the reports name. */
+	licenses: number,
+	/**  Seat-hours licensed over those days (whole hours). */
+	licensed_seat_hours: number,
+	/**  Seat-hours used. */
+	used_seat_hours: number,
+	/**  Used against licensed, in basis points. */
+	utilisation_basis_points: number,
+	/**  Refusals of every reason. */
+	refusals: number,
+};
+
 /**  A customer in the sidebar. */
 export type CustomerItem = {
 	/**  Row id. */
@@ -476,6 +519,11 @@ export type ForecastBucket = {
 	label: string,
 	/**  Peak concurrent seats in the bucket. */
 	seats: number,
+	/**
+	 *  Seats actually in use then: the customers' relay reports' mean over their reported
+	 *  days, at the bucket's busiest quarter-hour (none when no report is imported).
+	 */
+	in_use: number | null,
 };
 
 /**  The vendor's demand across the whole catalogue on one day. */
@@ -498,6 +546,8 @@ export type ForecastView = {
 	seat_hours: number,
 	/**  Seats a 24-hour model would provision all day. */
 	traditional_capacity: number,
+	/**  Actual against licensed, per customer with imported usage reports, by name. */
+	actual: CustomerActual[],
 };
 
 /**  A signing key as the keys screen lists it. */
@@ -560,6 +610,20 @@ export type Lane = {
 	 *  on the day shown.
 	 */
 	next_opening_date: string | null,
+};
+
+/**  One lane's actual use over the reported days, folded onto the day shown. */
+export type LaneActual = {
+	/**  The license. */
+	license_id: number,
+	/**  Its seats (the scale). */
+	seats: number,
+	/**  Days reported. */
+	days: number,
+	/**  Quarter-hours the window was open or used. */
+	quarters: ActualQuarter[],
+	/**  Where claims were refused. */
+	refusals: RefusalMark[],
 };
 
 /**
@@ -701,6 +765,20 @@ export type ProductView = {
 	prices: PriceView[],
 	/**  How many current licenses carry it. */
 	license_count: number,
+};
+
+/**  Refusals at one quarter-hour of the day shown. */
+export type RefusalMark = {
+	/**  Start, seconds since the day's start. */
+	from_seconds: number,
+	/**  End (exclusive). */
+	to_seconds: number,
+	/**  Wall time it starts at, in the display zone. */
+	label: string,
+	/**  `SeatsFull`, `OutsideWindow`, `ConsumptionExhausted`, ... */
+	reason: string,
+	/**  How many, over the reported days. */
+	count: number,
 };
 
 /**  What a renewal made: the new drafts and what their term costs with today's prices. */
