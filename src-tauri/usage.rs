@@ -212,16 +212,21 @@ pub fn overlay(
     customer: i64,
     choice: &DayChoice,
 ) -> Result<Vec<LaneActual>, AppError> {
-    state.with_catalogue(|c| {
+    state.with_catalogue(|c| overlay_of(c, customer, choice, timefence_terms::chrono::Utc::now()))
+}
+
+/// [`overlay`] on a catalogue, with `now` for the default day.
+pub fn overlay_of(
+    c: &timefence_catalogue::Catalogue,
+    customer: i64,
+    choice: &DayChoice,
+    now: timefence_terms::chrono::DateTime<timefence_terms::chrono::Utc>,
+) -> Result<Vec<LaneActual>, AppError> {
+    {
         let row = c.customer(customer)?;
         let licenses = c.licenses_of(customer)?;
         let terms: Vec<&timefence_terms::Terms> = licenses.iter().map(|l| &l.terms).collect();
-        let day = crate::views::display_day(
-            choice,
-            &row.default_zone,
-            &terms,
-            timefence_terms::chrono::Utc::now(),
-        )?;
+        let day = crate::views::display_day(choice, &row.default_zone, &terms, now)?;
         let profiles = timefence_usage::day_profiles(c, customer, day.zone)?;
         let length = day.length_seconds();
         // The day's quarter-hours, each with the wall quarter it shows.
@@ -273,5 +278,5 @@ pub fn overlay(
                     .collect(),
             })
             .collect())
-    })
+    }
 }

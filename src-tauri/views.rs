@@ -928,8 +928,8 @@ pub fn forecast(
     let day = timefence_terms::DisplayDay::new(date, zone);
     let f = timefence_terms::Forecast::build(&customers, &day, bucket_minutes * 60);
     let label = |i: usize| f.bucket_label(i);
-    let actual = timefence_usage::portfolio(catalogue, only, zone)
-        .map_err(crate::error::AppError::from)?;
+    let actual =
+        timefence_usage::portfolio(catalogue, only, zone).map_err(crate::error::AppError::from)?;
     let reported = !actual.customers.is_empty();
     // A bucket shows the busiest of the wall quarter-hours it spans.
     let in_use = |label: &str| {

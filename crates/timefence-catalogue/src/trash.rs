@@ -12,6 +12,8 @@ use crate::{
 use rusqlite::{params, OptionalExtension};
 
 const CUSTOMER_COLUMNS: &str = "id, name, contact, country, default_zone, notes, created_at";
+const USAGE_REPORT_COLUMNS: &str =
+    "id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed";
 const ALL_LICENSE_COLUMNS: &str = "id, customer_id, name, product, seats, start_date, end_date, \
      daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision, created_at, \
      updated_at, serial, supersedes, origin, uid";
@@ -150,6 +152,15 @@ impl Catalogue {
             ),
             params![id, now],
         )?;
+        // Its usage reports go with it, and come back with it.
+        tx.execute(
+            &format!(
+                "INSERT INTO deleted_usage_reports ({USAGE_REPORT_COLUMNS})
+                 SELECT {USAGE_REPORT_COLUMNS} FROM usage_reports WHERE customer_id = ?1"
+            ),
+            [id],
+        )?;
+        tx.execute("DELETE FROM usage_reports WHERE customer_id = ?1", [id])?;
         tx.execute("DELETE FROM licenses WHERE customer_id = ?1", [id])?;
         tx.execute("DELETE FROM customers WHERE id = ?1", [id])?;
         tx.commit()?;
@@ -187,6 +198,17 @@ impl Catalogue {
                 "INSERT INTO licenses ({ALL_LICENSE_COLUMNS})
                  SELECT {ALL_LICENSE_COLUMNS} FROM deleted_licenses WHERE customer_id = ?1"
             ),
+            [id],
+        )?;
+        tx.execute(
+            &format!(
+                "INSERT INTO usage_reports ({USAGE_REPORT_COLUMNS})
+                 SELECT {USAGE_REPORT_COLUMNS} FROM deleted_usage_reports WHERE customer_id = ?1"
+            ),
+            [id],
+        )?;
+        tx.execute(
+            "DELETE FROM deleted_usage_reports WHERE customer_id = ?1",
             [id],
         )?;
         tx.execute("DELETE FROM deleted_licenses WHERE customer_id = ?1", [id])?;

@@ -19,8 +19,11 @@ pub struct NewUsageReport {
     pub from: String,
     /// Its last day, YYYY-MM-DD, inclusive.
     pub to: String,
-    /// The signed payload, as JSON.
+    /// The signed payload, as JSON (its quarter-hours may be kept in `packed` instead).
     pub payload: String,
+    /// The payload's quarter-hours packed, as the importer packs them (None: they are in the
+    /// payload).
+    pub packed: Option<Vec<u8>>,
 }
 
 /// A kept report.
@@ -63,15 +66,20 @@ impl Catalogue {
             return Err(CatalogueError::UsageAlreadyImported { from, to });
         }
         tx.execute(
-            "INSERT INTO usage_reports (customer_id, relay_key, period_from, period_to, imported_at, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            // An id the trash does not hold either, so undoing a customer's deletion can bring
+            // its reports back under their own ids.
+            "INSERT INTO usage_reports (id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed)
+             VALUES (max(coalesce((SELECT max(id) FROM usage_reports), 0),
+                         coalesce((SELECT max(id) FROM deleted_usage_reports), 0)) + 1,
+                     ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 report.customer_id,
                 report.relay_key,
                 report.from,
                 report.to,
                 now_text(),
-                report.payload
+                report.payload,
+                report.packed
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -85,7 +93,7 @@ impl Catalogue {
         customer: CustomerId,
     ) -> Result<Vec<StoredUsageReport>, CatalogueError> {
         let mut statement = self.conn.prepare(
-            "SELECT id, customer_id, relay_key, period_from, period_to, payload, imported_at
+            "SELECT id, customer_id, relay_key, period_from, period_to, payload, imported_at, packed
              FROM usage_reports WHERE customer_id = ?1 ORDER BY period_from, id",
         )?;
         let rows = statement
@@ -98,6 +106,7 @@ impl Catalogue {
                         from: r.get(3)?,
                         to: r.get(4)?,
                         payload: r.get(5)?,
+                        packed: r.get(7)?,
                     },
                     imported_at: r.get(6)?,
                 })

@@ -94,14 +94,17 @@ pub fn import(catalogue: &mut Catalogue, text: &str) -> Result<Imported, UsageEr
         .into_iter()
         .find(|c| c.name == customer)
         .ok_or_else(|| UsageError::UnknownCustomer(customer.clone()))?;
-    let payload = serde_json::to_string(&report.payload)
-        .map_err(|e| CatalogueError::Damaged(e.to_string()))?;
+    let mut kept = report.payload.clone();
+    let packed = pack(&mut kept);
+    let payload =
+        serde_json::to_string(&kept).map_err(|e| CatalogueError::Damaged(e.to_string()))?;
     let report_id = catalogue.add_usage_report(&NewUsageReport {
         customer_id: found.id,
         relay_key: report.certificate.payload.relay_key.clone(),
         from: report.payload.from.clone(),
         to: report.payload.to.clone(),
         payload,
+        packed: Some(packed),
     })?;
     Ok(Imported {
         report_id,
@@ -111,6 +114,61 @@ pub fn import(catalogue: &mut Catalogue, text: &str) -> Result<Imported, UsageEr
         to: report.payload.to,
         licenses: report.payload.licenses.len(),
     })
+}
+
+/// Bytes of one packed quarter-hour: start (i64), peak (u32), seat-seconds (i64).
+const PACKED_QUARTER: usize = 20;
+
+/// Moves the payload's quarter-hours into bytes (catalogue migration 0007 gives the layout):
+/// a year of a customer's use reads back in a millisecond instead of a JSON parse.
+pub fn pack(payload: &mut ReportPayload) -> Vec<u8> {
+    let total: usize = payload.licenses.iter().map(|l| l.quarters.len()).sum();
+    let mut bytes = Vec::with_capacity(total * PACKED_QUARTER + payload.licenses.len() * 4);
+    for license in &mut payload.licenses {
+        let quarters = std::mem::take(&mut license.quarters);
+        bytes.extend_from_slice(&(quarters.len() as u32).to_le_bytes());
+        for q in quarters {
+            bytes.extend_from_slice(&q.start.to_le_bytes());
+            bytes.extend_from_slice(&q.peak.to_le_bytes());
+            bytes.extend_from_slice(&q.seat_seconds.to_le_bytes());
+        }
+    }
+    bytes
+}
+
+/// Puts packed quarter-hours back into the payload they were taken from.
+pub fn unpack(payload: &mut ReportPayload, bytes: &[u8]) -> Result<(), CatalogueError> {
+    let damaged = || CatalogueError::Damaged("a usage report's packed quarter-hours".into());
+    let mut rest = bytes;
+    let mut take = |n: usize| -> Result<&[u8], CatalogueError> {
+        if rest.len() < n {
+            return Err(damaged());
+        }
+        let (head, tail) = rest.split_at(n);
+        rest = tail;
+        Ok(head)
+    };
+    for license in &mut payload.licenses {
+        let count = u32::from_le_bytes(take(4)?.try_into().map_err(|_| damaged())?) as usize;
+        let block = take(count.checked_mul(PACKED_QUARTER).ok_or_else(damaged)?)?;
+        license.quarters = block
+            .chunks_exact(PACKED_QUARTER)
+            .map(|c| {
+                let (start, rest) = c.split_at(8);
+                let (peak, seat_seconds) = rest.split_at(4);
+                timefence_license::usage::Quarter {
+                    start: i64::from_le_bytes(start.try_into().unwrap_or_default()),
+                    peak: u32::from_le_bytes(peak.try_into().unwrap_or_default()),
+                    seat_seconds: i64::from_le_bytes(seat_seconds.try_into().unwrap_or_default()),
+                }
+            })
+            .collect();
+    }
+    // Bytes left over mean the row and its payload do not belong together.
+    if !rest.is_empty() {
+        return Err(damaged());
+    }
+    Ok(())
 }
 
 /// One quarter-hour of use, merged over the imported reports.
@@ -182,8 +240,11 @@ fn reports(catalogue: &Catalogue, customer: CustomerId) -> Result<Vec<Period>, U
     let mut out = Vec::new();
     for stored in catalogue.usage_reports(customer)? {
         // Stored only after verifying; a row that no longer reads is damage, not input.
-        let payload: ReportPayload = serde_json::from_str(&stored.report.payload)
+        let mut payload: ReportPayload = serde_json::from_str(&stored.report.payload)
             .map_err(|e| CatalogueError::Damaged(format!("usage report {}: {e}", stored.id)))?;
+        if let Some(packed) = &stored.report.packed {
+            unpack(&mut payload, packed)?;
+        }
         let (Some(start), Some(end)) = (day_start(&payload.from), day_start(&payload.to)) else {
             return Err(CatalogueError::Damaged(format!(
                 "usage report {} has bad dates",
@@ -213,15 +274,14 @@ pub fn license_use(
         .collect())
 }
 
-fn use_of(
-    license: &License,
-    reports: &[(ReportPayload, DateTime<Utc>, DateTime<Utc>)],
-) -> LicenseUse {
+fn use_of(license: &License, reports: &[Period]) -> LicenseUse {
     let terms = &license.terms;
     let suffix = format!("-{}", license.uid);
-    let mut quarters: BTreeMap<i64, QuarterUse> = BTreeMap::new();
+    // Sorted vectors rather than maps: a year of one license is 35,000 quarter-hours, and the
+    // Forecast reads every license's.
+    let mut quarters: Vec<QuarterUse> = Vec::new();
     let mut refused: BTreeMap<(i64, String), u32> = BTreeMap::new();
-    let mut licensed_quarters: std::collections::BTreeSet<i64> = Default::default();
+    let mut open_quarters: Vec<i64> = Vec::new();
     let (mut licensed, mut days, mut holders) = (0i64, 0u32, 0u32);
     let mut reported = false;
     for (payload, start, end) in reports {
@@ -235,7 +295,7 @@ fn use_of(
             licensed += billed * i64::from(terms.seats);
             let mut q = opens.timestamp().div_euclid(QUARTER_SECONDS) * QUARTER_SECONDS;
             while q < closes.timestamp() {
-                licensed_quarters.insert(q);
+                open_quarters.push(q);
                 q += QUARTER_SECONDS;
             }
         }
@@ -246,24 +306,41 @@ fn use_of(
         {
             reported = true;
             holders = holders.max(usage.distinct_holders);
-            for q in &usage.quarters {
-                let merged = quarters.entry(q.start).or_insert(QuarterUse {
-                    start: q.start,
-                    peak: 0,
-                    seat_seconds: 0,
-                });
-                merged.peak = merged.peak.max(q.peak);
-                merged.seat_seconds += q.seat_seconds;
-            }
+            quarters.extend(usage.quarters.iter().map(|q| QuarterUse {
+                start: q.start,
+                peak: q.peak,
+                seat_seconds: q.seat_seconds,
+            }));
             for r in &usage.refusals {
                 *refused.entry((r.start, r.reason.clone())).or_default() += r.count;
             }
         }
     }
-    let used: i64 = quarters.values().map(|q| q.seat_seconds).sum();
+    // A quarter-hour named twice is one quarter-hour: the higher peak, the seat-seconds added.
+    quarters.sort_by_key(|q| q.start);
+    quarters.dedup_by(|later, kept| {
+        if later.start != kept.start {
+            return false;
+        }
+        kept.peak = kept.peak.max(later.peak);
+        kept.seat_seconds += later.seat_seconds;
+        true
+    });
+    open_quarters.sort_unstable();
+    open_quarters.dedup();
+    let used: i64 = quarters.iter().map(|q| q.seat_seconds).sum();
     let mut refusals: BTreeMap<String, u32> = BTreeMap::new();
     for ((_, reason), count) in &refused {
         *refusals.entry(reason.clone()).or_default() += count;
+    }
+    // Open quarter-hours with no use: a walk along both sorted lists.
+    let mut unused = 0u32;
+    let mut next = quarters.iter().peekable();
+    for open in &open_quarters {
+        while next.next_if(|q| q.start < *open).is_some() {}
+        if next.next_if(|q| q.start == *open).is_none() {
+            unused += 1;
+        }
     }
     LicenseUse {
         license_id: license.id,
@@ -279,20 +356,14 @@ fn use_of(
         } else {
             0
         },
-        peak: quarters.values().map(|q| q.peak).max().unwrap_or(0),
-        licensed_quarters: u32::try_from(licensed_quarters.len()).unwrap_or(u32::MAX),
-        unused_quarters: u32::try_from(
-            licensed_quarters
-                .iter()
-                .filter(|q| !quarters.contains_key(q))
-                .count(),
-        )
-        .unwrap_or(u32::MAX),
+        peak: quarters.iter().map(|q| q.peak).max().unwrap_or(0),
+        licensed_quarters: u32::try_from(open_quarters.len()).unwrap_or(u32::MAX),
+        unused_quarters: unused,
         distinct_holders: holders,
         refusals,
-        quarters: quarters.into_values().collect(),
+        quarters,
         refused,
-        open_quarters: licensed_quarters.into_iter().collect(),
+        open_quarters,
     }
 }
 
@@ -667,4 +738,64 @@ fn limited(
             allowed / 3600
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use timefence_license::usage::{LicenseUsage, Quarter};
+
+    fn payload() -> ReportPayload {
+        let license = |n: i64| LicenseUsage {
+            license: format!("k-{n}"),
+            distinct_holders: 3,
+            quarters: (0..n)
+                .map(|i| Quarter {
+                    start: 1_700_000_100 + i * 900 - n,
+                    peak: (i * 7) as u32,
+                    seat_seconds: -i * 100_000_000_000,
+                })
+                .collect(),
+            refusals: vec![],
+        };
+        ReportPayload {
+            customer: "c".into(),
+            from: "2024-01-01".into(),
+            to: "2024-01-01".into(),
+            generated_at: "2024-01-02T00:00:00Z".into(),
+            licenses: vec![license(3), license(0), license(40)],
+        }
+    }
+
+    #[test]
+    fn packed_quarters_unpack_to_the_same_payload() {
+        let original = payload();
+        let mut kept = original.clone();
+        let bytes = pack(&mut kept);
+        assert_eq!(bytes.len(), 3 * 4 + 43 * PACKED_QUARTER);
+        assert!(kept.licenses.iter().all(|l| l.quarters.is_empty()));
+        unpack(&mut kept, &bytes).unwrap();
+        assert_eq!(kept, original);
+    }
+
+    #[test]
+    fn damaged_packing_is_a_typed_error() {
+        let mut kept = payload();
+        let bytes = pack(&mut kept);
+        for bad in [
+            &bytes[..bytes.len() - 1],
+            &bytes[..5],
+            &[][..],
+            &[bytes.as_slice(), &[0]].concat()[..],
+        ] {
+            let mut again = kept.clone();
+            assert!(matches!(
+                unpack(&mut again, bad),
+                Err(CatalogueError::Damaged(_))
+            ));
+        }
+        // A count that claims more than any memory could hold.
+        let mut huge = kept.clone();
+        assert!(unpack(&mut huge, &[0xff; 24]).is_err());
+    }
 }

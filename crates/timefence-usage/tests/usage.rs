@@ -433,3 +433,65 @@ fn use_that_wanders_through_a_long_window_gets_a_daily_limit() {
     assert_eq!(limit.per_day, usd(-5_625));
     assert_eq!(limit.per_term, usd(-5_625 * 366));
 }
+
+#[test]
+fn a_report_kept_before_packing_reads_the_same_and_deletion_undone_brings_reports_back() {
+    // Packed (as imports are kept now).
+    let (mut packed, customer) = bpo();
+    let payload = week(&packed, customer, "2024-03-01", "2024-03-07");
+    import(
+        &mut packed,
+        &sign_report(&payload, &relay(), &certificate("Acme BPO", &vendor())),
+    )
+    .unwrap();
+    // As schema version 6 kept it: the quarter-hours inside the JSON payload.
+    let (mut plain, same_customer) = bpo();
+    let plain_payload = week(&plain, same_customer, "2024-03-01", "2024-03-07");
+    plain
+        .add_usage_report(&timefence_catalogue::NewUsageReport {
+            customer_id: same_customer,
+            relay_key: "relay".into(),
+            from: plain_payload.from.clone(),
+            to: plain_payload.to.clone(),
+            payload: serde_json::to_string(&plain_payload).unwrap(),
+            packed: None,
+        })
+        .unwrap();
+    let stored = packed.usage_reports(customer).unwrap();
+    assert!(
+        !stored[0].report.payload.contains("seat_seconds"),
+        "the packed row's payload has no quarter-hours"
+    );
+    let before = license_use(&packed, customer).unwrap();
+    // The two catalogues' licenses have their own uids; all else must agree.
+    let without_uid = |mut uses: Vec<timefence_usage::LicenseUse>| {
+        uses.iter_mut().for_each(|u| u.uid.clear());
+        uses
+    };
+    assert!(
+        without_uid(before.clone()) == without_uid(license_use(&plain, same_customer).unwrap()),
+        "a version-6 row reads differently from a packed one"
+    );
+    assert_eq!(
+        before.iter().map(|u| u.quarters.len()).sum::<usize>(),
+        7 * (32 + 32 + 24)
+    );
+
+    // Deleting the customer takes its reports to the trash; undoing brings them back.
+    packed.delete_customer(customer).unwrap();
+    assert!(packed.usage_reports(customer).unwrap().is_empty());
+    // Meanwhile another customer's import takes an id the trash does not hold.
+    let other = packed.add_named_customer("Globex", "UTC").unwrap();
+    let mut globex = payload.clone();
+    globex.customer = "Globex".into();
+    globex.licenses.clear();
+    import(
+        &mut packed,
+        &sign_report(&globex, &relay(), &certificate("Globex", &vendor())),
+    )
+    .unwrap();
+    packed.restore_customer(customer).unwrap();
+    assert!(packed.usage_reports(customer).unwrap() == stored);
+    assert!(license_use(&packed, customer).unwrap() == before);
+    assert_eq!(packed.usage_reports(other).unwrap().len(), 1);
+}
