@@ -846,3 +846,162 @@ fn a_product_without_a_price_is_named_in_the_cost_panel_never_priced_at_zero() {
 fn demo_spec() -> timefence_terms::TermsSpec {
     timefence_terms::brief::bpo_shifts()[0].terms.to_spec()
 }
+
+/// A Berlin night-and-morning license (00:00-08:00, 10 seats) used every open quarter-hour by
+/// 4 seats, and by 9 from 07:00 on the spring-forward day, over the two DST changes of 2024.
+/// The overlay on each display day is checked against the zone itself: every quarter drawn
+/// sits where Berlin's clock shows its label, a skipped wall hour is not drawn, a repeated one
+/// is drawn twice.
+#[test]
+fn actual_use_folds_onto_the_display_day_across_both_dst_changes() {
+    use ed25519_dalek::SigningKey;
+    use timefence_license::relay::{certify, CertificatePayload};
+    use timefence_license::usage::{sign_report, LicenseUsage, Quarter, ReportPayload};
+    use timefence_license::{key_id, public_key_base64};
+
+    let (vendor, relay) = (
+        SigningKey::from_bytes(&[7; 32]),
+        SigningKey::from_bytes(&[8; 32]),
+    );
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::Empty)
+        .unwrap()
+        .catalogue;
+    let public = vendor.verifying_key();
+    catalogue
+        .add_signing_key(&key_id(&public), *public.as_bytes(), None)
+        .unwrap();
+    let customer = catalogue
+        .add_named_customer("Kiel Nights", "Europe/Berlin")
+        .unwrap();
+    let spec = timefence_terms::TermsSpec {
+        license_start_date: "2024-01-01".into(),
+        license_end_date: "2024-12-31".into(),
+        daily_start_time: "00:00".into(),
+        daily_end_time: "08:00".into(),
+        daily_time_consumption_limit: None,
+        time_zone: "Europe/Berlin".into(),
+        weekdays: None,
+        seats: 10,
+        product: "Timefence demo".into(),
+        features: Default::default(),
+    };
+    let id = catalogue.add_license(customer, "Early", &spec).unwrap();
+    let license = catalogue.license(id).unwrap();
+    let zone: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let berlin = |at: i64| {
+        chrono::DateTime::from_timestamp(at, 0)
+            .unwrap()
+            .with_timezone(&zone)
+    };
+    // Every quarter-hour the window is open, from the engine's own occurrences.
+    let (from, to) = ("2024-03-29", "2024-10-28");
+    let start = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d")
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let end = chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d")
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        + chrono::TimeDelta::days(1);
+    let mut quarters = Vec::new();
+    for o in license.terms.occurrences(start, end) {
+        let mut q = o.opens.max(start).timestamp();
+        while q < o.closes.min(end).timestamp() {
+            let local = berlin(q);
+            let spring = local.date_naive().to_string() == "2024-03-31";
+            let peak = if spring && local.format("%H").to_string() == "07" {
+                9
+            } else {
+                4
+            };
+            quarters.push(Quarter {
+                start: q,
+                peak,
+                seat_seconds: i64::from(peak) * 900,
+            });
+            q += 900;
+        }
+    }
+    let certificate = certify(
+        &CertificatePayload {
+            relay_key: public_key_base64(&relay.verifying_key()),
+            customer: "Kiel Nights".into(),
+            licenses: vec![],
+            issued_at: "2024-01-01T00:00:00Z".into(),
+        },
+        &vendor,
+    );
+    let report = sign_report(
+        &ReportPayload {
+            customer: "Kiel Nights".into(),
+            from: from.into(),
+            to: to.into(),
+            generated_at: "2024-10-29T00:00:00Z".into(),
+            licenses: vec![LicenseUsage {
+                license: format!("{}-{}", key_id(&public), license.uid),
+                distinct_holders: 12,
+                quarters,
+                refusals: vec![],
+            }],
+        },
+        &relay,
+        &certificate,
+    );
+    timefence_usage::import(&mut catalogue, &report).unwrap();
+
+    let now = chrono::Utc::now();
+    // The spring day skips 02:00-03:00 (28 of the window's 32 quarters are drawn); the autumn
+    // day shows 02:00-03:00 twice (36).
+    for (date, expected) in [("2024-03-31", 28), ("2024-06-12", 32), ("2024-10-27", 36)] {
+        let day = views::DayChoice {
+            date: Some(date.into()),
+            zone: None,
+            axis_start: None,
+        };
+        let lanes = timefence_app::usage::overlay_of(&catalogue, customer, &day, now).unwrap();
+        assert_eq!(lanes.len(), 1);
+        let drawn = &lanes[0].quarters;
+        let day_start = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_local_timezone(zone)
+            .earliest()
+            .unwrap()
+            .timestamp();
+        let labels: Vec<&str> = drawn.iter().map(|q| q.label.as_str()).collect();
+        assert_eq!(drawn.len(), expected, "{date}: {labels:?}");
+        for q in drawn {
+            // The oracle: Berlin's own clock at the quarter's real offset from the day's start.
+            let local = berlin(day_start + i64::from(q.from_seconds));
+            assert_eq!(
+                q.label,
+                local.format("%H:%M").to_string(),
+                "{date} at {}",
+                q.from_seconds
+            );
+            assert_eq!(q.to_seconds, q.from_seconds + 900);
+            // 07:00-08:00 held 9 seats on one day of 214 and 4 on the others: the peak says 9,
+            // the 95th percentile 4.
+            let late = q.label.as_str() >= "07:00";
+            assert_eq!(
+                (q.peak, q.p95),
+                (if late { 9 } else { 4 }, 4),
+                "{date} {}",
+                q.label
+            );
+        }
+        assert_eq!(
+            labels.iter().filter(|l| l.starts_with("02:")).count(),
+            match date {
+                "2024-03-31" => 0,
+                "2024-10-27" => 8,
+                _ => 4,
+            },
+            "{date}"
+        );
+    }
+}

@@ -395,7 +395,8 @@ pub struct Suggestion {
     pub license_id: LicenseId,
     /// Its name.
     pub name: String,
-    /// `FewerSeats`, `MoreSeats`, `ExtendWindow`, `ShortenWindow` or `DailyLimit`.
+    /// `FewerSeats`, `MoreSeats`, `ExtendWindow`, `ShortenWindow`, `ShiftWindow` or
+    /// `DailyLimit`.
     pub kind: &'static str,
     /// What to do, in a few words: "35 seats", "extend to 09:00", "start at 10:00".
     pub text: String,
@@ -534,10 +535,14 @@ pub fn suggestions(
                 changed,
             );
         }
-        if let Some(changed) = extended(&license, &used, &reports) {
+        let extend = extended(&license, &used, &reports);
+        let shorten = shortened(&license, &used, &reports);
+        if let Some((spec, text, why)) = shifted(&spec, extend.as_ref(), shorten.as_ref()) {
+            propose("ShiftWindow", text, why, spec);
+        } else if let Some(changed) = extend {
             let (text, why) = changed.1;
             propose("ExtendWindow", text, why, changed.0);
-        } else if let Some((changed, text, why)) = shortened(&license, &used, &reports) {
+        } else if let Some((changed, text, why)) = shorten {
             propose("ShortenWindow", text, why, changed);
         } else if let Some((changed, text, why)) = limited(&license, &used, &reports) {
             propose("DailyLimit", text, why, changed);
@@ -798,4 +803,37 @@ mod tests {
         let mut huge = kept.clone();
         assert!(unpack(&mut huge, &[0xff; 24]).is_err());
     }
+}
+
+/// A window moved rather than grown: claims turned away at one edge while the other edge's
+/// hours went unused. The extension at one side and the trim at the other make one change
+/// ("move to 09:00-17:00"), priced as one.
+fn shifted(
+    spec: &timefence_terms::TermsSpec,
+    extend: Option<&(timefence_terms::TermsSpec, (String, String))>,
+    shorten: Option<&(timefence_terms::TermsSpec, String, String)>,
+) -> Option<(timefence_terms::TermsSpec, String, String)> {
+    let ((grown, (_, refused)), (trimmed, _, unused)) = (extend?, shorten?);
+    let starts_later = trimmed.daily_start_time != spec.daily_start_time;
+    let ends_later = grown.daily_end_time != spec.daily_end_time;
+    let starts_earlier = grown.daily_start_time != spec.daily_start_time;
+    let ends_earlier = trimmed.daily_end_time != spec.daily_end_time;
+    let mut moved = spec.clone();
+    if ends_later && starts_later && !starts_earlier && !ends_earlier {
+        moved.daily_start_time = trimmed.daily_start_time.clone();
+        moved.daily_end_time = grown.daily_end_time.clone();
+    } else if starts_earlier && ends_earlier && !ends_later && !starts_later {
+        moved.daily_start_time = grown.daily_start_time.clone();
+        moved.daily_end_time = trimmed.daily_end_time.clone();
+    } else {
+        return None;
+    }
+    Some((
+        moved.clone(),
+        format!(
+            "move to {}-{}",
+            moved.daily_start_time, moved.daily_end_time
+        ),
+        format!("{refused}, and {unused}"),
+    ))
 }

@@ -495,3 +495,69 @@ fn a_report_kept_before_packing_reads_the_same_and_deletion_undone_brings_report
     assert!(license_use(&packed, customer).unwrap() == before);
     assert_eq!(packed.usage_reports(other).unwrap().len(), 1);
 }
+
+/// Day shift, 08:00-16:00 UTC, 20 seats: nobody before 09:00, and claims turned away at
+/// 16:00-17:00: the window moves an hour later, at no change in cost.
+#[test]
+fn refusals_after_the_close_and_an_unused_first_hour_move_the_window() {
+    let (mut catalogue, customer) = bpo();
+    let mut spec = brief::bpo_shifts()[0].terms.to_spec();
+    spec.daily_start_time = "08:00".into();
+    spec.daily_end_time = "16:00".into();
+    spec.seats = 20;
+    spec.product = "Timefence demo".into();
+    let day_shift = catalogue.add_license(customer, "Day", &spec).unwrap();
+    let uid = catalogue.license(day_shift).unwrap().uid;
+    let (mut quarters, mut refusals) = (vec![], vec![]);
+    for day in 0..7 {
+        let midnight = MARCH_1 + day * 86_400;
+        for q in 4..32 {
+            quarters.push(Quarter {
+                start: midnight + 8 * 3600 + q * 900,
+                peak: 15,
+                seat_seconds: 15 * 900,
+            });
+        }
+        refusals.push(Refusals {
+            start: midnight + 16 * 3600 + 1800,
+            reason: "OutsideWindow".into(),
+            count: 3,
+        });
+    }
+    let payload = ReportPayload {
+        customer: "Acme BPO".into(),
+        from: "2024-03-01".into(),
+        to: "2024-03-07".into(),
+        generated_at: "2024-03-08T00:00:00Z".into(),
+        licenses: vec![LicenseUsage {
+            license: format!("{}-{uid}", key_id(&vendor().verifying_key())),
+            distinct_holders: 18,
+            quarters,
+            refusals,
+        }],
+    };
+    import(
+        &mut catalogue,
+        &sign_report(&payload, &relay(), &certificate("Acme BPO", &vendor())),
+    )
+    .unwrap();
+    let suggested = suggestions(&catalogue, customer).unwrap();
+    let mine: Vec<_> = suggested.iter().filter(|s| s.name == "Day").collect();
+    assert_eq!(mine.len(), 1, "{mine:#?}");
+    let shift = mine[0];
+    assert_eq!(shift.kind, "ShiftWindow");
+    assert_eq!(shift.text, "move to 09:00-17:00");
+    assert_eq!(
+        shift.why,
+        "21 claims came just outside the window, and nobody used the window's first hour"
+    );
+    assert_eq!(
+        (
+            shift.terms.daily_start_time.as_str(),
+            shift.terms.daily_end_time.as_str()
+        ),
+        ("09:00", "17:00")
+    );
+    assert_eq!(shift.per_day, usd(0));
+    assert_eq!(shift.per_term, usd(0));
+}
