@@ -745,6 +745,39 @@ fn limited(
     ))
 }
 
+/// A window moved rather than grown: claims turned away at one edge while the other edge's
+/// hours went unused. The extension at one side and the trim at the other make one change
+/// ("move to 09:00-17:00"), priced as one.
+fn shifted(
+    spec: &timefence_terms::TermsSpec,
+    extend: Option<&(timefence_terms::TermsSpec, (String, String))>,
+    shorten: Option<&(timefence_terms::TermsSpec, String, String)>,
+) -> Option<(timefence_terms::TermsSpec, String, String)> {
+    let ((grown, (_, refused)), (trimmed, _, unused)) = (extend?, shorten?);
+    let starts_later = trimmed.daily_start_time != spec.daily_start_time;
+    let ends_later = grown.daily_end_time != spec.daily_end_time;
+    let starts_earlier = grown.daily_start_time != spec.daily_start_time;
+    let ends_earlier = trimmed.daily_end_time != spec.daily_end_time;
+    let mut moved = spec.clone();
+    if ends_later && starts_later && !starts_earlier && !ends_earlier {
+        moved.daily_start_time = trimmed.daily_start_time.clone();
+        moved.daily_end_time = grown.daily_end_time.clone();
+    } else if starts_earlier && ends_earlier && !ends_later && !starts_later {
+        moved.daily_start_time = grown.daily_start_time.clone();
+        moved.daily_end_time = trimmed.daily_end_time.clone();
+    } else {
+        return None;
+    }
+    Some((
+        moved.clone(),
+        format!(
+            "move to {}-{}",
+            moved.daily_start_time, moved.daily_end_time
+        ),
+        format!("{refused}, and {unused}"),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -803,37 +836,4 @@ mod tests {
         let mut huge = kept.clone();
         assert!(unpack(&mut huge, &[0xff; 24]).is_err());
     }
-}
-
-/// A window moved rather than grown: claims turned away at one edge while the other edge's
-/// hours went unused. The extension at one side and the trim at the other make one change
-/// ("move to 09:00-17:00"), priced as one.
-fn shifted(
-    spec: &timefence_terms::TermsSpec,
-    extend: Option<&(timefence_terms::TermsSpec, (String, String))>,
-    shorten: Option<&(timefence_terms::TermsSpec, String, String)>,
-) -> Option<(timefence_terms::TermsSpec, String, String)> {
-    let ((grown, (_, refused)), (trimmed, _, unused)) = (extend?, shorten?);
-    let starts_later = trimmed.daily_start_time != spec.daily_start_time;
-    let ends_later = grown.daily_end_time != spec.daily_end_time;
-    let starts_earlier = grown.daily_start_time != spec.daily_start_time;
-    let ends_earlier = trimmed.daily_end_time != spec.daily_end_time;
-    let mut moved = spec.clone();
-    if ends_later && starts_later && !starts_earlier && !ends_earlier {
-        moved.daily_start_time = trimmed.daily_start_time.clone();
-        moved.daily_end_time = grown.daily_end_time.clone();
-    } else if starts_earlier && ends_earlier && !ends_later && !starts_later {
-        moved.daily_start_time = grown.daily_start_time.clone();
-        moved.daily_end_time = trimmed.daily_end_time.clone();
-    } else {
-        return None;
-    }
-    Some((
-        moved.clone(),
-        format!(
-            "move to {}-{}",
-            moved.daily_start_time, moved.daily_end_time
-        ),
-        format!("{refused}, and {unused}"),
-    ))
 }
