@@ -7,7 +7,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 const ELEMENT_KEY = "element-6066-11e4-a52e-4f735466cecf";
 
-export const DRIVER_URL = "http://127.0.0.1:4444";
+// E2E_DRIVER_PORT lets a second run (a developer's, beside CI's) use its own pair of ports.
+const DRIVER_PORT = Number(process.env.E2E_DRIVER_PORT ?? 4444);
+export const DRIVER_URL = `http://127.0.0.1:${DRIVER_PORT}`;
 
 async function answersStatus() {
   try {
@@ -25,7 +27,7 @@ export async function startDriver() {
   if (await answersStatus()) {
     throw new Error(`something already answers on ${DRIVER_URL}; stop the other tauri-driver first`);
   }
-  const driver = spawn("tauri-driver", ["--port", "4444", "--native-driver", "/usr/bin/WebKitWebDriver"], {
+  const driver = spawn("tauri-driver", ["--port", String(DRIVER_PORT), "--native-port", String(DRIVER_PORT + 1), "--native-driver", "/usr/bin/WebKitWebDriver"], {
     stdio: ["ignore", "inherit", "inherit"],
     detached: true,
   });
