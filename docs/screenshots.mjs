@@ -117,4 +117,4 @@ try {
   await app.end().catch(() => {});
   stop();
 }
-console.log(`exports: ${readdirSync(exports).length} file(s)`);
+console.log(`exports: ${readdirSync(exports).length} files`);

@@ -157,7 +157,10 @@ test("dragging across the empty lane draws a new license, and undo removes it", 
   const drawn = await app.until(bars, (b) => b.length === 4);
   assert.ok(box.width > 0);
   assert.ok(drawn.includes("New license 4 1 seat · 02:00-06:00"), drawn.join(" | "));
-  assert.equal((await app.texts("[data-testid=license-form] h2"))[0], "New license 4");
+  // The compact editor opens at the bar; More… opens the whole form.
+  await app.waitFor("[data-testid=quick-editor]");
+  await app.click((await app.findAll("[data-testid=quick-more]"))[0]);
+  assert.equal((await app.until(() => app.texts("[data-testid=license-form] h2"), (h) => h.length === 1, 10_000, "the whole form"))[0], "New license 4");
   // The form shows the license's global id (128 bits, hex), and the sidebar the tzdata release.
   const [uid] = await app.texts("[data-testid=edit-uid]");
   assert.match(uid, /^ID [0-9a-f]{32}$/);
@@ -186,6 +189,37 @@ test("a drawn license is named and given its seats in five actions: drag, name, 
   await app.press(Keys.enter);
   const named = await app.until(bars, (b) => b.some((t) => t.endsWith("Evening desk 12 seats · 18:00-22:00")), 10_000, "the named bar");
   assert.ok(named.length >= 2);
+});
+
+test("+ New license asks for the name, seats and window in the compact editor, so the keyboard makes any window", async () => {
+  await selectCustomer("Contoso Engineering");
+  const before = (await bars()).length;
+  await app.click((await app.findAll("[data-testid=new-license]"))[0]);
+  await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "edit-name", 10_000, "the focus on the name");
+  await app.press(..."Night desk");
+  await app.press(Keys.tab);
+  await app.press(..."3");
+  await app.press(Keys.tab);
+  await app.press(..."22:00");
+  await app.press(Keys.tab);
+  await app.press(..."06:00");
+  await app.press(Keys.enter);
+  await app.until(bars, (b) => b.some((t) => t.endsWith("Night desk 3 seats · 22:00-06:00")), 10_000, "the night desk's bar");
+  await app.until(() => app.findAll("[data-testid=quick-editor]"), (e) => e.length === 0, 10_000, "the editor closed");
+  assert.ok((await bars()).length > before);
+
+  // A bad time stays beside its field, and Escape leaves the license as it was.
+  await app.click((await app.findAll("[data-testid=new-license]"))[0]);
+  await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "edit-name", 10_000, "the focus on the name");
+  const [end] = await app.findAll("[data-testid=quick-end]");
+  await app.clear(end);
+  await app.type(end, "25:00");
+  await app.press(Keys.enter);
+  const problems = await app.until(() => app.contents("[data-testid=quick-problem]"), (p) => p.length === 1, 10_000, "the end time's problem");
+  assert.match(problems[0], /Daily end/);
+  await app.press(Keys.escape);
+  await app.until(() => app.findAll("[data-testid=quick-editor]"), (e) => e.length === 0, 10_000, "the editor closed by Escape");
+  assert.ok((await bars()).some((t) => /New license \d+ 1 seat · 09:00-17:00$/.test(t)), (await bars()).join(" | "));
 });
 
 test("switching the display zone moves the bars and the axis follows that zone", async () => {

@@ -88,6 +88,7 @@ test("Acme BPO's three shifts for 2027, a key and three signed files, counted ac
     await person.drag(track, (shift.to - shift.from) * hour - 2, (shift.from - 12) * hour + 1);
     await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "edit-name", 10_000, `the focus on ${shift.name}'s name`);
     await person.type(shift.name);
+    if (i === 2 && process.env.E2E_SCREENSHOTS) await app.screenshot(join(process.env.E2E_SCREENSHOTS, "first-day-editor.png"));
     await person.key(Keys.tab);
     await person.type(shift.seats);
     await person.key(Keys.enter);
@@ -106,6 +107,7 @@ test("Acme BPO's three shifts for 2027, a key and three signed files, counted ac
   const notes = await app.contents("[data-testid=sign-plan-item]");
   assert.equal(notes.length, 3, notes.join(" | "));
   assert.match(notes[0], /not yet valid/i);
+  if (process.env.E2E_SCREENSHOTS) await app.screenshot(join(process.env.E2E_SCREENSHOTS, "first-day-sign.png"));
   await person.key(Keys.enter);
   const summary = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000, "the signing summary");
   assert.match(summary[0], /^3 of 3 files written/);
