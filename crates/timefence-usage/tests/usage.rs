@@ -380,13 +380,7 @@ fn the_forecast_sets_each_customers_use_against_its_licenses() {
 #[test]
 fn use_that_wanders_through_a_long_window_gets_a_daily_limit() {
     let (mut catalogue, customer) = bpo();
-    let mut spec = brief::bpo_shifts()[0].terms.to_spec();
-    spec.daily_start_time = "08:00".into();
-    spec.daily_end_time = "20:00".into();
-    spec.seats = 10;
-    spec.product = "Timefence demo".into();
-    let support = catalogue.add_license(customer, "Support", &spec).unwrap();
-    let uid = catalogue.license(support).unwrap().uid;
+    let uid = add_shift(&mut catalogue, customer, "Support", "08:00", "20:00", 10);
     let starts = [8, 12, 17, 10, 14, 9, 16]; // hours; 17:00-20:00 ends with the window
     let mut quarters = vec![];
     for (day, hour) in starts.iter().enumerate() {
@@ -398,27 +392,9 @@ fn use_that_wanders_through_a_long_window_gets_a_daily_limit() {
             });
         }
     }
-    let payload = ReportPayload {
-        customer: "Acme BPO".into(),
-        from: "2024-03-01".into(),
-        to: "2024-03-07".into(),
-        generated_at: "2024-03-08T00:00:00Z".into(),
-        licenses: vec![LicenseUsage {
-            license: format!("{}-{uid}", key_id(&vendor().verifying_key())),
-            distinct_holders: 9,
-            quarters,
-            refusals: vec![],
-        }],
-    };
-    import(
-        &mut catalogue,
-        &sign_report(&payload, &relay(), &certificate("Acme BPO", &vendor())),
-    )
-    .unwrap();
-    let suggested = suggestions(&catalogue, customer).unwrap();
-    let mine: Vec<_> = suggested.iter().filter(|s| s.name == "Support").collect();
+    let mine = suggested_for(&mut catalogue, customer, "Support", &uid, quarters, vec![]);
     assert_eq!(mine.len(), 1, "{mine:#?}");
-    let limit = mine[0];
+    let limit = &mine[0];
     assert_eq!(limit.kind, "DailyLimit");
     assert_eq!(limit.text, "limit to 3 hours a day");
     assert_eq!(
@@ -501,13 +477,7 @@ fn a_report_kept_before_packing_reads_the_same_and_deletion_undone_brings_report
 #[test]
 fn refusals_after_the_close_and_an_unused_first_hour_move_the_window() {
     let (mut catalogue, customer) = bpo();
-    let mut spec = brief::bpo_shifts()[0].terms.to_spec();
-    spec.daily_start_time = "08:00".into();
-    spec.daily_end_time = "16:00".into();
-    spec.seats = 20;
-    spec.product = "Timefence demo".into();
-    let day_shift = catalogue.add_license(customer, "Day", &spec).unwrap();
-    let uid = catalogue.license(day_shift).unwrap().uid;
+    let uid = add_shift(&mut catalogue, customer, "Day", "08:00", "16:00", 20);
     let (mut quarters, mut refusals) = (vec![], vec![]);
     for day in 0..7 {
         let midnight = MARCH_1 + day * 86_400;
@@ -524,27 +494,9 @@ fn refusals_after_the_close_and_an_unused_first_hour_move_the_window() {
             count: 3,
         });
     }
-    let payload = ReportPayload {
-        customer: "Acme BPO".into(),
-        from: "2024-03-01".into(),
-        to: "2024-03-07".into(),
-        generated_at: "2024-03-08T00:00:00Z".into(),
-        licenses: vec![LicenseUsage {
-            license: format!("{}-{uid}", key_id(&vendor().verifying_key())),
-            distinct_holders: 18,
-            quarters,
-            refusals,
-        }],
-    };
-    import(
-        &mut catalogue,
-        &sign_report(&payload, &relay(), &certificate("Acme BPO", &vendor())),
-    )
-    .unwrap();
-    let suggested = suggestions(&catalogue, customer).unwrap();
-    let mine: Vec<_> = suggested.iter().filter(|s| s.name == "Day").collect();
+    let mine = suggested_for(&mut catalogue, customer, "Day", &uid, quarters, refusals);
     assert_eq!(mine.len(), 1, "{mine:#?}");
-    let shift = mine[0];
+    let shift = &mine[0];
     assert_eq!(shift.kind, "ShiftWindow");
     assert_eq!(shift.text, "move to 09:00-17:00");
     assert_eq!(
@@ -560,4 +512,56 @@ fn refusals_after_the_close_and_an_unused_first_hour_move_the_window() {
     );
     assert_eq!(shift.per_day, usd(0));
     assert_eq!(shift.per_term, usd(0));
+}
+
+/// A license added to Acme BPO beside the brief's shifts: `start`-`end` UTC in 2024.
+fn add_shift(
+    catalogue: &mut Catalogue,
+    customer: i64,
+    name: &str,
+    start: &str,
+    end: &str,
+    seats: i64,
+) -> String {
+    let mut spec = brief::bpo_shifts()[0].terms.to_spec();
+    spec.daily_start_time = start.into();
+    spec.daily_end_time = end.into();
+    spec.seats = seats;
+    spec.product = "Timefence demo".into();
+    let id = catalogue.add_license(customer, name, &spec).unwrap();
+    catalogue.license(id).unwrap().uid
+}
+
+/// Imports a week's report (1-7 March 2024) of one license's use, and returns the
+/// suggestions for that license.
+fn suggested_for(
+    catalogue: &mut Catalogue,
+    customer: i64,
+    name: &str,
+    uid: &str,
+    quarters: Vec<Quarter>,
+    refusals: Vec<Refusals>,
+) -> Vec<timefence_usage::Suggestion> {
+    let payload = ReportPayload {
+        customer: "Acme BPO".into(),
+        from: "2024-03-01".into(),
+        to: "2024-03-07".into(),
+        generated_at: "2024-03-08T00:00:00Z".into(),
+        licenses: vec![LicenseUsage {
+            license: format!("{}-{uid}", key_id(&vendor().verifying_key())),
+            distinct_holders: 9,
+            quarters,
+            refusals,
+        }],
+    };
+    import(
+        catalogue,
+        &sign_report(&payload, &relay(), &certificate("Acme BPO", &vendor())),
+    )
+    .unwrap();
+    suggestions(catalogue, customer)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.name == name)
+        .collect()
 }
