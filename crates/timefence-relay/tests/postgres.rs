@@ -144,3 +144,33 @@ fn a_postgres_restart_mid_load_gives_a_typed_transient_error_then_service_resume
         log.answers.load(Ordering::Relaxed)
     );
 }
+
+/// Each license's row keeps the latest time any relay decided on it, even when the deciding
+/// relay had already seen a later time on another license: another relay, which has not seen
+/// those decisions itself, reads the row, and must refuse a clock behind that license's last
+/// decision.
+#[test]
+fn a_second_relay_refuses_a_clock_behind_a_licenses_last_decision_on_the_first() {
+    let cluster = Cluster::start();
+    let t = ms("2027-03-28T02:00:00Z");
+    let (subjects, setup) = three_licenses(t, Some(cluster.url()));
+    let (first, night) = (&subjects[0].reference, &subjects[1].reference);
+    let a = setup.start(&["--ttl", "600"]);
+    let claimed = a.claim(first, "h1", "1");
+    assert_eq!(claimed.status, 201, "{claimed:?}");
+    // The second relay starts now, knowing the time of that first decision only.
+    let b = setup.start(&["--ttl", "600"]);
+    setup.set_clock(t + 60_000);
+    let claimed = a.claim(night, "h2", "2");
+    assert_eq!(claimed.status, 201, "{claimed:?}");
+    // 2 s back, inside the tolerance: decided on the first relay, and the first license's
+    // row must say so.
+    setup.set_clock(t + 58_000);
+    let claimed = a.claim(first, "h3", "3");
+    assert_eq!(claimed.status, 201, "{claimed:?}");
+    // 18 s behind that decision, asked of the second relay.
+    setup.set_clock(t + 40_000);
+    let refused = b.claim(first, "h4", "4");
+    assert_eq!(refused.error(), "ClockRollback", "{refused:?}");
+    check(&cluster.events(), &subjects, 5_000, false);
+}

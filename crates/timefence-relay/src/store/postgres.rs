@@ -230,7 +230,7 @@ impl PgStore {
                 occurrence_charged,
                 holder_charged,
             };
-            let outcome = decide(
+            let mut outcome = decide(
                 &license,
                 policy,
                 &snapshot,
@@ -238,6 +238,18 @@ impl PgStore {
                 now,
                 &new_lease_id(reference),
             );
+            // The rules raise the mark they were shown, which includes what this relay has seen
+            // on other licenses; the license's own row must rise too, or a relay started
+            // afresh (knowing nothing) would take its lagging row for the truth and accept a
+            // clock set back. A refusal for the clock raises nothing.
+            let rolled_back = matches!(outcome.answer, Err(Refusal::ClockRollback { .. }));
+            let raised = outcome
+                .writes
+                .iter()
+                .any(|w| matches!(w, Write::HighWater(_)));
+            if !rolled_back && !raised && high_water.is_none_or(|h| now > h) {
+                outcome.writes.insert(0, Write::HighWater(now));
+            }
             // The writes, pipelined: sent one after another without waiting, answered in order.
             try_join_all(outcome.writes.iter().map(|w| apply(&tx, st, reference, w))).await?;
             tx.commit().await.map_err(unavailable)?;
