@@ -1,5 +1,6 @@
 //! The `timefence` binary, run as a script would run it.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn timefence(args: &[&str]) -> Output {
@@ -1109,18 +1110,7 @@ fn names_too_long_or_on_two_lines_are_refused_by_the_command_line_and_change_not
 fn relay_certify_binds_a_relay_key_to_a_customer_and_its_licenses() {
     use timefence_license::relay::read_certificate;
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.sqlite");
-    let vendor = json_of(&with_passphrase(&db, &["key", "generate", "--json"]))["key_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let relay = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
-    let public = dir.path().join("relay.pub.pem");
-    std::fs::write(
-        &public,
-        timefence_license::public_key_pem(&relay.verifying_key()),
-    )
-    .unwrap();
+    let (db, vendor, relay, public) = vendor_and_relay(dir.path(), 5);
     let cert = dir.path().join("relay.cert");
     let args = |license: &str| {
         vec![
@@ -1184,18 +1174,7 @@ fn relay_certify_binds_a_relay_key_to_a_customer_and_its_licenses() {
 fn usage_reports_are_imported_once_shown_and_turned_into_priced_suggestions() {
     use timefence_license::usage::{sign_report, LicenseUsage, Quarter, ReportPayload};
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("c.sqlite");
-    let vendor = json_of(&with_passphrase(&db, &["key", "generate", "--json"]))["key_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let relay = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
-    let public = dir.path().join("relay.pub.pem");
-    std::fs::write(
-        &public,
-        timefence_license::public_key_pem(&relay.verifying_key()),
-    )
-    .unwrap();
+    let (db, vendor, relay, public) = vendor_and_relay(dir.path(), 6);
     let cert = dir.path().join("relay.cert");
     let certified = with_passphrase(
         &db,
@@ -1326,4 +1305,22 @@ fn usage_reports_are_imported_once_shown_and_turned_into_priced_suggestions() {
         fewer["per_day"][0],
         serde_json::json!({ "currency": "USD", "minor": -7500 })
     );
+}
+
+/// A catalogue in `dir` with a signing key made by the command line (its key id), and a
+/// customer's relay key (seeded) with its public key written as PEM.
+fn vendor_and_relay(dir: &Path, seed: u8) -> (PathBuf, String, ed25519_dalek::SigningKey, PathBuf) {
+    let db = dir.join("c.sqlite");
+    let vendor = json_of(&with_passphrase(&db, &["key", "generate", "--json"]))["key_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let relay = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]);
+    let public = dir.join("relay.pub.pem");
+    std::fs::write(
+        &public,
+        timefence_license::public_key_pem(&relay.verifying_key()),
+    )
+    .unwrap();
+    (db, vendor, relay, public)
 }
