@@ -9,7 +9,7 @@
 //! customers exactly, so the Forecast's actual line is their mean over the reported days;
 //! peaks do not add up (two licenses' peaks need not coincide), and are shown per license.
 
-use crate::{license_use, reports, use_of, LicenseUse, UsageError};
+use crate::{reports, use_of, LicenseUse, UsageError};
 use std::collections::BTreeMap;
 use timefence_catalogue::{Catalogue, CustomerId, LicenseId};
 use timefence_terms::chrono::{DateTime, Timelike};
@@ -187,11 +187,15 @@ pub fn day_profiles(
     customer: CustomerId,
     zone: Tz,
 ) -> Result<Vec<DayProfile>, UsageError> {
-    let wall = wall_for(zone, &reports(catalogue, customer)?);
-    Ok(license_use(catalogue, customer)?
+    // The stored reports are read once, for the clock table and for every license.
+    let reports = reports(catalogue, customer)?;
+    let wall = wall_for(zone, &reports);
+    Ok(catalogue
+        .licenses_of(customer)?
         .iter()
+        .map(|l| use_of(l, &reports))
         .filter(|u| u.reported)
-        .map(|u| fold(u, &wall))
+        .map(|u| fold(&u, &wall))
         .collect())
 }
 
