@@ -217,6 +217,14 @@ test("+ New license asks for the name, seats and window in the compact editor, s
   await app.press(Keys.enter);
   const problems = await app.until(() => app.contents("[data-testid=quick-problem]"), (p) => p.length === 1, 10_000, "the end time's problem");
   assert.match(problems[0], /Daily end/);
+  // A press outside saves too; a refused save keeps the editor open with its reason, and the
+  // press does not start a new license.
+  const count = (await bars()).length;
+  await app.click((await app.findAll("[data-testid=new-lane]"))[0]);
+  await app.until(() => app.contents("[data-testid=quick-problem]"), (p) => p.length === 1 && /Daily end/.test(p[0]), 10_000, "the problem still shown");
+  assert.equal((await app.findAll("[data-testid=quick-editor]")).length, 1);
+  assert.equal((await bars()).length, count);
+  await app.click((await app.findAll("[data-testid=quick-end]"))[0]);
   await app.press(Keys.escape);
   await app.until(() => app.findAll("[data-testid=quick-editor]"), (e) => e.length === 0, 10_000, "the editor closed by Escape");
   assert.ok((await bars()).some((t) => /New license \d+ 1 seat · 09:00-17:00$/.test(t)), (await bars()).join(" | "));
