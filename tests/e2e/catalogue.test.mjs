@@ -233,6 +233,15 @@ test("a notice goes away by itself, and its Undo works while it is shown", async
 
 test("the customer list answers the arrows, Home, End and a first letter", async () => {
   const heading = () => app.contents("[data-testid=customer-name]");
+  // A listbox with one Tab stop: the customer shown is the option selected.
+  const stops = await app.execute(`return [...document.querySelectorAll('[role=listbox] [role=option]')].map((o) => [o.tabIndex, o.getAttribute('aria-selected')])`);
+  assert.deepEqual(stops.filter(([tab]) => tab === 0).length, 1, JSON.stringify(stops));
+  assert.deepEqual(stops.find(([tab]) => tab === 0)[1], "true");
+  await app.execute("document.querySelector('[data-testid=search]').focus()");
+  await app.press(Keys.tab);
+  await app.press(Keys.tab);
+  await app.press(Keys.tab);
+  assert.equal(await active(), "customer", "Show, + New customer, then the list");
   await app.execute("document.querySelector('[data-testid=customer]').focus()");
   await app.press(Keys.down);
   await app.until(heading, (h) => h[0] === "Temporary", 5_000, "Temporary after the down arrow");

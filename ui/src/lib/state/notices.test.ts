@@ -43,4 +43,15 @@ describe("notices", () => {
     vi.advanceTimersByTime(NOTICE_WITH_UNDO_MS);
     expect(notices.current).toBeNull();
   });
+
+  it("keep a problem until it is cleared, whatever notices come and go", () => {
+    const notices = new Notices();
+    notices.fail("India was not changed: Daily end must be a time");
+    notices.notify("Saved Brazil");
+    vi.advanceTimersByTime(NOTICE_WITH_UNDO_MS * 3);
+    expect(notices.current).toBeNull();
+    expect(notices.problem).toBe("India was not changed: Daily end must be a time");
+    notices.clearProblem();
+    expect(notices.problem).toBeNull();
+  });
 });

@@ -1,0 +1,143 @@
+// What the window is looking at: the customer chosen in the sidebar, the day, display zone and
+// axis start of its timeline, the timeline itself as the engine drew it, the license being
+// edited, and that customer's actual use. The sidebar, the Timeline screen and the Forecast
+// all read and change it here, so a customer picked in one place is the one shown everywhere.
+import { commands, type DayChoice, type LaneActual, type LicenseUseView, type SuggestionView, type TimelineView } from "../bindings";
+import { describe } from "../errors";
+import { customerList } from "./customers.svelte";
+import { notices } from "./notices.svelte";
+
+/** A customer's use from relay reports, and the suggestions priced from it. */
+export type Usage = { uses: LicenseUseView[]; suggestions: SuggestionView[]; actual: LaneActual[] };
+
+const noUsage: Usage = { uses: [], suggestions: [], actual: [] };
+
+/** The commands the selection reads through (the shell's, or a test's). */
+export type SelectionApi = Pick<typeof commands, "customerTimeline" | "customerUsage" | "usageSuggestions" | "usageOverlay">;
+
+export class Selection {
+  /** The customer shown, or null. */
+  customer = $state<number | null>(null);
+  // Views are replaced whole (every drag step brings a new one), so they are not made deeply
+  // reactive: a raw state swap is what keeps a drag step inside a frame.
+  /** The customer's timeline on the day shown, or null before it is read. */
+  view = $state.raw<TimelineView | null>(null);
+  /** The last view read from the catalogue, which Escape returns to after a drag preview. */
+  saved: TimelineView | null = null;
+  /** The day shown (YYYY-MM-DD), or "" for the engine's choice (today in the customer's zone). */
+  date = $state("");
+  /** The display zone, or "" for the customer's own. */
+  zone = $state("");
+  /** Where the axis starts, HH:MM. */
+  axisStart = $state("00:00");
+  /** The license whose whole form is open. */
+  editingId = $state<number | null>(null);
+  /** The license whose compact editor is open at its bar (one just drawn or added). */
+  quickId = $state<number | null>(null);
+  /** The license just drawn or added: its form opens with the name ready to type over. */
+  justCreated = $state<number | null>(null);
+  /** The customer's use from relay reports. */
+  usage = $state.raw<Usage>(noUsage);
+  #api: SelectionApi;
+
+  constructor(api: SelectionApi = commands) {
+    this.#api = api;
+  }
+
+  /** The day, zone and axis the timeline is asked for. */
+  day(): DayChoice {
+    return { date: this.date || null, zone: this.zone || null, axis_start: this.axisStart };
+  }
+
+  /**
+   * Makes `id` the customer shown. Another customer starts on its own today and zone, with
+   * nothing open; the same one keeps its day.
+   */
+  choose(id: number) {
+    if (this.customer !== id) {
+      this.date = "";
+      this.zone = "";
+      this.editingId = null;
+      this.quickId = null;
+      this.usage = noUsage;
+    }
+    this.customer = id;
+  }
+
+  /** Shows nothing (the customer went away, or another catalogue was opened). */
+  clear() {
+    this.customer = null;
+    this.view = null;
+    this.saved = null;
+    this.editingId = null;
+    this.quickId = null;
+    this.usage = noUsage;
+  }
+
+  /** Chooses `id` and reads its timeline. */
+  async select(id: number) {
+    this.choose(id);
+    await this.refresh();
+  }
+
+  /**
+   * Reads the shown customer's timeline for the day, zone and axis chosen; the day and zone
+   * then say what the engine settled on. A customer gone to the trash gives way to the first
+   * in the list; anything else refused goes to the problem banner and leaves the view as it was.
+   */
+  async refresh() {
+    const id = this.customer;
+    if (id === null) return;
+    const result = await this.#api.customerTimeline(id, this.day());
+    if (this.customer !== id) return;
+    if (result.status === "error") {
+      if (result.error.type === "NotFound") {
+        this.clear();
+        const first = customerList.items.find((c) => c.id !== id);
+        if (first) await this.select(first.id);
+        return;
+      }
+      notices.fail(describe(result.error));
+      return;
+    }
+    notices.clearProblem();
+    this.view = result.data;
+    this.saved = result.data;
+    this.date = result.data.date;
+    this.zone = result.data.zone;
+    this.axisStart = result.data.axis_start;
+    void this.refreshUsage();
+  }
+
+  /** Reads the shown customer's use, suggestions and the day's overlay. */
+  async refreshUsage() {
+    const id = this.customer;
+    if (id === null) return;
+    const [uses, suggestions, actual] = await Promise.all([this.#api.customerUsage(id), this.#api.usageSuggestions(id), this.#api.usageOverlay(id, this.day())]);
+    if (this.customer !== id) return;
+    this.usage = {
+      uses: uses.status === "ok" ? uses.data : [],
+      suggestions: suggestions.status === "ok" ? suggestions.data : [],
+      actual: actual.status === "ok" ? actual.data : [],
+    };
+  }
+}
+
+/** The window's selection. */
+export const selection = new Selection();
+
+/**
+ * Reads the customer list again (`reset`) or its next page; with nothing shown yet, shows the
+ * first customer (the demo's BPO when it is there).
+ */
+export async function refreshCustomers(reset: boolean) {
+  const refused = await customerList.load(reset);
+  if (refused) {
+    notices.fail(refused);
+    return;
+  }
+  if (selection.customer === null) {
+    const first = customerList.items.find((c) => c.name === "Northwind BPO") ?? customerList.items[0];
+    if (first) await selection.select(first.id);
+  }
+}
