@@ -333,6 +333,46 @@ test("a customer is added, renamed, deleted after asking, and brought back by un
   assert.ok(back.includes("Globex Global"));
 });
 
+test("a renamed license keeps its row and its colour, and names are trimmed and held to their limits", async () => {
+  await selectCustomer("Northwind BPO");
+  const lanes = () =>
+    app.execute("return [...document.querySelectorAll('[data-testid=lane]')].map((l) => [l.querySelector('.label strong').textContent.trim(), getComputedStyle(l.querySelector('[data-testid=bar]')).backgroundColor])");
+  const before = await lanes();
+  assert.equal(before.length, 3, JSON.stringify(before));
+  // "A Brazil" would come first if lanes were sorted by name, and its colour would change if
+  // colours followed rows.
+  const editButtons = await app.findAll("[data-testid=edit-license]");
+  await app.click(editButtons[2]);
+  const [name] = await app.waitFor("[data-testid=license-form] [data-testid=edit-name]");
+  await app.clear(name);
+  await app.type(name, "A Brazil   ");
+  await app.click((await app.findAll("[data-testid=edit-save]"))[0]);
+  const after = await app.until(lanes, (l) => l[2]?.[0].startsWith("A Brazil"), 10_000, "the renamed lane");
+  assert.deepEqual(after.map(([, colour]) => colour), before.map(([, colour]) => colour), "every bar keeps its colour");
+  assert.deepEqual(after.slice(0, 2), before.slice(0, 2), "the other rows stay where they were");
+  // Saved trimmed: the lane shows the name as the catalogue holds it.
+  assert.equal(await app.execute("return document.querySelectorAll('[data-testid=lane] .label strong')[2].title"), "A Brazil");
+  // The form, still open, shows what was saved rather than what was typed.
+  await app.until(() => app.execute("return document.querySelector('[data-testid=license-form] [data-testid=edit-name]')?.value"), (v) => v === "A Brazil", 10_000, "the form showing the saved name");
+  await app.click((await app.findAll("[data-testid=undo]"))[0]);
+  await app.until(lanes, (l) => l[2]?.[0].startsWith(before[2][0]), 10_000, "the old name back");
+
+  // A customer's name is at most 120 characters: the catalogue says so beside the field, and
+  // nothing is added.
+  const count = (await app.contents("[data-testid=customer]")).length;
+  await app.click((await app.findAll("[data-testid=new-customer]"))[0]);
+  const [customer] = await app.waitFor("[data-testid=new-customer-name]");
+  await app.type(customer, "N".repeat(121));
+  await app.click((await app.findAll("[data-testid=new-customer-save]"))[0]);
+  const refused = await app.until(() => app.contents("[data-testid=new-customer-form] .field-problem"), (p) => p.length === 1, 10_000, "the name's problem");
+  assert.match(refused[0], /120 characters/);
+  assert.equal((await app.contents("[data-testid=customer]")).length, count);
+  await app.clear(customer);
+  await app.type(customer, "  Initech  ");
+  await app.click((await app.findAll("[data-testid=new-customer-save]"))[0]);
+  await app.until(() => app.texts("[data-testid=customer-name]"), (t) => t[0] === "Initech", 10_000, "Initech, trimmed");
+});
+
 test("the timeline exports as SVG and PNG, and a license's window as an iCalendar event", async () => {
   await selectCustomer("Northwind BPO");
   await app.click((await app.findAll("[data-testid=export-svg]"))[0]);

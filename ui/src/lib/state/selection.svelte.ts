@@ -23,7 +23,7 @@ export class Selection {
   /** The customer's timeline on the day shown, or null before it is read. */
   view = $state.raw<TimelineView | null>(null);
   /** The last view read from the catalogue, which Escape returns to after a drag preview. */
-  saved: TimelineView | null = null;
+  saved = $state.raw<TimelineView | null>(null);
   /** The day shown (YYYY-MM-DD), or "" for the engine's choice (today in the customer's zone). */
   date = $state("");
   /** The display zone, or "" for the customer's own. */
