@@ -203,6 +203,7 @@ test("+ New license asks for the name, seats and window in the compact editor, s
   await app.press(..."22:00");
   await app.press(Keys.tab);
   await app.press(..."06:00");
+  await app.until(() => app.contents("[data-testid=quick-window]"), (w) => w[0] === "8 h, ends the next day", 10_000, "the window's length");
   await app.press(Keys.enter);
   await app.until(bars, (b) => b.some((t) => t.endsWith("Night desk 3 seats · 22:00-06:00")), 10_000, "the night desk's bar");
   await app.until(() => app.findAll("[data-testid=quick-editor]"), (e) => e.length === 0, 10_000, "the editor closed");
@@ -212,6 +213,10 @@ test("+ New license asks for the name, seats and window in the compact editor, s
   await app.click((await app.findAll("[data-testid=new-license]"))[0]);
   await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "edit-name", 10_000, "the focus on the name");
   const [end] = await app.findAll("[data-testid=quick-end]");
+  // The same start and end is a whole day, and the editor says so before anything is saved.
+  await app.clear(end);
+  await app.type(end, "09:00");
+  await app.until(() => app.contents("[data-testid=quick-window]"), (w) => w[0] === "whole day (24 h)", 10_000, "whole day (24 h)");
   await app.clear(end);
   await app.type(end, "25:00");
   await app.press(Keys.enter);
