@@ -116,10 +116,14 @@ test("a signed license verifies with the command-line tool and with OpenSSL, and
   const verdict = await app.until(() => app.contents("[data-testid=check-verdict]"), (v) => v.length === 1);
   assert.match(verdict[0], /Verified with trusted key/);
   const now = await app.contents("[data-testid=check-now]");
-  // L1 India opens 00:00-08:00 UTC through this year: the answer follows the clock.
+  // L1 India opens 00:00-08:00 UTC through this year: the answer follows the clock, and its
+  // date is written as the date fields write it (not YYYY-MM-DD).
   const hour = new Date().getUTCHours();
-  if (hour < 8) assert.match(now[0], /May it be used now\? Yes, until \d{4}-\d{2}-\d{2} 08:00 UTC/);
-  else assert.match(now[0], /May it be used now\? No: outside the daily window; next opening \d{4}-\d{2}-\d{2} 00:00 UTC/);
+  const shown = await app.execute("return new Intl.DateTimeFormat(undefined, { timeZone: 'UTC', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(Date.UTC(2027, 0, 31)))");
+  const date = shown.replace("2027", "\\d{4}").replace("01", "\\d{2}").replace("31", "\\d{2}");
+  if (hour < 8) assert.match(now[0], new RegExp(`May it be used now\\? Yes, until ${date} 08:00 UTC`));
+  else assert.match(now[0], new RegExp(`May it be used now\\? No: outside the daily window; next opening ${date} 00:00 UTC`));
+  assert.doesNotMatch((await app.contents("[data-testid=check-summary]"))[0], /\d{4}-\d{2}-\d{2}/);
   assert.equal((await app.findAll("[data-testid=bar]")).length, 1);
 
   // One changed character of the signed payload: the app says why the file is refused.

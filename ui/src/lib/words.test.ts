@@ -20,6 +20,8 @@ describe("words", () => {
     expect(localDate("2027-01-31", "en-US")).toBe("01/31/2027");
     expect(localDate("2027-01-31", "en-GB")).toBe("31/01/2027");
     expect(dayName("2027-01-01", "en-GB")).toBe("1 Jan 2027");
+    expect(localizeDates("issued 2026-11-29T10:56:14Z; next opening 2026-11-30 00:00 UTC", "en-US")).toBe("issued 11/29/2026 10:56 UTC; next opening 11/30/2026 00:00 UTC");
+    expect(localizeDates("at 2026-11-29T10:56:14.250Z", "en-GB")).toBe("at 29/11/2026 10:56 UTC");
     expect(localizeDates("the license ends (2024-01-01) before it starts (2024-12-31)", "en-US")).toBe(
       "the license ends (01/01/2024) before it starts (12/31/2024)",
     );

@@ -33,9 +33,14 @@ export function dayName(iso: string, locale?: string): string {
   return new Intl.DateTimeFormat(locale, { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
-/** `text` with every YYYY-MM-DD date written as the date fields show it. */
+/**
+ * `text` with every YYYY-MM-DD date written as the date fields show it; an RFC 3339 instant
+ * in UTC ("2026-11-29T10:56:14Z") becomes that date and "10:56 UTC".
+ */
 export function localizeDates(text: string, locale?: string): string {
-  return text.replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, (iso) => localDate(iso, locale));
+  return text
+    .replace(/\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?Z\b/g, "$1 $2 UTC")
+    .replace(/\b(\d{4})-(\d{2})-(\d{2})\b/g, (iso) => localDate(iso, locale));
 }
 
 /** The form's label of each field the engine names, for messages. */
