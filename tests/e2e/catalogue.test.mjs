@@ -252,6 +252,13 @@ test("the customer list answers the arrows, Home, End and a first letter", async
   await app.press("a");
   await app.until(heading, (h) => h[0] === "Acme BPO", 5_000, "Acme BPO after typing a");
   assert.equal(await active(), "customer", "the focus stays in the list");
+
+  // The first Tab stop is the skip link, and it takes the focus to the timeline.
+  const first = await app.execute("return document.querySelector('a[href], button:not([disabled]), input, select, [tabindex]:not([tabindex=\"-1\"])')?.getAttribute('data-testid')");
+  assert.equal(first, "skip-link");
+  await app.execute("document.querySelector('[data-testid=skip-link]').focus()");
+  await app.press(Keys.enter);
+  await app.until(() => app.execute("return document.activeElement?.id"), (id) => id === "timeline", 5_000, "the focus on the timeline");
 });
 
 test("every screen passes the axe-core accessibility checks with no serious or critical violation", async () => {
