@@ -167,7 +167,15 @@ test("the forecast view shows the whole catalogue's demand with the traditional 
     (t) => /Peak 200 /.test(t[0] ?? ""),
   );
   assert.match(narrowed.replace(/\s+/g, " "), /Peak 200 seats .* provisions 200 seats all day/);
+  // The Forecast and the timeline share the day: one picked here is the timeline's on return.
+  const today = new Date().toISOString().slice(0, 10);
+  const day = today.endsWith("-07-01") ? today.replace("-07-01", "-07-02") : `${today.slice(0, 4)}-07-01`;
+  await app.execute(`const d = document.querySelector('[data-testid=forecast-date]'); d.value = ${JSON.stringify(day)}; d.dispatchEvent(new Event('input', { bubbles: true })); d.dispatchEvent(new Event('change', { bubbles: true }));`);
   await app.click((await app.findAll("[data-testid=mode-timeline]"))[0]);
+  await app.until(() => app.execute("return document.querySelector('[data-testid=date]')?.value"), (v) => v === day, 10_000, "the timeline on the Forecast's day");
+  // Read again for that day: today's "now" line is gone.
+  await app.until(() => app.findAll("[data-testid=now-line]"), (n) => n.length === 0, 10_000, "the lanes read for that day");
+  assert.equal((await app.findAll("[data-testid=bar]")).length, 3);
 });
 
 test("with no key yet, Sign & export all makes the first key inside the dialog and signs", async () => {
