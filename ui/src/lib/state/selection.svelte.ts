@@ -39,6 +39,9 @@ export class Selection {
   /** The customer's use from relay reports. */
   usage = $state.raw<Usage>(noUsage);
   #api: SelectionApi;
+  // Each read's number: an answer to an older read (a day typed over, a zone changed again)
+  // is dropped when a newer one was asked for.
+  #generation = 0;
 
   constructor(api: SelectionApi = commands) {
     this.#api = api;
@@ -88,8 +91,9 @@ export class Selection {
   async refresh() {
     const id = this.customer;
     if (id === null) return;
+    const mine = ++this.#generation;
     const result = await this.#api.customerTimeline(id, this.day());
-    if (this.customer !== id) return;
+    if (this.customer !== id || mine !== this.#generation) return;
     if (result.status === "error") {
       if (result.error.type === "NotFound") {
         this.clear();

@@ -71,4 +71,28 @@ describe("the selection", () => {
     expect(selection.view).toBe(before);
     notices.clearProblem();
   });
+
+  it("drops an answer to an older read when a newer one was asked for", async () => {
+    const { api } = shell();
+    const held: (() => void)[] = [];
+    const slow = {
+      ...api,
+      customerTimeline: async (id: number, day: DayChoice) => {
+        const answer = await api.customerTimeline(id, day);
+        // The first read answers last.
+        if (day.date === "2027-01-01") await new Promise<void>((go) => held.push(go));
+        return answer;
+      },
+    } as unknown as SelectionApi;
+    const selection = new Selection(slow);
+    selection.customer = 1;
+    selection.date = "2027-01-01";
+    const first = selection.refresh();
+    selection.date = "2027-06-01";
+    await selection.refresh();
+    held.forEach((go) => go());
+    await first;
+    expect(selection.view?.date).toBe("2027-06-01");
+    expect(selection.date).toBe("2027-06-01");
+  });
 });
