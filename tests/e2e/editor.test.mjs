@@ -174,6 +174,17 @@ test("dragging across the empty lane draws a new license, and undo removes it", 
   assert.equal((await app.until(bars, (b) => b.length === 4)).length, 4);
   await app.click((await app.findAll("[data-testid=undo]"))[0]);
   assert.equal((await app.until(bars, (b) => b.length === 3)).length, 3);
+
+  // Undo in the notice while a name is being typed takes back the drawing, not a save of the
+  // typing: the license and its editor are gone in one press.
+  await app.drag(track, 4 * hour, { atX: -10 * hour });
+  await app.until(bars, (b) => b.length === 4, 10_000, "the bar drawn again");
+  await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "edit-name", 10_000, "the focus on the name");
+  await app.press(..."Late desk 4 seats");
+  await app.click((await app.waitFor("[data-testid=toast-undo]"))[0]);
+  await app.until(bars, (b) => b.length === 3, 10_000, "the drawing taken back");
+  await app.until(() => app.findAll("[data-testid=quick-editor]"), (e) => e.length === 0, 10_000, "the editor gone");
+  assert.ok(!(await bars()).some((b) => b.startsWith("Late desk")));
 });
 
 test("a drawn license is named and given its seats in five actions: drag, name, Tab, seats, Enter", async () => {
