@@ -78,6 +78,9 @@ test("Acme BPO's three shifts for 2027, a key and three signed files, counted ac
 
   await person.pickDate("2027-01-01");
   await app.until(() => app.execute("return document.querySelector('[data-testid=date]').value"), (v) => v === "2027-01-01", 10_000, "the day shown");
+  // An empty customer's coverage says what to do rather than showing a row of red zeros.
+  assert.match((await app.contents("[data-testid=coverage-empty]"))[0] ?? "", /No license yet/);
+  assert.equal((await app.findAll("[data-testid=coverage-value]")).length, 0);
 
   const shifts = [
     { name: "India", line: "India 100 seats", from: 0, to: 8, label: "India 100 seats · 00:00-08:00" },
