@@ -8,7 +8,11 @@
 //! vendor.add_base64("...the vendor's public key...")?;
 //! let license = verify(&std::fs::read_to_string("acme.lic")?, &vendor)?;
 //! let certificate = read_certificate(&std::fs::read_to_string("relay.cert")?, &vendor)?;
-//! let client = RelayClient::new("https://relay.acme.example:7420", license, certificate, "agent-17")?;
+//! // Two relays of a pair: the client tries them in turn.
+//! let client = RelayClient::with_relays(
+//!     &["https://relay-a.acme.example:7420", "https://relay-b.acme.example:7420"],
+//!     license, certificate, "agent-17",
+//! )?;
 //! let seat = client.claim()?; // Err(ClientError::Refused { kind: "SeatsFull", .. }) when full
 //! // ... work while seat.is_held() ...
 //! drop(seat); // released
@@ -17,13 +21,22 @@
 //!
 //! Every token the relay returns is checked against the chain vendor key → relay certificate
 //! → token → this holder and license ([`verify_lease`]); a relay that is not certified for this
-//! license cannot hand out seats for it.
+//! license cannot hand out seats for it. A lease whose token does not hold is released at
+//! once, so a rejected answer never blocks a seat.
+//!
+//! Time: whether the seat is still held is measured on this machine's monotonic clock, from
+//! when the request was sent, for the time left the relay gave (`remaining_ms`): neither this
+//! machine's wall clock nor its difference from the relay's moves it. A relay whose clock went
+//! back (`ClockRollback`) or whose storage is away (`Unavailable`) is the relay's problem: the
+//! seat stays held for the time already granted while the client keeps trying (every relay
+//! given, in turn), and only if that time runs out is the seat lost, with that reason.
 
 use crate::relay::{license_ref, verify_lease, LeaseClaims, RelayCertificate, TrustError};
 use crate::VerifiedLicense;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
 
 /// Why a seat was not obtained or was lost.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,21 +76,44 @@ impl ClientError {
     }
 }
 
-/// Talks to one relay about one license for one holder.
+/// Talks to one or more relays (tried in turn) about one license for one holder.
 #[derive(Clone)]
 pub struct RelayClient {
-    base: String,
+    bases: Arc<Vec<String>>,
+    /// The relay that answered last: asked first next time.
+    current: Arc<AtomicUsize>,
     agent: ureq::Agent,
     license: Arc<VerifiedLicense>,
     certificate: Arc<RelayCertificate>,
     holder: String,
+    bearer: Option<String>,
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// The header a renewal or release carries the lease's secret in.
+const SECRET_HEADER: &str = "Lease-Secret";
+
+/// A relay's refusal type that means "try again, here or at the next relay".
+fn relay_trouble(error: &ClientError) -> bool {
+    match error {
+        ClientError::Transport(_) => true,
+        ClientError::Refused { kind, .. } => kind == "Unavailable" || kind == "ClockRollback",
+        _ => false,
+    }
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 16];
+    // Falls back to a clock-and-counter nonce only if the OS has no randomness to give.
+    if getrandom::getrandom(&mut bytes).is_err() {
+        static CLAIMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = CLAIMS.fetch_add(1, Ordering::Relaxed);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        bytes = (t ^ (u128::from(n) << 64) ^ u128::from(std::process::id())).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl RelayClient {
@@ -90,10 +126,22 @@ impl RelayClient {
         certificate: RelayCertificate,
         holder: &str,
     ) -> Result<RelayClient, ClientError> {
+        RelayClient::with_relays(&[base_url], license, certificate, holder)
+    }
+
+    /// A client for several relays sharing one database (a pair behind no load balancer):
+    /// a relay that cannot be reached, or answers `Unavailable` or `ClockRollback`, is passed
+    /// over for the next.
+    pub fn with_relays(
+        base_urls: &[&str],
+        license: VerifiedLicense,
+        certificate: RelayCertificate,
+        holder: &str,
+    ) -> Result<RelayClient, ClientError> {
         let agent = ureq::AgentBuilder::new()
             .timeout(Duration::from_secs(10))
             .build();
-        RelayClient::with_agent(agent, base_url, license, certificate, holder)
+        RelayClient::with_agent_and_relays(agent, base_urls, license, certificate, holder)
     }
 
     /// As [`RelayClient::new`], with an HTTP agent configured by the caller.
@@ -104,25 +152,62 @@ impl RelayClient {
         certificate: RelayCertificate,
         holder: &str,
     ) -> Result<RelayClient, ClientError> {
+        RelayClient::with_agent_and_relays(agent, &[base_url], license, certificate, holder)
+    }
+
+    /// As [`RelayClient::with_relays`], with an HTTP agent configured by the caller.
+    pub fn with_agent_and_relays(
+        agent: ureq::Agent,
+        base_urls: &[&str],
+        license: VerifiedLicense,
+        certificate: RelayCertificate,
+        holder: &str,
+    ) -> Result<RelayClient, ClientError> {
         certificate.covers(&license)?;
+        if base_urls.is_empty() {
+            return Err(ClientError::Transport("no relay address given".into()));
+        }
         Ok(RelayClient {
-            base: base_url.trim_end_matches('/').to_string(),
+            bases: Arc::new(
+                base_urls
+                    .iter()
+                    .map(|b| b.trim_end_matches('/').to_string())
+                    .collect(),
+            ),
+            current: Arc::new(AtomicUsize::new(0)),
             agent,
             license: Arc::new(license),
             certificate: Arc::new(certificate),
             holder: holder.to_string(),
+            bearer: None,
         })
     }
 
-    fn call(
+    /// Sends `Authorization: Bearer TOKEN` with every request (a relay started with
+    /// `--client-tokens`).
+    pub fn with_bearer_token(mut self, token: &str) -> RelayClient {
+        self.bearer = Some(token.to_string());
+        self
+    }
+
+    /// One request at one relay.
+    fn call_one(
         &self,
+        base: &str,
         method: &str,
         path: &str,
-        body: Option<serde_json::Value>,
+        body: Option<&serde_json::Value>,
+        secret: Option<&str>,
     ) -> Result<serde_json::Value, ClientError> {
-        let request = self.agent.request(method, &format!("{}{path}", self.base));
+        let mut request = self.agent.request(method, &format!("{base}{path}"));
+        if let Some(secret) = secret {
+            request = request.set(SECRET_HEADER, secret);
+        }
+        if let Some(token) = &self.bearer {
+            request = request.set("Authorization", &format!("Bearer {token}"));
+        }
         let result = match body {
-            Some(b) => request.send_json(b),
+            Some(b) => request.send_json(b.clone()),
             None => request.call(),
         };
         let (ok, response) = match result {
@@ -147,40 +232,80 @@ impl RelayClient {
         }
     }
 
-    fn checked(&self, answer: &serde_json::Value) -> Result<LeaseClaims, ClientError> {
+    /// One request, at each relay in turn from the one that answered last, until one gives an
+    /// answer that is not the relay's own trouble. Every request the client sends is safe to
+    /// repeat at another relay: a claim carries its nonce, a renewal its seq.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+        secret: Option<&str>,
+    ) -> Result<serde_json::Value, ClientError> {
+        let first = self.current.load(Ordering::Relaxed);
+        let mut last = None;
+        for step in 0..self.bases.len() {
+            let index = (first + step) % self.bases.len();
+            match self.call_one(&self.bases[index], method, path, body.as_ref(), secret) {
+                Err(e) if relay_trouble(&e) => last = Some(e),
+                answer => {
+                    self.current.store(index, Ordering::Relaxed);
+                    return answer;
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| ClientError::Transport("no relay answered".into())))
+    }
+
+    /// The lease in an answer, its token checked, and how long it is held from `sent`.
+    fn checked(
+        &self,
+        answer: &serde_json::Value,
+        sent: Instant,
+    ) -> Result<(LeaseClaims, Instant), ClientError> {
         let token = answer["lease"]["token"]
             .as_str()
             .ok_or_else(|| ClientError::Malformed("no lease token".into()))?;
-        Ok(verify_lease(
-            token,
-            &self.certificate,
-            &self.license,
-            &self.holder,
-            now_ms(),
-        )?)
+        // The token's end is on the relay's clock, which this machine's need not agree with:
+        // the signature and the names are checked here, the time left below.
+        let claims = verify_lease(token, &self.certificate, &self.license, &self.holder, i64::MIN)?;
+        let remaining = answer["lease"]["remaining_ms"]
+            .as_i64()
+            .ok_or_else(|| ClientError::Malformed("no remaining_ms".into()))?;
+        Ok((claims, sent + Duration::from_millis(remaining.max(0) as u64)))
     }
 
     /// Claims a seat and keeps it renewed until the [`Seat`] is dropped.
     pub fn claim(&self) -> Result<Seat, ClientError> {
-        // Unique per claim of this holder: a retry of this request would reuse it.
-        static CLAIMS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let nonce = format!(
-            "{nanos:x}-{:x}-{}",
-            std::process::id(),
-            CLAIMS.fetch_add(1, Ordering::Relaxed)
-        );
+        // 128 random bits: a retry of this claim (at this relay or the next) reuses it and gets
+        // the same lease, and nobody else can guess it.
+        let nonce = random_hex();
+        let sent = Instant::now();
         let answer = self.call(
             "POST",
             &format!("/v1/licenses/{}/leases", license_ref(&self.license)),
             Some(serde_json::json!({ "holder": self.holder, "nonce": nonce })),
+            None,
         )?;
-        let claims = self.checked(&answer)?;
+        let secret = answer["lease"]["secret"].as_str().map(str::to_string);
+        let checked = self.checked(&answer, sent);
+        let (claims, until, secret) = match (checked, secret) {
+            (Ok((claims, until)), Some(secret)) => (claims, until, secret),
+            (Err(e), secret) => {
+                // A lease this client will not use must not keep a seat from anyone else.
+                self.release_unwanted(&answer, secret.as_deref());
+                return Err(e);
+            }
+            (Ok(_), None) => {
+                return Err(ClientError::Malformed("no lease secret".into()));
+            }
+        };
         let shared = Arc::new(Shared {
-            lease: Mutex::new(Ok(claims)),
+            state: Mutex::new(State {
+                lease: Ok(Held { claims, until }),
+                trouble: None,
+            }),
+            secret,
             stop: AtomicBool::new(false),
             wake: Condvar::new(),
         });
@@ -197,16 +322,26 @@ impl RelayClient {
         })
     }
 
+    fn release_unwanted(&self, answer: &serde_json::Value, secret: Option<&str>) {
+        if let (Some(id), Some(secret)) = (answer["lease"]["id"].as_str(), secret) {
+            // Only to a lease id of the shape relays give, so a bad answer cannot steer the
+            // client elsewhere.
+            if id.len() <= 300 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+                let _ = self.call("DELETE", &format!("/v1/leases/{id}"), None, Some(secret));
+            }
+        }
+    }
+
     fn keep_renewed(&self, shared: &Shared) {
         loop {
-            let claims = match &*shared.lease.lock().unwrap_or_else(|e| e.into_inner()) {
-                Ok(c) => c.clone(),
+            let held = match &shared.state().lease {
+                Ok(h) => h.clone(),
                 Err(_) => return,
             };
             // Renew halfway to the end (at least 200 ms ahead), so one lost request is survived.
-            let left = claims.expires_at_ms - now_ms();
-            let wait = Duration::from_millis((left / 2).max(200) as u64);
-            let guard = shared.lease.lock().unwrap_or_else(|e| e.into_inner());
+            let left = held.until.saturating_duration_since(Instant::now());
+            let wait = (left / 2).max(Duration::from_millis(200));
+            let guard = shared.state();
             let (guard, _) = shared
                 .wake
                 .wait_timeout_while(guard, wait, |_| !shared.stop.load(Ordering::Relaxed))
@@ -215,35 +350,60 @@ impl RelayClient {
             if shared.stop.load(Ordering::Relaxed) {
                 return;
             }
+            let sent = Instant::now();
             let answer = self.call(
                 "PUT",
-                &format!("/v1/leases/{}", claims.lease),
-                Some(serde_json::json!({ "seq": claims.seq + 1 })),
+                &format!("/v1/leases/{}", held.claims.lease),
+                Some(serde_json::json!({ "seq": held.claims.seq + 1 })),
+                Some(&shared.secret),
             );
-            let next = answer.and_then(|a| self.checked(&a));
-            let mut lease = shared.lease.lock().unwrap_or_else(|e| e.into_inner());
+            let next = answer.and_then(|a| self.checked(&a, sent));
+            let mut state = shared.state();
             match next {
-                Ok(c) => *lease = Ok(c),
-                // A transient failure: keep the lease until it ends, and try again.
-                Err(ClientError::Transport(_)) if claims.expires_at_ms > now_ms() => {}
-                Err(ClientError::Refused { kind, .. })
-                    if kind == "Unavailable" && claims.expires_at_ms > now_ms() => {}
-                Err(e) => *lease = Err(e),
+                Ok((claims, until)) => {
+                    state.lease = Ok(Held { claims, until });
+                    state.trouble = None;
+                }
+                // The relay's trouble, not the seat's end: keep the time granted, try again.
+                Err(e) if relay_trouble(&e) && held.until > Instant::now() => {
+                    state.trouble = Some(e);
+                }
+                Err(e) if relay_trouble(&e) => {
+                    state.lease = Err(e);
+                    return;
+                }
+                Err(e) => {
+                    state.lease = Err(e);
+                    return;
+                }
             }
         }
     }
 }
 
+#[derive(Clone)]
+struct Held {
+    claims: LeaseClaims,
+    /// On this machine's monotonic clock: when the time granted runs out.
+    until: Instant,
+}
+
+struct State {
+    lease: Result<Held, ClientError>,
+    /// The last relay trouble met while renewing (cleared by a renewal that gets through).
+    trouble: Option<ClientError>,
+}
+
 struct Shared {
-    lease: Mutex<Result<LeaseClaims, ClientError>>,
+    state: Mutex<State>,
+    secret: String,
     stop: AtomicBool,
     wake: Condvar,
 }
 
 impl Shared {
-    /// The lease as last granted or renewed, or why it was lost.
-    fn current(&self) -> Result<LeaseClaims, ClientError> {
-        self.lease.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -255,21 +415,39 @@ pub struct Seat {
 }
 
 impl Seat {
-    /// The lease as last granted or renewed, or why it was lost (refused on renewal, or ended
-    /// without a renewal getting through).
+    /// The lease as last granted or renewed, or why it was lost: refused on renewal, or its
+    /// time ran out without a renewal getting through (then the relay's trouble, if there was
+    /// one, such as `ClockRollback` or `Unavailable`, else `Expired`).
     pub fn lease(&self) -> Result<LeaseClaims, ClientError> {
-        let lease = self.shared.current();
-        match lease {
-            Ok(c) if c.expires_at_ms <= now_ms() => {
-                Err(TrustError::Expired(c.expires_at_ms).into())
-            }
-            other => other,
+        let state = self.shared.state();
+        match &state.lease {
+            Ok(held) if held.until <= Instant::now() => Err(state
+                .trouble
+                .clone()
+                .unwrap_or_else(|| TrustError::Expired(held.claims.expires_at_ms).into())),
+            Ok(held) => Ok(held.claims.clone()),
+            Err(e) => Err(e.clone()),
         }
     }
 
     /// Whether the seat is held now.
     pub fn is_held(&self) -> bool {
         self.lease().is_ok()
+    }
+
+    /// The relay's trouble while the seat is still held (the last renewal attempt did not
+    /// get through: `ClockRollback`, `Unavailable`, no answer), for the application's log.
+    pub fn relay_trouble(&self) -> Option<ClientError> {
+        self.shared.state().trouble.clone()
+    }
+
+    /// How long the seat is held for without another renewal, on this machine's monotonic
+    /// clock.
+    pub fn time_left(&self) -> Duration {
+        match &self.shared.state().lease {
+            Ok(held) => held.until.saturating_duration_since(Instant::now()),
+            Err(_) => Duration::ZERO,
+        }
     }
 }
 
@@ -280,12 +458,15 @@ impl Drop for Seat {
         if let Some(renewer) = self.renewer.take() {
             let _ = renewer.join();
         }
-        let lease = self.shared.current();
-        if let Ok(claims) = lease {
+        let lease = self.shared.state().lease.as_ref().ok().cloned();
+        if let Some(held) = lease {
             // Best effort: a relay that cannot be reached lets the lease end by itself.
-            let _ = self
-                .client
-                .call("DELETE", &format!("/v1/leases/{}", claims.lease), None);
+            let _ = self.client.call(
+                "DELETE",
+                &format!("/v1/leases/{}", held.claims.lease),
+                None,
+                Some(&self.shared.secret),
+            );
         }
     }
 }

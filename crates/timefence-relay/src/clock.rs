@@ -1,5 +1,9 @@
 //! The relay's clock: the system's, or, for tests and drills, a file someone else writes.
 //!
+//! On PostgreSQL the host's clock (system or skewed) is not used for decisions: every relay
+//! reads the database's clock instead, so hosts that disagree cannot split a pair. A clock
+//! file still overrides it (tests drive time that way).
+//!
 //! With `--clock-file PATH` the relay reads the time from that file (milliseconds since the
 //! Unix epoch, or an RFC 3339 instant) at every decision. Tests use it to drive a real relay
 //! process across midnight, a DST change or a clock set back, without waiting for them. A
@@ -15,6 +19,9 @@ pub enum Clock {
     System,
     /// The instant written in a file.
     File(PathBuf),
+    /// The system clock moved by a fixed number of milliseconds: a host whose clock is off,
+    /// for tests and drills (`--clock-skew-ms`).
+    Skewed(Millis),
 }
 
 impl Clock {
@@ -22,6 +29,7 @@ impl Clock {
     pub fn now(&self) -> Result<Millis, String> {
         match self {
             Clock::System => Ok(chrono::Utc::now().timestamp_millis()),
+            Clock::Skewed(ms) => Ok(chrono::Utc::now().timestamp_millis() + ms),
             Clock::File(path) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("{}: {e}", path.display()))?;

@@ -10,7 +10,9 @@
 //! - [`licenses`]: the folder of license files, verified, reloaded when it changes;
 //! - [`logic`]: the lease rules as one pure function, shared by both storage engines;
 //! - [`store`]: SQLite (embedded, group commit) and PostgreSQL (shared, row locks);
-//! - [`server`]: the HTTP/JSON API, `/healthz`, `/metrics`;
+//! - [`server`]: the HTTP/JSON API, `/healthz`, `/readyz`, `/metrics`;
+//! - [`edge`]: what a slow or hostile connection may hold (connections, idle and header
+//!   timeouts);
 //! - [`clock`]: the system clock, or a file the tests drive.
 //!
 //! Lease tokens are signed with the relay's own Ed25519 key; the vendor certifies that key for
@@ -18,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod clock;
+pub mod edge;
 pub mod licenses;
 pub mod logic;
 pub mod model;

@@ -10,7 +10,13 @@
 //! - each grant or renewal charges the disjoint interval [charged until, new end) to the
 //!   occurrence; a release refunds the unused part; an ended lease's charge stands;
 //! - a clock more than the tolerance behind the stored high-water mark refuses everything
-//!   with `ClockRollback`; a clock that jumps forward charges nothing that was not leased.
+//!   with `ClockRollback`; a clock that jumps forward charges nothing that was not leased;
+//!   only a decision someone asked for raises the mark (the periodic sweep never does);
+//! - only the claimer acts on a lease: a renewal or release must carry the lease's secret, and
+//!   a renewal's seq is the next one or the lease's own (a replay); anything else changes
+//!   nothing;
+//! - seats are the served file's seats now: when a revision lowers them, the newest holders'
+//!   renewals are refused until the holders fit, so within one TTL no more hold than it says.
 
 use crate::licenses::ServedLicense;
 use crate::model::{Answer, Event, Lease, Millis, Refusal, Request, Snapshot, Write};
@@ -18,12 +24,26 @@ use chrono::{DateTime, TimeDelta, Utc};
 use timefence_terms::{evaluate, Decision, DenyReason};
 
 /// The relay's lease policy.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Policy {
     /// How long a lease lasts between renewals.
     pub ttl_ms: Millis,
     /// How far the clock may go back before grants stop.
     pub clock_tolerance_ms: Millis,
+    /// The key lease secrets are derived with (from the relay's own key, so every relay of a
+    /// pair, which share that key, derives the same secret). A secret is
+    /// HMAC-SHA256(key, lease id, nonce): nothing secret is stored, and a retried claim gets
+    /// the same secret again.
+    pub lease_key: [u8; 32],
+}
+
+impl std::fmt::Debug for Policy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Policy")
+            .field("ttl_ms", &self.ttl_ms)
+            .field("clock_tolerance_ms", &self.clock_tolerance_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Policy {
@@ -31,7 +51,42 @@ impl Default for Policy {
         Policy {
             ttl_ms: 60_000,
             clock_tolerance_ms: 5_000,
+            lease_key: [0; 32],
         }
+    }
+}
+
+impl Policy {
+    /// The lease key derived from the relay's signing key (domain-separated, so the secret
+    /// reveals nothing about the signing key).
+    pub fn lease_key_from(signing_key: &[u8; 32]) -> [u8; 32] {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        hash.update(b"timefence-relay lease secrets v1\0");
+        hash.update(signing_key);
+        hash.finalize().into()
+    }
+
+    /// The secret of `lease`: 256 bits, as 64 hex digits.
+    pub fn secret(&self, lease: &Lease) -> String {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.lease_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(lease.id.as_bytes());
+        mac.update(b"\0");
+        mac.update(lease.nonce.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Whether `secret` is the secret of `lease` (compared in constant time).
+    pub fn secret_matches(&self, lease: &Lease, secret: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        let expected = self.secret(lease);
+        expected.len() == secret.len() && bool::from(expected.as_bytes().ct_eq(secret.as_bytes()))
     }
 }
 
@@ -63,7 +118,7 @@ pub fn charge_key(
             .terms
             .occurrence_at(instant(now))
             .map(|o| (o.date.to_string(), holder.clone())),
-        Request::Renew { lease, .. } | Request::Release { lease } => leases
+        Request::Renew { lease, .. } | Request::Release { lease, .. } => leases
             .iter()
             .find(|l| &l.id == lease)
             .map(|l| (l.occurrence.clone(), l.holder.clone())),
@@ -130,7 +185,9 @@ pub fn decide(
             );
         }
     }
-    if snapshot.high_water.is_none_or(|h| now > h) {
+    // Only a decision someone asked for raises the mark: a sweep at a glitching clock would
+    // otherwise push every license's mark ahead, and refuse everything once the clock is right.
+    if *request != Request::Sweep && snapshot.high_water.is_none_or(|h| now > h) {
         writes.push(Write::HighWater(now));
     }
 
@@ -158,7 +215,10 @@ pub fn decide(
             {
                 // A retried claim: the lease it already got, nothing charged again.
                 return Outcome {
-                    answer: Ok(Answer::Granted((*same).clone())),
+                    answer: Ok(Answer::Granted {
+                        lease: (*same).clone(),
+                        now,
+                    }),
                     writes,
                 };
             }
@@ -191,11 +251,15 @@ pub fn decide(
             writes.push(Write::Insert(lease.clone()));
             charge(&mut writes, license, &lease, "granted", now, now, end);
             Outcome {
-                answer: Ok(Answer::Granted(lease)),
+                answer: Ok(Answer::Granted { lease, now }),
                 writes,
             }
         }
-        Request::Renew { lease: id, seq } => {
+        Request::Renew {
+            lease: id,
+            seq,
+            secret,
+        } => {
             let Some(lease) = active.iter().find(|l| &l.id == id) else {
                 // Ended or unknown. After the window's close, say when it opens again.
                 let refusal = match evaluate(&license.terms, instant(now), TimeDelta::zero()) {
@@ -207,12 +271,48 @@ pub fn decide(
                 };
                 return refuse(writes, refusal, request_holder);
             };
-            if *seq <= lease.seq {
+            if !policy.secret_matches(lease, secret) {
+                // The same answer as for a lease that does not exist: a guesser learns nothing.
+                return refuse(writes, Refusal::LeaseNotHeld { lease: id.clone() }, None);
+            }
+            if *seq == lease.seq {
                 // A replayed renewal changes nothing.
                 return Outcome {
-                    answer: Ok(Answer::Renewed((*lease).clone())),
+                    answer: Ok(Answer::Renewed {
+                        lease: (*lease).clone(),
+                        now,
+                    }),
                     writes,
                 };
+            }
+            if Some(*seq) != lease.seq.checked_add(1) {
+                return refuse(
+                    writes,
+                    Refusal::SeqConflict {
+                        expected: lease.seq.saturating_add(1),
+                        got: *seq,
+                    },
+                    None,
+                );
+            }
+            // A revision may have lowered the seats: the oldest holders keep theirs, the newest
+            // are refused (and their leases end within one TTL) until the holders fit.
+            let seats = license.terms.seats as usize;
+            if active.len() > seats {
+                let older = active
+                    .iter()
+                    .filter(|l| (l.granted_at, &l.id) < (lease.granted_at, &lease.id))
+                    .count();
+                if older >= seats {
+                    return refuse(
+                        writes,
+                        Refusal::SeatsFull {
+                            in_use: active.len() as u32,
+                            seats: license.terms.seats,
+                        },
+                        Some(&lease.holder),
+                    );
+                }
             }
             let base = lease.charged_until.max(now);
             let mut renewed = (*lease).clone();
@@ -233,12 +333,18 @@ pub fn decide(
             }
             writes.push(Write::Update(renewed.clone()));
             Outcome {
-                answer: Ok(Answer::Renewed(renewed)),
+                answer: Ok(Answer::Renewed {
+                    lease: renewed,
+                    now,
+                }),
                 writes,
             }
         }
-        Request::Release { lease: id } => {
-            let Some(lease) = active.iter().find(|l| &l.id == id) else {
+        Request::Release { lease: id, secret } => {
+            let Some(lease) = active
+                .iter()
+                .find(|l| &l.id == id && policy.secret_matches(l, secret))
+            else {
                 return refuse(
                     writes,
                     Refusal::LeaseNotHeld { lease: id.clone() },
@@ -416,7 +522,7 @@ mod tests {
             NOW,
             "k-1.x",
         );
-        let Ok(Answer::Granted(lease)) = granted.answer else {
+        let Ok(Answer::Granted { lease, .. }) = granted.answer else {
             panic!("{:?}", granted.answer)
         };
         assert_eq!(lease.expires_at, NOW + 60_000);
@@ -442,6 +548,7 @@ mod tests {
         );
         let release = Request::Release {
             lease: "k-1.x".into(),
+            secret: Policy::default().secret(&leases[0]),
         };
         let released = decide(&l, Policy::default(), &held, &release, NOW + 20_000, "");
         assert!(matches!(

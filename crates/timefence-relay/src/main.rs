@@ -5,9 +5,10 @@ use clap::{Args, Parser, Subcommand};
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use ed25519_dalek::SigningKey;
 use serde::Deserialize;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use timefence_license::relay::read_certificate;
@@ -17,7 +18,9 @@ use timefence_relay::clock::Clock;
 use timefence_relay::logic::Policy;
 use timefence_relay::report::{aggregate, LOOK_BEHIND_MS};
 use timefence_relay::server::{router, sweep, watch, Metrics, Relay};
-use timefence_relay::store::{read_events, Store};
+use timefence_relay::edge::{raise_nofile, EdgeAcceptor, EdgeLimits};
+use timefence_relay::store::postgres::Timeouts;
+use timefence_relay::store::{marks_at, read_events, reset_marks_at, Store};
 
 /// The port a relay listens on unless told otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
@@ -45,6 +48,20 @@ enum Command {
     },
     /// Write a usage report of whole UTC days, signed by the relay's key, for the vendor.
     Report(ReportArgs),
+    /// Show the clock decisions use and the latest time each license was decided at; with
+    /// `--reset`, lower every mark that is ahead of the clock to it (after a clock that jumped
+    /// forward and came back: without it, everything is refused until the clock catches up).
+    Clock {
+        /// `sqlite:PATH` (default: relay.sqlite in the current folder) or `postgres://...`.
+        #[arg(long, default_value = "sqlite:relay.sqlite")]
+        storage: String,
+        /// Lower the marks ahead of the clock to the clock's time now.
+        #[arg(long)]
+        reset: bool,
+        /// Read the time from this file instead of the system clock (tests and drills).
+        #[arg(long, hide = true)]
+        clock_file: Option<PathBuf>,
+    },
     /// Make the relay's own key (private key file, owner-only) and print its public key.
     Keygen {
         /// Where to write the private key.
@@ -123,6 +140,33 @@ struct ServeArgs {
     /// Read the time from this file instead of the system clock (tests and drills).
     #[arg(long, hide = true)]
     clock_file: Option<PathBuf>,
+    /// Move the system clock by this many milliseconds (tests and drills: a host whose clock
+    /// is off).
+    #[arg(long, hide = true, allow_negative_numbers = true)]
+    clock_skew_ms: Option<i64>,
+    /// A file of bearer tokens, one per line: every /v1 request must then carry
+    /// `Authorization: Bearer TOKEN` with one of them.
+    #[arg(long)]
+    client_tokens: Option<PathBuf>,
+    /// A CA certificate (PEM): clients must present a certificate it signed (mutual TLS;
+    /// needs --tls-cert and --tls-key).
+    #[arg(long)]
+    client_ca: Option<PathBuf>,
+    /// Connections open at once (default 8192); one more is closed at once.
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Seconds a connection may stay silent before it is closed (default 30).
+    #[arg(long)]
+    idle_timeout: Option<u32>,
+    /// PostgreSQL: seconds a request waits for a license's row lock (default 2).
+    #[arg(long)]
+    lock_timeout: Option<u32>,
+    /// PostgreSQL: seconds a statement may run (default 5).
+    #[arg(long)]
+    statement_timeout: Option<u32>,
+    /// PostgreSQL: seconds a transaction may sit idle, e.g. in a hung relay (default 5).
+    #[arg(long)]
+    idle_in_transaction_timeout: Option<u32>,
 }
 
 fn main() -> ExitCode {
@@ -131,6 +175,11 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Status { url } => status(&url),
         Command::Report(args) => report(args),
+        Command::Clock {
+            storage,
+            reset,
+            clock_file,
+        } => clock(&storage, reset, clock_file),
         Command::Keygen { out, public_out } => keygen(&out, public_out),
     };
     match result {
@@ -297,7 +346,73 @@ fn merged(args: ServeArgs) -> Result<ServeArgs, String> {
         ttl: args.ttl.or(file.ttl),
         clock_tolerance: args.clock_tolerance.or(file.clock_tolerance),
         clock_file: args.clock_file.or(file.clock_file),
+        clock_skew_ms: args.clock_skew_ms.or(file.clock_skew_ms),
+        client_tokens: args.client_tokens.or(file.client_tokens),
+        client_ca: args.client_ca.or(file.client_ca),
+        max_connections: args.max_connections.or(file.max_connections),
+        idle_timeout: args.idle_timeout.or(file.idle_timeout),
+        lock_timeout: args.lock_timeout.or(file.lock_timeout),
+        statement_timeout: args.statement_timeout.or(file.statement_timeout),
+        idle_in_transaction_timeout: args
+            .idle_in_transaction_timeout
+            .or(file.idle_in_transaction_timeout),
     })
+}
+
+fn clock(storage: &str, reset: bool, clock_file: Option<PathBuf>) -> Result<(), String> {
+    let clock = clock_file.map_or(Clock::System, Clock::File);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let at = |ms: i64| timefence_relay::logic::instant(ms).to_rfc3339();
+    if reset {
+        let (now, changed) = runtime
+            .block_on(reset_marks_at(storage, clock))
+            .map_err(|e| e.to_string())?;
+        if changed.is_empty() {
+            println!("No mark is ahead of the clock ({}); nothing to reset.", at(now));
+        }
+        for (license, old) in &changed {
+            // On standard error as well, so the service's log keeps what was done.
+            eprintln!(
+                "timefence-relay: clock reset: {license}'s mark lowered from {} to {}",
+                at(*old),
+                at(now)
+            );
+        }
+        if !changed.is_empty() {
+            println!(
+                "Lowered {} to the clock's time now ({}); relays decide again from it.",
+                match changed.len() {
+                    1 => "1 license's mark".to_string(),
+                    n => format!("{n} licenses' marks"),
+                },
+                at(now)
+            );
+        }
+        return Ok(());
+    }
+    let (now, marks) = runtime
+        .block_on(marks_at(storage, clock))
+        .map_err(|e| e.to_string())?;
+    println!("clock now: {}", at(now));
+    if marks.is_empty() {
+        println!("No decisions recorded yet.");
+    }
+    for (license, mark) in &marks {
+        let ahead = mark - now;
+        println!(
+            "{license}  last decided at {}{}",
+            at(*mark),
+            if ahead > 0 {
+                format!("  ({} ms ahead of the clock)", ahead)
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
@@ -313,12 +428,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .key
         .ok_or("--key RELAY.key is required (make one with `timefence-relay keygen`)")?;
     let key = read_relay_key(&key_path)?;
-    let listen: SocketAddr = args
-        .listen
-        .as_deref()
-        .unwrap_or(DEFAULT_LISTEN)
-        .parse()
-        .map_err(|_| "--listen must be an address and port, such as 0.0.0.0:7420".to_string())?;
+    let listen_text = args.listen.as_deref().unwrap_or(DEFAULT_LISTEN);
+    let listen: SocketAddr = listen_text
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .ok_or_else(|| {
+            format!("--listen {listen_text}: not an address and port, such as 127.0.0.1:7420 or 0.0.0.0:7420")
+        })?;
     let tls = match (args.tls_cert, args.tls_key) {
         (Some(cert), Some(key)) => Some((cert, key)),
         (None, None) => None,
@@ -326,24 +443,75 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     };
     if tls.is_none() && !listen.ip().is_loopback() && !args.insecure {
         return Err(format!(
-            "plain HTTP on {listen} would send lease tokens in clear text: give --tls-cert and --tls-key, or --insecure"
+            "plain HTTP on {listen} would send lease tokens and secrets in clear text: give --tls-cert and --tls-key, or --insecure"
         ));
+    }
+    if args.client_ca.is_some() && tls.is_none() {
+        return Err("--client-ca (mutual TLS) needs --tls-cert and --tls-key".into());
+    }
+    let client_tokens = match &args.client_tokens {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(
+                timefence_relay::server::read_client_tokens(&text)
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    if !listen.ip().is_loopback() && client_tokens.is_none() && args.client_ca.is_none() {
+        eprintln!(
+            "timefence-relay: warning: serving on {listen} without client authentication: anyone who can reach this address can take seats (give --client-tokens or --client-ca)"
+        );
     }
     let policy = Policy {
         ttl_ms: i64::from(args.ttl.unwrap_or(60).max(1)) * 1000,
         clock_tolerance_ms: i64::from(args.clock_tolerance.unwrap_or(5)) * 1000,
+        lease_key: Policy::lease_key_from(&key.to_bytes()),
     };
-    let clock = match args.clock_file {
-        Some(path) => Clock::File(path),
-        None => Clock::System,
+    let clock = match (args.clock_file, args.clock_skew_ms) {
+        (Some(path), _) => Clock::File(path),
+        (None, Some(ms)) => Clock::Skewed(ms),
+        (None, None) => Clock::System,
     };
+    let seconds = |value: Option<u32>, default: u64| {
+        Duration::from_secs(value.map_or(default, u64::from).max(1))
+    };
+    let defaults = Timeouts::default();
+    let timeouts = Timeouts {
+        lock: seconds(args.lock_timeout, defaults.lock.as_secs()),
+        statement: seconds(args.statement_timeout, defaults.statement.as_secs()),
+        idle_in_transaction: seconds(
+            args.idle_in_transaction_timeout,
+            defaults.idle_in_transaction.as_secs(),
+        ),
+        ..defaults
+    };
+    let limits = EdgeLimits {
+        max_connections: args.max_connections.unwrap_or(EdgeLimits::default().max_connections),
+        idle: seconds(args.idle_timeout, EdgeLimits::default().idle.as_secs()),
+        ..EdgeLimits::default()
+    };
+    // Each connection is a descriptor; the default soft limit (1024) would stop the relay
+    // answering anyone long before the connection cap.
+    let files = raise_nofile(limits.max_connections as u64 + 256);
+    if files < limits.max_connections as u64 + 64 {
+        eprintln!(
+            "timefence-relay: warning: this process may open {files} files; fewer connections than --max-connections {} fit",
+            limits.max_connections
+        );
+    }
     let storage = args.storage.unwrap_or_else(|| "sqlite:relay.sqlite".into());
+    // The port first: a relay that cannot listen must not touch the storage.
+    let listener = std::net::TcpListener::bind(listen).map_err(|e| format!("{listen}: {e}"))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let store = Store::open(&storage, clock, policy)
+        let store = Store::open(&storage, clock, policy, timeouts)
             .await
             .map_err(|e| e.to_string())?;
         let relay = Arc::new(Relay {
@@ -353,6 +521,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             trusted,
             folder,
             metrics: Metrics::default(),
+            policy,
+            client_tokens,
+            request_timeout: limits.request,
+            clock_logged: AtomicU64::new(0),
+            started: std::time::Instant::now(),
         });
         relay.reload(&mut Vec::new());
         watch(relay.clone(), Duration::from_secs(2));
@@ -361,7 +534,20 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();
         tokio::spawn(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            // systemd stops a service with SIGTERM; a terminal with SIGINT. Either way: stop
+            // accepting, let requests in flight finish, then leave the storage whole. Leases
+            // stay valid: a client renews them with this relay's successor.
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async {
+                    match term.as_mut() {
+                        Some(t) => { t.recv().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                } => {}
+            }
+            eprintln!("timefence-relay: stopping");
             shutdown.graceful_shutdown(Some(Duration::from_secs(5)));
         });
         let scheme = if tls.is_some() { "https" } else { "http" };
@@ -370,26 +556,84 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             relay.store.engine(),
             policy.ttl_ms / 1000
         );
-        match tls {
+        let mut server = axum_server::from_tcp(listener);
+        server
+            .http_builder()
+            .http1()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.headers)
+            .max_buf_size(64 * 1024);
+        let served = match tls {
             Some((cert, key)) => {
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                    .await
-                    .map_err(|e| format!("TLS certificate or key: {e}"))?;
-                axum_server::bind_rustls(listen, config)
+                let config = tls_config(&cert, &key, args.client_ca.as_deref())?;
+                let acceptor = EdgeAcceptor::new(
+                    axum_server::tls_rustls::RustlsAcceptor::new(config)
+                        .handshake_timeout(limits.headers),
+                    &limits,
+                );
+                server
+                    .acceptor(acceptor)
                     .handle(handle)
                     .serve(app.into_make_service())
                     .await
             }
             None => {
-                axum_server::bind(listen)
+                server
+                    .acceptor(EdgeAcceptor::new(
+                        axum_server::accept::DefaultAcceptor,
+                        &limits,
+                    ))
                     .handle(handle)
                     .serve(app.into_make_service())
                     .await
             }
-        }
-        .map_err(|e| format!("{listen}: {e}"))
+        };
+        served.map_err(|e| format!("{listen}: {e}"))?;
+        relay.store.close().map_err(|e| e.to_string())?;
+        eprintln!("timefence-relay: stopped");
+        Ok(())
     })
+}
+
+/// The server's TLS settings: its certificate and key, and with `client_ca`, client
+/// certificates required and verified against that CA (mutual TLS).
+fn tls_config(
+    cert: &Path,
+    key: &Path,
+    client_ca: Option<&Path>,
+) -> Result<axum_server::tls_rustls::RustlsConfig, String> {
+    let read = |path: &Path| std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()));
+    let chain = rustls_pemfile::certs(&mut read(cert)?.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", cert.display()))?;
+    if chain.is_empty() {
+        return Err(format!("{}: no certificate", cert.display()));
+    }
+    let private = rustls_pemfile::private_key(&mut read(key)?.as_slice())
+        .map_err(|e| format!("{}: {e}", key.display()))?
+        .ok_or_else(|| format!("{}: no private key", key.display()))?;
+    let builder = rustls::ServerConfig::builder();
+    let builder = match client_ca {
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in rustls_pemfile::certs(&mut read(ca)?.as_slice()) {
+                roots
+                    .add(c.map_err(|e| format!("{}: {e}", ca.display()))?)
+                    .map_err(|e| format!("{}: {e}", ca.display()))?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder(Arc::new(roots))
+                .build()
+                .map_err(|e| format!("{}: {e}", ca.display()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config = builder
+        .with_single_cert(chain, private)
+        .map_err(|e| format!("TLS certificate or key: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)))
 }
 
 fn status(url: &str) -> Result<(), String> {

@@ -23,7 +23,9 @@ pub struct Lease {
     pub license: String,
     /// Who holds the seat (a user, a machine, an agent id: the vendor's application decides).
     pub holder: String,
-    /// The claim's nonce: a claim repeated with the same holder and nonce gets the same lease.
+    /// The claim's nonce: a claim repeated with the same holder and nonce gets the same lease
+    /// (and the same secret: it is derived from the lease id and the nonce, see
+    /// [`crate::logic::Policy::lease_key`]).
     pub nonce: String,
     /// Counts renewals; a renewal with a number already seen changes nothing.
     pub seq: u64,
@@ -61,13 +63,17 @@ pub enum Request {
     Renew {
         /// The lease.
         lease: String,
-        /// The renewal's number: one more than the last one the client saw.
+        /// The renewal's number: one more than the lease's (or the lease's own, a replay).
         seq: u64,
+        /// The secret the claim answered: only the claimer can act on its lease.
+        secret: String,
     },
     /// Give a seat back.
     Release {
         /// The lease.
         lease: String,
+        /// The secret the claim answered.
+        secret: String,
     },
     /// Record the end of leases that ran out (the relay asks this itself, periodically, so
     /// the usage history is complete even for licenses nobody asks about any more).
@@ -79,7 +85,7 @@ impl Request {
     pub fn lease(&self) -> Option<&str> {
         match self {
             Request::Claim { .. } | Request::Sweep => None,
-            Request::Renew { lease, .. } | Request::Release { lease } => Some(lease),
+            Request::Renew { lease, .. } | Request::Release { lease, .. } => Some(lease),
         }
     }
 }
@@ -87,10 +93,22 @@ impl Request {
 /// A successful answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Answer {
-    /// A new lease (or the same one again, for a repeated claim).
-    Granted(Lease),
+    /// A new lease (or the same one again, for a repeated claim). Its secret is
+    /// [`crate::logic::Policy::secret`] of it, told to the claimer only.
+    Granted {
+        /// The lease.
+        lease: Lease,
+        /// When it was decided: the client measures the lease's time left from it, on its
+        /// own monotonic clock, whatever its wall clock says.
+        now: Millis,
+    },
     /// The lease, renewed (or unchanged, for a repeated renewal).
-    Renewed(Lease),
+    Renewed {
+        /// The lease.
+        lease: Lease,
+        /// When it was decided.
+        now: Millis,
+    },
     /// Ended leases were recorded.
     Swept,
     /// The seat is free again; the unused time went back to the occurrence's budget.
@@ -156,6 +174,21 @@ pub enum Refusal {
         /// The lease asked for.
         lease: String,
     },
+    /// A renewal's `seq` is neither the next one nor the lease's own (a replay): the client has
+    /// lost track, or someone else is guessing. Nothing changed.
+    #[error("seq {got} is out of order: the next renewal of this lease is seq {expected}")]
+    SeqConflict {
+        /// The seq the next renewal must carry.
+        expected: u64,
+        /// The seq sent.
+        got: u64,
+    },
+    /// Client authentication is on and the request carries no valid token or certificate.
+    #[error("not authorised: {message}")]
+    Unauthorized {
+        /// What is missing or wrong.
+        message: String,
+    },
     /// The request itself is wrong.
     #[error("bad request: {message}")]
     BadRequest {
@@ -182,6 +215,8 @@ impl Refusal {
             Refusal::ClockRollback { .. } => "ClockRollback",
             Refusal::UnknownLicense { .. } => "UnknownLicense",
             Refusal::LeaseNotHeld { .. } => "LeaseNotHeld",
+            Refusal::SeqConflict { .. } => "SeqConflict",
+            Refusal::Unauthorized { .. } => "Unauthorized",
             Refusal::BadRequest { .. } => "BadRequest",
             Refusal::Unavailable { .. } => "Unavailable",
         }
@@ -190,7 +225,8 @@ impl Refusal {
     /// The HTTP status that carries it.
     pub fn status(&self) -> u16 {
         match self {
-            Refusal::SeatsFull { .. } => 409,
+            Refusal::SeatsFull { .. } | Refusal::SeqConflict { .. } => 409,
+            Refusal::Unauthorized { .. } => 401,
             Refusal::OutsideWindow { .. }
             | Refusal::ConsumptionExhausted { .. }
             | Refusal::Expired
@@ -208,6 +244,8 @@ impl Refusal {
             self,
             Refusal::UnknownLicense { .. }
                 | Refusal::LeaseNotHeld { .. }
+                | Refusal::SeqConflict { .. }
+                | Refusal::Unauthorized { .. }
                 | Refusal::BadRequest { .. }
                 | Refusal::Unavailable { .. }
         )

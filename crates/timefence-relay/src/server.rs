@@ -13,10 +13,13 @@ use crate::store::Store;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::extract::Request as HttpRequest;
+use axum::middleware::{self, Next};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use subtle::ConstantTimeEq;
 use ed25519_dalek::SigningKey;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -79,12 +82,39 @@ pub struct Relay {
     pub folder: PathBuf,
     /// Counters.
     pub metrics: Metrics,
+    /// The lease rules' settings (the lease key among them).
+    pub policy: crate::logic::Policy,
+    /// Client tokens (SHA-256 of each), when the customer turned bearer authentication on.
+    pub client_tokens: Option<Vec<[u8; 32]>>,
+    /// The longest a whole request may take.
+    pub request_timeout: Duration,
+    /// When a clock refusal was last logged (milliseconds of the relay's uptime), so a clock
+    /// gone back is logged once every few seconds, not once per request.
+    pub clock_logged: AtomicU64,
+    /// When the relay started.
+    pub started: Instant,
 }
 
 impl Relay {
     /// The licenses served now (cheap: the whole set is shared and replaced, never edited).
     pub fn served_now(&self) -> Arc<Served> {
         self.served.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Logs a clock refusal, at most once every 10 s.
+    fn log_clock(&self, now: chrono::DateTime<chrono::Utc>, high_water: chrono::DateTime<chrono::Utc>) {
+        let uptime = self.started.elapsed().as_millis() as u64 + 1;
+        let last = self.clock_logged.load(Ordering::Relaxed);
+        if (last == 0 || uptime >= last + 10_000)
+            && self
+                .clock_logged
+                .compare_exchange(last, uptime, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            eprintln!(
+                "timefence-relay: refusing with ClockRollback: the clock reads {now}, but a decision was already made at {high_water}; if the clock is right now, `timefence-relay clock --reset` lowers the marks"
+            );
+        }
     }
 
     fn license(&self, reference: &str) -> Option<Arc<ServedLicense>> {
@@ -153,12 +183,16 @@ pub fn sweep(relay: Arc<Relay>, interval: Duration) {
 
 /// The routes.
 pub fn router(relay: Arc<Relay>) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/v1/licenses", get(list))
         .route("/v1/licenses/{license}", get(one))
         .route("/v1/licenses/{license}/leases", post(claim))
         .route("/v1/leases/{lease}", put(renew).delete(release))
+        .route_layer(middleware::from_fn_with_state(relay.clone(), authenticate));
+    Router::new()
+        .merge(api)
         .route("/healthz", get(health))
+        .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .fallback(|| async {
             refusal(Refusal::BadRequest {
@@ -166,8 +200,85 @@ pub fn router(relay: Arc<Relay>) -> Router {
             })
             .with_status(StatusCode::NOT_FOUND)
         })
+        .method_not_allowed_fallback(|| async {
+            refusal(Refusal::BadRequest {
+                message: "this endpoint does not take that method".into(),
+            })
+            .with_status(StatusCode::METHOD_NOT_ALLOWED)
+        })
+        .layer(middleware::from_fn_with_state(relay.clone(), time_limit))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(relay)
+}
+
+/// The whole request, body included, within the relay's request timeout: a client dripping
+/// its body cannot hold a task for longer.
+async fn time_limit(State(relay): State<Arc<Relay>>, request: HttpRequest, next: Next) -> Response {
+    match tokio::time::timeout(relay.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => refusal(Refusal::BadRequest {
+            message: "the request took too long to arrive".into(),
+        })
+        .with_status(StatusCode::REQUEST_TIMEOUT)
+        .into_response(),
+    }
+}
+
+/// With client tokens on, every `/v1` request carries `Authorization: Bearer TOKEN`.
+async fn authenticate(
+    State(relay): State<Arc<Relay>>,
+    request: HttpRequest,
+    next: Next,
+) -> Response {
+    let Some(tokens) = &relay.client_tokens else {
+        return next.run(request).await;
+    };
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(given) = given else {
+        return refusal(Refusal::Unauthorized {
+            message: "this relay requires Authorization: Bearer TOKEN".into(),
+        })
+        .into_response();
+    };
+    let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(given.as_bytes()).into();
+    let known = tokens
+        .iter()
+        .fold(subtle::Choice::from(0), |found, t| found | t.ct_eq(&hash));
+    if !bool::from(known) {
+        return refusal(Refusal::Unauthorized {
+            message: "the token is not one this relay accepts".into(),
+        })
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Reads a client tokens file: one token per line (blank lines and `#` comments skipped), at
+/// least 16 characters each. Kept only as SHA-256 hashes.
+pub fn read_client_tokens(text: &str) -> Result<Vec<[u8; 32]>, String> {
+    let mut tokens = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.len() < 16 {
+            return Err(format!(
+                "line {}: a token must be at least 16 characters long",
+                n + 1
+            ));
+        }
+        tokens.push(<sha2::Sha256 as sha2::Digest>::digest(line.as_bytes()).into());
+    }
+    if tokens.is_empty() {
+        return Err("the file holds no token".into());
+    }
+    Ok(tokens)
 }
 
 struct Refused(Refusal, StatusCode);
@@ -206,7 +317,25 @@ fn body<T: for<'de> Deserialize<'de>>(bytes: Result<Bytes, BytesRejection>) -> R
         ))
         .with_status(status)
     })?;
+    // serde reads a struct from a JSON array too (`["h", "n"]`): only an object is a body.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(bad("the body is not valid: it must be a JSON object"));
+    }
     serde_json::from_slice(&bytes).map_err(|e| bad(format!("the body is not valid: {e}")))
+}
+
+/// The lease secret a renewal or release carries in its `Lease-Secret` header.
+fn secret(headers: &HeaderMap) -> Result<String, Refused> {
+    let value = headers
+        .get(SECRET_HEADER)
+        .ok_or_else(|| bad("the Lease-Secret header is missing (the claim's answer gave it)"))?;
+    let text = value
+        .to_str()
+        .map_err(|_| bad("the Lease-Secret header is not text"))?;
+    if text.is_empty() || text.len() > 128 {
+        return Err(bad("the Lease-Secret header is empty or longer than 128 bytes"));
+    }
+    Ok(text.to_string())
 }
 
 fn check_name(field: &str, value: &str, max: usize) -> Result<(), Refused> {
@@ -235,7 +364,10 @@ struct RenewBody {
     seq: u64,
 }
 
-fn lease_json(relay: &Relay, lease: &Lease) -> Value {
+/// The header that carries a lease's secret on a renewal or release.
+pub const SECRET_HEADER: &str = "lease-secret";
+
+fn lease_json(relay: &Relay, lease: &Lease, now: crate::model::Millis, with_secret: bool) -> Value {
     let token = sign_token(
         &LeaseClaims {
             lease: lease.id.clone(),
@@ -246,7 +378,7 @@ fn lease_json(relay: &Relay, lease: &Lease) -> Value {
         },
         &relay.key,
     );
-    json!({
+    let mut value = json!({
         "id": lease.id,
         "license": lease.license,
         "holder": lease.holder,
@@ -255,8 +387,17 @@ fn lease_json(relay: &Relay, lease: &Lease) -> Value {
         "granted_at_ms": lease.granted_at,
         "expires_at": instant(lease.expires_at),
         "expires_at_ms": lease.expires_at,
+        // The time left by the relay's clock when it decided: a client counts it down on its
+        // own monotonic clock, so neither clock's error nor a clock set back moves it.
+        "remaining_ms": (lease.expires_at - now).max(0),
         "token": token,
-    })
+    });
+    if with_secret {
+        // Only the claimer hears it: the claim's answer (and a retry of that claim, which
+        // only the claimer can make, knowing its nonce).
+        value["secret"] = json!(relay.policy.secret(lease));
+    }
+    value
 }
 
 async fn run(relay: &Relay, license: Arc<ServedLicense>, request: Request) -> Response {
@@ -265,17 +406,17 @@ async fn run(relay: &Relay, license: Arc<ServedLicense>, request: Request) -> Re
     relay.metrics.observe(started);
     match outcome {
         Ok(Ok(answer)) => match answer {
-            Answer::Granted(lease) => {
+            Answer::Granted { lease, now } => {
                 relay.metrics.grants.fetch_add(1, Ordering::Relaxed);
                 (
                     StatusCode::CREATED,
-                    Json(json!({ "lease": lease_json(relay, &lease) })),
+                    Json(json!({ "lease": lease_json(relay, &lease, now, true) })),
                 )
                     .into_response()
             }
-            Answer::Renewed(lease) => {
+            Answer::Renewed { lease, now } => {
                 relay.metrics.renewals.fetch_add(1, Ordering::Relaxed);
-                Json(json!({ "lease": lease_json(relay, &lease) })).into_response()
+                Json(json!({ "lease": lease_json(relay, &lease, now, false) })).into_response()
             }
             Answer::Swept => Json(json!({ "swept": true })).into_response(),
             Answer::Released { lease, refunded_ms } => {
@@ -285,10 +426,18 @@ async fn run(relay: &Relay, license: Arc<ServedLicense>, request: Request) -> Re
         },
         Ok(Err(refused)) => {
             relay.metrics.refused(&refused);
+            if let Refusal::ClockRollback { now, high_water } = &refused {
+                relay.log_clock(*now, *high_water);
+            }
             refusal(refused).into_response()
         }
         Err(error) => {
-            let refused = Refusal::from(error);
+            // The database's own words stay in the relay's log; the client hears that it may
+            // try again.
+            eprintln!("timefence-relay: storage: {error}");
+            let refused = Refusal::Unavailable {
+                message: "the relay's storage did not answer; try again shortly".into(),
+            };
             relay.metrics.refused(&refused);
             refusal(refused).into_response()
         }
@@ -338,10 +487,15 @@ fn lease_owner(relay: &Relay, lease: &str) -> Result<Arc<ServedLicense>, Refused
 async fn renew(
     State(relay): State<Arc<Relay>>,
     Path(lease): Path<String>,
+    headers: HeaderMap,
     bytes: Result<Bytes, BytesRejection>,
 ) -> Response {
     let parsed: RenewBody = match body(bytes) {
         Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    let secret = match secret(&headers) {
+        Ok(s) => s,
         Err(e) => return e.into_response(),
     };
     match lease_owner(&relay, &lease) {
@@ -352,6 +506,7 @@ async fn renew(
                 Request::Renew {
                     lease,
                     seq: parsed.seq,
+                    secret,
                 },
             )
             .await
@@ -360,9 +515,17 @@ async fn renew(
     }
 }
 
-async fn release(State(relay): State<Arc<Relay>>, Path(lease): Path<String>) -> Response {
+async fn release(
+    State(relay): State<Arc<Relay>>,
+    Path(lease): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let secret = match secret(&headers) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     match lease_owner(&relay, &lease) {
-        Ok(license) => run(&relay, license, Request::Release { lease }).await,
+        Ok(license) => run(&relay, license, Request::Release { lease, secret }).await,
         Err(e) => e.into_response(),
     }
 }
@@ -421,7 +584,8 @@ async fn one(State(relay): State<Arc<Relay>>, Path(reference): Path<String>) -> 
     let holders: Vec<Value> = usage
         .active
         .iter()
-        .map(|l| json!({ "holder": l.holder, "lease": l.id, "expires_at": instant(l.expires_at) }))
+        // Who holds a seat and until when; never the lease id or anything that acts on it.
+        .map(|l| json!({ "holder": l.holder, "expires_at": instant(l.expires_at) }))
         .collect();
     let mut body = license_json(&license);
     body["in_use"] = json!(usage.active.len());
@@ -431,9 +595,68 @@ async fn one(State(relay): State<Arc<Relay>>, Path(reference): Path<String>) -> 
     Json(body).into_response()
 }
 
+/// What is wrong now, if anything: no licenses served (and why not), the clock behind a
+/// time a decision was made at, the storage not answering.
+async fn problems(relay: &Relay) -> (Vec<Value>, usize) {
+    let served = relay.served_now();
+    let count = served.licenses.len();
+    let mut problems = Vec::new();
+    if count == 0 {
+        let reasons: Vec<String> = served
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.path.display(), s.reason))
+            .collect();
+        problems.push(json!({
+            "type": "NoLicensesServed",
+            "message": if reasons.is_empty() {
+                format!("no license files in {}", relay.folder.display())
+            } else {
+                format!("no license file verifies: {}", reasons.join("; "))
+            },
+        }));
+    }
+    match tokio::time::timeout(Duration::from_secs(5), relay.store.marks()).await {
+        Ok(Ok((now, marks))) => {
+            if let Some((license, mark)) = marks.iter().max_by_key(|(_, m)| *m) {
+                if now < mark - relay.policy.clock_tolerance_ms {
+                    problems.push(json!({
+                        "type": "ClockRollback",
+                        "message": format!(
+                            "the clock reads {}, but {license} was decided at {}: every request is refused until the clock catches up or `timefence-relay clock --reset`",
+                            instant(now), instant(*mark)
+                        ),
+                    }));
+                }
+            }
+        }
+        Ok(Err(e)) => {
+            eprintln!("timefence-relay: storage: {e}");
+            problems.push(json!({ "type": "StorageUnavailable", "message": "the storage does not answer" }));
+        }
+        Err(_) => problems.push(json!({ "type": "StorageUnavailable", "message": "the storage did not answer within 5 s" })),
+    }
+    (problems, count)
+}
+
+/// Liveness: the process answers (always 200), with what is wrong, if anything.
 async fn health(State(relay): State<Arc<Relay>>) -> Response {
-    let count = relay.served_now().licenses.len();
-    Json(json!({ "status": "ok", "storage": relay.store.engine(), "licenses": count }))
+    let (problems, count) = problems(&relay).await;
+    let status = if problems.is_empty() { "ok" } else { "degraded" };
+    Json(json!({ "status": status, "storage": relay.store.engine(), "licenses": count, "problems": problems }))
+        .into_response()
+}
+
+/// Readiness, for load balancers: 200 when the relay can grant seats, 503 with the problems
+/// when it cannot.
+async fn ready(State(relay): State<Arc<Relay>>) -> Response {
+    let (problems, count) = problems(&relay).await;
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(json!({ "ready": problems.is_empty(), "licenses": count, "problems": problems })))
         .into_response()
 }
 

@@ -281,12 +281,14 @@ fn bad_input_gets_a_typed_4xx_and_changes_nothing() {
     assert_eq!(relay.claim("ffff-9", "a", "1").error(), "UnknownLicense");
     assert_eq!(
         relay
-            .renew(&format!("{license}.{}", "0".repeat(32)), 1)
+            .renew_as(&format!("{license}.{}", "0".repeat(32)), Some(&"0".repeat(64)), 1)
             .error(),
         "LeaseNotHeld"
     );
     assert_eq!(
-        relay.renew("..%2F..%2Fetc%2Fpasswd", 1).error(),
+        relay
+            .renew_as("..%2F..%2Fetc%2Fpasswd", Some(&"0".repeat(64)), 1)
+            .error(),
         "LeaseNotHeld"
     );
     assert_eq!(relay.get("/v2/anything").status, 404);

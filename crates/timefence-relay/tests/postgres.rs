@@ -30,21 +30,31 @@ fn two_relays_on_one_postgres_killed_again_and_again_break_no_invariant() {
     let references: Vec<String> = subjects.iter().map(|s| s.reference.clone()).collect();
 
     let stop = Arc::new(AtomicBool::new(false));
-    let (driver, _) = drive_clock(setup.clone(), start, 90_000, 60_000, stop.clone());
+    // The clock and the kills both follow the clients' answers, not wall time.
+    let clock = StepClock::new(setup.clone(), start, 8, 90_000, 60_000, 64);
     let kills = Arc::new(AtomicUsize::new(0));
     let killer = {
-        let (relays, setup, stop, kills) =
-            (relays.clone(), setup.clone(), stop.clone(), kills.clone());
+        let (relays, setup, stop, kills, clock) = (
+            relays.clone(),
+            setup.clone(),
+            stop.clone(),
+            kills.clone(),
+            clock.clone(),
+        );
         std::thread::spawn(move || {
             let mut which = 0;
+            let mut next_kill = 600;
             while !stop.load(Ordering::Relaxed) {
-                std::thread::sleep(Duration::from_millis(250));
+                if clock.answers() < next_kill {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                next_kill += 600;
                 let victim = relays.lock().unwrap()[which].take();
                 if let Some(victim) = victim {
                     victim.kill();
                     kills.fetch_add(1, Ordering::Relaxed);
                 }
-                std::thread::sleep(Duration::from_millis(50));
                 let restarted = setup.start_on(ports[which], &["--ttl", "600"]);
                 relays.lock().unwrap()[which] = Some(restarted);
                 which = 1 - which;
@@ -57,9 +67,9 @@ fn two_relays_on_one_postgres_killed_again_and_again_break_no_invariant() {
         64,
         150,
         Arc::new(AtomicBool::new(false)),
+        Some(clock.clone()),
     );
     stop.store(true, Ordering::Relaxed);
-    driver.join().unwrap();
     killer.join().unwrap();
 
     let unexpected = log.unexpected.lock().unwrap().clone();
@@ -119,7 +129,7 @@ fn a_postgres_restart_mid_load_gives_a_typed_transient_error_then_service_resume
     let stop = Arc::new(AtomicBool::new(false));
     let clients = {
         let (bases, references, stop) = (bases.clone(), references.clone(), stop.clone());
-        std::thread::spawn(move || run_clients(bases, &references, 16, 1_000_000, stop))
+        std::thread::spawn(move || run_clients(bases, &references, 16, 1_000_000, stop, None))
     };
     std::thread::sleep(Duration::from_millis(700));
     cluster.restart();

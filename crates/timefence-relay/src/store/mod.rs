@@ -62,31 +62,67 @@ pub enum Store {
     Postgres(postgres::PgStore),
 }
 
+/// Whether `url` names a PostgreSQL database.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The marks stored at `url` (for `timefence-relay clock`, with or without a running relay).
+pub async fn marks_at(url: &str, clock: Clock) -> Result<(Millis, Vec<(String, Millis)>), StoreError> {
+    if is_postgres(url) {
+        let store = postgres::PgStore::open(url, clock, Policy::default(), Default::default()).await?;
+        store.marks().await
+    } else {
+        let now = clock.now().map_err(StoreError::Clock)?;
+        Ok((now, sqlite::marks_in(sqlite_path(url).as_ref())?))
+    }
+}
+
+/// Lowers the marks stored at `url` above the clock's time now to it; returns that time and
+/// the licenses changed with their old marks.
+pub async fn reset_marks_at(
+    url: &str,
+    clock: Clock,
+) -> Result<(Millis, Vec<(String, Millis)>), StoreError> {
+    if is_postgres(url) {
+        let store = postgres::PgStore::open(url, clock, Policy::default(), Default::default()).await?;
+        let (now, _) = store.marks().await?;
+        Ok((now, store.reset_marks(now).await?))
+    } else {
+        let now = clock.now().map_err(StoreError::Clock)?;
+        Ok((now, sqlite::reset_marks_in(sqlite_path(url).as_ref(), now)?))
+    }
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite:").unwrap_or(url)
+}
+
 /// Reads the event log recorded in `[from, to)` (milliseconds) from the storage at `url`,
 /// without serving: what `timefence-relay report` aggregates.
 pub async fn read_events(url: &str, from: Millis, to: Millis) -> Result<Vec<Event>, StoreError> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    if is_postgres(url) {
         postgres::read_events(url, from, to).await
     } else {
-        sqlite::read_events(
-            url.strip_prefix("sqlite:").unwrap_or(url).as_ref(),
-            from,
-            to,
-        )
+        sqlite::read_events(sqlite_path(url).as_ref(), from, to)
     }
 }
 
 impl Store {
     /// Opens `url`: `sqlite:PATH` (or a bare path) or `postgres://...` / `postgresql://...`.
-    pub async fn open(url: &str, clock: Clock, policy: Policy) -> Result<Store, StoreError> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    pub async fn open(
+        url: &str,
+        clock: Clock,
+        policy: Policy,
+        timeouts: postgres::Timeouts,
+    ) -> Result<Store, StoreError> {
+        if is_postgres(url) {
             Ok(Store::Postgres(
-                postgres::PgStore::open(url, clock, policy).await?,
+                postgres::PgStore::open(url, clock, policy, timeouts).await?,
             ))
         } else {
-            let path = url.strip_prefix("sqlite:").unwrap_or(url);
             Ok(Store::Sqlite(sqlite::SqliteStore::open(
-                path.as_ref(),
+                sqlite_path(url).as_ref(),
                 clock,
                 policy,
             )?))
@@ -110,6 +146,23 @@ impl Store {
         match self {
             Store::Sqlite(store) => store.usage(license).await,
             Store::Postgres(store) => store.usage(license).await,
+        }
+    }
+
+    /// The clock decisions use now, and every license's high-water mark.
+    pub async fn marks(&self) -> Result<(Millis, Vec<(String, Millis)>), StoreError> {
+        match self {
+            Store::Sqlite(store) => store.marks().await,
+            Store::Postgres(store) => store.marks().await,
+        }
+    }
+
+    /// At shutdown: leaves the storage whole by itself (SQLite's log checkpointed and
+    /// truncated; nothing to do for PostgreSQL).
+    pub fn close(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(store) => store.checkpoint(),
+            Store::Postgres(_) => Ok(()),
         }
     }
 

@@ -8,6 +8,16 @@
 //!
 //! A lost connection (a restarted server, a network cut) fails the request with
 //! `Unavailable` and is opened again for the next one.
+//!
+//! A peer that hangs (SIGSTOP, lost power, a cut cable) in the middle of a transaction must not
+//! stop the others: every session runs with `lock_timeout`, `statement_timeout` and
+//! `idle_in_transaction_session_timeout` (the server ends a hung peer's transaction and frees
+//! its row lock), TCP keepalive and a user timeout notice a dead server, and a request waits a
+//! bounded time for one of the relay's connections before it is answered `503 Unavailable`.
+//!
+//! The clock: with the system clock, every relay decides with the database's clock
+//! (`clock_timestamp()`, read after the license's lock is taken), so relays whose hosts
+//! disagree decide on one time line. A clock file (tests and drills) overrides it.
 
 use super::sql;
 use super::{new_lease_id, StoreError, Usage};
@@ -16,13 +26,55 @@ use crate::licenses::ServedLicense;
 use crate::logic::{charge_key, decide, instant, Policy};
 use crate::model::{Answer, Event, Lease, Millis, Refusal, Request, Snapshot, Write};
 use futures_util::future::try_join_all;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::{Mutex, Semaphore};
 use tokio_postgres::{Client, GenericClient, NoTls, Statement};
 
 /// Connections per relay.
 const CONNECTIONS: usize = 8;
+
+/// How long the relay's PostgreSQL sessions may wait and run: short enough that a hung peer
+/// costs the others a few seconds, never hours.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// Longest wait for a row lock (`lock_timeout`).
+    pub lock: Duration,
+    /// Longest statement (`statement_timeout`).
+    pub statement: Duration,
+    /// Longest a transaction may sit idle, e.g. in a hung relay (`idle_in_transaction_session_timeout`).
+    pub idle_in_transaction: Duration,
+    /// Longest wait to connect.
+    pub connect: Duration,
+    /// Longest wait for one of the relay's connections before answering `Unavailable`.
+    pub acquire: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            lock: Duration::from_secs(2),
+            statement: Duration::from_secs(5),
+            idle_in_transaction: Duration::from_secs(5),
+            connect: Duration::from_secs(5),
+            acquire: Duration::from_secs(3),
+        }
+    }
+}
+
+impl Timeouts {
+    /// The longest a whole request may take on its connection: past it, the relay gives up on
+    /// the connection (its state unknown) and answers `Unavailable`.
+    fn request(&self) -> Duration {
+        self.statement + self.lock + Duration::from_secs(2)
+    }
+}
+
+/// The latest mark of all.
+const LATEST: &str = "SELECT MAX(high_water) FROM relay_licenses";
+
+/// The current instant in milliseconds by the database's clock.
+const DB_NOW: &str = "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
 /// One connection and its prepared statements: a statement prepared once per connection costs
 /// one round trip per use instead of two.
@@ -32,6 +84,8 @@ struct Conn {
 }
 
 struct Statements {
+    db_now: Statement,
+    latest: Statement,
     ensure: Statement,
     lock: Statement,
     leases: Statement,
@@ -51,6 +105,8 @@ const CHARGES: &str = "SELECT (SELECT charged_ms FROM relay_occurrences WHERE li
 async fn prepare(client: Client) -> Result<Conn, StoreError> {
     let lock = format!("{} FOR UPDATE", sql::HIGH_WATER);
     let texts = [
+        DB_NOW,
+        LATEST,
         sql::ENSURE_LICENSE,
         lock.as_str(),
         sql::LEASES,
@@ -74,6 +130,8 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
             .ok_or_else(|| unavailable("statement missing"))
     };
     let statements = Statements {
+        db_now: next()?,
+        latest: next()?,
         ensure: next()?,
         lock: next()?,
         leases: next()?,
@@ -91,24 +149,48 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
 
 /// The PostgreSQL store: a small pool of connections opened on demand.
 pub struct PgStore {
-    url: String,
+    config: tokio_postgres::Config,
     pool: Vec<Mutex<Option<Conn>>>,
-    next: AtomicUsize,
+    /// One permit per connection: a request waits at most `timeouts.acquire` for one.
+    permits: Semaphore,
+    timeouts: Timeouts,
     clock: Clock,
     policy: Policy,
-    /// The latest time this relay has seen on any license (other relays' progress shows in
-    /// each license's own row).
-    high_water: AtomicI64,
 }
 
 fn unavailable(error: impl ToString) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
 
-async fn connect(url: &str) -> Result<Client, StoreError> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .map_err(unavailable)?;
+/// The URL's settings with the relay's timeouts and keepalive added (settings the URL gives
+/// itself in `options` come after, so they win).
+pub fn configure(url: &str, timeouts: &Timeouts) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .map_err(|e| StoreError::Open(format!("the PostgreSQL URL: {e}")))?;
+    let ms = |d: Duration| d.as_millis();
+    let mut options = format!(
+        "-c lock_timeout={} -c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+        ms(timeouts.lock),
+        ms(timeouts.statement),
+        ms(timeouts.idle_in_transaction)
+    );
+    if let Some(own) = config.get_options() {
+        options = format!("{options} {own}");
+    }
+    config
+        .options(options)
+        .connect_timeout(timeouts.connect)
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(10))
+        .keepalives_interval(Duration::from_secs(2))
+        .keepalives_retries(3)
+        .tcp_user_timeout(timeouts.request());
+    Ok(config)
+}
+
+async fn connect(config: &tokio_postgres::Config) -> Result<Client, StoreError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(unavailable)?;
     tokio::spawn(async move {
         // Ends when the server goes away; the client then reports itself closed.
         let _ = connection.await;
@@ -118,7 +200,7 @@ async fn connect(url: &str) -> Result<Client, StoreError> {
 
 /// The event log recorded in `[from, to)`, on a connection of its own.
 pub async fn read_events(url: &str, from: Millis, to: Millis) -> Result<Vec<Event>, StoreError> {
-    let client = connect(url).await?;
+    let client = connect(&configure(url, &Timeouts::default())?).await?;
     let rows = client
         .query(sql::EVENTS_BETWEEN, &[&from, &to])
         .await
@@ -141,8 +223,14 @@ pub async fn read_events(url: &str, from: Millis, to: Millis) -> Result<Vec<Even
 
 impl PgStore {
     /// Connects once to create the schema; the pool fills as requests come.
-    pub async fn open(url: &str, clock: Clock, policy: Policy) -> Result<PgStore, StoreError> {
-        let client = connect(url)
+    pub async fn open(
+        url: &str,
+        clock: Clock,
+        policy: Policy,
+        timeouts: Timeouts,
+    ) -> Result<PgStore, StoreError> {
+        let config = configure(url, &timeouts)?;
+        let client = connect(&config)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
         // Two relays starting together may both create the schema; the lock makes it once.
@@ -153,21 +241,16 @@ impl PgStore {
             ))
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
-        let high_water: Option<i64> = client
-            .query_one("SELECT MAX(high_water) FROM relay_licenses", &[])
-            .await
-            .map_err(|e| StoreError::Open(e.to_string()))?
-            .get(0);
         let mut pool: Vec<Mutex<Option<Conn>>> =
             (0..CONNECTIONS).map(|_| Mutex::new(None)).collect();
         pool[0] = Mutex::new(Some(prepare(client).await?));
         Ok(PgStore {
-            url: url.to_string(),
+            config,
             pool,
-            next: AtomicUsize::new(0),
+            permits: Semaphore::new(CONNECTIONS),
+            timeouts,
             clock,
             policy,
-            high_water: AtomicI64::new(high_water.unwrap_or(i64::MIN)),
         })
     }
 
@@ -175,19 +258,46 @@ impl PgStore {
         &self,
         work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let slot = &self.pool[self.next.fetch_add(1, Ordering::Relaxed) % CONNECTIONS];
-        let mut guard = slot.lock().await;
+        // A bounded wait for a free connection: when the database is slow or a peer holds a
+        // lock, requests are answered `Unavailable` instead of queueing without end.
+        let _permit = tokio::time::timeout(self.timeouts.acquire, self.permits.acquire())
+            .await
+            .map_err(|_| unavailable("every database connection is busy"))?
+            .map_err(unavailable)?;
+        // The permit guarantees a free slot; find it.
+        let mut guard = None;
+        for slot in &self.pool {
+            if let Ok(g) = slot.try_lock() {
+                guard = Some(g);
+                break;
+            }
+        }
+        let mut guard = guard.ok_or_else(|| unavailable("no free connection"))?;
         if guard.as_ref().is_none_or(|c| c.client.is_closed()) {
-            *guard = Some(prepare(connect(&self.url).await?).await?);
+            *guard = None;
+            let client = tokio::time::timeout(self.timeouts.connect, connect(&self.config))
+                .await
+                .map_err(|_| unavailable("connecting to the database timed out"))??;
+            *guard = Some(prepare(client).await?);
         }
         let Some(conn) = guard.as_mut() else {
             return Err(unavailable("no connection"));
         };
-        let result = work(conn).await;
-        if conn.client.is_closed() {
-            *guard = None;
+        match tokio::time::timeout(self.timeouts.request(), work(conn)).await {
+            Ok(result) => {
+                if conn.client.is_closed() || result.is_err() {
+                    // After a failure the connection's state is unknown: open a fresh one.
+                    *guard = None;
+                }
+                result
+            }
+            Err(_) => {
+                // The database stopped answering mid-request: the connection is dropped (the
+                // server rolls its transaction back) and the request was not decided.
+                *guard = None;
+                Err(unavailable("the database did not answer in time"))
+            }
         }
-        result
     }
 
     /// Decides and stores one request in its own transaction.
@@ -198,7 +308,6 @@ impl PgStore {
     ) -> Result<Result<Answer, Refusal>, StoreError> {
         let clock = self.clock.clone();
         let policy = self.policy;
-        let seen = &self.high_water;
         self.with_client(async move |conn: &mut Conn| {
             let Conn { client, statements } = conn;
             let st = &*statements;
@@ -206,13 +315,24 @@ impl PgStore {
             let reference = license.reference.as_str();
             // Make sure the license has a row, and lock it: sent together, answered in order.
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&reference];
-            let (ensured, locked) = tokio::join!(
+            // Ensure, lock, then read the database's clock: pipelined, executed in order, so
+            // the time is read after the lock is held.
+            let (ensured, locked, db_now, latest) = tokio::join!(
                 tx.execute(&st.ensure, &params),
-                tx.query_one(&st.lock, &params)
+                tx.query_one(&st.lock, &params),
+                tx.query_one(&st.db_now, &[]),
+                tx.query_one(&st.latest, &[])
             );
             ensured.map_err(unavailable)?;
             let high_water: Option<i64> = locked.map_err(unavailable)?.get(0);
-            let now = clock.now().map_err(StoreError::Clock)?;
+            // The latest time any decision saw, on any license and any relay: a clock set back
+            // is caught even on a license nobody has asked about since.
+            let latest: Option<i64> = latest.map_err(unavailable)?.get(0);
+            let db_now: i64 = db_now.map_err(unavailable)?.get(0);
+            let now = match &clock {
+                Clock::File(_) => clock.now().map_err(StoreError::Clock)?,
+                Clock::System | Clock::Skewed(_) => db_now,
+            };
             let leases = read_leases(&tx, &st.leases, reference).await?;
             let (mut occurrence_charged, mut holder_charged) = (0, 0);
             if let Some((occurrence, holder)) = charge_key(&license, &request, &leases, now) {
@@ -223,9 +343,8 @@ impl PgStore {
                 occurrence_charged = row.get::<_, Option<i64>>(0).unwrap_or(0);
                 holder_charged = row.get::<_, Option<i64>>(1).unwrap_or(0);
             }
-            let relay_seen = Some(seen.load(Ordering::Relaxed)).filter(|h| *h != i64::MIN);
             let snapshot = Snapshot {
-                high_water: high_water.max(relay_seen),
+                high_water: high_water.max(latest),
                 leases: &leases,
                 occurrence_charged,
                 holder_charged,
@@ -238,24 +357,21 @@ impl PgStore {
                 now,
                 &new_lease_id(reference),
             );
-            // The rules raise the mark they were shown, which includes what this relay has seen
-            // on other licenses; the license's own row must rise too, or a relay started
-            // afresh (knowing nothing) would take its lagging row for the truth and accept a
-            // clock set back. A refusal for the clock raises nothing.
+            // The rules raise the mark they were shown, which includes the latest mark of every
+            // license; the license's own row must rise too, or a later decision would take its
+            // lagging row for the truth. A refusal for the clock, and a sweep, raise nothing.
             let rolled_back = matches!(outcome.answer, Err(Refusal::ClockRollback { .. }));
             let raised = outcome
                 .writes
                 .iter()
                 .any(|w| matches!(w, Write::HighWater(_)));
-            if !rolled_back && !raised && high_water.is_none_or(|h| now > h) {
+            let sweep = request == Request::Sweep;
+            if !sweep && !rolled_back && !raised && high_water.is_none_or(|h| now > h) {
                 outcome.writes.insert(0, Write::HighWater(now));
             }
             // The writes, pipelined: sent one after another without waiting, answered in order.
             try_join_all(outcome.writes.iter().map(|w| apply(&tx, st, reference, w))).await?;
             tx.commit().await.map_err(unavailable)?;
-            if !matches!(outcome.answer, Err(Refusal::ClockRollback { .. })) {
-                seen.fetch_max(now, Ordering::Relaxed);
-            }
             Ok(outcome.answer)
         })
         .await
@@ -263,8 +379,9 @@ impl PgStore {
 
     /// A license's active leases and the open occurrence's charge.
     pub async fn usage(&self, license: Arc<ServedLicense>) -> Result<Usage, StoreError> {
-        let now = self.clock.now().map_err(StoreError::Clock)?;
+        let clock = self.clock.clone();
         self.with_client(async move |conn: &mut Conn| {
+            let now = now_by(&clock, conn).await?;
             let reference = license.reference.as_str();
             let leases = read_leases(&conn.client, &conn.statements.leases, reference).await?;
             let client = &conn.client;
@@ -283,6 +400,53 @@ impl PgStore {
             })
         })
         .await
+    }
+}
+
+/// The time decisions use: the database's, unless a clock file is given.
+async fn now_by(clock: &Clock, conn: &Conn) -> Result<Millis, StoreError> {
+    match clock {
+        Clock::System | Clock::Skewed(_) => Ok(conn
+            .client
+            .query_one(&conn.statements.db_now, &[])
+            .await
+            .map_err(unavailable)?
+            .get(0)),
+        other => other.now().map_err(StoreError::Clock),
+    }
+}
+
+impl PgStore {
+    /// The clock decisions use now, and every license's high-water mark.
+    pub async fn marks(&self) -> Result<(Millis, Vec<(String, Millis)>), StoreError> {
+        let clock = self.clock.clone();
+        self.with_client(async move |conn: &mut Conn| {
+            let now = now_by(&clock, conn).await?;
+            let rows = conn
+                .client
+                .query(sql::MARKS, &[])
+                .await
+                .map_err(unavailable)?;
+            Ok((now, rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
+        })
+        .await
+    }
+
+    /// Lowers every mark above `to` to `to` (after a forward glitch), returning the licenses
+    /// whose mark changed, with their old marks.
+    /// The next decision of every relay reads the lowered marks.
+    pub async fn reset_marks(&self, to: Millis) -> Result<Vec<(String, Millis)>, StoreError> {
+        let changed = self
+            .with_client(async move |conn: &mut Conn| {
+                let rows = conn
+                    .client
+                    .query(sql::RESET_MARKS, &[&to])
+                    .await
+                    .map_err(unavailable)?;
+                Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+            })
+            .await?;
+        Ok(changed)
     }
 }
 

@@ -123,3 +123,8 @@ pub const CHARGE_HOLDER: &str = "INSERT INTO relay_charges (license, occurrence,
 pub const EVENTS_BETWEEN: &str = "SELECT at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence FROM relay_events WHERE at >= $1 AND at < $2 ORDER BY id";
 /// A line of history.
 pub const RECORD: &str = "INSERT INTO relay_events (at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+/// Every license's high-water mark.
+pub const MARKS: &str =
+    "SELECT ref, high_water FROM relay_licenses WHERE high_water IS NOT NULL ORDER BY ref";
+/// Lowers the marks above `$1` to `$1`; returns each changed license and its old mark.
+pub const RESET_MARKS: &str = "UPDATE relay_licenses AS l SET high_water = $1 FROM (SELECT ref, high_water FROM relay_licenses WHERE high_water > $1 FOR UPDATE) AS old WHERE l.ref = old.ref RETURNING l.ref, old.high_water";

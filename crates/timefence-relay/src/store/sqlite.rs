@@ -1,4 +1,13 @@
 //! The embedded engine: one SQLite file, one writer thread, group commit.
+//!
+//! One relay process per file: the writer keeps the leases it committed in memory, so a
+//! second process writing the same file would grant from a stale view. `serve` takes an
+//! exclusive lock on `FILE.lock` (holding the first process's id) and a second one refuses
+//! to start, naming it.
+//!
+//! The write-ahead log stays bounded: a background connection checkpoints it (PASSIVE, never
+//! blocking the writer), and the writer itself truncates it (`wal_checkpoint(TRUNCATE)`)
+//! between batches once it passes [`WAL_TRUNCATE_BYTES`], and again on shutdown.
 
 use super::sql;
 use super::{new_lease_id, StoreError, Usage};
@@ -16,6 +25,9 @@ use tokio::sync::oneshot;
 /// The most requests one transaction takes.
 const BATCH: usize = 512;
 
+/// The write-ahead log's size past which the writer truncates it between batches.
+pub const WAL_TRUNCATE_BYTES: u64 = 16 * 1024 * 1024;
+
 type Reply = oneshot::Sender<Result<Result<Answer, Refusal>, StoreError>>;
 
 struct Job {
@@ -29,6 +41,42 @@ pub struct SqliteStore {
     jobs: mpsc::SyncSender<Job>,
     reader: Arc<Mutex<Connection>>,
     clock: Clock,
+    path: std::path::PathBuf,
+    /// Held while the store lives: the file's one-writer lock.
+    _lock: std::fs::File,
+}
+
+/// Takes the exclusive lock on `PATH.lock`, or says which process holds it.
+fn lock_file(path: &Path) -> Result<std::fs::File, StoreError> {
+    use std::io::{Read, Seek, Write};
+    use std::os::fd::AsRawFd;
+    let lock_path = path.with_extension(match path.extension() {
+        Some(e) => format!("{}.lock", e.to_string_lossy()),
+        None => "lock".into(),
+    });
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .map_err(|e| StoreError::Open(format!("{}: {e}", lock_path.display())))?;
+    // SAFETY: flock on a descriptor this function owns; no memory is shared with the call.
+    let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    if !locked {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        return Err(StoreError::Open(format!(
+            "{} is in use by another relay (process {}, lock {}): one relay per SQLite file; use PostgreSQL for several",
+            path.display(),
+            holder.trim(),
+            lock_path.display()
+        )));
+    }
+    let _ = file.set_len(0);
+    let _ = file.rewind();
+    let _ = write!(file, "{}", std::process::id());
+    Ok(file)
 }
 
 fn open_connection(path: &Path) -> Result<Connection, StoreError> {
@@ -45,6 +93,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 impl SqliteStore {
     /// Opens (or creates) the file and starts the writer thread.
     pub fn open(path: &Path, clock: Clock, policy: Policy) -> Result<SqliteStore, StoreError> {
+        let lock = lock_file(path)?;
         let mut writer = open_connection(path)?;
         writer
             .execute_batch(sql::SCHEMA_SQLITE)
@@ -54,7 +103,7 @@ impl SqliteStore {
         // they would stall every request of that batch. A second connection does them in the
         // background instead (PASSIVE: never blocking the writer).
         writer
-            .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+            .execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 4194304;")
             .map_err(|e| StoreError::Open(e.to_string()))?;
         let checkpointer = open_connection(path)?;
         std::thread::Builder::new()
@@ -72,13 +121,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Open(e.to_string()))?;
         let (jobs, queue) = mpsc::sync_channel::<Job>(4 * BATCH);
         let thread_clock = clock.clone();
-        // The latest time any decision saw, across licenses: a clock set back is caught even
-        // on a license that has not been asked since.
-        let mut high_water: Option<i64> = writer
-            .query_row("SELECT MAX(high_water) FROM relay_licenses", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| StoreError::Open(e.to_string()))?;
+        let wal = wal_path(path);
         std::thread::Builder::new()
             .name("relay-sqlite-writer".into())
             .spawn(move || {
@@ -93,14 +136,12 @@ impl SqliteStore {
                             Err(_) => break,
                         }
                     }
-                    run_batch(
-                        &mut writer,
-                        &thread_clock,
-                        policy,
-                        batch,
-                        &mut high_water,
-                        &mut cache,
-                    );
+                    run_batch(&mut writer, &thread_clock, policy, batch, &mut cache);
+                    // Between batches nothing else writes: truncating here bounds the log
+                    // without ever interleaving with a decision.
+                    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_BYTES) {
+                        let _ = writer.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                    }
                 }
             })
             .map_err(|e| StoreError::Open(e.to_string()))?;
@@ -108,7 +149,31 @@ impl SqliteStore {
             jobs,
             reader: Arc::new(Mutex::new(reader)),
             clock,
+            path: path.to_path_buf(),
+            _lock: lock,
         })
+    }
+
+    /// Copies the write-ahead log into the database and truncates it (at shutdown: the file
+    /// is then whole by itself).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        let connection = open_connection(&self.path)?;
+        connection
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(unavailable)
+    }
+
+    /// The clock decisions use now, and every license's high-water mark.
+    pub async fn marks(&self) -> Result<(Millis, Vec<(String, Millis)>), StoreError> {
+        let reader = self.reader.clone();
+        let clock = self.clock.clone();
+        tokio::task::spawn_blocking(move || {
+            let now = clock.now().map_err(StoreError::Clock)?;
+            let connection = reader.lock().map_err(|_| unavailable("reader poisoned"))?;
+            Ok((now, read_marks(&connection).map_err(unavailable)?))
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?
     }
 
     /// Queues a request for the writer and waits for its committed answer.
@@ -201,6 +266,50 @@ pub fn read_events(path: &Path, from: Millis, to: Millis) -> Result<Vec<Event>, 
     Ok(rows)
 }
 
+fn wal_path(path: &Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push("-wal");
+    name.into()
+}
+
+fn read_marks(connection: &Connection) -> rusqlite::Result<Vec<(String, Millis)>> {
+    let mut statement = connection.prepare(sql::MARKS)?;
+    let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// The marks in the file at `path` (a relay may be running on it).
+pub fn marks_in(path: &Path) -> Result<Vec<(String, Millis)>, StoreError> {
+    let connection = open_connection(path)?;
+    read_marks(&connection).map_err(unavailable)
+}
+
+/// Lowers every mark above `to` to `to` in the file at `path`, returning the licenses whose
+/// mark changed with their old marks. A relay running on the file reads the lowered marks at
+/// its next batch.
+pub fn reset_marks_in(path: &Path, to: Millis) -> Result<Vec<(String, Millis)>, StoreError> {
+    let mut connection = open_connection(path)?;
+    let tx = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let changed: Vec<(String, Millis)> = {
+        let mut statement = tx
+            .prepare("SELECT ref, high_water FROM relay_licenses WHERE high_water > ?1")
+            .map_err(unavailable)?;
+        let rows = statement
+            .query_map([to], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(unavailable)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(unavailable)?
+    };
+    tx.execute(
+        "UPDATE relay_licenses SET high_water = ?1 WHERE high_water > ?1",
+        [to],
+    )
+    .map_err(unavailable)?;
+    tx.commit().map_err(unavailable)?;
+    Ok(changed)
+}
+
 /// SQLite numbers `$n` parameters by first appearance, not by `n`; `?n` is by `n`.
 fn numbered(statement: &str) -> String {
     statement.replace('$', "?")
@@ -215,16 +324,21 @@ fn run_batch(
     clock: &Clock,
     policy: Policy,
     batch: Vec<Job>,
-    high_water: &mut Option<i64>,
     cache: &mut HashMap<String, Vec<Lease>>,
 ) {
     let mut answers = Vec::with_capacity(batch.len());
-    let mut seen = *high_water;
     // The batch's view of the leases; it replaces the cache only if the batch commits.
     let mut pending: HashMap<String, Vec<Lease>> = HashMap::new();
     let result = (|| -> Result<(), StoreError> {
         let tx = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        // The latest time any decision saw, across licenses: a clock set back is caught even
+        // on a license that has not been asked since. Read from the file at every batch, so
+        // `timefence-relay clock --reset` takes effect on a running relay.
+        let mut seen: Option<i64> = tx
+            .prepare_cached("SELECT MAX(high_water) FROM relay_licenses")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
             .map_err(unavailable)?;
         for job in &batch {
             // The clock is read inside the transaction, so decisions are in time order.
@@ -241,9 +355,10 @@ fn run_batch(
             let mut snapshot =
                 snapshot(&tx, &job.license, &job.request, now, leases).map_err(unavailable)?;
             snapshot.high_water = snapshot.high_water.max(seen);
-            if snapshot
-                .high_water
-                .is_none_or(|h| now >= h - policy.clock_tolerance_ms)
+            if job.request != Request::Sweep
+                && snapshot
+                    .high_water
+                    .is_none_or(|h| now >= h - policy.clock_tolerance_ms)
             {
                 seen = seen.max(Some(now));
             }
@@ -274,7 +389,6 @@ fn run_batch(
     })();
     match result {
         Ok(()) => {
-            *high_water = seen;
             cache.extend(pending);
             for (job, answer) in batch.into_iter().zip(answers) {
                 let _ = job.reply.send(Ok(answer));

@@ -3,7 +3,7 @@
 
 use super::*;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use timefence_terms::Terms;
 
@@ -354,13 +354,15 @@ impl Rng {
 }
 
 /// Runs `clients` threads, each doing `ops` requests against the relays in `bases` (a client
-/// moves to the next relay when one does not answer), over the licenses in `references`.
+/// moves to the next relay when one does not answer), over the licenses in `references`;
+/// every answer moves `clock`, if given.
 pub fn run_clients(
     bases: Arc<Mutex<Vec<String>>>,
     references: &[String],
     clients: usize,
     ops: usize,
     stop: Arc<AtomicBool>,
+    clock: Option<Arc<StepClock>>,
 ) -> Arc<ClientLog> {
     let log = Arc::new(ClientLog::default());
     let threads: Vec<_> = (0..clients)
@@ -369,6 +371,7 @@ pub fn run_clients(
             let references = references.to_vec();
             let log = log.clone();
             let stop = stop.clone();
+            let clock = clock.clone();
             std::thread::spawn(move || {
                 let agent = agent();
                 let mut rng = Rng::new(i as u64 + 1);
@@ -449,6 +452,9 @@ pub fn run_clients(
                         }
                     };
                     log.answers.fetch_add(1, Ordering::Relaxed);
+                    if let Some(clock) = &clock {
+                        clock.answered();
+                    }
                     match (reply.status, reply.error()) {
                         (0, _) => {
                             log.transient.fetch_add(1, Ordering::Relaxed);
@@ -475,35 +481,88 @@ pub fn run_clients(
     log
 }
 
-/// Moves the clock forward in random steps while `stop` is unset, with one excursion back in
-/// time of `back_ms` halfway (held for `hold` real time), then forward again from the top.
-pub fn drive_clock(
+/// The relays' clock, driven by the clients' answers rather than by wall time: every `every`
+/// answers it moves forward by a random step below `max_step_ms`; at the 150th step it goes
+/// back by `back_ms` for `hold` answers, then forward again from the top. How fast the machine
+/// is changes how long a run takes, never how much simulated time each request sees.
+pub struct StepClock {
     setup: Arc<Setup>,
-    start: i64,
+    every: u64,
     max_step_ms: u64,
     back_ms: i64,
-    stop: Arc<AtomicBool>,
-) -> (std::thread::JoinHandle<i64>, Arc<AtomicI64>) {
-    let now = Arc::new(AtomicI64::new(start));
-    let shared = now.clone();
-    let handle = std::thread::spawn(move || {
-        let mut rng = Rng::new(4242);
-        let mut t = start;
-        let mut ticks = 0u64;
-        while !stop.load(Ordering::Relaxed) {
-            ticks += 1;
-            if ticks == 150 {
-                setup.set_clock(t - back_ms);
-                std::thread::sleep(std::time::Duration::from_millis(300));
+    hold: u64,
+    state: Mutex<ClockState>,
+}
+
+struct ClockState {
+    answers: u64,
+    ticks: u64,
+    now: i64,
+    rng: Rng,
+    /// While set: the clock stays back until this many answers.
+    back_until: Option<u64>,
+}
+
+impl StepClock {
+    pub fn new(
+        setup: Arc<Setup>,
+        start: i64,
+        every: u64,
+        max_step_ms: u64,
+        back_ms: i64,
+        hold: u64,
+    ) -> Arc<StepClock> {
+        setup.set_clock(start);
+        Arc::new(StepClock {
+            setup,
+            every,
+            max_step_ms,
+            back_ms,
+            hold,
+            state: Mutex::new(ClockState {
+                answers: 0,
+                ticks: 0,
+                now: start,
+                rng: Rng::new(4242),
+                back_until: None,
+            }),
+        })
+    }
+
+    /// One answer arrived.
+    pub fn answered(&self) {
+        let mut s = self.state.lock().unwrap();
+        s.answers += 1;
+        if let Some(until) = s.back_until {
+            if s.answers < until {
+                return;
             }
-            t += rng.below(max_step_ms) as i64;
-            setup.set_clock(t);
-            shared.store(t, Ordering::Relaxed);
-            std::thread::sleep(std::time::Duration::from_millis(4));
+            s.back_until = None;
         }
-        t
-    });
-    (handle, now)
+        if s.answers % self.every != 0 {
+            return;
+        }
+        s.ticks += 1;
+        if s.ticks == 150 {
+            let back = s.now - self.back_ms;
+            self.setup.set_clock(back);
+            s.back_until = Some(s.answers + self.hold);
+            return;
+        }
+        let step = s.rng.below(self.max_step_ms) as i64;
+        s.now += step;
+        self.setup.set_clock(s.now);
+    }
+
+    /// The answers counted so far.
+    pub fn answers(&self) -> u64 {
+        self.state.lock().unwrap().answers
+    }
+
+    /// The latest time the clock was moved forward to.
+    pub fn now(&self) -> i64 {
+        self.state.lock().unwrap().now
+    }
 }
 
 /// The licenses the concurrency tests press on: 10 seats 00:00-08:00 UTC with 20 minutes a

@@ -204,21 +204,59 @@ impl Reply {
     }
 }
 
-/// Sends a request; transport failures come back as status 0.
+/// The secret of every lease a claim in this test process was answered with, by lease id:
+/// [`send`] sends it with a renewal or release of that lease, as the claimer would.
+static SECRETS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<String, String>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// The secret a claim answered for `lease`, if any.
+pub fn secret_of(lease: &str) -> Option<String> {
+    SECRETS.lock().unwrap().get(lease).cloned()
+}
+
+/// Sends a request; transport failures come back as status 0. A renewal or release of a lease
+/// this process claimed carries that lease's secret.
 pub fn send(agent: &ureq::Agent, method: &str, url: &str, body: Option<Value>) -> Reply {
-    let request = agent.request(method, url);
+    let secret = url
+        .rsplit_once("/v1/leases/")
+        .and_then(|(_, id)| secret_of(id));
+    send_with(agent, method, url, body, secret.as_deref())
+}
+
+/// Sends a request with the given lease secret (or none).
+pub fn send_with(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+    secret: Option<&str>,
+) -> Reply {
+    let mut request = agent.request(method, url);
+    if let Some(secret) = secret {
+        request = request.set("Lease-Secret", secret);
+    }
     let result = match body {
         Some(b) => request.send_json(b),
         None => request.call(),
     };
-    match result {
+    let answer = match result {
         Ok(response) => reply(response),
         Err(ureq::Error::Status(_, response)) => reply(response),
         Err(e) => Reply {
             status: 0,
             body: json!({ "transport": e.to_string() }),
         },
+    };
+    if let (Some(id), Some(secret)) = (
+        answer.lease()["id"].as_str(),
+        answer.lease()["secret"].as_str(),
+    ) {
+        SECRETS
+            .lock()
+            .unwrap()
+            .insert(id.to_string(), secret.to_string());
     }
+    answer
 }
 
 fn reply(response: ureq::Response) -> Reply {
@@ -275,6 +313,51 @@ impl RelayProcess {
             &format!("{}/v1/leases/{lease}", self.base),
             None,
         )
+    }
+
+    /// A renewal with the given secret (another client's guess, or none).
+    pub fn renew_as(&self, lease: &str, secret: Option<&str>, seq: u64) -> Reply {
+        send_with(
+            &self.agent,
+            "PUT",
+            &format!("{}/v1/leases/{lease}", self.base),
+            Some(json!({ "seq": seq })),
+            secret,
+        )
+    }
+
+    /// A release with the given secret (another client's guess, or none).
+    pub fn release_as(&self, lease: &str, secret: Option<&str>) -> Reply {
+        send_with(
+            &self.agent,
+            "DELETE",
+            &format!("{}/v1/leases/{lease}", self.base),
+            None,
+            secret,
+        )
+    }
+
+    /// SIGTERM, as systemd stops a service; waits for the process to end and returns its
+    /// exit status and standard error.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        // SAFETY: kill(2) on the child's pid; no memory is involved.
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let status = self.child.wait().expect("the relay ends");
+        let mut text = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut text);
+        }
+        (status, text)
+    }
+
+    /// Sends a signal (SIGSTOP, SIGCONT) to the relay.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the child's pid; no memory is involved.
+        unsafe {
+            libc::kill(self.child.id() as i32, signal);
+        }
     }
 
     pub fn get(&self, path: &str) -> Reply {

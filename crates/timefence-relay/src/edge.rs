@@ -1,0 +1,201 @@
+//! The HTTP edge: what a slow or hostile connection may hold.
+//!
+//! - at most [`EdgeLimits::max_connections`] connections at once: one more is closed as soon
+//!   as it is accepted (the relay raises its own open-file limit to fit, see [`raise_nofile`]);
+//! - a connection that sends and receives nothing for [`EdgeLimits::idle`] is closed, whether
+//!   it is between requests, half-way through its headers or half-way through a body;
+//! - the headers of a request must arrive within [`EdgeLimits::headers`] (hyper's header read
+//!   timeout), so a client dripping one byte at a time cannot keep a connection either;
+//! - a whole request, body and decision included, gets [`EdgeLimits::request`] (the router's
+//!   timeout layer answers a typed `408`).
+//!
+//! With these, the sockets a slow client holds are bounded in number and in time, and the
+//! relay's threads never wait on them: hyper reads and writes without blocking.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, Sleep};
+
+/// The edge's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeLimits {
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Longest silence on a connection (no byte either way).
+    pub idle: Duration,
+    /// Longest time to receive a request's headers.
+    pub headers: Duration,
+    /// Longest time for a whole request, from its headers to its answer.
+    pub request: Duration,
+}
+
+impl Default for EdgeLimits {
+    fn default() -> EdgeLimits {
+        EdgeLimits {
+            max_connections: 8192,
+            idle: Duration::from_secs(30),
+            headers: Duration::from_secs(10),
+            request: Duration::from_secs(20),
+        }
+    }
+}
+
+/// An acceptor that counts connections against the cap and wraps each stream with the idle
+/// timeout; wraps another acceptor (TLS) or none.
+#[derive(Clone)]
+pub struct EdgeAcceptor<A> {
+    inner: A,
+    permits: Arc<Semaphore>,
+    idle: Duration,
+}
+
+impl<A> EdgeAcceptor<A> {
+    /// Limits connections with `limits`, then hands them to `inner`.
+    pub fn new(inner: A, limits: &EdgeLimits) -> EdgeAcceptor<A> {
+        EdgeAcceptor {
+            inner,
+            permits: Arc::new(Semaphore::new(limits.max_connections.max(1))),
+            idle: limits.idle,
+        }
+    }
+}
+
+impl<A, S> axum_server::accept::Accept<tokio::net::TcpStream, S> for EdgeAcceptor<A>
+where
+    A: axum_server::accept::Accept<EdgeStream<tokio::net::TcpStream>, S> + Clone + Send + 'static,
+    A::Future: Send + 'static,
+    S: Send + 'static,
+{
+    type Stream = A::Stream;
+    type Service = A::Service;
+    type Future = Pin<Box<dyn Future<Output = io::Result<(A::Stream, A::Service)>> + Send>>;
+
+    fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
+        let permit = self.permits.clone().try_acquire_owned();
+        let inner = self.inner.clone();
+        let idle = self.idle;
+        Box::pin(async move {
+            // Over the cap: the connection is closed at once (dropped), never queued.
+            let permit = permit.map_err(|_| io::Error::other("too many connections"))?;
+            let _ = stream.set_nodelay(true);
+            inner
+                .accept(EdgeStream::new(stream, permit, idle), service)
+                .await
+        })
+    }
+}
+
+/// A stream that fails with `TimedOut` after `idle` without a byte either way, and frees its
+/// connection slot when dropped.
+pub struct EdgeStream<S> {
+    inner: S,
+    _permit: OwnedSemaphorePermit,
+    idle: Duration,
+    deadline: Pin<Box<Sleep>>,
+}
+
+impl<S> EdgeStream<S> {
+    fn new(inner: S, permit: OwnedSemaphorePermit, idle: Duration) -> EdgeStream<S> {
+        EdgeStream {
+            inner,
+            _permit: permit,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+
+    fn progressed(&mut self) {
+        self.deadline.as_mut().reset(Instant::now() + self.idle);
+    }
+
+    fn check_idle(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
+        match self.deadline.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the connection was idle too long",
+            )),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for EdgeStream<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.progressed();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => self.check_idle(cx).map(Err),
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for EdgeStream<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, buf) {
+            Poll::Ready(Ok(n)) => {
+                if n > 0 {
+                    self.progressed();
+                }
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            // A client that stops reading its answers is as idle as one that stops writing.
+            Poll::Pending => self.check_idle(cx).map(Err),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Raises this process's soft limit on open files to its hard limit (capped at `want`), so
+/// the connection cap, not the default soft limit of 1024, is what bounds connections.
+/// Returns the soft limit now in force.
+pub fn raise_nofile(want: u64) -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed by reference.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 0;
+        }
+        let target = want.min(limit.rlim_max as u64) as libc::rlim_t;
+        if target > limit.rlim_cur {
+            let raised = libc::rlimit {
+                rlim_cur: target,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                return target as u64;
+            }
+        }
+        limit.rlim_cur as u64
+    }
+}
