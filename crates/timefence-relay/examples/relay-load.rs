@@ -32,7 +32,21 @@ fn post(
     url: &str,
     body: Option<Value>,
 ) -> Result<Value, String> {
-    let request = agent.request(method, url);
+    post_with(agent, method, url, body, None)
+}
+
+/// As [`post`], with a lease's secret for a renewal or release.
+fn post_with(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    body: Option<Value>,
+    secret: Option<&str>,
+) -> Result<Value, String> {
+    let mut request = agent.request(method, url);
+    if let Some(secret) = secret {
+        request = request.set("Lease-Secret", secret);
+    }
     let result = match body {
         Some(b) => request.send_json(b),
         None => request.call(),
@@ -78,15 +92,28 @@ fn cycle(
             .as_str()
             .ok_or("no lease id")?
             .to_string();
+        let secret = granted["lease"]["secret"]
+            .as_str()
+            .ok_or("no lease secret")?
+            .to_string();
         timed(&mut || {
-            post(
+            post_with(
                 agent,
                 "PUT",
                 &format!("{base}/v1/leases/{id}"),
                 Some(json!({"seq": 1})),
+                Some(&secret),
             )
         })?;
-        timed(&mut || post(agent, "DELETE", &format!("{base}/v1/leases/{id}"), None))?;
+        timed(&mut || {
+            post_with(
+                agent,
+                "DELETE",
+                &format!("{base}/v1/leases/{id}"),
+                None,
+                Some(&secret),
+            )
+        })?;
     } else {
         let granted = timed(&mut || {
             post(

@@ -143,6 +143,15 @@ impl Setup {
 
     /// Starts a relay process on `port`.
     pub fn start_on(&self, port: u16, extra: &[&str]) -> RelayProcess {
+        self.spawn(port, extra, true)
+    }
+
+    /// Starts a relay process on `port` on the system clock (on PostgreSQL: the database's).
+    pub fn start_on_system_clock(&self, port: u16, extra: &[&str]) -> RelayProcess {
+        self.spawn(port, extra, false)
+    }
+
+    fn spawn(&self, port: u16, extra: &[&str], clock_file: bool) -> RelayProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_timefence-relay"));
         command
             .arg("serve")
@@ -155,9 +164,11 @@ impl Setup {
             .arg("--storage")
             .arg(&self.storage)
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--clock-file")
-            .arg(self.path("clock"))
+            .arg(format!("127.0.0.1:{port}"));
+        if clock_file {
+            command.arg("--clock-file").arg(self.path("clock"));
+        }
+        command
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

@@ -1,0 +1,226 @@
+//! Two relays on one real PostgreSQL server when one host misbehaves: a relay hung with
+//! SIGSTOP in the middle of requests (its row lock must not stop the other), and hosts whose
+//! clocks disagree by 30 s (the database's clock decides, so the pair does not split).
+
+mod common;
+use common::history::*;
+use common::pg::Cluster;
+use common::*;
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn real_time_license(seats: u32) -> (Vec<Subject>, Arc<Setup>, String) {
+    let spec = terms(
+        "2020-01-01",
+        "2099-12-31",
+        "00:00",
+        "24:00",
+        "UTC",
+        seats,
+        None,
+    );
+    let setup = Setup::new(
+        &[("a.lic", license_file(1, 1, spec.clone(), None))],
+        chrono::Utc::now().timestamp_millis(),
+    );
+    (vec![Subject::new(1, spec, None)], Arc::new(setup), reference(1))
+}
+
+/// One client's loop: claim, renew twice, release, over and over, against `base`; records
+/// each answer's latency and when it came.
+fn client(
+    base: String,
+    license: String,
+    who: usize,
+    stop: Arc<AtomicBool>,
+    answers: Arc<Mutex<Vec<(Instant, Duration, u16)>>>,
+    rollbacks: Arc<AtomicU64>,
+) {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .build();
+    let mut op = 0u64;
+    while !stop.load(Ordering::Relaxed) {
+        op += 1;
+        let mut timed = |method: &str, url: String, body: Option<serde_json::Value>| {
+            let started = Instant::now();
+            let r = send(&agent, method, &url, body);
+            answers
+                .lock()
+                .unwrap()
+                .push((Instant::now(), started.elapsed(), r.status));
+            if r.error() == "ClockRollback" {
+                rollbacks.fetch_add(1, Ordering::Relaxed);
+            }
+            r
+        };
+        let r = timed(
+            "POST",
+            format!("{base}/v1/licenses/{license}/leases"),
+            Some(json!({"holder": format!("c{who}"), "nonce": format!("{who}-{op}")})),
+        );
+        if r.status != 201 {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        }
+        let id = r.lease()["id"].as_str().unwrap().to_string();
+        for seq in 1..=2 {
+            timed(
+                "PUT",
+                format!("{base}/v1/leases/{id}"),
+                Some(json!({ "seq": seq })),
+            );
+        }
+        timed("DELETE", format!("{base}/v1/leases/{id}"), None);
+    }
+}
+
+#[test]
+fn a_relay_hung_mid_request_does_not_stop_the_other() {
+    let cluster = Cluster::start();
+    let (subjects, mut setup, license) = real_time_license(20);
+    Arc::get_mut(&mut setup).unwrap().storage = cluster.url();
+    let timeouts = [
+        "--lock-timeout",
+        "1",
+        "--statement-timeout",
+        "3",
+        "--idle-in-transaction-timeout",
+        "2",
+    ];
+    let a = setup.start_on_system_clock(free_port(), &timeouts);
+    let b = setup.start_on_system_clock(free_port(), &timeouts);
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_a = Arc::new(Mutex::new(Vec::new()));
+    let on_b = Arc::new(Mutex::new(Vec::new()));
+    let rollbacks = Arc::new(AtomicU64::new(0));
+    let mut threads = Vec::new();
+    for who in 0..16 {
+        let (base, answers) = if who < 8 {
+            (a.base.clone(), on_a.clone())
+        } else {
+            (b.base.clone(), on_b.clone())
+        };
+        let (license, stop, rollbacks) = (license.clone(), stop.clone(), rollbacks.clone());
+        threads.push(std::thread::spawn(move || {
+            client(base, license, who, stop, answers, rollbacks)
+        }));
+    }
+    // Let both relays get busy, then freeze A (mid-request, most likely holding the row).
+    let busy = Instant::now() + Duration::from_secs(60);
+    while on_a.lock().unwrap().len() < 200 || on_b.lock().unwrap().len() < 200 {
+        assert!(Instant::now() < busy, "the relays did not get busy");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let stopped_at = Instant::now();
+    a.signal(libc::SIGSTOP);
+    // Did the freeze catch A inside a transaction? PostgreSQL shows its session idle in one.
+    std::thread::sleep(Duration::from_millis(300));
+    let caught = cluster
+        .query("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'")
+        .first()
+        .and_then(|r| r.first().cloned())
+        .unwrap_or_default();
+    std::thread::sleep(Duration::from_secs(12));
+    let continued_at = Instant::now();
+    a.signal(libc::SIGCONT);
+    // A comes back: its old sessions were ended by the server; it opens new ones.
+    let back = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ok = on_a
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(at, _, s)| *at > continued_at && matches!(s, 200 | 201))
+            .count();
+        if ok >= 20 {
+            break;
+        }
+        assert!(Instant::now() < back, "relay A never answered again after SIGCONT");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+
+    // During the stop, once the server had ended A's transaction (2 s) and B's waits had run
+    // out (1 s), B kept granting.
+    let b_answers = on_b.lock().unwrap().clone();
+    let during: Vec<&(Instant, Duration, u16)> = b_answers
+        .iter()
+        .filter(|(at, _, _)| *at > stopped_at && *at < continued_at)
+        .collect();
+    let late_ok = during
+        .iter()
+        .filter(|(at, _, s)| *at > stopped_at + Duration::from_secs(6) && matches!(s, 200 | 201))
+        .count();
+    let mut latencies: Vec<Duration> = during.iter().map(|(_, d, _)| *d).collect();
+    latencies.sort();
+    let pct = |p: usize| latencies.get(latencies.len() * p / 100).copied().unwrap_or_default();
+    eprintln!(
+        "relay A stopped 12 s ({caught} session(s) idle in transaction at the stop): relay B answered {} requests meanwhile ({} granted or renewed in the last 6 s), median {:?}, p99 {:?}, max {:?}",
+        during.len(),
+        late_ok,
+        pct(50),
+        pct(99),
+        latencies.last().copied().unwrap_or_default()
+    );
+    assert!(late_ok > 0, "relay B stopped granting while A was hung");
+    assert!(
+        b_answers.iter().all(|(_, _, s)| matches!(s, 200 | 201 | 404 | 409 | 503)),
+        "an answer that is not a decision or a typed Unavailable"
+    );
+    let events = cluster.events();
+    let checked = check(&events, &subjects, 5_000, false);
+    assert_totals_match(&events, &cluster.totals());
+    eprintln!(
+        "hung relay: {} events, {} leases, peak {:?}",
+        checked.events, checked.leases, checked.peak
+    );
+    assert_eq!(rollbacks.load(Ordering::Relaxed), 0);
+}
+
+#[test]
+fn two_relays_whose_clocks_differ_by_30_s_decide_on_one_time_line() {
+    let cluster = Cluster::start();
+    let (subjects, mut setup, license) = real_time_license(3);
+    Arc::get_mut(&mut setup).unwrap().storage = cluster.url();
+    let a = setup.start_on_system_clock(free_port(), &[]);
+    let b = setup.start_on_system_clock(free_port(), &["--clock-skew-ms", "30000"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let answers = Arc::new(Mutex::new(Vec::new()));
+    let rollbacks = Arc::new(AtomicU64::new(0));
+    let threads: Vec<_> = (0..8)
+        .map(|who| {
+            let base = if who % 2 == 0 { a.base.clone() } else { b.base.clone() };
+            let (license, stop, answers, rollbacks) =
+                (license.clone(), stop.clone(), answers.clone(), rollbacks.clone());
+            std::thread::spawn(move || client(base, license, who, stop, answers, rollbacks))
+        })
+        .collect();
+    let enough = Instant::now() + Duration::from_secs(120);
+    while answers.lock().unwrap().len() < 2_000 {
+        assert!(Instant::now() < enough, "too few answers");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    let events = cluster.events();
+    let checked = check(&events, &subjects, 5_000, false);
+    assert_totals_match(&events, &cluster.totals());
+    eprintln!(
+        "clocks 30 s apart: {} answers, {} events, {} leases, peak {:?}, {} ClockRollback",
+        answers.lock().unwrap().len(),
+        checked.events,
+        checked.leases,
+        checked.peak,
+        rollbacks.load(Ordering::Relaxed)
+    );
+    assert_eq!(rollbacks.load(Ordering::Relaxed), 0, "the pair split on the clock");
+    assert_eq!(checked.peak.get(&license).copied(), Some(3), "never full");
+}
