@@ -63,9 +63,9 @@ pub(crate) enum RelayCommand {
         /// The relay's public key (PEM), from `timefence-relay keygen`.
         #[arg(long)]
         public_key: PathBuf,
-        /// The customer's id in the catalogue.
+        /// The customer: its id in the catalogue, or its name.
         #[arg(long)]
-        customer: i64,
+        customer: String,
         /// A license id the relay may serve (repeat); none means every license of the customer.
         #[arg(long = "license")]
         licenses: Vec<i64>,
@@ -82,12 +82,92 @@ fn passphrase() -> Result<zeroize::Zeroizing<String>, Failure> {
     if let Ok(value) = std::env::var("TIMEFENCE_PASSPHRASE") {
         return Ok(zeroize::Zeroizing::new(value));
     }
+    // At a terminal: a prompt, and what is typed not shown. From a pipe: its first line.
+    let echo_off = EchoOff::at_terminal();
+    if echo_off.is_some() {
+        eprint!("Passphrase: ");
+    }
     let mut line = zeroize::Zeroizing::new(String::new());
-    std::io::stdin()
-        .read_line(&mut line)
-        .map_err(|e| Failure::from(format!("cannot read the passphrase: {e}")))?;
+    let read = std::io::stdin().read_line(&mut line);
+    if echo_off.is_some() {
+        eprintln!();
+    }
+    drop(echo_off);
+    read.map_err(|e| Failure::from(format!("cannot read the passphrase: {e}")))?;
     let trimmed = line.trim_end_matches(['\r', '\n']).to_string();
+    if trimmed.is_empty() {
+        return Err(Failure::from(
+            "the passphrase is empty: type it at the prompt, or set TIMEFENCE_PASSPHRASE"
+                .to_string(),
+        ));
+    }
     Ok(zeroize::Zeroizing::new(trimmed))
+}
+
+/// The terminal's echo, turned off while this lives (only when standard input is a terminal).
+struct EchoOff {
+    saved: libc::termios,
+}
+
+impl EchoOff {
+    fn at_terminal() -> Option<EchoOff> {
+        // SAFETY: isatty, tcgetattr and tcsetattr on descriptor 0 with a termios owned here.
+        unsafe {
+            if libc::isatty(0) != 1 {
+                return None;
+            }
+            let mut saved: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(0, &mut saved) != 0 {
+                return None;
+            }
+            let mut quiet = saved;
+            quiet.c_lflag &= !libc::ECHO;
+            quiet.c_lflag |= libc::ECHONL;
+            if libc::tcsetattr(0, libc::TCSANOW, &quiet) != 0 {
+                return None;
+            }
+            Some(EchoOff { saved })
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        // SAFETY: restores the settings read in `at_terminal` on the same descriptor.
+        unsafe {
+            libc::tcsetattr(0, libc::TCSANOW, &self.saved);
+        }
+    }
+}
+
+/// The customer `given` names: its id, or its name (exactly, else ignoring case when only one
+/// matches).
+fn find_customer(
+    c: &timefence_catalogue::Catalogue,
+    given: &str,
+) -> Result<timefence_catalogue::CustomerSummary, Failure> {
+    let customers = c.list_customers()?;
+    if let Ok(id) = given.trim().parse::<i64>() {
+        if let Some(found) = customers.iter().find(|x| x.id == id) {
+            return Ok(found.clone());
+        }
+    }
+    if let Some(found) = customers.iter().find(|x| x.name == given) {
+        return Ok(found.clone());
+    }
+    let folded: Vec<_> = customers
+        .iter()
+        .filter(|x| x.name.to_lowercase() == given.trim().to_lowercase())
+        .collect();
+    match folded.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(Failure::from(format!(
+            "no customer \"{given}\" in the catalogue: `timefence customers list` shows them, and the app or `timefence customers add` adds one"
+        ))),
+        _ => Err(Failure::from(format!(
+            "several customers are named \"{given}\" (in other cases): give the id"
+        ))),
+    }
 }
 
 /// The key given, or the active one.
@@ -211,8 +291,8 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             })?;
             let store = key_folder(&catalogue)?;
             let c = open(catalogue)?;
-            let owner = c.customer(*customer)?;
-            let owned = c.licenses_of(*customer)?;
+            let owner = find_customer(&c, customer)?;
+            let owned = c.licenses_of(owner.id)?;
             // The certificate names licenses by their uid, which a revision keeps, so it
             // does not need signing again when a license is edited.
             let mut uids = Vec::with_capacity(licenses.len());
@@ -295,11 +375,14 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             let spec = crate::read_spec_file(path)?;
             spec.validate()
                 .map_err(|e| Failure::from(format!("the terms are invalid: {e}")))?;
+            // The file names a customer the catalogue knows, so its relay can be certified
+            // and its usage imported.
+            let owner = find_customer(&c, customer.as_deref().unwrap_or_default())?;
             let payload = LicensePayload {
                 license_id: 0,
                 uid: Some(timefence_license::new_license_uid()),
                 revision: 1,
-                customer: customer.clone().unwrap_or_default(),
+                customer: owner.name.clone(),
                 name: name.clone().unwrap_or_default(),
                 issued_at: timefence_terms::chrono::Utc::now()
                     .to_rfc3339_opts(timefence_terms::chrono::SecondsFormat::Secs, true),

@@ -750,6 +750,36 @@ fn a_terms_file_signs_too_and_its_serial_follows_the_catalogue_s() {
         "license_start_date = \"2025-01-01\"\nlicense_end_date = \"2025-12-31\"\ndaily_start_time = \"09:00\"\ndaily_end_time = \"17:00\"\nweekdays = [\"Mon\", \"Tue\", \"Wed\", \"Thu\", \"Fri\"]\ntime_zone = \"Europe/Berlin\"\nseats = 5\n",
     )
     .unwrap();
+    // A terms file signs only for a customer the catalogue knows (else its relay could never
+    // be certified): refused by name, then accepted once added, in any case.
+    let walk_in = with_passphrase(
+        &db,
+        &[
+            "sign",
+            "--terms",
+            terms.to_str().unwrap(),
+            "--customer",
+            "Walk-in Ltd",
+            "--name",
+            "Support",
+            "--out",
+            "walk-in.lic",
+        ],
+    );
+    assert_eq!(walk_in.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&walk_in.stderr).contains("no customer \"Walk-in Ltd\""),
+        "{}",
+        String::from_utf8_lossy(&walk_in.stderr)
+    );
+    for name in ["Acme", "Globex"] {
+        let added = with_catalogue(&db, &["customers", "add", "--name", name]);
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+    }
     let second = dir.path().join("support.lic");
     let out = with_passphrase(
         &db,
@@ -758,7 +788,7 @@ fn a_terms_file_signs_too_and_its_serial_follows_the_catalogue_s() {
             "--terms",
             terms.to_str().unwrap(),
             "--customer",
-            "Acme",
+            "acme",
             "--name",
             "Support",
             "--out",
@@ -781,6 +811,14 @@ fn a_terms_file_signs_too_and_its_serial_follows_the_catalogue_s() {
     assert!(
         serial(&second) > serial(&first),
         "one growing sequence of serials"
+    );
+    // Signed for "acme", the file names the catalogue's customer as it is spelled there.
+    assert_eq!(
+        json_of(&with_catalogue(
+            &db,
+            &["verify", second.to_str().unwrap(), "--json"]
+        ))["payload"]["customer"],
+        "Acme"
     );
     // The same terms signed for another customer are another license: checking it and then
     // the first on one machine allows both (no "superseded", no shared ledger entry).

@@ -33,9 +33,9 @@
 
 use crate::relay::{license_ref, verify_lease, LeaseClaims, RelayCertificate, TrustError};
 use crate::VerifiedLicense;
+use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::sync::atomic::AtomicUsize;
 use std::time::{Duration, Instant};
 
 /// Why a seat was not obtained or was lost.
@@ -268,11 +268,20 @@ impl RelayClient {
             .ok_or_else(|| ClientError::Malformed("no lease token".into()))?;
         // The token's end is on the relay's clock, which this machine's need not agree with:
         // the signature and the names are checked here, the time left below.
-        let claims = verify_lease(token, &self.certificate, &self.license, &self.holder, i64::MIN)?;
+        let claims = verify_lease(
+            token,
+            &self.certificate,
+            &self.license,
+            &self.holder,
+            i64::MIN,
+        )?;
         let remaining = answer["lease"]["remaining_ms"]
             .as_i64()
             .ok_or_else(|| ClientError::Malformed("no remaining_ms".into()))?;
-        Ok((claims, sent + Duration::from_millis(remaining.max(0) as u64)))
+        Ok((
+            claims,
+            sent + Duration::from_millis(remaining.max(0) as u64),
+        ))
     }
 
     /// Claims a seat and keeps it renewed until the [`Seat`] is dropped.
@@ -326,7 +335,11 @@ impl RelayClient {
         if let (Some(id), Some(secret)) = (answer["lease"]["id"].as_str(), secret) {
             // Only to a lease id of the shape relays give, so a bad answer cannot steer the
             // client elsewhere.
-            if id.len() <= 300 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
+            if id.len() <= 300
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            {
                 let _ = self.call("DELETE", &format!("/v1/leases/{id}"), None, Some(secret));
             }
         }

@@ -4,9 +4,12 @@
 //! fixed time. Prints one JSON line: operations per second and latency percentiles.
 //!
 //! ```text
-//! relay-load relay http://127.0.0.1:7420 LICENSE --clients 64 --seconds 10 [--rate 5000]
+//! relay-load relay http://127.0.0.1:7420[,http://127.0.0.1:7421] LICENSE --clients 64 --seconds 10 [--rate 5000]
 //! relay-load etcd  http://127.0.0.1:2379 -      --clients 64 --seconds 10 [--rate 5000]
 //! ```
+//!
+//! Several relay addresses, comma-separated: client i talks to address i mod n (two relays of
+//! a pair sharing one PostgreSQL database).
 //!
 //! Without `--rate`, every client starts its next cycle as soon as the last one ends (the
 //! most the target can do). With `--rate N`, the clients together start N operations per
@@ -167,7 +170,9 @@ fn main() {
     let started = Instant::now();
     let threads: Vec<_> = (0..clients)
         .map(|i| {
-            let (kind, base, license) = (kind.clone(), base.clone(), license.clone());
+            let bases: Vec<&str> = base.split(',').collect();
+            let base = bases[i as usize % bases.len()].to_string();
+            let (kind, license) = (kind.clone(), license.clone());
             let (stop, all, errors) = (stop.clone(), all.clone(), errors.clone());
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new()

@@ -15,10 +15,10 @@ use timefence_license::relay::read_certificate;
 use timefence_license::usage::{sign_report, ReportPayload};
 use timefence_license::{public_key_pem, TrustedKeys};
 use timefence_relay::clock::Clock;
+use timefence_relay::edge::{raise_nofile, EdgeAcceptor, EdgeLimits};
 use timefence_relay::logic::Policy;
 use timefence_relay::report::{aggregate, LOOK_BEHIND_MS};
 use timefence_relay::server::{router, sweep, watch, Metrics, Relay};
-use timefence_relay::edge::{raise_nofile, EdgeAcceptor, EdgeLimits};
 use timefence_relay::store::postgres::Timeouts;
 use timefence_relay::store::{marks_at, read_events, reset_marks_at, Store};
 
@@ -371,7 +371,10 @@ fn clock(storage: &str, reset: bool, clock_file: Option<PathBuf>) -> Result<(), 
             .block_on(reset_marks_at(storage, clock))
             .map_err(|e| e.to_string())?;
         if changed.is_empty() {
-            println!("No mark is ahead of the clock ({}); nothing to reset.", at(now));
+            println!(
+                "No mark is ahead of the clock ({}); nothing to reset.",
+                at(now)
+            );
         }
         for (license, old) in &changed {
             // On standard error as well, so the service's log keeps what was done.
@@ -489,7 +492,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         ..defaults
     };
     let limits = EdgeLimits {
-        max_connections: args.max_connections.unwrap_or(EdgeLimits::default().max_connections),
+        max_connections: args
+            .max_connections
+            .unwrap_or(EdgeLimits::default().max_connections),
         idle: seconds(args.idle_timeout, EdgeLimits::default().idle.as_secs()),
         ..EdgeLimits::default()
     };
@@ -537,7 +542,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             // systemd stops a service with SIGTERM; a terminal with SIGINT. Either way: stop
             // accepting, let requests in flight finish, then leave the storage whole. Leases
             // stay valid: a client renews them with this relay's successor.
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = async {
@@ -633,7 +639,9 @@ fn tls_config(
         .with_single_cert(chain, private)
         .map_err(|e| format!("TLS certificate or key: {e}"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(config)))
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        Arc::new(config),
+    ))
 }
 
 fn status(url: &str) -> Result<(), String> {

@@ -12,14 +12,13 @@ use crate::model::{
 use crate::store::Store;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
+use axum::extract::Request as HttpRequest;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::extract::Request as HttpRequest;
 use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use subtle::ConstantTimeEq;
 use ed25519_dalek::SigningKey;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -28,6 +27,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 use timefence_license::relay::{sign_token, LeaseClaims};
 use timefence_license::TrustedKeys;
 
@@ -102,7 +102,11 @@ impl Relay {
     }
 
     /// Logs a clock refusal, at most once every 10 s.
-    fn log_clock(&self, now: chrono::DateTime<chrono::Utc>, high_water: chrono::DateTime<chrono::Utc>) {
+    fn log_clock(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        high_water: chrono::DateTime<chrono::Utc>,
+    ) {
         let uptime = self.started.elapsed().as_millis() as u64 + 1;
         let last = self.clock_logged.load(Ordering::Relaxed);
         if (last == 0 || uptime >= last + 10_000)
@@ -333,7 +337,9 @@ fn secret(headers: &HeaderMap) -> Result<String, Refused> {
         .to_str()
         .map_err(|_| bad("the Lease-Secret header is not text"))?;
     if text.is_empty() || text.len() > 128 {
-        return Err(bad("the Lease-Secret header is empty or longer than 128 bytes"));
+        return Err(bad(
+            "the Lease-Secret header is empty or longer than 128 bytes",
+        ));
     }
     Ok(text.to_string())
 }
@@ -642,7 +648,11 @@ async fn problems(relay: &Relay) -> (Vec<Value>, usize) {
 /// Liveness: the process answers (always 200), with what is wrong, if anything.
 async fn health(State(relay): State<Arc<Relay>>) -> Response {
     let (problems, count) = problems(&relay).await;
-    let status = if problems.is_empty() { "ok" } else { "degraded" };
+    let status = if problems.is_empty() {
+        "ok"
+    } else {
+        "degraded"
+    };
     Json(json!({ "status": status, "storage": relay.store.engine(), "licenses": count, "problems": problems }))
         .into_response()
 }
@@ -656,7 +666,10 @@ async fn ready(State(relay): State<Arc<Relay>>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (status, Json(json!({ "ready": problems.is_empty(), "licenses": count, "problems": problems })))
+    (
+        status,
+        Json(json!({ "ready": problems.is_empty(), "licenses": count, "problems": problems })),
+    )
         .into_response()
 }
 

@@ -281,7 +281,11 @@ fn bad_input_gets_a_typed_4xx_and_changes_nothing() {
     assert_eq!(relay.claim("ffff-9", "a", "1").error(), "UnknownLicense");
     assert_eq!(
         relay
-            .renew_as(&format!("{license}.{}", "0".repeat(32)), Some(&"0".repeat(64)), 1)
+            .renew_as(
+                &format!("{license}.{}", "0".repeat(32)),
+                Some(&"0".repeat(64)),
+                1
+            )
             .error(),
         "LeaseNotHeld"
     );

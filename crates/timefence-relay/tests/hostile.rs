@@ -39,7 +39,10 @@ fn another_client_cannot_release_renew_or_freeze_a_seat_and_listings_leak_no_sec
     let listing = relay.get(&format!("/v1/licenses/{license}"));
     assert_eq!(listing.body["in_use"], 1);
     let text = listing.body.to_string();
-    assert!(!text.contains(&id), "the listing shows the lease id: {text}");
+    assert!(
+        !text.contains(&id),
+        "the listing shows the lease id: {text}"
+    );
     assert!(!text.contains(&secret), "the listing shows the secret");
     assert!(!relay.get("/v1/licenses").body.to_string().contains(&id));
 
@@ -119,11 +122,20 @@ fn only_objects_are_bodies_and_every_error_status_has_a_typed_body() {
         )
     };
     let (status, body) = raw("POST", &url, br#"["h", "n"]"#);
-    assert_eq!((status, body["error"]["type"].as_str()), (400, Some("BadRequest")));
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (400, Some("BadRequest"))
+    );
     let (status, body) = raw("PATCH", &url, b"{}");
-    assert_eq!((status, body["error"]["type"].as_str()), (405, Some("BadRequest")));
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (405, Some("BadRequest"))
+    );
     let (status, body) = raw("GET", &format!("{}/nowhere", relay.base), b"");
-    assert_eq!((status, body["error"]["type"].as_str()), (404, Some("BadRequest")));
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (404, Some("BadRequest"))
+    );
     // 1 MB: refused unread.
     let big = format!(r#"{{"holder":"a","nonce":"{}"}}"#, "x".repeat(1 << 20));
     let reply = relay
@@ -241,7 +253,10 @@ fn two_thousand_half_sent_requests_neither_stop_other_clients_nor_stay_open() {
                 Ok(_) => continue,
             }
         }
-        assert!(Instant::now() < deadline, "half-sent requests still open after 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "half-sent requests still open after 60 s"
+        );
     }
 }
 
@@ -268,7 +283,10 @@ fn with_client_tokens_on_an_unauthenticated_claim_is_refused() {
         }
     };
     let (status, body) = claim(None);
-    assert_eq!((status, body["error"]["type"].as_str()), (401, Some("Unauthorized")));
+    assert_eq!(
+        (status, body["error"]["type"].as_str()),
+        (401, Some("Unauthorized"))
+    );
     let (status, _) = claim(Some("Bearer secret-token-of-floor-4"));
     assert_eq!(status, 401);
     let (status, body) = claim(Some("Bearer secret-token-of-floor-3"));
@@ -376,7 +394,10 @@ fn one_relay_per_sqlite_file_and_a_busy_port_touches_no_storage() {
     let said = String::from_utf8_lossy(&busy.stderr);
     assert!(!busy.status.success(), "{said}");
     assert!(!said.contains("listening"), "{said}");
-    assert!(!other.exists(), "a relay that cannot listen made its database");
+    assert!(
+        !other.exists(),
+        "a relay that cannot listen made its database"
+    );
 }
 
 #[test]
@@ -450,7 +471,9 @@ fn health_says_what_is_wrong_and_the_clock_reset_brings_service_back() {
     let _ = lone.wait();
     assert_eq!(health.body["status"], "degraded", "{:?}", health.body);
     assert!(
-        health.body["problems"].to_string().contains("NoLicensesServed"),
+        health.body["problems"]
+            .to_string()
+            .contains("NoLicensesServed"),
         "{:?}",
         health.body
     );
@@ -461,7 +484,10 @@ fn health_says_what_is_wrong_and_the_clock_reset_brings_service_back() {
     setup.set_clock(ms(T) + 86_400_000);
     assert_eq!(relay.claim(&reference(1), "a", "1").status, 201);
     setup.set_clock(ms(T));
-    assert_eq!(relay.claim(&reference(1), "b", "1").error(), "ClockRollback");
+    assert_eq!(
+        relay.claim(&reference(1), "b", "1").error(),
+        "ClockRollback"
+    );
     let ready = relay.get("/readyz");
     assert_eq!(ready.status, 503);
     assert!(ready.body["problems"].to_string().contains("ClockRollback"));
@@ -484,7 +510,10 @@ fn health_says_what_is_wrong_and_the_clock_reset_brings_service_back() {
     let reset = clock(&["--reset"]);
     assert!(reset.status.success());
     let logged = String::from_utf8_lossy(&reset.stderr);
-    assert!(logged.contains("clock reset") && logged.contains(&reference(1)), "{logged}");
+    assert!(
+        logged.contains("clock reset") && logged.contains(&reference(1)),
+        "{logged}"
+    );
     assert_eq!(relay.claim(&reference(1), "b", "1").status, 201);
     assert_eq!(relay.get("/readyz").status, 200);
     let said = relay.stderr();

@@ -25,7 +25,11 @@ fn real_time_license(seats: u32) -> (Vec<Subject>, Arc<Setup>, String) {
         &[("a.lic", license_file(1, 1, spec.clone(), None))],
         chrono::Utc::now().timestamp_millis(),
     );
-    (vec![Subject::new(1, spec, None)], Arc::new(setup), reference(1))
+    (
+        vec![Subject::new(1, spec, None)],
+        Arc::new(setup),
+        reference(1),
+    )
 }
 
 /// One client's loop: claim, renew twice, release, over and over, against `base`; records
@@ -138,7 +142,10 @@ fn a_relay_hung_mid_request_does_not_stop_the_other() {
         if ok >= 20 {
             break;
         }
-        assert!(Instant::now() < back, "relay A never answered again after SIGCONT");
+        assert!(
+            Instant::now() < back,
+            "relay A never answered again after SIGCONT"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     stop.store(true, Ordering::Relaxed);
@@ -159,7 +166,12 @@ fn a_relay_hung_mid_request_does_not_stop_the_other() {
         .count();
     let mut latencies: Vec<Duration> = during.iter().map(|(_, d, _)| *d).collect();
     latencies.sort();
-    let pct = |p: usize| latencies.get(latencies.len() * p / 100).copied().unwrap_or_default();
+    let pct = |p: usize| {
+        latencies
+            .get(latencies.len() * p / 100)
+            .copied()
+            .unwrap_or_default()
+    };
     eprintln!(
         "relay A stopped 12 s ({caught} session(s) idle in transaction at the stop): relay B answered {} requests meanwhile ({} granted or renewed in the last 6 s), median {:?}, p99 {:?}, max {:?}",
         during.len(),
@@ -170,7 +182,9 @@ fn a_relay_hung_mid_request_does_not_stop_the_other() {
     );
     assert!(late_ok > 0, "relay B stopped granting while A was hung");
     assert!(
-        b_answers.iter().all(|(_, _, s)| matches!(s, 200 | 201 | 404 | 409 | 503)),
+        b_answers
+            .iter()
+            .all(|(_, _, s)| matches!(s, 200 | 201 | 404 | 409 | 503)),
         "an answer that is not a decision or a typed Unavailable"
     );
     let events = cluster.events();
@@ -195,9 +209,17 @@ fn two_relays_whose_clocks_differ_by_30_s_decide_on_one_time_line() {
     let rollbacks = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..8)
         .map(|who| {
-            let base = if who % 2 == 0 { a.base.clone() } else { b.base.clone() };
-            let (license, stop, answers, rollbacks) =
-                (license.clone(), stop.clone(), answers.clone(), rollbacks.clone());
+            let base = if who % 2 == 0 {
+                a.base.clone()
+            } else {
+                b.base.clone()
+            };
+            let (license, stop, answers, rollbacks) = (
+                license.clone(),
+                stop.clone(),
+                answers.clone(),
+                rollbacks.clone(),
+            );
             std::thread::spawn(move || client(base, license, who, stop, answers, rollbacks))
         })
         .collect();
@@ -221,6 +243,10 @@ fn two_relays_whose_clocks_differ_by_30_s_decide_on_one_time_line() {
         checked.peak,
         rollbacks.load(Ordering::Relaxed)
     );
-    assert_eq!(rollbacks.load(Ordering::Relaxed), 0, "the pair split on the clock");
+    assert_eq!(
+        rollbacks.load(Ordering::Relaxed),
+        0,
+        "the pair split on the clock"
+    );
     assert_eq!(checked.peak.get(&license).copied(), Some(3), "never full");
 }

@@ -68,9 +68,13 @@ pub fn is_postgres(url: &str) -> bool {
 }
 
 /// The marks stored at `url` (for `timefence-relay clock`, with or without a running relay).
-pub async fn marks_at(url: &str, clock: Clock) -> Result<(Millis, Vec<(String, Millis)>), StoreError> {
+pub async fn marks_at(
+    url: &str,
+    clock: Clock,
+) -> Result<(Millis, Vec<(String, Millis)>), StoreError> {
     if is_postgres(url) {
-        let store = postgres::PgStore::open(url, clock, Policy::default(), Default::default()).await?;
+        let store =
+            postgres::PgStore::open(url, clock, Policy::default(), Default::default()).await?;
         store.marks().await
     } else {
         let now = clock.now().map_err(StoreError::Clock)?;
@@ -85,7 +89,8 @@ pub async fn reset_marks_at(
     clock: Clock,
 ) -> Result<(Millis, Vec<(String, Millis)>), StoreError> {
     if is_postgres(url) {
-        let store = postgres::PgStore::open(url, clock, Policy::default(), Default::default()).await?;
+        let store =
+            postgres::PgStore::open(url, clock, Policy::default(), Default::default()).await?;
         let (now, _) = store.marks().await?;
         Ok((now, store.reset_marks(now).await?))
     } else {

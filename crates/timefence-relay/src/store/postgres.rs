@@ -1,8 +1,9 @@
 //! The shared engine: PostgreSQL, for several relays behind one address.
 //!
-//! Each request is one transaction on one of the relay's connections: make sure the license
-//! has a row, lock it (`SELECT ... FOR UPDATE`), read the clock, read the snapshot, decide,
-//! write, commit. The row lock serialises every request for one license across every relay,
+//! Requests for one license are decided in batches, one transaction each on one of the
+//! relay's connections: make sure the license has a row, lock it (`SELECT ... FOR UPDATE`),
+//! read the clock, read the leases and charges, decide each request in turn on the state the
+//! previous ones left, write everything, commit, answer. The row lock serialises every request for one license across every relay,
 //! so the seat count and the charges are decided as if by one process. Reading the clock
 //! after the lock keeps decisions of one license in time order even between relays.
 //!
@@ -26,9 +27,10 @@ use crate::licenses::ServedLicense;
 use crate::logic::{charge_key, decide, instant, Policy};
 use crate::model::{Answer, Event, Lease, Millis, Refusal, Request, Snapshot, Write};
 use futures_util::future::try_join_all;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::{oneshot, Mutex, Semaphore};
 use tokio_postgres::{Client, GenericClient, NoTls, Statement};
 
 /// Connections per relay.
@@ -147,8 +149,87 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
     Ok(Conn { client, statements })
 }
 
-/// The PostgreSQL store: a small pool of connections opened on demand.
+/// The most requests of one license one transaction decides.
+const BATCH: usize = 256;
+
+type Reply = oneshot::Sender<Result<Result<Answer, Refusal>, StoreError>>;
+
+/// A request waiting for its license's next transaction.
+struct Job {
+    license: Arc<ServedLicense>,
+    request: Request,
+    reply: Reply,
+}
+
+/// One license's waiting requests, and whether a task is deciding them.
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Job>,
+    draining: bool,
+}
+
+/// The charges a batch has read, with what its earlier requests added.
+#[derive(Default)]
+struct Charges {
+    occurrence: HashMap<String, i64>,
+    holder: HashMap<(String, String), i64>,
+}
+
+impl Charges {
+    fn known(&self, occurrence: &str, holder: &str) -> bool {
+        self.holder
+            .contains_key(&(occurrence.to_string(), holder.to_string()))
+    }
+
+    /// Takes the stored totals, unless the batch already has the occurrence's (then the
+    /// stored one is older than what the batch added to it).
+    fn read(&mut self, occurrence: String, holder: String, row: &tokio_postgres::Row) {
+        let stored_occurrence = row.get::<_, Option<i64>>(0).unwrap_or(0);
+        let stored_holder = row.get::<_, Option<i64>>(1).unwrap_or(0);
+        self.occurrence
+            .entry(occurrence.clone())
+            .or_insert(stored_occurrence);
+        self.holder
+            .entry((occurrence, holder))
+            .or_insert(stored_holder);
+    }
+
+    fn get(&self, occurrence: &str, holder: &str) -> (i64, i64) {
+        (
+            self.occurrence.get(occurrence).copied().unwrap_or(0),
+            self.holder
+                .get(&(occurrence.to_string(), holder.to_string()))
+                .copied()
+                .unwrap_or(0),
+        )
+    }
+
+    fn add(&mut self, occurrence: &str, holder: &str, ms: i64) {
+        *self.occurrence.entry(occurrence.to_string()).or_insert(0) += ms;
+        *self
+            .holder
+            .entry((occurrence.to_string(), holder.to_string()))
+            .or_insert(0) += ms;
+    }
+}
+
+/// The PostgreSQL store: a small pool of connections opened on demand, and per license a
+/// queue of requests decided in batches. Cheap to clone (all shared).
+#[derive(Clone)]
 pub struct PgStore {
+    inner: Arc<PgInner>,
+}
+
+impl std::ops::Deref for PgStore {
+    type Target = PgInner;
+    fn deref(&self) -> &PgInner {
+        &self.inner
+    }
+}
+
+/// What a [`PgStore`] shares.
+pub struct PgInner {
+    queues: std::sync::Mutex<HashMap<String, Queue>>,
     config: tokio_postgres::Config,
     pool: Vec<Mutex<Option<Conn>>>,
     /// One permit per connection: a request waits at most `timeouts.acquire` for one.
@@ -245,12 +326,15 @@ impl PgStore {
             (0..CONNECTIONS).map(|_| Mutex::new(None)).collect();
         pool[0] = Mutex::new(Some(prepare(client).await?));
         Ok(PgStore {
-            config,
-            pool,
-            permits: Semaphore::new(CONNECTIONS),
-            timeouts,
-            clock,
-            policy,
+            inner: Arc::new(PgInner {
+                queues: Default::default(),
+                config,
+                pool,
+                permits: Semaphore::new(CONNECTIONS),
+                timeouts,
+                clock,
+                policy,
+            }),
         })
     }
 
@@ -300,28 +384,94 @@ impl PgStore {
         }
     }
 
-    /// Decides and stores one request in its own transaction.
+    /// Decides and stores one request. Requests for one license that arrive while a
+    /// transaction for it runs wait and are decided together in the next one: one lock, one
+    /// commit, many answers (group commit, as the SQLite store does). Every answer is sent
+    /// only after its transaction commits.
     pub async fn submit(
         &self,
         license: Arc<ServedLicense>,
         request: Request,
     ) -> Result<Result<Answer, Refusal>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let reference = license.reference.clone();
+        let lead = {
+            let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+            let queue = queues.entry(reference.clone()).or_default();
+            queue.waiting.push(Job {
+                license,
+                request,
+                reply,
+            });
+            !std::mem::replace(&mut queue.draining, true)
+        };
+        if lead {
+            // A task of its own: the batch goes on even if the request that started it is
+            // dropped (its client went away, or its time limit passed).
+            let store = self.clone();
+            tokio::spawn(async move { store.drain(&reference).await });
+        }
+        answer
+            .await
+            .map_err(|_| unavailable("the request was dropped"))?
+    }
+
+    /// Decides the license's waiting requests, batch after batch, until none wait.
+    async fn drain(&self, reference: &str) {
+        loop {
+            let jobs: Vec<Job> = {
+                let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+                let Some(queue) = queues.get_mut(reference) else {
+                    return;
+                };
+                if queue.waiting.is_empty() {
+                    queues.remove(reference);
+                    return;
+                }
+                let take = queue.waiting.len().min(BATCH);
+                queue.waiting.drain(..take).collect()
+            };
+            let requests: Vec<(Arc<ServedLicense>, Request)> = jobs
+                .iter()
+                .map(|j| (j.license.clone(), j.request.clone()))
+                .collect();
+            match self.decide_batch(reference, requests).await {
+                Ok(answers) => {
+                    for (job, answer) in jobs.into_iter().zip(answers) {
+                        let _ = job.reply.send(Ok(answer));
+                    }
+                }
+                Err(error) => {
+                    // Nothing of the batch was committed; every caller hears so.
+                    for job in jobs {
+                        let _ = job.reply.send(Err(error.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// One transaction for a batch of one license's requests.
+    async fn decide_batch(
+        &self,
+        reference: &str,
+        jobs: Vec<(Arc<ServedLicense>, Request)>,
+    ) -> Result<Vec<Result<Answer, Refusal>>, StoreError> {
         let clock = self.clock.clone();
         let policy = self.policy;
         self.with_client(async move |conn: &mut Conn| {
             let Conn { client, statements } = conn;
             let st = &*statements;
             let tx = client.transaction().await.map_err(unavailable)?;
-            let reference = license.reference.as_str();
-            // Make sure the license has a row, and lock it: sent together, answered in order.
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&reference];
             // Ensure, lock, then read the database's clock: pipelined, executed in order, so
             // the time is read after the lock is held.
-            let (ensured, locked, db_now, latest) = tokio::join!(
+            let (ensured, locked, db_now, latest, leases) = tokio::join!(
                 tx.execute(&st.ensure, &params),
                 tx.query_one(&st.lock, &params),
                 tx.query_one(&st.db_now, &[]),
-                tx.query_one(&st.latest, &[])
+                tx.query_one(&st.latest, &[]),
+                read_leases(&tx, &st.leases, reference)
             );
             ensured.map_err(unavailable)?;
             let high_water: Option<i64> = locked.map_err(unavailable)?.get(0);
@@ -333,46 +483,112 @@ impl PgStore {
                 Clock::File(_) => clock.now().map_err(StoreError::Clock)?,
                 Clock::System | Clock::Skewed(_) => db_now,
             };
-            let leases = read_leases(&tx, &st.leases, reference).await?;
-            let (mut occurrence_charged, mut holder_charged) = (0, 0);
-            if let Some((occurrence, holder)) = charge_key(&license, &request, &leases, now) {
-                let row = tx
-                    .query_one(&st.charges, &[&reference, &occurrence, &holder])
-                    .await
-                    .map_err(unavailable)?;
-                occurrence_charged = row.get::<_, Option<i64>>(0).unwrap_or(0);
-                holder_charged = row.get::<_, Option<i64>>(1).unwrap_or(0);
-            }
-            let snapshot = Snapshot {
-                high_water: high_water.max(latest),
-                leases: &leases,
-                occurrence_charged,
-                holder_charged,
-            };
-            let mut outcome = decide(
-                &license,
-                policy,
-                &snapshot,
-                &request,
-                now,
-                &new_lease_id(reference),
-            );
-            // The rules raise the mark they were shown, which includes the latest mark of every
-            // license; the license's own row must rise too, or a later decision would take its
-            // lagging row for the truth. A refusal for the clock, and a sweep, raise nothing.
-            let rolled_back = matches!(outcome.answer, Err(Refusal::ClockRollback { .. }));
-            let raised = outcome
-                .writes
+            let mut leases = leases?;
+
+            // The charges the requests concern, read together; those a request made earlier in
+            // the batch creates (a renewal of a lease granted just before) are read on demand.
+            let mut charges = Charges::default();
+            let mut keys: Vec<(String, String)> = jobs
                 .iter()
-                .any(|w| matches!(w, Write::HighWater(_)));
-            let sweep = request == Request::Sweep;
-            if !sweep && !rolled_back && !raised && high_water.is_none_or(|h| now > h) {
-                outcome.writes.insert(0, Write::HighWater(now));
+                .filter_map(|(l, r)| charge_key(l, r, &leases, now))
+                .collect();
+            keys.sort();
+            keys.dedup();
+            let rows = try_join_all(keys.iter().map(|(o, h)| {
+                let (tx, statement) = (&tx, &st.charges);
+                async move { tx.query_one(statement, &[&reference, o, h]).await }
+            }))
+            .await
+            .map_err(unavailable)?;
+            for ((occurrence, holder), row) in keys.into_iter().zip(rows) {
+                charges.read(occurrence, holder, &row);
+            }
+
+            let (mut mark, mut own_mark) = (high_water.max(latest), high_water);
+            let mut writes = Vec::new();
+            let mut answers = Vec::with_capacity(jobs.len());
+            for (license, request) in &jobs {
+                let key = charge_key(license, request, &leases, now);
+                let (occurrence_charged, holder_charged) = match &key {
+                    Some((o, h)) => {
+                        if !charges.known(o, h) {
+                            let row = tx
+                                .query_one(&st.charges, &[&reference, o, h])
+                                .await
+                                .map_err(unavailable)?;
+                            charges.read(o.clone(), h.clone(), &row);
+                        }
+                        charges.get(o, h)
+                    }
+                    None => (0, 0),
+                };
+                let snapshot = Snapshot {
+                    high_water: mark,
+                    leases: &leases,
+                    occurrence_charged,
+                    holder_charged,
+                };
+                let mut outcome = decide(
+                    license,
+                    policy,
+                    &snapshot,
+                    request,
+                    now,
+                    &new_lease_id(reference),
+                );
+                // The rules raise the mark they were shown, which includes the latest mark of
+                // every license; the license's own row must rise too, or a later decision would
+                // take its lagging row for the truth. A refusal for the clock, and a sweep,
+                // raise nothing.
+                let rolled_back = matches!(outcome.answer, Err(Refusal::ClockRollback { .. }));
+                let raised = outcome
+                    .writes
+                    .iter()
+                    .any(|w| matches!(w, Write::HighWater(_)));
+                let sweep = *request == Request::Sweep;
+                if !sweep && !rolled_back && !raised && own_mark.is_none_or(|h| now > h) {
+                    outcome.writes.insert(0, Write::HighWater(now));
+                }
+                // What the next request of the batch sees.
+                for write in &outcome.writes {
+                    match write {
+                        Write::HighWater(at) => {
+                            mark = mark.max(Some(*at));
+                            own_mark = own_mark.max(Some(*at));
+                        }
+                        Write::Insert(lease) => leases.push(lease.clone()),
+                        Write::Update(lease) => {
+                            if let Some(kept) = leases.iter_mut().find(|l| l.id == lease.id) {
+                                *kept = lease.clone();
+                            }
+                        }
+                        Write::Delete(id) => leases.retain(|l| &l.id != id),
+                        Write::Charge {
+                            occurrence,
+                            holder,
+                            ms,
+                        } => charges.add(occurrence, holder, *ms),
+                        Write::Record(_) => {}
+                    }
+                }
+                writes.extend(
+                    outcome
+                        .writes
+                        .into_iter()
+                        .filter(|w| !matches!(w, Write::HighWater(_))),
+                );
+                answers.push(outcome.answer);
+            }
+            // One mark for the batch: the latest it raised.
+            if own_mark != high_water {
+                if let Some(at) = own_mark {
+                    writes.insert(0, Write::HighWater(at));
+                }
             }
             // The writes, pipelined: sent one after another without waiting, answered in order.
-            try_join_all(outcome.writes.iter().map(|w| apply(&tx, st, reference, w))).await?;
+            try_join_all(writes.iter().map(|w| apply(&tx, st, reference, w))).await?;
             tx.commit().await.map_err(unavailable)?;
-            Ok(outcome.answer)
+            Ok(answers)
         })
         .await
     }
