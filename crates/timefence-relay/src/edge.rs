@@ -186,16 +186,16 @@ pub fn raise_nofile(want: u64) -> u64 {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
             return 0;
         }
-        let target = want.min(limit.rlim_max as u64) as libc::rlim_t;
+        let target: libc::rlim_t = want.min(limit.rlim_max);
         if target > limit.rlim_cur {
             let raised = libc::rlimit {
                 rlim_cur: target,
                 rlim_max: limit.rlim_max,
             };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
-                return target as u64;
+                return target;
             }
         }
-        limit.rlim_cur as u64
+        limit.rlim_cur
     }
 }

@@ -20,7 +20,7 @@ use timefence_relay::logic::Policy;
 use timefence_relay::report::{aggregate, LOOK_BEHIND_MS};
 use timefence_relay::server::{router, sweep, watch, Metrics, Relay};
 use timefence_relay::store::postgres::Timeouts;
-use timefence_relay::store::{marks_at, read_events, reset_marks_at, Store};
+use timefence_relay::store::{marks_at, read_events, read_refusals, reset_marks_at, Store};
 
 /// The port a relay listens on unless told otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
@@ -39,7 +39,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the licenses in a folder.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Show what a running relay serves.
     Status {
         /// The relay's address.
@@ -172,7 +172,7 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Status { url } => status(&url),
         Command::Report(args) => report(args),
         Command::Clock {
@@ -233,11 +233,15 @@ fn report(args: ReportArgs) -> Result<(), String> {
     let events = runtime
         .block_on(read_events(&args.storage, from - LOOK_BEHIND_MS, to))
         .map_err(|e| e.to_string())?;
+    let refusals = runtime
+        .block_on(read_refusals(&args.storage, from, to))
+        .map_err(|e| e.to_string())?;
     // Only what the certificate lets this relay serve: the vendor's import refuses the rest.
     let prefix = format!("{}-", certificate.vendor_key_id);
     let listed = &certificate.payload.licenses;
-    let (licenses, left_out): (Vec<_>, Vec<_>) =
-        aggregate(&events, from, to).into_iter().partition(|usage| {
+    let (licenses, left_out): (Vec<_>, Vec<_>) = aggregate(&events, &refusals, from, to)
+        .into_iter()
+        .partition(|usage| {
             usage
                 .license
                 .strip_prefix(&prefix)

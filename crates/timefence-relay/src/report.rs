@@ -17,13 +17,24 @@ const QUARTER_MS: Millis = QUARTER_SECONDS * 1000;
 /// the period's first instants (a lease charges at most one TTL ahead, far less than this).
 pub const LOOK_BEHIND_MS: Millis = 2 * 86_400_000;
 
-fn quarter_of(at: Millis) -> Millis {
+/// The start of the quarter-hour `at` falls in.
+pub fn quarter_of(at: Millis) -> Millis {
     at.div_euclid(QUARTER_MS) * QUARTER_MS
 }
 
+/// Refusals as the relay counts them: license, quarter-hour start (milliseconds), reason,
+/// count.
+pub type RefusalCount = (String, Millis, String, i64);
+
 /// The usage in `[from, to)` (milliseconds) per license, from events recorded in
-/// `[from - LOOK_BEHIND_MS, to)`. Licenses with neither use nor refusals are left out.
-pub fn aggregate(events: &[Event], from: Millis, to: Millis) -> Vec<LicenseUsage> {
+/// `[from - LOOK_BEHIND_MS, to)` and the refusals counted in quarter-hours in `[from, to)`.
+/// Licenses with neither use nor refusals are left out.
+pub fn aggregate(
+    events: &[Event],
+    refusals: &[RefusalCount],
+    from: Millis,
+    to: Millis,
+) -> Vec<LicenseUsage> {
     #[derive(Default)]
     struct Seen {
         /// Seat count changes: instant -> delta.
@@ -32,6 +43,16 @@ pub fn aggregate(events: &[Event], from: Millis, to: Millis) -> Vec<LicenseUsage
         refusals: BTreeMap<(Millis, String), u32>,
     }
     let mut licenses: BTreeMap<&str, Seen> = BTreeMap::new();
+    for (license, quarter, reason, count) in refusals {
+        if (from..to).contains(quarter) {
+            *licenses
+                .entry(license)
+                .or_default()
+                .refusals
+                .entry((*quarter, reason.clone()))
+                .or_default() += u32::try_from(*count).unwrap_or(u32::MAX);
+        }
+    }
     for event in events {
         let seen = licenses.entry(&event.license).or_default();
         match event.kind.as_str() {
@@ -160,7 +181,7 @@ mod tests {
                 ..event("refused", "L", "c", 7 * 60_000, 7 * 60_000)
             },
         ];
-        let usage = aggregate(&events, 0, 2 * Q);
+        let usage = aggregate(&events, &[("L".into(), 0, "SeatsFull".into(), 2)], 0, 2 * Q);
         assert_eq!(usage.len(), 1);
         let l = &usage[0];
         assert_eq!(l.distinct_holders, 2);
@@ -183,10 +204,11 @@ mod tests {
         );
         assert_eq!(
             l.refusals,
+            // One from an old database's event row, two counted.
             [Refusals {
                 start: 0,
                 reason: "SeatsFull".into(),
-                count: 1
+                count: 3
             }]
         );
     }
@@ -194,7 +216,7 @@ mod tests {
     #[test]
     fn the_period_clips_what_it_shows() {
         let events = [event("granted", "L", "a", 0, 2 * Q)];
-        let usage = aggregate(&events, Q, 3 * Q);
+        let usage = aggregate(&events, &[], Q, 3 * Q);
         assert_eq!(
             usage[0].quarters,
             [Quarter {
@@ -203,6 +225,6 @@ mod tests {
                 seat_seconds: 900
             }]
         );
-        assert!(aggregate(&events, 2 * Q, 3 * Q).is_empty());
+        assert!(aggregate(&events, &[], 2 * Q, 3 * Q).is_empty());
     }
 }

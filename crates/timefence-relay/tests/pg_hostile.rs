@@ -48,7 +48,7 @@ fn client(
     let mut op = 0u64;
     while !stop.load(Ordering::Relaxed) {
         op += 1;
-        let mut timed = |method: &str, url: String, body: Option<serde_json::Value>| {
+        let timed = |method: &str, url: String, body: Option<serde_json::Value>| {
             let started = Instant::now();
             let r = send(&agent, method, &url, body);
             answers

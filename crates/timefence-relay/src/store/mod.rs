@@ -99,6 +99,19 @@ pub async fn reset_marks_at(
     }
 }
 
+/// The refusals counted at `url` in quarter-hours starting in `[from, to)`.
+pub async fn read_refusals(
+    url: &str,
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<crate::report::RefusalCount>, StoreError> {
+    if is_postgres(url) {
+        postgres::read_refusals(url, from, to).await
+    } else {
+        sqlite::read_refusals(sqlite_path(url).as_ref(), from, to)
+    }
+}
+
 fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite:").unwrap_or(url)
 }

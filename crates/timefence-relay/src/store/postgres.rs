@@ -26,6 +26,7 @@ use crate::clock::Clock;
 use crate::licenses::ServedLicense;
 use crate::logic::{charge_key, decide, instant, Policy};
 use crate::model::{Answer, Event, Lease, Millis, Refusal, Request, Snapshot, Write};
+use crate::report::quarter_of;
 use futures_util::future::try_join_all;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -99,7 +100,23 @@ struct Statements {
     charge_occurrence: Statement,
     charge_holder: Statement,
     record: Statement,
+    refusals: Statement,
 }
+
+/// A batch's new leases, in one statement.
+const INSERT_LEASES: &str = "INSERT INTO relay_leases (id, license, holder, nonce, seq, occurrence, granted_at, expires_at, charged_until) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[])";
+/// A batch's renewed leases (each once, in its final state).
+const UPDATE_LEASES: &str = "UPDATE relay_leases AS l SET seq = u.seq, expires_at = u.expires_at, charged_until = u.charged_until FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[]) AS u(id, seq, expires_at, charged_until) WHERE l.id = u.id";
+/// A batch's ended leases.
+const DELETE_LEASES: &str = "DELETE FROM relay_leases WHERE id = ANY($1::text[])";
+/// A batch's charges per occurrence, summed.
+const CHARGE_OCCURRENCES: &str = "INSERT INTO relay_occurrences (license, occurrence, charged_ms) SELECT $1, u.o, u.ms FROM unnest($2::text[], $3::bigint[]) AS u(o, ms) ON CONFLICT (license, occurrence) DO UPDATE SET charged_ms = relay_occurrences.charged_ms + excluded.charged_ms";
+/// A batch's charges per occurrence and holder, summed.
+const CHARGE_HOLDERS: &str = "INSERT INTO relay_charges (license, occurrence, holder, charged_ms) SELECT $1, u.o, u.h, u.ms FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(o, h, ms) ON CONFLICT (license, occurrence, holder) DO UPDATE SET charged_ms = relay_charges.charged_ms + excluded.charged_ms";
+/// A batch's history lines, in order.
+const RECORD_EVENTS: &str = "INSERT INTO relay_events (at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence) SELECT u.at, u.license, u.lease, u.holder, u.kind, u.reason, u.charged_from, u.charged_to, u.occurrence FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[]) WITH ORDINALITY AS u(at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence, n) ORDER BY n";
+/// A batch's refusals, counted per quarter-hour and reason.
+const COUNT_REFUSALS: &str = "INSERT INTO relay_refusals (license, quarter, reason, count) SELECT $1, u.q, u.r, u.n FROM unnest($2::bigint[], $3::text[], $4::bigint[]) AS u(q, r, n) ON CONFLICT (license, quarter, reason) DO UPDATE SET count = relay_refusals.count + excluded.count";
 
 /// Both charges of a request in one query.
 const CHARGES: &str = "SELECT (SELECT charged_ms FROM relay_occurrences WHERE license = $1 AND occurrence = $2), (SELECT charged_ms FROM relay_charges WHERE license = $1 AND occurrence = $2 AND holder = $3)";
@@ -114,17 +131,18 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         sql::LEASES,
         CHARGES,
         sql::SET_HIGH_WATER,
-        sql::INSERT_LEASE,
-        sql::UPDATE_LEASE,
-        sql::DELETE_LEASE,
-        sql::CHARGE_OCCURRENCE,
-        sql::CHARGE_HOLDER,
-        sql::RECORD,
+        INSERT_LEASES,
+        UPDATE_LEASES,
+        DELETE_LEASES,
+        CHARGE_OCCURRENCES,
+        CHARGE_HOLDERS,
+        RECORD_EVENTS,
+        COUNT_REFUSALS,
     ];
     // Prepared together: the requests are pipelined on the one connection.
     let mut prepared = try_join_all(texts.iter().map(|t| client.prepare(t)))
         .await
-        .map_err(unavailable)?
+        .map_err(db)?
         .into_iter();
     let mut next = || {
         prepared
@@ -145,6 +163,7 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         charge_occurrence: next()?,
         charge_holder: next()?,
         record: next()?,
+        refusals: next()?,
     };
     Ok(Conn { client, statements })
 }
@@ -243,6 +262,14 @@ fn unavailable(error: impl ToString) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
 
+/// A database error with the server's own words (for the relay's log; answers carry none).
+fn db(error: tokio_postgres::Error) -> StoreError {
+    match error.as_db_error() {
+        Some(e) => StoreError::Unavailable(format!("{}: {}", e.code().code(), e.message())),
+        None => StoreError::Unavailable(error.to_string()),
+    }
+}
+
 /// The URL's settings with the relay's timeouts and keepalive added (settings the URL gives
 /// itself in `options` come after, so they win).
 pub fn configure(url: &str, timeouts: &Timeouts) -> Result<tokio_postgres::Config, StoreError> {
@@ -271,7 +298,7 @@ pub fn configure(url: &str, timeouts: &Timeouts) -> Result<tokio_postgres::Confi
 }
 
 async fn connect(config: &tokio_postgres::Config) -> Result<Client, StoreError> {
-    let (client, connection) = config.connect(NoTls).await.map_err(unavailable)?;
+    let (client, connection) = config.connect(NoTls).await.map_err(db)?;
     tokio::spawn(async move {
         // Ends when the server goes away; the client then reports itself closed.
         let _ = connection.await;
@@ -285,7 +312,7 @@ pub async fn read_events(url: &str, from: Millis, to: Millis) -> Result<Vec<Even
     let rows = client
         .query(sql::EVENTS_BETWEEN, &[&from, &to])
         .await
-        .map_err(unavailable)?;
+        .map_err(db)?;
     Ok(rows
         .iter()
         .map(|r| Event {
@@ -462,7 +489,7 @@ impl PgStore {
         self.with_client(async move |conn: &mut Conn| {
             let Conn { client, statements } = conn;
             let st = &*statements;
-            let tx = client.transaction().await.map_err(unavailable)?;
+            let tx = client.transaction().await.map_err(db)?;
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&reference];
             // Ensure, lock, then read the database's clock: pipelined, executed in order, so
             // the time is read after the lock is held.
@@ -473,12 +500,12 @@ impl PgStore {
                 tx.query_one(&st.latest, &[]),
                 read_leases(&tx, &st.leases, reference)
             );
-            ensured.map_err(unavailable)?;
-            let high_water: Option<i64> = locked.map_err(unavailable)?.get(0);
+            ensured.map_err(db)?;
+            let high_water: Option<i64> = locked.map_err(db)?.get(0);
             // The latest time any decision saw, on any license and any relay: a clock set back
             // is caught even on a license nobody has asked about since.
-            let latest: Option<i64> = latest.map_err(unavailable)?.get(0);
-            let db_now: i64 = db_now.map_err(unavailable)?.get(0);
+            let latest: Option<i64> = latest.map_err(db)?.get(0);
+            let db_now: i64 = db_now.map_err(db)?.get(0);
             let now = match &clock {
                 Clock::File(_) => clock.now().map_err(StoreError::Clock)?,
                 Clock::System | Clock::Skewed(_) => db_now,
@@ -499,13 +526,14 @@ impl PgStore {
                 async move { tx.query_one(statement, &[&reference, o, h]).await }
             }))
             .await
-            .map_err(unavailable)?;
+            .map_err(db)?;
             for ((occurrence, holder), row) in keys.into_iter().zip(rows) {
                 charges.read(occurrence, holder, &row);
             }
 
             let (mut mark, mut own_mark) = (high_water.max(latest), high_water);
-            let mut writes = Vec::new();
+            let before = leases.clone();
+            let mut writes = BatchWrites::default();
             let mut answers = Vec::with_capacity(jobs.len());
             for (license, request) in &jobs {
                 let key = charge_key(license, request, &leases, now);
@@ -515,7 +543,7 @@ impl PgStore {
                             let row = tx
                                 .query_one(&st.charges, &[&reference, o, h])
                                 .await
-                                .map_err(unavailable)?;
+                                .map_err(db)?;
                             charges.read(o.clone(), h.clone(), &row);
                         }
                         charges.get(o, h)
@@ -571,23 +599,19 @@ impl PgStore {
                         Write::Record(_) => {}
                     }
                 }
-                writes.extend(
-                    outcome
-                        .writes
-                        .into_iter()
-                        .filter(|w| !matches!(w, Write::HighWater(_))),
-                );
+                for write in outcome.writes {
+                    writes.add(write);
+                }
                 answers.push(outcome.answer);
             }
-            // One mark for the batch: the latest it raised.
-            if own_mark != high_water {
-                if let Some(at) = own_mark {
-                    writes.insert(0, Write::HighWater(at));
-                }
-            }
-            // The writes, pipelined: sent one after another without waiting, answered in order.
-            try_join_all(writes.iter().map(|w| apply(&tx, st, reference, w))).await?;
-            tx.commit().await.map_err(unavailable)?;
+            // A handful of statements for the whole batch, pipelined: the leases as the batch
+            // left them (each once, in its final state), charges and refusals summed, the
+            // history in order, and one mark, the latest the batch raised.
+            let mark = own_mark.filter(|_| own_mark != high_water);
+            writes
+                .write(&tx, st, reference, &before, &leases, mark)
+                .await?;
+            tx.commit().await.map_err(db)?;
             Ok(answers)
         })
         .await
@@ -605,7 +629,7 @@ impl PgStore {
                 Some(o) => client
                     .query_opt(sql::OCCURRENCE_CHARGED, &[&reference, &o.date.to_string()])
                     .await
-                    .map_err(unavailable)?
+                    .map_err(db)?
                     .map_or(0, |r| r.get(0)),
                 None => 0,
             };
@@ -626,7 +650,7 @@ async fn now_by(clock: &Clock, conn: &Conn) -> Result<Millis, StoreError> {
             .client
             .query_one(&conn.statements.db_now, &[])
             .await
-            .map_err(unavailable)?
+            .map_err(db)?
             .get(0)),
         other => other.now().map_err(StoreError::Clock),
     }
@@ -638,11 +662,7 @@ impl PgStore {
         let clock = self.clock.clone();
         self.with_client(async move |conn: &mut Conn| {
             let now = now_by(&clock, conn).await?;
-            let rows = conn
-                .client
-                .query(sql::MARKS, &[])
-                .await
-                .map_err(unavailable)?;
+            let rows = conn.client.query(sql::MARKS, &[]).await.map_err(db)?;
             Ok((now, rows.iter().map(|r| (r.get(0), r.get(1))).collect()))
         })
         .await
@@ -658,7 +678,7 @@ impl PgStore {
                     .client
                     .query(sql::RESET_MARKS, &[&to])
                     .await
-                    .map_err(unavailable)?;
+                    .map_err(db)?;
                 Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
             })
             .await?;
@@ -671,10 +691,7 @@ async fn read_leases(
     statement: &Statement,
     license: &str,
 ) -> Result<Vec<Lease>, StoreError> {
-    let rows = client
-        .query(statement, &[&license])
-        .await
-        .map_err(unavailable)?;
+    let rows = client.query(statement, &[&license]).await.map_err(db)?;
     Ok(rows
         .iter()
         .map(|r| Lease {
@@ -691,68 +708,227 @@ async fn read_leases(
         .collect())
 }
 
-async fn apply(
-    tx: &tokio_postgres::Transaction<'_>,
-    st: &Statements,
-    license: &str,
-    write: &Write,
-) -> Result<(), StoreError> {
-    match write {
-        Write::HighWater(at) => tx.execute(&st.set_high_water, &[&license, at]).await,
-        Write::Insert(l) => {
+/// What a batch writes besides its leases: charges summed per key, refusals counted, the
+/// history in order.
+#[derive(Default)]
+struct BatchWrites {
+    occurrences: HashMap<String, i64>,
+    holders: HashMap<(String, String), i64>,
+    refusals: HashMap<(i64, String), i64>,
+    events: Vec<Event>,
+}
+
+impl BatchWrites {
+    fn add(&mut self, write: Write) {
+        match write {
+            Write::Charge {
+                occurrence,
+                holder,
+                ms,
+            } => {
+                *self.occurrences.entry(occurrence.clone()).or_default() += ms;
+                *self.holders.entry((occurrence, holder)).or_default() += ms;
+            }
+            Write::Record(e) if e.kind == "refused" => {
+                *self
+                    .refusals
+                    .entry((quarter_of(e.at), e.reason.unwrap_or_default()))
+                    .or_default() += 1;
+            }
+            Write::Record(e) => self.events.push(e),
+            // Leases are written from the batch's final state, the mark once.
+            Write::HighWater(_) | Write::Insert(_) | Write::Update(_) | Write::Delete(_) => {}
+        }
+    }
+
+    async fn write(
+        self,
+        tx: &tokio_postgres::Transaction<'_>,
+        st: &Statements,
+        license: &str,
+        before: &[Lease],
+        after: &[Lease],
+        mark: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let old: HashMap<&str, &Lease> = before.iter().map(|l| (l.id.as_str(), l)).collect();
+        let now: HashMap<&str, &Lease> = after.iter().map(|l| (l.id.as_str(), l)).collect();
+        let inserted: Vec<&Lease> = after
+            .iter()
+            .filter(|l| !old.contains_key(l.id.as_str()))
+            .collect();
+        let updated: Vec<&Lease> = after
+            .iter()
+            .filter(|l| old.get(l.id.as_str()).is_some_and(|o| *o != *l))
+            .collect();
+        let deleted: Vec<&str> = before
+            .iter()
+            .filter(|l| !now.contains_key(l.id.as_str()))
+            .map(|l| l.id.as_str())
+            .collect();
+        let column =
+            |f: fn(&Lease) -> String, ls: &[&Lease]| ls.iter().map(|l| f(l)).collect::<Vec<_>>();
+        let number =
+            |f: fn(&Lease) -> i64, ls: &[&Lease]| ls.iter().map(|l| f(l)).collect::<Vec<_>>();
+        let (i_id, i_license, i_holder, i_nonce, i_occurrence) = (
+            column(|l| l.id.clone(), &inserted),
+            column(|l| l.license.clone(), &inserted),
+            column(|l| l.holder.clone(), &inserted),
+            column(|l| l.nonce.clone(), &inserted),
+            column(|l| l.occurrence.clone(), &inserted),
+        );
+        let (i_seq, i_granted, i_expires, i_charged) = (
+            number(|l| l.seq as i64, &inserted),
+            number(|l| l.granted_at, &inserted),
+            number(|l| l.expires_at, &inserted),
+            number(|l| l.charged_until, &inserted),
+        );
+        let u_id = column(|l| l.id.clone(), &updated);
+        let (u_seq, u_expires, u_charged) = (
+            number(|l| l.seq as i64, &updated),
+            number(|l| l.expires_at, &updated),
+            number(|l| l.charged_until, &updated),
+        );
+        let (o_keys, o_ms): (Vec<String>, Vec<i64>) = self.occurrences.into_iter().unzip();
+        let (mut h_occurrence, mut h_holder, mut h_ms) = (Vec::new(), Vec::new(), Vec::new());
+        for ((o, h), ms) in self.holders {
+            h_occurrence.push(o);
+            h_holder.push(h);
+            h_ms.push(ms);
+        }
+        let (mut r_quarter, mut r_reason, mut r_count) = (Vec::new(), Vec::new(), Vec::new());
+        for ((q, r), n) in self.refusals {
+            r_quarter.push(q);
+            r_reason.push(r);
+            r_count.push(n);
+        }
+        let e = &self.events;
+        let (e_at, e_from, e_to): (Vec<i64>, Vec<i64>, Vec<i64>) = (
+            e.iter().map(|e| e.at).collect(),
+            e.iter().map(|e| e.charged_from).collect(),
+            e.iter().map(|e| e.charged_to).collect(),
+        );
+        let e_license: Vec<&str> = e.iter().map(|e| e.license.as_str()).collect();
+        let e_lease: Vec<Option<&str>> = e.iter().map(|e| e.lease.as_deref()).collect();
+        let e_holder: Vec<Option<&str>> = e.iter().map(|e| e.holder.as_deref()).collect();
+        let e_kind: Vec<&str> = e.iter().map(|e| e.kind.as_str()).collect();
+        let e_reason: Vec<Option<&str>> = e.iter().map(|e| e.reason.as_deref()).collect();
+        let e_occurrence: Vec<Option<&str>> = e.iter().map(|e| e.occurrence.as_deref()).collect();
+
+        // Sent one after another without waiting (try_join! polls them in this order, which
+        // is the order they go out on the connection), answered in order; empty parts are not
+        // sent at all.
+        let done = || Ok::<u64, tokio_postgres::Error>(0);
+        let mark = async {
+            match mark {
+                Some(at) => tx.execute(&st.set_high_water, &[&license, &at]).await,
+                None => done(),
+            }
+        };
+        let insert = async {
+            if inserted.is_empty() {
+                return done();
+            }
             tx.execute(
                 &st.insert_lease,
                 &[
-                    &l.id,
-                    &l.license,
-                    &l.holder,
-                    &l.nonce,
-                    &(l.seq as i64),
-                    &l.occurrence,
-                    &l.granted_at,
-                    &l.expires_at,
-                    &l.charged_until,
+                    &i_id,
+                    &i_license,
+                    &i_holder,
+                    &i_nonce,
+                    &i_seq,
+                    &i_occurrence,
+                    &i_granted,
+                    &i_expires,
+                    &i_charged,
                 ],
             )
             .await
-        }
-        Write::Update(l) => {
+        };
+        let update = async {
+            if updated.is_empty() {
+                return done();
+            }
+            tx.execute(&st.update_lease, &[&u_id, &u_seq, &u_expires, &u_charged])
+                .await
+        };
+        let delete = async {
+            if deleted.is_empty() {
+                return done();
+            }
+            tx.execute(&st.delete_lease, &[&deleted]).await
+        };
+        let occurrences = async {
+            if o_keys.is_empty() {
+                return done();
+            }
+            tx.execute(&st.charge_occurrence, &[&license, &o_keys, &o_ms])
+                .await
+        };
+        let holders = async {
+            if h_ms.is_empty() {
+                return done();
+            }
             tx.execute(
-                &st.update_lease,
-                &[&l.id, &(l.seq as i64), &l.expires_at, &l.charged_until],
+                &st.charge_holder,
+                &[&license, &h_occurrence, &h_holder, &h_ms],
             )
             .await
-        }
-        Write::Delete(id) => tx.execute(&st.delete_lease, &[id]).await,
-        Write::Charge {
-            occurrence,
-            holder,
-            ms,
-        } => {
-            tx.execute(&st.charge_occurrence, &[&license, occurrence, ms])
-                .await
-                .map_err(unavailable)?;
-            tx.execute(&st.charge_holder, &[&license, occurrence, holder, ms])
-                .await
-        }
-        Write::Record(e) => {
+        };
+        let events = async {
+            if e.is_empty() {
+                return done();
+            }
             tx.execute(
                 &st.record,
                 &[
-                    &e.at,
-                    &e.license,
-                    &e.lease,
-                    &e.holder,
-                    &e.kind,
-                    &e.reason,
-                    &e.charged_from,
-                    &e.charged_to,
-                    &e.occurrence,
+                    &e_at,
+                    &e_license,
+                    &e_lease,
+                    &e_holder,
+                    &e_kind,
+                    &e_reason,
+                    &e_from,
+                    &e_to,
+                    &e_occurrence,
                 ],
             )
             .await
-        }
+        };
+        let refusals = async {
+            if r_count.is_empty() {
+                return done();
+            }
+            tx.execute(&st.refusals, &[&license, &r_quarter, &r_reason, &r_count])
+                .await
+        };
+        tokio::try_join!(
+            mark,
+            insert,
+            update,
+            delete,
+            occurrences,
+            holders,
+            events,
+            refusals
+        )
+        .map_err(db)?;
+        Ok(())
     }
-    .map(|_| ())
-    .map_err(unavailable)
+}
+
+/// The refusals counted in quarter-hours starting in `[from, to)`, on a connection of its own.
+pub async fn read_refusals(
+    url: &str,
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<crate::report::RefusalCount>, StoreError> {
+    let client = connect(&configure(url, &Timeouts::default())?).await?;
+    let rows = client
+        .query(sql::REFUSALS_BETWEEN, &[&from, &to])
+        .await
+        .map_err(db)?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect())
 }

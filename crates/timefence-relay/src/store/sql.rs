@@ -1,6 +1,11 @@
 //! The statements both engines run, with PostgreSQL's `$n` placeholders (the SQLite store
 //! turns them into `?n`); the schemas differ only in their types.
 
+// Refusals are counted per license, quarter-hour and reason (`relay_refusals`), not kept one
+// row each: a client refused again and again (or anyone at all, without authentication) grows
+// one counter, not the database. Databases from before keep their old `refused` rows in
+// `relay_events`, and reports count both.
+
 /// Version 1 of the schema, SQLite.
 pub const SCHEMA_SQLITE: &str = "
 CREATE TABLE IF NOT EXISTS relay_licenses (
@@ -45,6 +50,13 @@ CREATE TABLE IF NOT EXISTS relay_events (
     occurrence TEXT
 );
 CREATE INDEX IF NOT EXISTS relay_events_at ON relay_events(at);
+CREATE TABLE IF NOT EXISTS relay_refusals (
+    license TEXT NOT NULL,
+    quarter INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (license, quarter, reason)
+);
 ";
 
 /// Version 1 of the schema, PostgreSQL.
@@ -91,6 +103,13 @@ CREATE TABLE IF NOT EXISTS relay_events (
     occurrence TEXT
 );
 CREATE INDEX IF NOT EXISTS relay_events_at ON relay_events(at);
+CREATE TABLE IF NOT EXISTS relay_refusals (
+    license TEXT NOT NULL,
+    quarter BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (license, quarter, reason)
+);
 ";
 
 /// Makes sure the license has a row (the row PostgreSQL locks).
@@ -128,3 +147,7 @@ pub const MARKS: &str =
     "SELECT ref, high_water FROM relay_licenses WHERE high_water IS NOT NULL ORDER BY ref";
 /// Lowers the marks above `$1` to `$1`; returns each changed license and its old mark.
 pub const RESET_MARKS: &str = "UPDATE relay_licenses AS l SET high_water = $1 FROM (SELECT ref, high_water FROM relay_licenses WHERE high_water > $1 FOR UPDATE) AS old WHERE l.ref = old.ref RETURNING l.ref, old.high_water";
+/// Counts one more refusal in its quarter-hour (`$2`, milliseconds).
+pub const COUNT_REFUSAL: &str = "INSERT INTO relay_refusals (license, quarter, reason, count) VALUES ($1, $2, $3, $4) ON CONFLICT (license, quarter, reason) DO UPDATE SET count = relay_refusals.count + excluded.count";
+/// The refusals counted in quarter-hours starting in `[$1, $2)`.
+pub const REFUSALS_BETWEEN: &str = "SELECT license, quarter, reason, count FROM relay_refusals WHERE quarter >= $1 AND quarter < $2";

@@ -310,6 +310,27 @@ pub fn reset_marks_in(path: &Path, to: Millis) -> Result<Vec<(String, Millis)>, 
     Ok(changed)
 }
 
+/// The refusals counted in quarter-hours starting in `[from, to)`: license, quarter start
+/// (milliseconds), reason, count.
+pub fn read_refusals(
+    path: &Path,
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<(String, Millis, String, i64)>, StoreError> {
+    let connection = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
+    let mut statement = connection
+        .prepare(&numbered(sql::REFUSALS_BETWEEN))
+        .map_err(|e| StoreError::Open(e.to_string()))?;
+    let rows = statement
+        .query_map([from, to], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(unavailable)?;
+    Ok(rows)
+}
+
 /// SQLite numbers `$n` parameters by first appearance, not by `n`; `?n` is by `n`.
 fn numbered(statement: &str) -> String {
     statement.replace('$', "?")
@@ -500,6 +521,16 @@ fn apply(connection: &Connection, license: &str, write: &Write) -> rusqlite::Res
             connection
                 .prepare_cached(&numbered(sql::CHARGE_HOLDER))?
                 .execute(params![license, occurrence, holder, ms])?;
+        }
+        Write::Record(e) if e.kind == "refused" => {
+            connection
+                .prepare_cached(&numbered(sql::COUNT_REFUSAL))?
+                .execute(params![
+                    license,
+                    crate::report::quarter_of(e.at),
+                    e.reason.as_deref().unwrap_or(""),
+                    1
+                ])?;
         }
         Write::Record(e) => {
             connection

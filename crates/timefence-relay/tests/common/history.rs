@@ -53,6 +53,17 @@ pub fn sqlite_events(path: &Path) -> Vec<Ev> {
         .unwrap()
 }
 
+/// Refusals counted in a SQLite relay file for `reason`.
+pub fn sqlite_refusals(path: &Path, reason: &str) -> i64 {
+    open_db(path)
+        .query_row(
+            "SELECT COALESCE(SUM(count), 0) FROM relay_refusals WHERE reason = ?1",
+            [reason],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
 /// Per-occurrence totals as a store keeps them, to compare with the history's sums.
 pub fn sqlite_totals(path: &Path) -> BTreeMap<(String, String), i64> {
     let db = open_db(path);
@@ -539,7 +550,7 @@ impl StepClock {
             }
             s.back_until = None;
         }
-        if s.answers % self.every != 0 {
+        if !s.answers.is_multiple_of(self.every) {
             return;
         }
         s.ticks += 1;

@@ -173,7 +173,7 @@ impl Setup {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let child = command.spawn().expect("the relay starts");
-        let process = RelayProcess {
+        let mut process = RelayProcess {
             child,
             base: format!("http://127.0.0.1:{port}"),
             agent: agent(),
@@ -284,12 +284,20 @@ fn reply(response: ureq::Response) -> Reply {
 }
 
 impl RelayProcess {
-    fn wait_healthy(&self) {
+    fn wait_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let r = send(&self.agent, "GET", &format!("{}/healthz", self.base), None);
             if r.status == 200 {
                 return;
+            }
+            // A relay that ended will never answer: say why at once.
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let mut text = String::new();
+                if let Some(mut err) = self.child.stderr.take() {
+                    let _ = err.read_to_string(&mut text);
+                }
+                panic!("the relay ended ({status}) before answering /healthz: {text}");
             }
             assert!(
                 Instant::now() < deadline,
