@@ -17,10 +17,9 @@ use timefence_license::{public_key_pem, TrustedKeys};
 use timefence_relay::clock::Clock;
 use timefence_relay::edge::{raise_nofile, EdgeAcceptor, EdgeLimits};
 use timefence_relay::logic::Policy;
-use timefence_relay::report::{aggregate, LOOK_BEHIND_MS};
 use timefence_relay::server::{router, sweep, watch, Metrics, Relay};
 use timefence_relay::store::postgres::Timeouts;
-use timefence_relay::store::{marks_at, read_events, read_refusals, reset_marks_at, Store};
+use timefence_relay::store::{marks_at, report as usage_report, reset_marks_at, Store};
 
 /// The port a relay listens on unless told otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
@@ -230,23 +229,18 @@ fn report(args: ReportArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    let events = runtime
-        .block_on(read_events(&args.storage, from - LOOK_BEHIND_MS, to))
-        .map_err(|e| e.to_string())?;
-    let refusals = runtime
-        .block_on(read_refusals(&args.storage, from, to))
+    let usage = runtime
+        .block_on(usage_report(&args.storage, from, to))
         .map_err(|e| e.to_string())?;
     // Only what the certificate lets this relay serve: the vendor's import refuses the rest.
     let prefix = format!("{}-", certificate.vendor_key_id);
     let listed = &certificate.payload.licenses;
-    let (licenses, left_out): (Vec<_>, Vec<_>) = aggregate(&events, &refusals, from, to)
-        .into_iter()
-        .partition(|usage| {
-            usage
-                .license
-                .strip_prefix(&prefix)
-                .is_some_and(|id| listed.is_empty() || listed.iter().any(|l| l == id))
-        });
+    let (licenses, left_out): (Vec<_>, Vec<_>) = usage.into_iter().partition(|usage| {
+        usage
+            .license
+            .strip_prefix(&prefix)
+            .is_some_and(|id| listed.is_empty() || listed.iter().any(|l| l == id))
+    });
     for usage in &left_out {
         eprintln!(
             "timefence-relay: {} is not covered by the certificate; left out of the report",

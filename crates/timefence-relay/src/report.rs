@@ -6,6 +6,10 @@
 //! instant is exactly: charges covering it, minus refunds covering it. [`aggregate`] sweeps
 //! those intervals once per license, giving each quarter-hour's peak and seat-seconds, and
 //! counts refusals per quarter-hour and reason.
+//!
+//! The sweep takes the intervals sorted by license and start ([`ReportBuilder`]), keeping only
+//! the ones open at the current instant: the storage sorts (on disk if it must) and streams,
+//! so a month of tens of millions of events is reported in little memory.
 
 use crate::model::{Event, Millis};
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,70 +30,202 @@ pub fn quarter_of(at: Millis) -> Millis {
 /// count.
 pub type RefusalCount = (String, Millis, String, i64);
 
-/// The usage in `[from, to)` (milliseconds) per license, from events recorded in
-/// `[from - LOOK_BEHIND_MS, to)` and the refusals counted in quarter-hours in `[from, to)`.
-/// Licenses with neither use nor refusals are left out.
-pub fn aggregate(
-    events: &[Event],
-    refusals: &[RefusalCount],
+/// One charge (`sign` 1) or refund (`sign` -1) of seat time over `[start, end)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Span {
+    /// The license.
+    pub license: String,
+    /// Where it starts.
+    pub start: Millis,
+    /// Where it ends (after `start`).
+    pub end: Millis,
+    /// 1 for a charge, -1 for a refund.
+    pub sign: i64,
+}
+
+impl Span {
+    /// The span an event charged or refunded, if any (grants, renewals and releases do).
+    pub fn of(event: &Event) -> Option<Span> {
+        if !matches!(event.kind.as_str(), "granted" | "renewed" | "released") {
+            return None;
+        }
+        let (start, end, sign) = if event.charged_from <= event.charged_to {
+            (event.charged_from, event.charged_to, 1)
+        } else {
+            (event.charged_to, event.charged_from, -1)
+        };
+        (start < end).then(|| Span {
+            license: event.license.clone(),
+            start,
+            end,
+            sign,
+        })
+    }
+}
+
+/// Builds a report from spans that arrive sorted by license, then start, in memory that does
+/// not grow with their number: per license it keeps only the spans that have started and not
+/// ended (a few per seat), so a month of tens of millions of events streams through.
+pub struct ReportBuilder {
     from: Millis,
     to: Millis,
-) -> Vec<LicenseUsage> {
-    #[derive(Default)]
-    struct Seen {
-        /// Seat count changes: instant -> delta.
-        deltas: BTreeMap<Millis, i64>,
-        holders: BTreeSet<String>,
-        refusals: BTreeMap<(Millis, String), u32>,
-    }
-    let mut licenses: BTreeMap<&str, Seen> = BTreeMap::new();
-    for (license, quarter, reason, count) in refusals {
-        if (from..to).contains(quarter) {
-            *licenses
-                .entry(license)
-                .or_default()
-                .refusals
-                .entry((*quarter, reason.clone()))
-                .or_default() += u32::try_from(*count).unwrap_or(u32::MAX);
+    done: Vec<LicenseUsage>,
+    current: Option<Sweep>,
+    holders: BTreeMap<String, u32>,
+    refusals: BTreeMap<String, BTreeMap<(Millis, String), u32>>,
+}
+
+/// One license's sweep through time.
+struct Sweep {
+    license: String,
+    /// Seat count changes still ahead: instant -> delta.
+    ahead: BTreeMap<Millis, i64>,
+    held: i64,
+    point: Millis,
+    quarters: Vec<Quarter>,
+}
+
+impl Sweep {
+    fn new(license: String) -> Sweep {
+        Sweep {
+            license,
+            ahead: BTreeMap::new(),
+            held: 0,
+            point: Millis::MIN,
+            quarters: Vec::new(),
         }
     }
-    for event in events {
-        let seen = licenses.entry(&event.license).or_default();
-        match event.kind.as_str() {
-            "refused" if (from..to).contains(&event.at) => {
-                let reason = event.reason.clone().unwrap_or_default();
-                *seen
-                    .refusals
-                    .entry((quarter_of(event.at), reason))
-                    .or_default() += 1;
+
+    /// Walks the seat count up to `until`, summing it into quarter-hours.
+    fn advance(&mut self, until: Millis) {
+        while let Some(entry) = self.ahead.first_entry() {
+            if *entry.key() > until {
+                break;
             }
-            "granted" | "renewed" | "released" => {
-                // A charge [from, to) adds a seat; a refund (written reversed) takes it back.
-                let (start, end, sign) = if event.charged_from <= event.charged_to {
-                    (event.charged_from, event.charged_to, 1)
-                } else {
-                    (event.charged_to, event.charged_from, -1)
-                };
-                let (start, end) = (start.max(from), end.min(to));
-                if start < end {
-                    *seen.deltas.entry(start).or_default() += sign;
-                    *seen.deltas.entry(end).or_default() -= sign;
-                    if sign > 0 {
-                        if let Some(holder) = &event.holder {
-                            seen.holders.insert(holder.clone());
-                        }
+            let (at, delta) = entry.remove_entry();
+            self.hold_until(at);
+            self.held += delta;
+        }
+        self.hold_until(until);
+    }
+
+    /// `[point, at)` held `held` seats.
+    fn hold_until(&mut self, at: Millis) {
+        if self.held > 0 && self.point != Millis::MIN {
+            let mut start = self.point;
+            while start < at {
+                let quarter = quarter_of(start);
+                let end = at.min(quarter + QUARTER_MS);
+                let seats = u32::try_from(self.held).unwrap_or(u32::MAX);
+                match self.quarters.last_mut() {
+                    Some(q) if q.start * 1000 == quarter => {
+                        q.peak = q.peak.max(seats);
+                        q.seat_seconds += self.held * (end - start);
                     }
+                    _ => self.quarters.push(Quarter {
+                        start: quarter / 1000,
+                        peak: seats,
+                        seat_seconds: self.held * (end - start),
+                    }),
                 }
+                start = end;
             }
-            _ => {}
+        }
+        self.point = self.point.max(at);
+    }
+
+    fn finish(mut self) -> (String, Vec<Quarter>) {
+        self.advance(Millis::MAX);
+        // Summed in seat-milliseconds, so no rounding gathers; reported in whole seat-seconds.
+        for q in &mut self.quarters {
+            q.seat_seconds /= 1000;
+        }
+        (self.license, self.quarters)
+    }
+}
+
+impl ReportBuilder {
+    /// A report of `[from, to)` (milliseconds).
+    pub fn new(from: Millis, to: Millis) -> ReportBuilder {
+        ReportBuilder {
+            from,
+            to,
+            done: Vec::new(),
+            current: None,
+            holders: BTreeMap::new(),
+            refusals: BTreeMap::new(),
         }
     }
-    licenses
-        .into_iter()
-        .filter_map(|(license, seen)| {
-            let quarters = quarters(&seen.deltas);
-            let refusals: Vec<Refusals> = seen
+
+    /// The next span: spans must come sorted by license, then start.
+    pub fn span(&mut self, span: &Span) {
+        let (start, end) = (span.start.max(self.from), span.end.min(self.to));
+        if start >= end {
+            return;
+        }
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|s| s.license != span.license)
+        {
+            self.close_license();
+            self.current = Some(Sweep::new(span.license.clone()));
+        }
+        if let Some(sweep) = self.current.as_mut() {
+            sweep.advance(start);
+            *sweep.ahead.entry(start).or_default() += span.sign;
+            *sweep.ahead.entry(end).or_default() -= span.sign;
+        }
+    }
+
+    /// How many distinct holders used a license over the period.
+    pub fn holders(&mut self, license: &str, count: u32) {
+        self.holders.insert(license.to_string(), count);
+    }
+
+    /// Refusals counted in a quarter-hour (added to any already given for it).
+    pub fn refusals(&mut self, license: &str, quarter: Millis, reason: &str, count: i64) {
+        if (self.from..self.to).contains(&quarter) {
+            *self
                 .refusals
+                .entry(license.to_string())
+                .or_default()
+                .entry((quarter, reason.to_string()))
+                .or_default() += u32::try_from(count).unwrap_or(u32::MAX);
+        }
+    }
+
+    fn close_license(&mut self) {
+        if let Some(sweep) = self.current.take() {
+            let (license, quarters) = sweep.finish();
+            self.done.push(LicenseUsage {
+                license,
+                distinct_holders: 0,
+                quarters,
+                refusals: Vec::new(),
+            });
+        }
+    }
+
+    /// The report, per license; licenses with neither use nor refusals left out.
+    pub fn finish(mut self) -> Vec<LicenseUsage> {
+        self.close_license();
+        let mut by_license: BTreeMap<String, LicenseUsage> = self
+            .done
+            .into_iter()
+            .filter(|u| !u.quarters.is_empty())
+            .map(|u| (u.license.clone(), u))
+            .collect();
+        for (license, refusals) in self.refusals {
+            let usage = by_license
+                .entry(license.clone())
+                .or_insert_with(|| LicenseUsage {
+                    license,
+                    distinct_holders: 0,
+                    quarters: Vec::new(),
+                    refusals: Vec::new(),
+                });
+            usage.refusals = refusals
                 .into_iter()
                 .map(|((start, reason), count)| Refusals {
                     start: start / 1000,
@@ -97,54 +233,53 @@ pub fn aggregate(
                     count,
                 })
                 .collect();
-            (!quarters.is_empty() || !refusals.is_empty()).then(|| LicenseUsage {
-                license: license.to_string(),
-                distinct_holders: u32::try_from(seen.holders.len()).unwrap_or(u32::MAX),
-                quarters,
-                refusals,
-            })
-        })
-        .collect()
+        }
+        for (license, usage) in &mut by_license {
+            usage.distinct_holders = self.holders.get(license).copied().unwrap_or(0);
+        }
+        by_license.into_values().collect()
+    }
 }
 
-/// Walks the seat count through time and sums it per quarter-hour.
-fn quarters(deltas: &BTreeMap<Millis, i64>) -> Vec<Quarter> {
-    let mut out: Vec<Quarter> = Vec::new();
-    let mut held: i64 = 0;
-    let mut points = deltas.iter().peekable();
-    while let Some((&at, &delta)) = points.next() {
-        held += delta;
-        let Some((&next, _)) = points.peek() else {
-            break;
-        };
-        if held <= 0 {
-            continue;
-        }
-        // [at, next) holds `held` seats; spread it over the quarter-hours it touches.
-        let mut start = at;
-        while start < next {
-            let quarter = quarter_of(start);
-            let end = next.min(quarter + QUARTER_MS);
-            let seats = u32::try_from(held).unwrap_or(u32::MAX);
-            match out.last_mut() {
-                Some(q) if q.start * 1000 == quarter => {
-                    q.peak = q.peak.max(seats);
-                    q.seat_seconds += held * (end - start);
-                }
-                _ => out.push(Quarter {
-                    start: quarter / 1000,
-                    peak: seats,
-                    seat_seconds: held * (end - start),
-                }),
+/// The usage in `[from, to)` (milliseconds) per license, from events recorded in
+/// `[from - LOOK_BEHIND_MS, to)` and the refusals counted in quarter-hours in `[from, to)`,
+/// all in memory (the storage streams the same through [`ReportBuilder`]). Licenses with
+/// neither use nor refusals are left out.
+pub fn aggregate(
+    events: &[Event],
+    refusals: &[RefusalCount],
+    from: Millis,
+    to: Millis,
+) -> Vec<LicenseUsage> {
+    let mut builder = ReportBuilder::new(from, to);
+    let mut spans: Vec<Span> = events.iter().filter_map(Span::of).collect();
+    spans.sort_by(|a, b| (&a.license, a.start).cmp(&(&b.license, b.start)));
+    for span in &spans {
+        builder.span(span);
+    }
+    let mut holders: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for event in events {
+        if let (Some(span), Some(holder)) = (Span::of(event), &event.holder) {
+            if span.sign > 0 && span.start < to && span.end > from {
+                holders.entry(&event.license).or_default().insert(holder);
             }
-            start = end;
+        }
+        if event.kind == "refused" {
+            builder.refusals(
+                &event.license,
+                quarter_of(event.at),
+                event.reason.as_deref().unwrap_or(""),
+                1,
+            );
         }
     }
-    // Summed in seat-milliseconds, so no rounding gathers; reported in whole seat-seconds.
-    for q in &mut out {
-        q.seat_seconds /= 1000;
+    for (license, set) in holders {
+        builder.holders(license, u32::try_from(set.len()).unwrap_or(u32::MAX));
     }
-    out
+    for (license, quarter, reason, count) in refusals {
+        builder.refusals(license, *quarter, reason, *count);
+    }
+    builder.finish()
 }
 
 #[cfg(test)]

@@ -99,6 +99,20 @@ pub async fn reset_marks_at(
     }
 }
 
+/// The usage report of `[from, to)` (milliseconds) from the storage at `url`, streamed in
+/// bounded memory: what `timefence-relay report` signs.
+pub async fn report(
+    url: &str,
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<timefence_license::usage::LicenseUsage>, StoreError> {
+    if is_postgres(url) {
+        postgres::report(url, from, to).await
+    } else {
+        sqlite::report(sqlite_path(url).as_ref(), from, to)
+    }
+}
+
 /// The refusals counted at `url` in quarter-hours starting in `[from, to)`.
 pub async fn read_refusals(
     url: &str,

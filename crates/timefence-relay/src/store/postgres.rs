@@ -916,6 +916,55 @@ impl BatchWrites {
     }
 }
 
+/// The usage report of `[from, to)`, streamed from its own connection: PostgreSQL sorts the
+/// spans (on disk past `work_mem`) and sends them as a stream; only the open ones are held.
+pub async fn report(
+    url: &str,
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<timefence_license::usage::LicenseUsage>, StoreError> {
+    use crate::report::{ReportBuilder, Span, LOOK_BEHIND_MS};
+    use futures_util::TryStreamExt;
+    use tokio_postgres::types::ToSql;
+    // A report reads a month: no statement timeout for it.
+    let timeouts = Timeouts {
+        statement: Duration::from_secs(24 * 3600),
+        ..Timeouts::default()
+    };
+    let client = connect(&configure(url, &timeouts)?).await?;
+    let mut builder = ReportBuilder::new(from, to);
+    let since = from.saturating_sub(LOOK_BEHIND_MS);
+    let params: [&(dyn ToSql + Sync); 2] = [&since, &to];
+    let rows = client
+        .query_raw(sql::SPANS_POSTGRES, params)
+        .await
+        .map_err(db)?;
+    futures_util::pin_mut!(rows);
+    while let Some(row) = rows.try_next().await.map_err(db)? {
+        let (license, a, b): (String, Millis, Millis) = (row.get(0), row.get(1), row.get(2));
+        builder.span(&Span {
+            license,
+            start: a.min(b),
+            end: a.max(b),
+            sign: if a < b { 1 } else { -1 },
+        });
+    }
+    for row in client
+        .query(sql::HOLDERS, &[&since, &to, &from, &to])
+        .await
+        .map_err(db)?
+    {
+        let count: i64 = row.get(1);
+        builder.holders(row.get(0), u32::try_from(count).unwrap_or(u32::MAX));
+    }
+    for statement in [sql::OLD_REFUSALS, sql::REFUSALS_BETWEEN] {
+        for row in client.query(statement, &[&from, &to]).await.map_err(db)? {
+            builder.refusals(row.get(0), row.get(1), row.get(2), row.get(3));
+        }
+    }
+    Ok(builder.finish())
+}
+
 /// The refusals counted in quarter-hours starting in `[from, to)`, on a connection of its own.
 pub async fn read_refusals(
     url: &str,

@@ -151,3 +151,13 @@ pub const RESET_MARKS: &str = "UPDATE relay_licenses AS l SET high_water = $1 FR
 pub const COUNT_REFUSAL: &str = "INSERT INTO relay_refusals (license, quarter, reason, count) VALUES ($1, $2, $3, $4) ON CONFLICT (license, quarter, reason) DO UPDATE SET count = relay_refusals.count + excluded.count";
 /// The refusals counted in quarter-hours starting in `[$1, $2)`.
 pub const REFUSALS_BETWEEN: &str = "SELECT license, quarter, reason, count FROM relay_refusals WHERE quarter >= $1 AND quarter < $2";
+/// The spans charged or refunded by events recorded in `[$1, $2)`, sorted by license and start
+/// (SQLite; PostgreSQL says `LEAST`). Sorted by the database, on disk when it must.
+pub const SPANS_SQLITE: &str = "SELECT license, charged_from, charged_to FROM relay_events WHERE at >= $1 AND at < $2 AND kind IN ('granted', 'renewed', 'released') AND charged_from <> charged_to ORDER BY license, MIN(charged_from, charged_to)";
+/// See [`SPANS_SQLITE`].
+pub const SPANS_POSTGRES: &str = "SELECT license, charged_from, charged_to FROM relay_events WHERE at >= $1 AND at < $2 AND kind IN ('granted', 'renewed', 'released') AND charged_from <> charged_to ORDER BY license, LEAST(charged_from, charged_to)";
+/// Distinct holders per license whose charges, recorded in `[$1, $2)`, overlap `[$3, $4)`.
+pub const HOLDERS: &str = "SELECT license, COUNT(DISTINCT holder) FROM relay_events WHERE at >= $1 AND at < $2 AND kind IN ('granted', 'renewed') AND charged_from < charged_to AND charged_from < $4 AND charged_to > $3 GROUP BY license";
+/// Refusals recorded one row each (databases from before refusals were counted), per license,
+/// quarter-hour and reason, in `[$1, $2)`.
+pub const OLD_REFUSALS: &str = "SELECT license, (at / 900000) * 900000, COALESCE(reason, ''), COUNT(*) FROM relay_events WHERE kind = 'refused' AND at >= $1 AND at < $2 GROUP BY 1, 2, 3";

@@ -310,6 +310,62 @@ pub fn reset_marks_in(path: &Path, to: Millis) -> Result<Vec<(String, Millis)>, 
     Ok(changed)
 }
 
+/// The usage report of `[from, to)` from the file at `path`, streamed: the spans come sorted
+/// from SQLite (which sorts on disk when it must) and only the open ones are held.
+pub fn report(
+    path: &Path,
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<timefence_license::usage::LicenseUsage>, StoreError> {
+    use crate::report::{ReportBuilder, Span, LOOK_BEHIND_MS};
+    let connection = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
+    let mut builder = ReportBuilder::new(from, to);
+    let since = from.saturating_sub(LOOK_BEHIND_MS);
+    {
+        let mut statement = connection
+            .prepare(&numbered(sql::SPANS_SQLITE))
+            .map_err(unavailable)?;
+        let mut rows = statement.query([since, to]).map_err(unavailable)?;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let (license, a, b): (String, Millis, Millis) = (
+                row.get(0).map_err(unavailable)?,
+                row.get(1).map_err(unavailable)?,
+                row.get(2).map_err(unavailable)?,
+            );
+            builder.span(&Span {
+                license,
+                start: a.min(b),
+                end: a.max(b),
+                sign: if a < b { 1 } else { -1 },
+            });
+        }
+    }
+    let mut holders = connection
+        .prepare(&numbered(sql::HOLDERS))
+        .map_err(unavailable)?;
+    let mut rows = holders.query([since, to, from, to]).map_err(unavailable)?;
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        let license: String = row.get(0).map_err(unavailable)?;
+        let count: i64 = row.get(1).map_err(unavailable)?;
+        builder.holders(&license, u32::try_from(count).unwrap_or(u32::MAX));
+    }
+    for statement in [sql::OLD_REFUSALS, sql::REFUSALS_BETWEEN] {
+        let mut statement = connection
+            .prepare(&numbered(statement))
+            .map_err(unavailable)?;
+        let mut rows = statement.query([from, to]).map_err(unavailable)?;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let license: String = row.get(0).map_err(unavailable)?;
+            let quarter: Millis = row.get(1).map_err(unavailable)?;
+            let reason: String = row.get(2).map_err(unavailable)?;
+            let count: i64 = row.get(3).map_err(unavailable)?;
+            builder.refusals(&license, quarter, &reason, count);
+        }
+    }
+    Ok(builder.finish())
+}
+
 /// The refusals counted in quarter-hours starting in `[from, to)`: license, quarter start
 /// (milliseconds), reason, count.
 pub fn read_refusals(
