@@ -101,6 +101,8 @@ struct Statements {
     charge_holder: Statement,
     record: Statement,
     refusals: Statement,
+    recent_occurrences: Statement,
+    recent_holders: Statement,
 }
 
 /// A batch's new leases, in one statement.
@@ -117,6 +119,13 @@ const CHARGE_HOLDERS: &str = "INSERT INTO relay_charges (license, occurrence, ho
 const RECORD_EVENTS: &str = "INSERT INTO relay_events (at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence) SELECT u.at, u.license, u.lease, u.holder, u.kind, u.reason, u.charged_from, u.charged_to, u.occurrence FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[]) WITH ORDINALITY AS u(at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence, n) ORDER BY n";
 /// A batch's refusals, counted per quarter-hour and reason.
 const COUNT_REFUSALS: &str = "INSERT INTO relay_refusals (license, quarter, reason, count) SELECT $1, u.q, u.r, u.n FROM unnest($2::bigint[], $3::text[], $4::bigint[]) AS u(q, r, n) ON CONFLICT (license, quarter, reason) DO UPDATE SET count = relay_refusals.count + excluded.count";
+
+/// A license's charges per occurrence from a date on.
+const RECENT_OCCURRENCES: &str =
+    "SELECT occurrence, charged_ms FROM relay_occurrences WHERE license = $1 AND occurrence >= $2";
+/// A license's charges per holder from a date on, for the holders a batch claims for and the
+/// holders of the leases it names.
+const RECENT_HOLDERS: &str = "SELECT occurrence, holder, charged_ms FROM relay_charges WHERE license = $1 AND occurrence >= $2 AND (holder = ANY($3::text[]) OR holder IN (SELECT holder FROM relay_leases WHERE id = ANY($4::text[])))";
 
 /// Both charges of a request in one query.
 const CHARGES: &str = "SELECT (SELECT charged_ms FROM relay_occurrences WHERE license = $1 AND occurrence = $2), (SELECT charged_ms FROM relay_charges WHERE license = $1 AND occurrence = $2 AND holder = $3)";
@@ -138,6 +147,8 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         CHARGE_HOLDERS,
         RECORD_EVENTS,
         COUNT_REFUSALS,
+        RECENT_OCCURRENCES,
+        RECENT_HOLDERS,
     ];
     // Prepared together: the requests are pipelined on the one connection.
     let mut prepared = try_join_all(texts.iter().map(|t| client.prepare(t)))
@@ -164,6 +175,8 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         charge_holder: next()?,
         record: next()?,
         refusals: next()?,
+        recent_occurrences: next()?,
+        recent_holders: next()?,
     };
     Ok(Conn { client, statements })
 }
@@ -192,12 +205,18 @@ struct Queue {
 struct Charges {
     occurrence: HashMap<String, i64>,
     holder: HashMap<(String, String), i64>,
+    /// Read whole for occurrences from this date on: a missing one is 0.
+    recent_from: String,
+    /// ... and for these holders.
+    recent_holders: std::collections::HashSet<String>,
 }
 
 impl Charges {
     fn known(&self, occurrence: &str, holder: &str) -> bool {
-        self.holder
-            .contains_key(&(occurrence.to_string(), holder.to_string()))
+        (occurrence >= self.recent_from.as_str() && self.recent_holders.contains(holder))
+            || self
+                .holder
+                .contains_key(&(occurrence.to_string(), holder.to_string()))
     }
 
     /// Takes the stored totals, unless the batch already has the occurrence's (then the
@@ -489,17 +508,45 @@ impl PgStore {
         self.with_client(async move |conn: &mut Conn| {
             let Conn { client, statements } = conn;
             let st = &*statements;
-            let tx = client.transaction().await.map_err(db)?;
+            // The charges of the last days for the holders in play are read with the lock
+            // (a day's occurrence is dated in the license's zone; three days back covers any
+            // zone and a window opened the day before). A key outside them is read on demand.
+            let host_now = match &clock {
+                Clock::File(_) => clock.now().map_err(StoreError::Clock)?,
+                Clock::System | Clock::Skewed(_) => chrono::Utc::now().timestamp_millis(),
+            };
+            let recent_from = (instant(host_now) - chrono::TimeDelta::days(3))
+                .date_naive()
+                .to_string();
+            let claimants: Vec<&str> = jobs
+                .iter()
+                .filter_map(|(_, r)| match r {
+                    Request::Claim { holder, .. } => Some(holder.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let named: Vec<&str> = jobs.iter().filter_map(|(_, r)| r.lease()).collect();
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&reference];
-            // Ensure, lock, then read the database's clock: pipelined, executed in order, so
-            // the time is read after the lock is held.
-            let (ensured, locked, db_now, latest, leases) = tokio::join!(
-                tx.execute(&st.ensure, &params),
-                tx.query_one(&st.lock, &params),
-                tx.query_one(&st.db_now, &[]),
-                tx.query_one(&st.latest, &[]),
-                read_leases(&tx, &st.leases, reference)
+            let recent: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+                [&reference, &recent_from];
+            let in_play: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+                [&reference, &recent_from, &claimants, &named];
+            // One round trip: begin, make sure the license has a row, lock it, read the
+            // database's clock, the latest mark, the leases and the recent charges. Pipelined
+            // and executed in order, so everything after the lock is read under it.
+            let (begun, ensured, locked, db_now, latest, leases, occurrences, holders) = tokio::join!(
+                client.batch_execute("BEGIN"),
+                client.execute(&st.ensure, &params),
+                client.query_one(&st.lock, &params),
+                client.query_one(&st.db_now, &[]),
+                client.query_one(&st.latest, &[]),
+                read_leases(&*client, &st.leases, reference),
+                client.query(&st.recent_occurrences, &recent),
+                client.query(&st.recent_holders, &in_play),
             );
+            // Nothing is written unless the transaction began: an error here drops the
+            // connection, and the server rolls back whatever did run.
+            begun.map_err(db)?;
             ensured.map_err(db)?;
             let high_water: Option<i64> = locked.map_err(db)?.get(0);
             // The latest time any decision saw, on any license and any relay: a clock set back
@@ -507,28 +554,26 @@ impl PgStore {
             let latest: Option<i64> = latest.map_err(db)?.get(0);
             let db_now: i64 = db_now.map_err(db)?.get(0);
             let now = match &clock {
-                Clock::File(_) => clock.now().map_err(StoreError::Clock)?,
+                Clock::File(_) => host_now,
                 Clock::System | Clock::Skewed(_) => db_now,
             };
             let mut leases = leases?;
-
-            // The charges the requests concern, read together; those a request made earlier in
-            // the batch creates (a renewal of a lease granted just before) are read on demand.
-            let mut charges = Charges::default();
-            let mut keys: Vec<(String, String)> = jobs
-                .iter()
-                .filter_map(|(l, r)| charge_key(l, r, &leases, now))
-                .collect();
-            keys.sort();
-            keys.dedup();
-            let rows = try_join_all(keys.iter().map(|(o, h)| {
-                let (tx, statement) = (&tx, &st.charges);
-                async move { tx.query_one(statement, &[&reference, o, h]).await }
-            }))
-            .await
-            .map_err(db)?;
-            for ((occurrence, holder), row) in keys.into_iter().zip(rows) {
-                charges.read(occurrence, holder, &row);
+            let mut charges = Charges {
+                recent_from,
+                ..Charges::default()
+            };
+            charges.recent_holders = claimants.iter().map(|h| h.to_string()).collect();
+            charges.recent_holders.extend(
+                leases
+                    .iter()
+                    .filter(|l| named.contains(&l.id.as_str()))
+                    .map(|l| l.holder.clone()),
+            );
+            for row in occurrences.map_err(db)? {
+                charges.occurrence.insert(row.get(0), row.get(1));
+            }
+            for row in holders.map_err(db)? {
+                charges.holder.insert((row.get(0), row.get(1)), row.get(2));
             }
 
             let (mut mark, mut own_mark) = (high_water.max(latest), high_water);
@@ -540,7 +585,7 @@ impl PgStore {
                 let (occurrence_charged, holder_charged) = match &key {
                     Some((o, h)) => {
                         if !charges.known(o, h) {
-                            let row = tx
+                            let row = client
                                 .query_one(&st.charges, &[&reference, o, h])
                                 .await
                                 .map_err(db)?;
@@ -608,10 +653,14 @@ impl PgStore {
             // left them (each once, in its final state), charges and refusals summed, the
             // history in order, and one mark, the latest the batch raised.
             let mark = own_mark.filter(|_| own_mark != high_water);
-            writes
-                .write(&tx, st, reference, &before, &leases, mark)
-                .await?;
-            tx.commit().await.map_err(db)?;
+            // One more round trip: the writes and the commit, pipelined. A failed write aborts
+            // the transaction (its COMMIT then rolls back) and the error is what returns.
+            let (written, committed) = tokio::join!(
+                writes.write(client, st, reference, &before, &leases, mark),
+                client.batch_execute("COMMIT")
+            );
+            written?;
+            committed.map_err(db)?;
             Ok(answers)
         })
         .await
@@ -743,7 +792,7 @@ impl BatchWrites {
 
     async fn write(
         self,
-        tx: &tokio_postgres::Transaction<'_>,
+        tx: &Client,
         st: &Statements,
         license: &str,
         before: &[Lease],
