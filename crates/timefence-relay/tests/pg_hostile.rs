@@ -250,3 +250,137 @@ fn two_relays_whose_clocks_differ_by_30_s_decide_on_one_time_line() {
     );
     assert_eq!(checked.peak.get(&license).copied(), Some(3), "never full");
 }
+
+/// A CA and a certificate it signed for `localhost` and 127.0.0.1, made with OpenSSL:
+/// (CA PEM, server chain PEM, server key PEM).
+fn certificates(dir: &std::path::Path, name: &str) -> (String, String, String) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ca_key = format!("{name}-ca.key");
+    let ca = format!("{name}-ca.pem");
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        &ca_key,
+        "-out",
+        &ca,
+        "-days",
+        "2",
+        "-subj",
+        &format!("/CN={name} test CA"),
+    ]);
+    std::fs::write(
+        dir.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    run(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    (read(&ca), read("server.pem"), read("server.key"))
+}
+
+#[test]
+fn the_relay_speaks_tls_to_postgresql_and_checks_its_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = certificates(dir.path(), "right");
+    let (other_ca, _, _) = certificates(dir.path(), "other");
+    let cluster = Cluster::start_with_tls(Some((&cert, &key)));
+    let (_, mut setup, license) = real_time_license(2);
+    std::fs::write(dir.path().join("ca.pem"), &ca).unwrap();
+    std::fs::write(dir.path().join("other.pem"), &other_ca).unwrap();
+    let url = |root: &str| {
+        format!(
+            "postgres://relay@localhost:{}/postgres?sslmode=verify-full&sslrootcert={}",
+            cluster.port,
+            dir.path().join(root).display()
+        )
+    };
+    Arc::get_mut(&mut setup).unwrap().storage = url("ca.pem");
+    let relay = setup.start_on_system_clock(free_port(), &[]);
+    assert_eq!(relay.claim(&license, "a", "1").status, 201);
+    // The server sees the relay's sessions encrypted.
+    let encrypted = cluster.query(
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'relay' AND s.ssl AND a.pid <> pg_backend_pid()",
+    );
+    assert_ne!(encrypted[0][0], "0", "no encrypted session");
+    drop(relay);
+
+    // A server whose certificate another CA signed is not believed: the relay does not start.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .arg("serve")
+        .arg("--licenses")
+        .arg(setup.path("licenses"))
+        .arg("--trust")
+        .arg(setup.path("vendor.pub.pem"))
+        .arg("--key")
+        .arg(setup.path("relay.key"))
+        .arg("--storage")
+        .arg(url("other.pem"))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.to_lowercase().contains("certificate"), "{said}");
+    // sslmode=require would not check the certificate: refused with a way forward.
+    let require = format!(
+        "postgres://relay@localhost:{}/postgres?sslmode=require",
+        cluster.port
+    );
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .args(["clock", "--storage", &require])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && said.contains("verify-full"),
+        "{said}"
+    );
+}

@@ -268,7 +268,7 @@ impl std::ops::Deref for PgStore {
 /// What a [`PgStore`] shares.
 pub struct PgInner {
     queues: std::sync::Mutex<HashMap<String, Queue>>,
-    config: tokio_postgres::Config,
+    config: Target,
     pool: Vec<Mutex<Option<Conn>>>,
     /// One permit per connection: a request waits at most `timeouts.acquire` for one.
     permits: Semaphore,
@@ -289,9 +289,84 @@ fn db(error: tokio_postgres::Error) -> StoreError {
     }
 }
 
+/// Where and how to connect: the server's settings, and TLS.
+#[derive(Clone)]
+pub struct Target {
+    config: tokio_postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
+/// Takes libpq's TLS settings off a `postgres://` URL (tokio-postgres knows `sslmode` only as
+/// disable, prefer and require, and verifies nothing itself):
+/// - none, or `sslmode=disable`: plain TCP, as on a trusted host or through a tunnel;
+/// - `sslmode=verify-full&sslrootcert=CA.pem`: TLS, the server's certificate checked against
+///   that CA and its name against the host (rustls);
+/// - `require`, `verify-ca`, `prefer`, `allow`: refused with a way forward, since none of
+///   them checks that the server is the one named.
+fn split_tls(
+    url: &str,
+) -> Result<(String, Option<tokio_postgres_rustls::MakeRustlsConnect>), StoreError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_string(), None));
+    };
+    let (mut mode, mut root) = (None, None);
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.split_once('=') {
+            Some(("sslmode", value)) => mode = Some(value.to_string()),
+            Some(("sslrootcert", value)) => root = Some(value.to_string()),
+            _ => kept.push(pair),
+        }
+    }
+    let rest = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    match mode.as_deref() {
+        None | Some("disable") => Ok((rest, None)),
+        Some("verify-full") => {
+            let root = root.ok_or_else(|| {
+                StoreError::Open(
+                    "sslmode=verify-full needs sslrootcert=PATH, the CA that signed the server's certificate".into(),
+                )
+            })?;
+            let pem = std::fs::read(&root)
+                .map_err(|e| StoreError::Open(format!("sslrootcert {root}: {e}")))?;
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+                let cert = cert.map_err(|e| StoreError::Open(format!("sslrootcert {root}: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| StoreError::Open(format!("sslrootcert {root}: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(StoreError::Open(format!("sslrootcert {root}: no certificate")));
+            }
+            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| StoreError::Open(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+            let rest = if rest.contains('?') {
+                format!("{rest}&sslmode=require")
+            } else {
+                format!("{rest}?sslmode=require")
+            };
+            Ok((rest, Some(tokio_postgres_rustls::MakeRustlsConnect::new(config))))
+        }
+        Some(other) => Err(StoreError::Open(format!(
+            "sslmode={other} does not check that the server is the one named: use sslmode=verify-full&sslrootcert=CA.pem (or sslmode=disable on a trusted network)"
+        ))),
+    }
+}
+
 /// The URL's settings with the relay's timeouts and keepalive added (settings the URL gives
-/// itself in `options` come after, so they win).
-pub fn configure(url: &str, timeouts: &Timeouts) -> Result<tokio_postgres::Config, StoreError> {
+/// itself in `options` come after, so they win), and its TLS.
+pub fn configure(url: &str, timeouts: &Timeouts) -> Result<Target, StoreError> {
+    let (url, tls) = split_tls(url)?;
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Open(format!("the PostgreSQL URL: {e}")))?;
@@ -313,16 +388,47 @@ pub fn configure(url: &str, timeouts: &Timeouts) -> Result<tokio_postgres::Confi
         .keepalives_interval(Duration::from_secs(2))
         .keepalives_retries(3)
         .tcp_user_timeout(timeouts.request());
-    Ok(config)
+    Ok(Target { config, tls })
 }
 
-async fn connect(config: &tokio_postgres::Config) -> Result<Client, StoreError> {
-    let (client, connection) = config.connect(NoTls).await.map_err(db)?;
-    tokio::spawn(async move {
-        // Ends when the server goes away; the client then reports itself closed.
-        let _ = connection.await;
-    });
+async fn connect(target: &Target) -> Result<Client, StoreError> {
+    let client = match &target.tls {
+        None => {
+            let (client, connection) = target.config.connect(NoTls).await.map_err(tls_or_db)?;
+            // Ends when the server goes away; the client then reports itself closed.
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            client
+        }
+        Some(tls) => {
+            let (client, connection) = target
+                .config
+                .connect(tls.clone())
+                .await
+                .map_err(tls_or_db)?;
+            tokio::spawn(async move {
+                let _ = connection.await;
+            });
+            client
+        }
+    };
     Ok(client)
+}
+
+/// A connection error, with the TLS failure's own words (an unknown CA, a wrong name).
+fn tls_or_db(error: tokio_postgres::Error) -> StoreError {
+    use std::error::Error;
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text = format!("{text}: {inner}");
+        source = inner.source();
+    }
+    match error.as_db_error() {
+        Some(_) => db(error),
+        None => StoreError::Unavailable(text),
+    }
 }
 
 /// The event log recorded in `[from, to)`, on a connection of its own.
@@ -477,11 +583,10 @@ impl PgStore {
                 let take = queue.waiting.len().min(BATCH);
                 queue.waiting.drain(..take).collect()
             };
-            let requests: Vec<(Arc<ServedLicense>, Request)> = jobs
-                .iter()
-                .map(|j| (j.license.clone(), j.request.clone()))
-                .collect();
-            match self.decide_batch(reference, requests).await {
+            let taken = std::sync::Mutex::new(jobs);
+            let result = self.decide_batch(reference, &taken).await;
+            let jobs = taken.into_inner().unwrap_or_else(|e| e.into_inner());
+            match result {
                 Ok(answers) => {
                     for (job, answer) in jobs.into_iter().zip(answers) {
                         let _ = job.reply.send(Ok(answer));
@@ -497,14 +602,33 @@ impl PgStore {
         }
     }
 
-    /// One transaction for a batch of one license's requests.
+    /// Up to `most` more of the license's waiting requests, for the batch being decided.
+    fn take_more(&self, reference: &str, most: usize) -> Vec<Job> {
+        let mut queues = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        match queues.get_mut(reference) {
+            Some(queue) => {
+                let take = queue.waiting.len().min(most);
+                queue.waiting.drain(..take).collect()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// One transaction for a batch of one license's requests (`taken`, which grows by the
+    /// requests that arrived while the license's lock was awaited).
     async fn decide_batch(
         &self,
         reference: &str,
-        jobs: Vec<(Arc<ServedLicense>, Request)>,
+        taken: &std::sync::Mutex<Vec<Job>>,
     ) -> Result<Vec<Result<Answer, Refusal>>, StoreError> {
         let clock = self.clock.clone();
         let policy = self.policy;
+        let mut jobs: Vec<(Arc<ServedLicense>, Request)> = taken
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|j| (j.license.clone(), j.request.clone()))
+            .collect();
         self.with_client(async move |conn: &mut Conn| {
             let Conn { client, statements } = conn;
             let st = &*statements;
@@ -574,6 +698,38 @@ impl PgStore {
             }
             for row in holders.map_err(db)? {
                 charges.holder.insert((row.get(0), row.get(1)), row.get(2));
+            }
+
+            // While this relay waited for the lock (another relay held it), more requests
+            // came: they join this batch, so a pair decides as many per commit as one relay.
+            // Their charges are read in one more round trip.
+            let more = self.take_more(reference, BATCH.saturating_sub(jobs.len()));
+            if !more.is_empty() {
+                let added: Vec<(Arc<ServedLicense>, Request)> = more
+                    .iter()
+                    .map(|j| (j.license.clone(), j.request.clone()))
+                    .collect();
+                taken
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(more);
+                let mut keys: Vec<(String, String)> = added
+                    .iter()
+                    .filter_map(|(l, r)| charge_key(l, r, &leases, now))
+                    .filter(|(o, h)| !charges.known(o, h))
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                let rows = try_join_all(keys.iter().map(|(o, h)| {
+                    let (client, statement) = (&*client, &st.charges);
+                    async move { client.query_one(statement, &[&reference, o, h]).await }
+                }))
+                .await
+                .map_err(db)?;
+                for ((occurrence, holder), row) in keys.into_iter().zip(rows) {
+                    charges.read(occurrence, holder, &row);
+                }
+                jobs.extend(added);
             }
 
             let (mut mark, mut own_mark) = (high_water.max(latest), high_water);

@@ -49,6 +49,11 @@ impl Cluster {
     }
 
     pub fn start() -> Cluster {
+        Cluster::start_with_tls(None)
+    }
+
+    /// A cluster that also speaks TLS, with this certificate chain and key (PEM).
+    pub fn start_with_tls(tls: Option<(&str, &str)>) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("relay-pg")
             .tempdir()
@@ -78,6 +83,32 @@ impl Cluster {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        if let Some((cert, key)) = tls {
+            let data = cluster.data();
+            std::fs::write(data.join("server.crt"), cert).unwrap();
+            std::fs::write(data.join("server.key"), key).unwrap();
+            if is_root() {
+                for file in ["server.crt", "server.key"] {
+                    let status = Command::new("chown")
+                        .arg("postgres:postgres")
+                        .arg(data.join(file))
+                        .status()
+                        .unwrap();
+                    assert!(status.success());
+                }
+            }
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                data.join("server.key"),
+                std::fs::Permissions::from_mode(0o600),
+            )
+            .unwrap();
+            let mut conf = std::fs::read_to_string(data.join("postgresql.conf")).unwrap();
+            conf.push_str(
+                "\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n",
+            );
+            std::fs::write(data.join("postgresql.conf"), conf).unwrap();
+        }
         cluster.pg_ctl("start");
         cluster
     }
