@@ -19,7 +19,9 @@ use timefence_relay::edge::{raise_nofile, EdgeAcceptor, EdgeLimits};
 use timefence_relay::logic::Policy;
 use timefence_relay::server::{router, sweep, watch, Metrics, Relay};
 use timefence_relay::store::postgres::Timeouts;
-use timefence_relay::store::{marks_at, report as usage_report, reset_marks_at, Store};
+use timefence_relay::store::{
+    fold as fold_storage, marks_at, report as usage_report, reset_marks_at, Store,
+};
 
 /// The port a relay listens on unless told otherwise.
 const DEFAULT_LISTEN: &str = "127.0.0.1:7420";
@@ -57,6 +59,19 @@ enum Command {
         /// Lower the marks ahead of the clock to the clock's time now.
         #[arg(long)]
         reset: bool,
+        /// Read the time from this file instead of the system clock (tests and drills).
+        #[arg(long, hide = true)]
+        clock_file: Option<PathBuf>,
+    },
+    /// Fold the event log's old days into per-quarter-hour usage and delete their events
+    /// (`serve` does it hourly for days older than --keep-events-days); reports stay the same.
+    Fold {
+        /// `sqlite:PATH` (default: relay.sqlite in the current folder) or `postgres://...`.
+        #[arg(long, default_value = "sqlite:relay.sqlite")]
+        storage: String,
+        /// Keep the events of this many days before today (UTC) as they are.
+        #[arg(long)]
+        keep_days: u32,
         /// Read the time from this file instead of the system clock (tests and drills).
         #[arg(long, hide = true)]
         clock_file: Option<PathBuf>,
@@ -157,6 +172,10 @@ struct ServeArgs {
     /// Seconds a connection may stay silent before it is closed (default 30).
     #[arg(long)]
     idle_timeout: Option<u32>,
+    /// Days of raw events kept before they are folded into per-quarter-hour usage (default
+    /// 62, at least 32: a month's report always has its events).
+    #[arg(long)]
+    keep_events_days: Option<u32>,
     /// PostgreSQL: seconds a request waits for a license's row lock (default 2).
     #[arg(long)]
     lock_timeout: Option<u32>,
@@ -179,6 +198,11 @@ fn main() -> ExitCode {
             reset,
             clock_file,
         } => clock(&storage, reset, clock_file),
+        Command::Fold {
+            storage,
+            keep_days,
+            clock_file,
+        } => fold_command(&storage, keep_days, clock_file),
         Command::Keygen { out, public_out } => keygen(&out, public_out),
     };
     match result {
@@ -354,7 +378,35 @@ fn merged(args: ServeArgs) -> Result<ServeArgs, String> {
         idle_in_transaction_timeout: args
             .idle_in_transaction_timeout
             .or(file.idle_in_transaction_timeout),
+        keep_events_days: args.keep_events_days.or(file.keep_events_days),
     })
+}
+
+/// The instant before which whole days are folded: today's UTC midnight, `keep_days` back.
+fn fold_before(now: i64, keep_days: u32) -> i64 {
+    let day = timefence_relay::report::DAY_MS;
+    now.div_euclid(day) * day - i64::from(keep_days) * day
+}
+
+fn fold_command(storage: &str, keep_days: u32, clock_file: Option<PathBuf>) -> Result<(), String> {
+    let clock = clock_file.map_or(Clock::System, Clock::File);
+    let now = clock.now()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let (days, deleted) = runtime
+        .block_on(fold_storage(storage, fold_before(now, keep_days)))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "Folded {} and deleted {deleted} {}.",
+        match days {
+            1 => "1 day".to_string(),
+            n => format!("{n} days"),
+        },
+        if deleted == 1 { "event" } else { "events" }
+    );
+    Ok(())
 }
 
 fn clock(storage: &str, reset: bool, clock_file: Option<PathBuf>) -> Result<(), String> {
@@ -506,6 +558,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
     }
     let storage = args.storage.unwrap_or_else(|| "sqlite:relay.sqlite".into());
+    let keep_days = args.keep_events_days.unwrap_or(62);
+    if keep_days < 32 {
+        return Err(format!(
+            "--keep-events-days {keep_days}: at least 32, so a month's report always has its events"
+        ));
+    }
+    let fold_clock = clock.clone();
     // The port first: a relay that cannot listen must not touch the storage.
     let listener = std::net::TcpListener::bind(listen).map_err(|e| format!("{listen}: {e}"))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -533,6 +592,23 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         relay.reload(&mut Vec::new());
         watch(relay.clone(), Duration::from_secs(2));
         sweep(relay.clone(), Duration::from_secs(5));
+        // Retention: every hour, the days older than the horizon are folded.
+        let (fold_url, fold_clock) = (storage.clone(), fold_clock);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                if let Ok(now) = fold_clock.now() {
+                    match fold_storage(&fold_url, fold_before(now, keep_days)).await {
+                        Ok((0, 0)) => {}
+                        Ok((days, deleted)) => eprintln!(
+                            "timefence-relay: folded {days} day(s) of events older than {keep_days} days ({deleted} events deleted)"
+                        ),
+                        Err(e) => eprintln!("timefence-relay: folding old events: {e}"),
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(3540)).await;
+            }
+        });
         let app = router(relay.clone());
         let handle = axum_server::Handle::new();
         let shutdown = handle.clone();

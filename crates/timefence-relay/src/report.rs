@@ -21,6 +21,14 @@ const QUARTER_MS: Millis = QUARTER_SECONDS * 1000;
 /// the period's first instants (a lease charges at most one TTL ahead, far less than this).
 pub const LOOK_BEHIND_MS: Millis = 2 * 86_400_000;
 
+/// A day in milliseconds.
+pub const DAY_MS: Millis = 86_400_000;
+
+/// The UTC date of `at`, as YYYY-MM-DD.
+pub fn day_of(at: Millis) -> String {
+    crate::logic::instant(at).date_naive().to_string()
+}
+
 /// The start of the quarter-hour `at` falls in.
 pub fn quarter_of(at: Millis) -> Millis {
     at.div_euclid(QUARTER_MS) * QUARTER_MS
@@ -69,9 +77,12 @@ impl Span {
 pub struct ReportBuilder {
     from: Millis,
     to: Millis,
+    /// Spans count from here (after the folded days; `from` when none are).
+    raw_from: Millis,
     done: Vec<LicenseUsage>,
     current: Option<Sweep>,
-    holders: BTreeMap<String, u32>,
+    folded: BTreeMap<String, Vec<Quarter>>,
+    holders: BTreeMap<String, BTreeSet<String>>,
     refusals: BTreeMap<String, BTreeMap<(Millis, String), u32>>,
 }
 
@@ -150,16 +161,35 @@ impl ReportBuilder {
         ReportBuilder {
             from,
             to,
+            raw_from: from,
             done: Vec::new(),
             current: None,
+            folded: BTreeMap::new(),
             holders: BTreeMap::new(),
             refusals: BTreeMap::new(),
         }
     }
 
+    /// The instants before `at` come from folded quarter-hours ([`ReportBuilder::folded`]),
+    /// not from spans.
+    pub fn spans_from(&mut self, at: Millis) {
+        self.raw_from = at.max(self.from);
+    }
+
+    /// A quarter-hour folded earlier (before [`ReportBuilder::spans_from`]); in order.
+    pub fn folded(&mut self, license: &str, quarter: Quarter) {
+        let start = quarter.start * 1000;
+        if start >= self.from && start < self.to.min(self.raw_from) {
+            self.folded
+                .entry(license.to_string())
+                .or_default()
+                .push(quarter);
+        }
+    }
+
     /// The next span: spans must come sorted by license, then start.
     pub fn span(&mut self, span: &Span) {
-        let (start, end) = (span.start.max(self.from), span.end.min(self.to));
+        let (start, end) = (span.start.max(self.raw_from), span.end.min(self.to));
         if start >= end {
             return;
         }
@@ -178,9 +208,12 @@ impl ReportBuilder {
         }
     }
 
-    /// How many distinct holders used a license over the period.
-    pub fn holders(&mut self, license: &str, count: u32) {
-        self.holders.insert(license.to_string(), count);
+    /// A holder that used a license in the period (counted once however often given).
+    pub fn holder(&mut self, license: &str, holder: &str) {
+        self.holders
+            .entry(license.to_string())
+            .or_default()
+            .insert(holder.to_string());
     }
 
     /// Refusals counted in a quarter-hour (added to any already given for it).
@@ -210,12 +243,27 @@ impl ReportBuilder {
     /// The report, per license; licenses with neither use nor refusals left out.
     pub fn finish(mut self) -> Vec<LicenseUsage> {
         self.close_license();
-        let mut by_license: BTreeMap<String, LicenseUsage> = self
-            .done
-            .into_iter()
-            .filter(|u| !u.quarters.is_empty())
-            .map(|u| (u.license.clone(), u))
-            .collect();
+        let mut by_license: BTreeMap<String, LicenseUsage> = BTreeMap::new();
+        // Folded days come first in time, then the days still in events.
+        for (license, quarters) in self.folded {
+            by_license.insert(
+                license.clone(),
+                LicenseUsage {
+                    license,
+                    distinct_holders: 0,
+                    quarters,
+                    refusals: Vec::new(),
+                },
+            );
+        }
+        for usage in self.done.into_iter().filter(|u| !u.quarters.is_empty()) {
+            match by_license.get_mut(&usage.license) {
+                Some(existing) => existing.quarters.extend(usage.quarters),
+                None => {
+                    by_license.insert(usage.license.clone(), usage);
+                }
+            }
+        }
         for (license, refusals) in self.refusals {
             let usage = by_license
                 .entry(license.clone())
@@ -235,7 +283,10 @@ impl ReportBuilder {
                 .collect();
         }
         for (license, usage) in &mut by_license {
-            usage.distinct_holders = self.holders.get(license).copied().unwrap_or(0);
+            usage.distinct_holders = self
+                .holders
+                .get(license)
+                .map_or(0, |h| u32::try_from(h.len()).unwrap_or(u32::MAX));
         }
         by_license.into_values().collect()
     }
@@ -257,11 +308,10 @@ pub fn aggregate(
     for span in &spans {
         builder.span(span);
     }
-    let mut holders: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for event in events {
         if let (Some(span), Some(holder)) = (Span::of(event), &event.holder) {
             if span.sign > 0 && span.start < to && span.end > from {
-                holders.entry(&event.license).or_default().insert(holder);
+                builder.holder(&event.license, holder);
             }
         }
         if event.kind == "refused" {
@@ -272,9 +322,6 @@ pub fn aggregate(
                 1,
             );
         }
-    }
-    for (license, set) in holders {
-        builder.holders(license, u32::try_from(set.len()).unwrap_or(u32::MAX));
     }
     for (license, quarter, reason, count) in refusals {
         builder.refusals(license, *quarter, reason, *count);

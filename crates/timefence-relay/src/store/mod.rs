@@ -113,6 +113,19 @@ pub async fn report(
     }
 }
 
+/// Folds the whole UTC days of the storage at `url` that ended before `before` (see
+/// `sql.rs`: retention); returns the days folded and the events deleted.
+pub async fn fold(url: &str, before: Millis) -> Result<(u32, u64), StoreError> {
+    if is_postgres(url) {
+        postgres::fold(url, before).await
+    } else {
+        let path = sqlite_path(url).to_string();
+        tokio::task::spawn_blocking(move || sqlite::fold(path.as_ref(), before))
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+}
+
 /// The refusals counted at `url` in quarter-hours starting in `[from, to)`.
 pub async fn read_refusals(
     url: &str,

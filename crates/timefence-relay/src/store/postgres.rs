@@ -1128,46 +1128,180 @@ pub async fn report(
     from: Millis,
     to: Millis,
 ) -> Result<Vec<timefence_license::usage::LicenseUsage>, StoreError> {
-    use crate::report::{ReportBuilder, Span, LOOK_BEHIND_MS};
-    use futures_util::TryStreamExt;
-    use tokio_postgres::types::ToSql;
-    // A report reads a month: no statement timeout for it.
-    let timeouts = Timeouts {
+    let client = connect(&configure(url, &long_timeouts())?).await?;
+    report_on(&client, from, to).await
+}
+
+/// A report or a fold reads a month: no statement timeout for it.
+fn long_timeouts() -> Timeouts {
+    Timeouts {
         statement: Duration::from_secs(24 * 3600),
         ..Timeouts::default()
-    };
-    let client = connect(&configure(url, &timeouts)?).await?;
-    let mut builder = ReportBuilder::new(from, to);
-    let since = from.saturating_sub(LOOK_BEHIND_MS);
-    let params: [&(dyn ToSql + Sync); 2] = [&since, &to];
-    let rows = client
-        .query_raw(sql::SPANS_POSTGRES, params)
-        .await
-        .map_err(db)?;
-    futures_util::pin_mut!(rows);
-    while let Some(row) = rows.try_next().await.map_err(db)? {
-        let (license, a, b): (String, Millis, Millis) = (row.get(0), row.get(1), row.get(2));
-        builder.span(&Span {
-            license,
-            start: a.min(b),
-            end: a.max(b),
-            sign: if a < b { 1 } else { -1 },
-        });
     }
-    for row in client
-        .query(sql::HOLDERS, &[&since, &to, &from, &to])
+}
+
+async fn report_on(
+    client: &Client,
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<timefence_license::usage::LicenseUsage>, StoreError> {
+    use crate::report::{day_of, ReportBuilder, Span, LOOK_BEHIND_MS};
+    use futures_util::TryStreamExt;
+    use timefence_license::usage::Quarter;
+    use tokio_postgres::types::ToSql;
+    let folded_until: Millis = client
+        .query_opt(sql::FOLDED_UNTIL, &[])
         .await
         .map_err(db)?
-    {
-        let count: i64 = row.get(1);
-        builder.holders(row.get(0), u32::try_from(count).unwrap_or(u32::MAX));
+        .map_or(Millis::MIN, |r| r.get(0));
+    let mut builder = ReportBuilder::new(from, to);
+    builder.spans_from(folded_until);
+    let raw_from = from.max(folded_until);
+    if from < folded_until {
+        let end = to.min(folded_until);
+        for row in client
+            .query(sql::FOLDED_QUARTERS, &[&from, &end])
+            .await
+            .map_err(db)?
+        {
+            let quarter: Millis = row.get(1);
+            let peak: i32 = row.get(2);
+            builder.folded(
+                row.get(0),
+                Quarter {
+                    start: quarter / 1000,
+                    peak: u32::try_from(peak).unwrap_or(0),
+                    seat_seconds: row.get(3),
+                },
+            );
+        }
+        for row in client
+            .query(sql::FOLDED_HOLDERS, &[&day_of(from), &day_of(end)])
+            .await
+            .map_err(db)?
+        {
+            builder.holder(row.get(0), row.get(1));
+        }
     }
-    for statement in [sql::OLD_REFUSALS, sql::REFUSALS_BETWEEN] {
-        for row in client.query(statement, &[&from, &to]).await.map_err(db)? {
+    if raw_from < to {
+        let since = raw_from.saturating_sub(LOOK_BEHIND_MS);
+        let params: [&(dyn ToSql + Sync); 2] = [&since, &to];
+        let rows = client
+            .query_raw(sql::SPANS_POSTGRES, params)
+            .await
+            .map_err(db)?;
+        futures_util::pin_mut!(rows);
+        while let Some(row) = rows.try_next().await.map_err(db)? {
+            let (license, a, b): (String, Millis, Millis) = (row.get(0), row.get(1), row.get(2));
+            builder.span(&Span {
+                license,
+                start: a.min(b),
+                end: a.max(b),
+                sign: if a < b { 1 } else { -1 },
+            });
+        }
+        for row in client
+            .query(sql::HOLDERS, &[&since, &to, &raw_from, &to])
+            .await
+            .map_err(db)?
+        {
+            builder.holder(row.get(0), row.get(1));
+        }
+    }
+    for (statement, start) in [(sql::OLD_REFUSALS, raw_from), (sql::REFUSALS_BETWEEN, from)] {
+        for row in client.query(statement, &[&start, &to]).await.map_err(db)? {
             builder.refusals(row.get(0), row.get(1), row.get(2), row.get(3));
         }
     }
     Ok(builder.finish())
+}
+
+/// As the SQLite store's `fold`: whole UTC days that ended before `before` folded into
+/// per-quarter-hour usage and the day's holders, one day per transaction, then their events
+/// deleted 10,000 at a time.
+pub async fn fold(url: &str, before: Millis) -> Result<(u32, u64), StoreError> {
+    use crate::report::{day_of, DAY_MS, LOOK_BEHIND_MS};
+    let mut client = connect(&configure(url, &long_timeouts())?).await?;
+    let mut days = 0;
+    loop {
+        let folded: Option<Millis> = client
+            .query_opt(sql::FOLDED_UNTIL, &[])
+            .await
+            .map_err(db)?
+            .map(|r| r.get(0));
+        let start = match folded {
+            Some(until) => until,
+            None => {
+                let first: Option<Millis> = client
+                    .query_one(sql::FIRST_EVENT, &[])
+                    .await
+                    .map_err(db)?
+                    .get(0);
+                match first {
+                    Some(at) => at.div_euclid(DAY_MS) * DAY_MS,
+                    None => break,
+                }
+            }
+        };
+        let end = start + DAY_MS;
+        if end > before {
+            break;
+        }
+        let usage = report_on(&client, start, end).await?;
+        let holders = client
+            .query(
+                sql::HOLDERS,
+                &[&(start - LOOK_BEHIND_MS), &end, &start, &end],
+            )
+            .await
+            .map_err(db)?;
+        let tx = client.transaction().await.map_err(db)?;
+        for license in &usage {
+            for q in &license.quarters {
+                let peak = i32::try_from(q.peak).unwrap_or(i32::MAX);
+                tx.execute(
+                    sql::FOLD_QUARTER,
+                    &[&license.license, &(q.start * 1000), &peak, &q.seat_seconds],
+                )
+                .await
+                .map_err(db)?;
+            }
+        }
+        let day = day_of(start);
+        for row in &holders {
+            let (license, holder): (String, String) = (row.get(0), row.get(1));
+            tx.execute(sql::FOLD_HOLDER, &[&license, &day, &holder])
+                .await
+                .map_err(db)?;
+        }
+        tx.execute(sql::FOLD_OLD_REFUSALS, &[&start, &end])
+            .await
+            .map_err(db)?;
+        tx.execute(sql::SET_FOLDED_UNTIL, &[&end])
+            .await
+            .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        days += 1;
+    }
+    let mut deleted = 0u64;
+    let folded: Option<Millis> = client
+        .query_opt(sql::FOLDED_UNTIL, &[])
+        .await
+        .map_err(db)?
+        .map(|r| r.get(0));
+    if let Some(until) = folded {
+        loop {
+            let n = client
+                .execute(sql::DELETE_OLD_EVENTS, &[&(until - LOOK_BEHIND_MS)])
+                .await
+                .map_err(db)?;
+            deleted += n;
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    Ok((days, deleted))
 }
 
 /// The refusals counted in quarter-hours starting in `[from, to)`, on a connection of its own.

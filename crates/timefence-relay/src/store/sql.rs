@@ -1,6 +1,11 @@
 //! The statements both engines run, with PostgreSQL's `$n` placeholders (the SQLite store
 //! turns them into `?n`); the schemas differ only in their types.
 
+// Retention: whole UTC days older than the horizon are folded, once, into what a report needs of
+// them (each quarter-hour's peak and seat-seconds, and the day's holders), and their events
+// deleted; `relay_meta.folded_until` is where the folded days end. A report reads the folded
+// tables before that instant and the events from it on.
+//
 // Refusals are counted per license, quarter-hour and reason (`relay_refusals`), not kept one
 // row each: a client refused again and again (or anyone at all, without authentication) grows
 // one counter, not the database. Databases from before keep their old `refused` rows in
@@ -57,6 +62,23 @@ CREATE TABLE IF NOT EXISTS relay_refusals (
     count INTEGER NOT NULL,
     PRIMARY KEY (license, quarter, reason)
 );
+CREATE TABLE IF NOT EXISTS relay_folded_quarters (
+    license TEXT NOT NULL,
+    quarter INTEGER NOT NULL,
+    peak INTEGER NOT NULL,
+    seat_seconds INTEGER NOT NULL,
+    PRIMARY KEY (license, quarter)
+);
+CREATE TABLE IF NOT EXISTS relay_folded_holders (
+    license TEXT NOT NULL,
+    day TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    PRIMARY KEY (license, day, holder)
+);
+CREATE TABLE IF NOT EXISTS relay_meta (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 ";
 
 /// Version 1 of the schema, PostgreSQL.
@@ -110,6 +132,23 @@ CREATE TABLE IF NOT EXISTS relay_refusals (
     count BIGINT NOT NULL,
     PRIMARY KEY (license, quarter, reason)
 );
+CREATE TABLE IF NOT EXISTS relay_folded_quarters (
+    license TEXT NOT NULL,
+    quarter BIGINT NOT NULL,
+    peak INTEGER NOT NULL,
+    seat_seconds BIGINT NOT NULL,
+    PRIMARY KEY (license, quarter)
+);
+CREATE TABLE IF NOT EXISTS relay_folded_holders (
+    license TEXT NOT NULL,
+    day TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    PRIMARY KEY (license, day, holder)
+);
+CREATE TABLE IF NOT EXISTS relay_meta (
+    key TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);
 ";
 
 /// Makes sure the license has a row (the row PostgreSQL locks).
@@ -156,8 +195,29 @@ pub const REFUSALS_BETWEEN: &str = "SELECT license, quarter, reason, count FROM 
 pub const SPANS_SQLITE: &str = "SELECT license, charged_from, charged_to FROM relay_events WHERE at >= $1 AND at < $2 AND kind IN ('granted', 'renewed', 'released') AND charged_from <> charged_to ORDER BY license, MIN(charged_from, charged_to)";
 /// See [`SPANS_SQLITE`].
 pub const SPANS_POSTGRES: &str = "SELECT license, charged_from, charged_to FROM relay_events WHERE at >= $1 AND at < $2 AND kind IN ('granted', 'renewed', 'released') AND charged_from <> charged_to ORDER BY license, LEAST(charged_from, charged_to)";
-/// Distinct holders per license whose charges, recorded in `[$1, $2)`, overlap `[$3, $4)`.
-pub const HOLDERS: &str = "SELECT license, COUNT(DISTINCT holder) FROM relay_events WHERE at >= $1 AND at < $2 AND kind IN ('granted', 'renewed') AND charged_from < charged_to AND charged_from < $4 AND charged_to > $3 GROUP BY license";
-/// Refusals recorded one row each (databases from before refusals were counted), per license,
-/// quarter-hour and reason, in `[$1, $2)`.
+/// The holders per license whose charges, recorded in `[$1, $2)`, overlap `[$3, $4)`.
+pub const HOLDERS: &str = "SELECT DISTINCT license, holder FROM relay_events WHERE at >= $1 AND at < $2 AND kind IN ('granted', 'renewed') AND charged_from < charged_to AND charged_from < $4 AND charged_to > $3";
+/// Refusals recorded one row each (databases from before refusals were counted, not yet
+/// folded), per license, quarter-hour and reason, in `[$1, $2)`.
 pub const OLD_REFUSALS: &str = "SELECT license, (at / 900000) * 900000, COALESCE(reason, ''), COUNT(*) FROM relay_events WHERE kind = 'refused' AND at >= $1 AND at < $2 GROUP BY 1, 2, 3";
+/// Where the folded days end (milliseconds), if any were folded.
+pub const FOLDED_UNTIL: &str = "SELECT value FROM relay_meta WHERE key = 'folded_until'";
+/// Sets where the folded days end.
+pub const SET_FOLDED_UNTIL: &str = "INSERT INTO relay_meta (key, value) VALUES ('folded_until', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+/// The earliest event, where folding starts.
+pub const FIRST_EVENT: &str = "SELECT MIN(at) FROM relay_events";
+/// A folded quarter-hour.
+pub const FOLD_QUARTER: &str = "INSERT INTO relay_folded_quarters (license, quarter, peak, seat_seconds) VALUES ($1, $2, $3, $4) ON CONFLICT (license, quarter) DO NOTHING";
+/// A folded day's holder.
+pub const FOLD_HOLDER: &str = "INSERT INTO relay_folded_holders (license, day, holder) VALUES ($1, $2, $3) ON CONFLICT (license, day, holder) DO NOTHING";
+/// Refusals recorded one row each in `[$1, $2)` (older databases), moved into the counts.
+pub const FOLD_OLD_REFUSALS: &str = "INSERT INTO relay_refusals (license, quarter, reason, count) SELECT license, (at / 900000) * 900000, COALESCE(reason, ''), COUNT(*) FROM relay_events WHERE kind = 'refused' AND at >= $1 AND at < $2 GROUP BY license, (at / 900000) * 900000, COALESCE(reason, '') ON CONFLICT (license, quarter, reason) DO UPDATE SET count = relay_refusals.count + excluded.count";
+/// Deletes up to 10,000 events recorded before `$1` (a few at a time, so the relay's own
+/// writes go on between them).
+pub const DELETE_OLD_EVENTS: &str =
+    "DELETE FROM relay_events WHERE id IN (SELECT id FROM relay_events WHERE at < $1 LIMIT 10000)";
+/// Folded quarter-hours in `[$1, $2)`.
+pub const FOLDED_QUARTERS: &str = "SELECT license, quarter, peak, seat_seconds FROM relay_folded_quarters WHERE quarter >= $1 AND quarter < $2 ORDER BY license, quarter";
+/// Folded days' holders for days in `[$1, $2)` (YYYY-MM-DD).
+pub const FOLDED_HOLDERS: &str =
+    "SELECT DISTINCT license, holder FROM relay_folded_holders WHERE day >= $1 AND day < $2";

@@ -311,18 +311,59 @@ pub fn reset_marks_in(path: &Path, to: Millis) -> Result<Vec<(String, Millis)>, 
 }
 
 /// The usage report of `[from, to)` from the file at `path`, streamed: the spans come sorted
-/// from SQLite (which sorts on disk when it must) and only the open ones are held.
+/// from SQLite (which sorts on disk when it must) and only the open ones are held. Days
+/// already folded come from the folded tables.
 pub fn report(
     path: &Path,
     from: Millis,
     to: Millis,
 ) -> Result<Vec<timefence_license::usage::LicenseUsage>, StoreError> {
-    use crate::report::{ReportBuilder, Span, LOOK_BEHIND_MS};
     let connection = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
+    report_on(&connection, from, to)
+}
+
+fn report_on(
+    connection: &Connection,
+    from: Millis,
+    to: Millis,
+) -> Result<Vec<timefence_license::usage::LicenseUsage>, StoreError> {
+    use crate::report::{day_of, ReportBuilder, Span, LOOK_BEHIND_MS};
+    use timefence_license::usage::Quarter;
+    let folded_until = folded_until(connection)?.unwrap_or(Millis::MIN);
     let mut builder = ReportBuilder::new(from, to);
-    let since = from.saturating_sub(LOOK_BEHIND_MS);
-    {
+    builder.spans_from(folded_until);
+    let raw_from = from.max(folded_until);
+    if from < folded_until {
+        let end = to.min(folded_until);
+        let mut statement = connection
+            .prepare(&numbered(sql::FOLDED_QUARTERS))
+            .map_err(unavailable)?;
+        let mut rows = statement.query([from, end]).map_err(unavailable)?;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let license: String = row.get(0).map_err(unavailable)?;
+            let quarter: Millis = row.get(1).map_err(unavailable)?;
+            let quarter = Quarter {
+                start: quarter / 1000,
+                peak: row.get(2).map_err(unavailable)?,
+                seat_seconds: row.get(3).map_err(unavailable)?,
+            };
+            builder.folded(&license, quarter);
+        }
+        let mut statement = connection
+            .prepare(&numbered(sql::FOLDED_HOLDERS))
+            .map_err(unavailable)?;
+        let mut rows = statement
+            .query([day_of(from), day_of(end)])
+            .map_err(unavailable)?;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let license: String = row.get(0).map_err(unavailable)?;
+            let holder: String = row.get(1).map_err(unavailable)?;
+            builder.holder(&license, &holder);
+        }
+    }
+    if raw_from < to {
+        let since = raw_from.saturating_sub(LOOK_BEHIND_MS);
         let mut statement = connection
             .prepare(&numbered(sql::SPANS_SQLITE))
             .map_err(unavailable)?;
@@ -340,21 +381,23 @@ pub fn report(
                 sign: if a < b { 1 } else { -1 },
             });
         }
+        let mut statement = connection
+            .prepare(&numbered(sql::HOLDERS))
+            .map_err(unavailable)?;
+        let mut rows = statement
+            .query([since, to, raw_from, to])
+            .map_err(unavailable)?;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let license: String = row.get(0).map_err(unavailable)?;
+            let holder: String = row.get(1).map_err(unavailable)?;
+            builder.holder(&license, &holder);
+        }
     }
-    let mut holders = connection
-        .prepare(&numbered(sql::HOLDERS))
-        .map_err(unavailable)?;
-    let mut rows = holders.query([since, to, from, to]).map_err(unavailable)?;
-    while let Some(row) = rows.next().map_err(unavailable)? {
-        let license: String = row.get(0).map_err(unavailable)?;
-        let count: i64 = row.get(1).map_err(unavailable)?;
-        builder.holders(&license, u32::try_from(count).unwrap_or(u32::MAX));
-    }
-    for statement in [sql::OLD_REFUSALS, sql::REFUSALS_BETWEEN] {
+    for (statement, start) in [(sql::OLD_REFUSALS, raw_from), (sql::REFUSALS_BETWEEN, from)] {
         let mut statement = connection
             .prepare(&numbered(statement))
             .map_err(unavailable)?;
-        let mut rows = statement.query([from, to]).map_err(unavailable)?;
+        let mut rows = statement.query([start, to]).map_err(unavailable)?;
         while let Some(row) = rows.next().map_err(unavailable)? {
             let license: String = row.get(0).map_err(unavailable)?;
             let quarter: Millis = row.get(1).map_err(unavailable)?;
@@ -364,6 +407,94 @@ pub fn report(
         }
     }
     Ok(builder.finish())
+}
+
+fn folded_until(connection: &Connection) -> Result<Option<Millis>, StoreError> {
+    connection
+        .query_row(&numbered(sql::FOLDED_UNTIL), [], |r| r.get(0))
+        .optional()
+        .map_err(unavailable)
+}
+
+/// Folds the whole UTC days that ended before `before` into per-quarter-hour usage and the
+/// day's holders, then deletes their events (keeping the look-behind a later day's report
+/// reads). One day per transaction, deletes 10,000 rows at a time: a relay running on the
+/// file goes on deciding between them. Returns the days folded and the events deleted.
+pub fn fold(path: &Path, before: Millis) -> Result<(u32, u64), StoreError> {
+    use crate::report::{day_of, DAY_MS, LOOK_BEHIND_MS};
+    let mut connection = open_connection(path)?;
+    connection
+        .execute_batch(sql::SCHEMA_SQLITE)
+        .map_err(unavailable)?;
+    let mut days = 0;
+    loop {
+        let start = match folded_until(&connection)? {
+            Some(until) => until,
+            None => {
+                let first: Option<Millis> = connection
+                    .query_row(sql::FIRST_EVENT, [], |r| r.get(0))
+                    .map_err(unavailable)?;
+                match first {
+                    Some(at) => at.div_euclid(DAY_MS) * DAY_MS,
+                    None => break,
+                }
+            }
+        };
+        let end = start + DAY_MS;
+        if end > before {
+            break;
+        }
+        // Read the day as a report would, then write what it needs in one transaction.
+        let usage = report_on(&connection, start, end)?;
+        let holders: Vec<(String, String)> = {
+            let mut statement = connection
+                .prepare(&numbered(sql::HOLDERS))
+                .map_err(unavailable)?;
+            let rows = statement
+                .query_map([start - LOOK_BEHIND_MS, end, start, end], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .map_err(unavailable)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(unavailable)?
+        };
+        let tx = connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(unavailable)?;
+        for license in &usage {
+            for q in &license.quarters {
+                tx.execute(
+                    &numbered(sql::FOLD_QUARTER),
+                    params![license.license, q.start * 1000, q.peak, q.seat_seconds],
+                )
+                .map_err(unavailable)?;
+            }
+        }
+        let day = day_of(start);
+        for (license, holder) in &holders {
+            tx.execute(&numbered(sql::FOLD_HOLDER), params![license, day, holder])
+                .map_err(unavailable)?;
+        }
+        tx.execute(&numbered(sql::FOLD_OLD_REFUSALS), params![start, end])
+            .map_err(unavailable)?;
+        tx.execute(&numbered(sql::SET_FOLDED_UNTIL), params![end])
+            .map_err(unavailable)?;
+        tx.commit().map_err(unavailable)?;
+        days += 1;
+    }
+    // The events of folded days, but for the look-behind the next day's report reads.
+    let mut deleted = 0u64;
+    if let Some(until) = folded_until(&connection)? {
+        loop {
+            let n = connection
+                .execute(&numbered(sql::DELETE_OLD_EVENTS), [until - LOOK_BEHIND_MS])
+                .map_err(unavailable)?;
+            deleted += n as u64;
+            if n == 0 {
+                break;
+            }
+        }
+    }
+    Ok((days, deleted))
 }
 
 /// The refusals counted in quarter-hours starting in `[from, to)`: license, quarter start
