@@ -2,8 +2,9 @@
 //! Relay: the whole integration, in one file.
 //!
 //! ```text
-//! vendor-app --relay http://127.0.0.1:7420 --license acme.lic --certificate relay.cert \
-//!            --trust vendor.pub.pem --holder agent-17 [--work-seconds 30]
+//! vendor-app --relay http://127.0.0.1:7420[,http://10.0.0.2:7420] --license acme.lic \
+//!            --certificate relay.cert --trust vendor.pub.pem --holder agent-17 \
+//!            [--token CLIENT-TOKEN] [--work-seconds 30]
 //! ```
 //!
 //! Exit codes: 0 worked and gave the seat back; 3 the relay refused (the reason is printed);
@@ -38,7 +39,12 @@ fn run() -> Result<(), ClientError> {
     let certificate = read_certificate(&read("--certificate").map_err(fail)?, &vendor)?;
     let relay = arg("--relay").unwrap_or_else(|| "http://127.0.0.1:7420".into());
     let holder = arg("--holder").unwrap_or_else(|| "vendor-app".into());
-    let client = RelayClient::new(&relay, license, certificate, &holder)?;
+    // Several relays of a pair, comma-separated: the client tries them in turn.
+    let relays: Vec<&str> = relay.split(',').collect();
+    let mut client = RelayClient::with_relays(&relays, license, certificate, &holder)?;
+    if let Some(token) = arg("--token") {
+        client = client.with_bearer_token(&token);
+    }
 
     let seat = client.claim()?;
     let lease = seat.lease()?;

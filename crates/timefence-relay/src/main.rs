@@ -43,9 +43,16 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Show what a running relay serves.
     Status {
-        /// The relay's address.
+        /// The relay's address: http://127.0.0.1:7420, or https://relay.example:7420.
         #[arg(long, default_value = "http://127.0.0.1:7420")]
         url: String,
+        /// With https: the CA certificate (PEM) that signed the relay's certificate, or the
+        /// relay's own self-signed certificate.
+        #[arg(long)]
+        ca: Option<PathBuf>,
+        /// A client token, when the relay was started with --client-tokens.
+        #[arg(long)]
+        token: Option<String>,
     },
     /// Write a usage report of whole UTC days, signed by the relay's key, for the vendor.
     Report(ReportArgs),
@@ -191,7 +198,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve(args) => serve(*args),
-        Command::Status { url } => status(&url),
+        Command::Status { url, ca, token } => status(&url, ca.as_deref(), token.as_deref()),
         Command::Report(args) => report(args),
         Command::Clock {
             storage,
@@ -718,14 +725,26 @@ fn tls_config(
     ))
 }
 
-fn status(url: &str) -> Result<(), String> {
-    let (host, path) = url
-        .strip_prefix("http://")
-        .map(|rest| rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p)))
-        .ok_or(
-            "status speaks plain HTTP to a relay on this machine: --url http://127.0.0.1:PORT",
-        )?;
-    let body = http_get(host, &format!("/{path}v1/licenses"))?;
+fn status(url: &str, ca: Option<&Path>, token: Option<&str>) -> Result<(), String> {
+    let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        (Some(rest), _) => (false, rest),
+        (_, Some(rest)) => (true, rest),
+        _ => {
+            return Err(format!(
+                "--url {url}: give http://HOST:PORT or https://HOST:PORT"
+            ))
+        }
+    };
+    let (host, path) = rest.split_once('/').map_or((rest, ""), |(h, p)| (h, p));
+    let tls = if tls {
+        let ca =
+            ca.ok_or("https needs --ca CA.pem (the CA that signed the relay's certificate)")?;
+        Some(tls_client(ca)?)
+    } else {
+        None
+    };
+    let get = |path: &str| http_get(host, path, tls.clone(), token);
+    let body = get(&format!("/{path}v1/licenses"))?;
     let value: serde_json::Value =
         serde_json::from_str(&body).map_err(|_| "the answer is not JSON".to_string())?;
     let licenses = value["licenses"].as_array().cloned().unwrap_or_default();
@@ -734,7 +753,7 @@ fn status(url: &str) -> Result<(), String> {
     }
     for license in &licenses {
         let reference = license["license"].as_str().unwrap_or("?");
-        let detail = http_get(host, &format!("/{path}v1/licenses/{reference}"))?;
+        let detail = get(&format!("/{path}v1/licenses/{reference}"))?;
         let detail: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
         let seats = detail["seats"].as_u64().unwrap_or(0);
         println!(
@@ -763,23 +782,74 @@ fn status(url: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A plain HTTP/1.1 GET on loopback, enough for `status` without a client library.
-fn http_get(host: &str, path: &str) -> Result<String, String> {
+/// The TLS settings `status` trusts the relay with: the given CA only.
+fn tls_client(ca: &Path) -> Result<Arc<rustls::ClientConfig>, String> {
+    let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots
+            .add(cert.map_err(|e| format!("{}: {e}", ca.display()))?)
+            .map_err(|e| format!("{}: {e}", ca.display()))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// An HTTP/1.1 GET, over TLS when given, enough for `status` without a client library.
+fn http_get(
+    host: &str,
+    path: &str,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    token: Option<&str>,
+) -> Result<String, String> {
     use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(host)
+    let stream = std::net::TcpStream::connect(host)
         .map_err(|e| format!("cannot reach the relay at {host}: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .map_err(|e| e.to_string())?;
+    let authorization = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Connection: close\r\n\r\n");
+    let mut response = Vec::new();
+    match tls {
+        Some(config) => {
+            let name = host.rsplit_once(':').map_or(host, |(h, _)| h);
+            let name = rustls::pki_types::ServerName::try_from(name.to_string())
+                .map_err(|e| format!("{name}: {e}"))?;
+            let connection =
+                rustls::ClientConnection::new(config, name).map_err(|e| e.to_string())?;
+            let mut stream = rustls::StreamOwned::new(connection, stream);
+            stream
+                .write_all(request.as_bytes())
+                .map_err(|e| format!("TLS with {host}: {e}"))?;
+            // A server that closes without close_notify still gave its whole answer.
+            match stream.read_to_end(&mut response) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !response.is_empty() => {
+                }
+                Err(e) => return Err(format!("TLS with {host}: {e}")),
+            }
+        }
+        None => {
+            let mut stream = stream;
+            stream
+                .write_all(request.as_bytes())
+                .map_err(|e| e.to_string())?;
+            stream
+                .read_to_end(&mut response)
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    let response = String::from_utf8_lossy(&response);
     let (head, body) = response
         .split_once("\r\n\r\n")
         .ok_or("the relay's answer is not HTTP")?;

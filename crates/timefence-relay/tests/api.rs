@@ -542,6 +542,10 @@ fn with_a_certificate_and_key_the_relay_speaks_tls() {
             "/CN=localhost",
             "-addext",
             "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            // A server's own certificate, not a CA's: rustls will not take a CA's as a
+            // server's (curl does).
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
         ])
         .arg("-keyout")
         .arg(&key)
@@ -617,6 +621,19 @@ fn with_a_certificate_and_key_the_relay_speaks_tls() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert!(answer.contains("\"token\""), "{answer}");
+    // `status` speaks TLS too, trusting the certificate given.
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .args(["status", "--url", &format!("https://localhost:{port}")])
+        .arg("--ca")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success() && said.contains("1 of 1 seat in use"),
+        "{said} {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     // Plain HTTP to the TLS port gets no lease.
     let plain = curl("http");
     assert!(!String::from_utf8_lossy(&plain.stdout).ends_with("201"));
