@@ -374,8 +374,15 @@ impl RelayClient {
             let mut state = shared.state();
             match next {
                 Ok((claims, until)) => {
+                    // A renewal that did not move the end (the window closes then, or the day's
+                    // time is spent) is the last: asking again would only be refused once the
+                    // lease has ended, and count as demand the license never had.
+                    let last = claims.expires_at_ms == held.claims.expires_at_ms;
                     state.lease = Ok(Held { claims, until });
                     state.trouble = None;
+                    if last {
+                        return;
+                    }
                 }
                 // The relay's trouble, not the seat's end: keep the time granted, try again.
                 Err(e) if relay_trouble(&e) && held.until > Instant::now() => {

@@ -117,6 +117,9 @@ struct ReportArgs {
     /// Where the report goes.
     #[arg(long)]
     out: PathBuf,
+    /// Read the time from this file instead of the system clock (tests and drills).
+    #[arg(long, hide = true)]
+    clock_file: Option<PathBuf>,
 }
 
 #[derive(Args, Default, Deserialize)]
@@ -240,6 +243,17 @@ fn trusted_keys(paths: &[PathBuf]) -> Result<TrustedKeys, String> {
 fn report(args: ReportArgs) -> Result<(), String> {
     if args.to < args.from {
         return Err(format!("--to {} is before --from {}", args.to, args.from));
+    }
+    // A report is of whole days that have ended: a day still running (or ahead) would be
+    // imported half-counted, and could never be imported again.
+    let clock = args.clock_file.clone().map_or(Clock::System, Clock::File);
+    let today = timefence_relay::logic::instant(clock.now()?).date_naive();
+    if args.to >= today {
+        return Err(format!(
+            "--to {}: the last day must have ended (UTC); the latest is {}",
+            args.to,
+            today.pred_opt().unwrap_or(today)
+        ));
     }
     let key = read_relay_key(&args.key)?;
     let trusted = trusted_keys(&args.trust)?;

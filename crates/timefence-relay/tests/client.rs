@@ -128,3 +128,37 @@ fn a_relay_clock_gone_back_is_the_relays_trouble_until_the_time_granted_runs_out
     }
     assert_eq!(seat.lease().unwrap_err().kind(), "ClockRollback");
 }
+
+#[test]
+fn a_lease_that_cannot_run_past_the_close_is_not_renewed_after_it() {
+    // 2 s before the window's close: the lease is capped there, and a renewal cannot move it.
+    let close = ms("2027-03-01T08:00:00Z");
+    let spec = terms("2027-01-01", "2027-12-31", "00:00", "08:00", "UTC", 1, None);
+    let setup = Setup::new(&[("a.lic", license_file(1, 1, spec, None))], close - 2_000);
+    let relay = setup.start(&["--ttl", "60"]);
+    let (license, certificate) = parts(&setup, &relay_key());
+    let client = RelayClient::new(&relay.base, license, certificate, "agent-1").unwrap();
+    let seat = client.claim().expect("a seat");
+    // The relay's clock stands still; the seat ends by this machine's clock, after the 2 s the
+    // relay gave, because the client stops renewing a lease that cannot grow.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seat.is_held() {
+        assert!(
+            Instant::now() < deadline,
+            "the client kept renewing a capped lease"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(seat.lease().unwrap_err().kind(), "Expired");
+    // After the close nothing comes: no refusal is counted for this license.
+    setup.set_clock(close + 5_000);
+    std::thread::sleep(Duration::from_millis(500));
+    let refusals: i64 = open_db(&setup.path("relay.sqlite"))
+        .query_row(
+            "SELECT COALESCE(SUM(count), 0) FROM relay_refusals",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(refusals, 0);
+}

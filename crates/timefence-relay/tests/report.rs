@@ -251,6 +251,8 @@ fn a_seeded_month_through_a_real_relay_is_reported_exactly() {
         .arg(setup.path("vendor.pub.pem"))
         .args(["--from", "2027-03-01", "--to", "2027-03-30", "--out"])
         .arg(setup.path("march.report"))
+        .arg("--clock-file")
+        .arg(setup.path("clock"))
         .output()
         .unwrap();
     assert!(
@@ -344,9 +346,22 @@ fn a_certificate_for_another_relay_or_a_backwards_period_is_refused() {
             .arg(setup.path("vendor.pub.pem"))
             .args(["--from", from, "--to", to, "--out"])
             .arg(setup.path("r.report"))
+            .arg("--clock-file")
+            .arg(setup.path("clock"))
             .output()
             .unwrap()
     };
+    // A day that has not ended is not reported: it would be imported half-counted.
+    let today = run("2027-02-27", "2027-03-01");
+    assert_eq!(today.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&today.stderr);
+    assert!(
+        said.contains(
+            "--to 2027-03-01: the last day must have ended (UTC); the latest is 2027-02-28"
+        ),
+        "{said}"
+    );
+    setup.set_clock(ms("2027-04-01T00:00:00Z"));
     let other = run("2027-03-01", "2027-03-02");
     assert_eq!(other.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&other.stderr).contains("certifies another relay key"));
