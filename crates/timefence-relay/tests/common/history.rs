@@ -411,6 +411,10 @@ pub fn run_clients(
                                 // A retried claim gets the same lease.
                                 if rng.below(8) == 0 {
                                     let again = send(&agent, "POST", &url, Some(body));
+                                    // Heard like any answer: the relay counts its refusals.
+                                    if again.error() == "ClockRollback" {
+                                        log.rollbacks.fetch_add(1, Ordering::Relaxed);
+                                    }
                                     // Unless the first lease ended before the retry was decided.
                                     if again.status == 201
                                         && again.lease()["id"] != r.lease()["id"]
