@@ -546,3 +546,162 @@ fn a_sweep_at_a_glitching_clock_raises_no_mark() {
     let after = relay.claim(&reference(1), "b", "1");
     assert_eq!(after.status, 201, "the sweep raised the mark: {after:?}");
 }
+
+#[test]
+fn with_a_client_ca_only_a_client_with_a_certificate_it_signed_gets_a_seat() {
+    let setup = Setup::new(&[("a.lic", license_file(1, 1, all_day(5), None))], ms(T));
+    let dir = setup.dir.path();
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let self_signed = |name: &str, subject: &str, extra: &[&str]| {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        let mut args = vec!["req", "-x509"];
+        args.extend(ec);
+        args.extend([
+            "-keyout", &key, "-out", &pem, "-days", "2", "-subj", subject,
+        ]);
+        args.extend(extra);
+        openssl(&args);
+    };
+    // The server's own certificate, and a CA for clients with one client it signed.
+    self_signed(
+        "server",
+        "/CN=localhost",
+        &[
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ],
+    );
+    self_signed("clients-ca", "/CN=clients CA", &[]);
+    let mut request = vec!["req"];
+    request.extend(ec);
+    request.extend([
+        "-keyout",
+        "client.key",
+        "-out",
+        "client.csr",
+        "-subj",
+        "/CN=floor-3",
+    ]);
+    openssl(&request);
+    // Version 3 with its extensions: rustls takes no version-1 certificate.
+    std::fs::write(
+        dir.join("client.ext"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "clients-ca.pem",
+        "-CAkey",
+        "clients-ca.key",
+        "-CAcreateserial",
+        "-out",
+        "client.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "client.ext",
+    ]);
+    let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
+    let port = free_port();
+    let relay = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .arg("serve")
+        .arg("--licenses")
+        .arg(setup.path("licenses"))
+        .arg("--trust")
+        .arg(setup.path("vendor.pub.pem"))
+        .arg("--key")
+        .arg(setup.path("relay.key"))
+        .arg("--storage")
+        .arg(&setup.storage)
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "--tls-cert",
+            &path("server.pem"),
+            "--tls-key",
+            &path("server.key"),
+        ])
+        .args(["--client-ca", &path("clients-ca.pem")])
+        .arg("--clock-file")
+        .arg(setup.path("clock"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed however the test ends.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let relay = Kill(relay);
+    let curl = |with_certificate: bool| {
+        let mut c = std::process::Command::new("curl");
+        c.args([
+            "-s",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "--max-time",
+            "5",
+            "--cacert",
+        ])
+        .arg(path("server.pem"));
+        if with_certificate {
+            c.args(["--cert", &path("client.pem"), "--key", &path("client.key")]);
+        }
+        let out = c
+            .args(["-X", "POST", "-H", "Content-Type: application/json"])
+            .args(["-d", r#"{"holder":"floor-3","nonce":"1"}"#])
+            .arg(format!(
+                "https://127.0.0.1:{port}/v1/licenses/{}/leases",
+                reference(1)
+            ))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let granted = loop {
+        let answer = curl(true);
+        if answer.ends_with("201") {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "no answer within 30 s: {answer}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(granted.contains("\"secret\""), "{granted}");
+    // Without a client certificate the handshake fails: no HTTP answer at all.
+    assert!(
+        curl(false).ends_with("000"),
+        "a client without a certificate was answered"
+    );
+    drop(relay);
+}
