@@ -559,17 +559,8 @@ fn with_a_certificate_and_key_the_relay_speaks_tls() {
         String::from_utf8_lossy(&made.stderr)
     );
     let port = free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
-        .arg("serve")
-        .arg("--licenses")
-        .arg(setup.path("licenses"))
-        .arg("--trust")
-        .arg(setup.path("vendor.pub.pem"))
-        .arg("--key")
-        .arg(setup.path("relay.key"))
-        .arg("--storage")
-        .arg(&setup.storage)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
+    let mut child = setup
+        .serve_command(&setup.storage, &format!("127.0.0.1:{port}"))
         .arg("--tls-cert")
         .arg(&cert)
         .arg("--tls-key")

@@ -352,18 +352,8 @@ fn a_revision_that_lowers_seats_binds_existing_holders_within_one_ttl() {
 fn one_relay_per_sqlite_file_and_a_busy_port_touches_no_storage() {
     let setup = Setup::new(&[("a.lic", license_file(1, 1, all_day(1), None))], ms(T));
     let first = setup.start(&[]);
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
-        .arg("serve")
-        .arg("--licenses")
-        .arg(setup.path("licenses"))
-        .arg("--trust")
-        .arg(setup.path("vendor.pub.pem"))
-        .arg("--key")
-        .arg(setup.path("relay.key"))
-        .arg("--storage")
-        .arg(&setup.storage)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{}", free_port()))
+    let second = setup
+        .serve_command(&setup.storage, &format!("127.0.0.1:{}", free_port()))
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&second.stderr);
@@ -377,18 +367,11 @@ fn one_relay_per_sqlite_file_and_a_busy_port_touches_no_storage() {
     // The same port as the first relay: refused before any storage is made.
     let port = first.base.rsplit(':').next().unwrap().to_string();
     let other = setup.path("other.sqlite");
-    let busy = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
-        .arg("serve")
-        .arg("--licenses")
-        .arg(setup.path("licenses"))
-        .arg("--trust")
-        .arg(setup.path("vendor.pub.pem"))
-        .arg("--key")
-        .arg(setup.path("relay.key"))
-        .arg("--storage")
-        .arg(format!("sqlite:{}", other.display()))
-        .arg("--listen")
-        .arg(format!("localhost:{port}"))
+    let busy = setup
+        .serve_command(
+            &format!("sqlite:{}", other.display()),
+            &format!("localhost:{port}"),
+        )
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&busy.stderr);
@@ -628,17 +611,8 @@ fn with_a_client_ca_only_a_client_with_a_certificate_it_signed_gets_a_seat() {
     ]);
     let path = |f: &str| dir.join(f).to_str().unwrap().to_string();
     let port = free_port();
-    let relay = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
-        .arg("serve")
-        .arg("--licenses")
-        .arg(setup.path("licenses"))
-        .arg("--trust")
-        .arg(setup.path("vendor.pub.pem"))
-        .arg("--key")
-        .arg(setup.path("relay.key"))
-        .arg("--storage")
-        .arg(&setup.storage)
-        .args(["--listen", &format!("127.0.0.1:{port}")])
+    let relay = setup
+        .serve_command(&setup.storage, &format!("127.0.0.1:{port}"))
         .args([
             "--tls-cert",
             &path("server.pem"),

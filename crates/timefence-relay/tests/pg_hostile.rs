@@ -358,18 +358,8 @@ fn the_relay_speaks_tls_to_postgresql_and_checks_its_certificate() {
     drop(relay);
 
     // A server whose certificate another CA signed is not believed: the relay does not start.
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
-        .arg("serve")
-        .arg("--licenses")
-        .arg(setup.path("licenses"))
-        .arg("--trust")
-        .arg(setup.path("vendor.pub.pem"))
-        .arg("--key")
-        .arg(setup.path("relay.key"))
-        .arg("--storage")
-        .arg(url("other.pem"))
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{}", free_port()))
+    let refused = setup
+        .serve_command(&url("other.pem"), &format!("127.0.0.1:{}", free_port()))
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&refused.stderr);

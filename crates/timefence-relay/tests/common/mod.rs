@@ -136,6 +136,22 @@ impl Setup {
         std::fs::rename(tmp, self.path("clock")).unwrap();
     }
 
+    /// `timefence-relay serve` on this setup's licenses and keys, with `storage`, listening on
+    /// `listen`; the caller adds the rest and runs it.
+    pub fn serve_command(&self, storage: &str, listen: &str) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_timefence-relay"));
+        command
+            .arg("serve")
+            .arg("--licenses")
+            .arg(self.path("licenses"))
+            .arg("--trust")
+            .arg(self.path("vendor.pub.pem"))
+            .arg("--key")
+            .arg(self.path("relay.key"))
+            .args(["--storage", storage, "--listen", listen]);
+        command
+    }
+
     /// Starts a relay process on a free port and waits for `/healthz`.
     pub fn start(&self, extra: &[&str]) -> RelayProcess {
         self.start_on(free_port(), extra)
