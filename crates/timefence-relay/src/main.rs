@@ -608,6 +608,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             client_tokens,
             request_timeout: limits.request,
             clock_logged: AtomicU64::new(0),
+            storage_logged: AtomicU64::new(0),
+            storage_unlogged: AtomicU64::new(0),
             started: std::time::Instant::now(),
         });
         relay.reload(&mut Vec::new());

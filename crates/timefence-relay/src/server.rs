@@ -91,6 +91,10 @@ pub struct Relay {
     /// When a clock refusal was last logged (milliseconds of the relay's uptime), so a clock
     /// gone back is logged once every few seconds, not once per request.
     pub clock_logged: AtomicU64,
+    /// When a storage failure was last logged, and how many were not since.
+    pub storage_logged: AtomicU64,
+    /// See `storage_logged`.
+    pub storage_unlogged: AtomicU64,
     /// When the relay started.
     pub started: Instant,
 }
@@ -99,6 +103,29 @@ impl Relay {
     /// The licenses served now (cheap: the whole set is shared and replaced, never edited).
     pub fn served_now(&self) -> Arc<Served> {
         self.served.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Logs a storage failure: the first at once, then at most one line a second saying how
+    /// many more there were. A database that is away fails every request, and a log written
+    /// that fast could block the relay on a full pipe or journal.
+    fn log_storage(&self, error: &crate::store::StoreError) {
+        let uptime = self.started.elapsed().as_millis() as u64 + 1;
+        let last = self.storage_logged.load(Ordering::Relaxed);
+        if (last == 0 || uptime >= last + 1_000)
+            && self
+                .storage_logged
+                .compare_exchange(last, uptime, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let more = self.storage_unlogged.swap(0, Ordering::Relaxed);
+            if more > 0 {
+                eprintln!("timefence-relay: storage: {error} (and {more} more failures)");
+            } else {
+                eprintln!("timefence-relay: storage: {error}");
+            }
+        } else {
+            self.storage_unlogged.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Logs a clock refusal, at most once every 10 s.
@@ -440,7 +467,7 @@ async fn run(relay: &Relay, license: Arc<ServedLicense>, request: Request) -> Re
         Err(error) => {
             // The database's own words stay in the relay's log; the client hears that it may
             // try again.
-            eprintln!("timefence-relay: storage: {error}");
+            relay.log_storage(&error);
             let refused = Refusal::Unavailable {
                 message: "the relay's storage did not answer; try again shortly".into(),
             };
@@ -637,7 +664,7 @@ async fn problems(relay: &Relay) -> (Vec<Value>, usize) {
             }
         }
         Ok(Err(e)) => {
-            eprintln!("timefence-relay: storage: {e}");
+            relay.log_storage(&e);
             problems.push(json!({ "type": "StorageUnavailable", "message": "the storage does not answer" }));
         }
         Err(_) => problems.push(json!({ "type": "StorageUnavailable", "message": "the storage did not answer within 5 s" })),

@@ -149,7 +149,8 @@ fn a_postgres_restart_mid_load_gives_a_typed_transient_error_then_service_resume
     assert_eq!(
         log.transient.load(Ordering::Relaxed),
         0,
-        "the relay itself never stopped answering"
+        "the relay itself never stopped answering: {:?}",
+        log.transport_errors.lock().unwrap()
     );
     // After the restart the relay decides again.
     let after = relay.claim(&references[0], "after-restart", "1");

@@ -181,6 +181,9 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
     Ok(Conn { client, statements })
 }
 
+/// The longest a request waits for its batch's answer.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
 /// The most requests of one license one transaction decides.
 const BATCH: usize = 256;
 
@@ -511,10 +514,13 @@ impl PgStore {
         let mut guard = guard.ok_or_else(|| unavailable("no free connection"))?;
         if guard.as_ref().is_none_or(|c| c.client.is_closed()) {
             *guard = None;
-            let client = tokio::time::timeout(self.timeouts.connect, connect(&self.config))
+            // Connecting and preparing together within the connect timeout: a server that is
+            // starting up may accept the connection and then keep it waiting.
+            let fresh = async { prepare(connect(&self.config).await?).await };
+            let conn = tokio::time::timeout(self.timeouts.connect, fresh)
                 .await
                 .map_err(|_| unavailable("connecting to the database timed out"))??;
-            *guard = Some(prepare(client).await?);
+            *guard = Some(conn);
         }
         let Some(conn) = guard.as_mut() else {
             return Err(unavailable("no connection"));
@@ -563,9 +569,13 @@ impl PgStore {
             let store = self.clone();
             tokio::spawn(async move { store.drain(&reference).await });
         }
-        answer
-            .await
-            .map_err(|_| unavailable("the request was dropped"))?
+        // However the database behaves, the client hears within `ANSWER_WITHIN`, before its
+        // own timeout: a request still undecided then is `Unavailable` (its batch may yet
+        // commit it; a retry with the same nonce or seq gets the same answer).
+        match tokio::time::timeout(ANSWER_WITHIN, answer).await {
+            Ok(answer) => answer.map_err(|_| unavailable("the request was dropped"))?,
+            Err(_) => Err(unavailable("the database did not decide in time")),
+        }
     }
 
     /// Decides the license's waiting requests, batch after batch, until none wait.

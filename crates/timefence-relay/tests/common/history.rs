@@ -342,6 +342,8 @@ pub struct ClientLog {
     pub granted: Mutex<Vec<(String, String)>>,
     pub answers: AtomicU64,
     pub transient: AtomicU64,
+    /// The first few transport failures, as the client saw them.
+    pub transport_errors: Mutex<Vec<String>>,
     pub unavailable: AtomicU64,
     pub rollbacks: AtomicU64,
     pub unexpected: Mutex<Vec<String>>,
@@ -473,6 +475,10 @@ pub fn run_clients(
                     match (reply.status, reply.error()) {
                         (0, _) => {
                             log.transient.fetch_add(1, Ordering::Relaxed);
+                            let mut seen = log.transport_errors.lock().unwrap();
+                            if seen.len() < 5 {
+                                seen.push(reply.body.to_string());
+                            }
                             relay += 1;
                             std::thread::sleep(std::time::Duration::from_millis(5));
                         }

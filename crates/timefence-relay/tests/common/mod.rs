@@ -188,11 +188,29 @@ impl Setup {
             .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        let child = command.spawn().expect("the relay starts");
+        let mut child = command.spawn().expect("the relay starts");
+        // Read all the time, so the relay never waits on a full pipe.
+        let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let collected = said.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buffer = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buffer) {
+                if n == 0 {
+                    break;
+                }
+                collected
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buffer[..n]));
+            }
+        });
         let mut process = RelayProcess {
             child,
             base: format!("http://127.0.0.1:{port}"),
             agent: agent(),
+            said,
+            reader: Some(reader),
         };
         process.wait_healthy();
         process
@@ -212,6 +230,9 @@ pub struct RelayProcess {
     pub child: Child,
     pub base: String,
     pub agent: ureq::Agent,
+    /// Its standard error so far.
+    said: std::sync::Arc<std::sync::Mutex<String>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 /// An answer: the status and the JSON body.
@@ -309,10 +330,7 @@ impl RelayProcess {
             }
             // A relay that ended will never answer: say why at once.
             if let Ok(Some(status)) = self.child.try_wait() {
-                let mut text = String::new();
-                if let Some(mut err) = self.child.stderr.take() {
-                    let _ = err.read_to_string(&mut text);
-                }
+                let text = self.said_after_end();
                 panic!("the relay ended ({status}) before answering /healthz: {text}");
             }
             assert!(
@@ -380,11 +398,16 @@ impl RelayProcess {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
         }
         let status = self.child.wait().expect("the relay ends");
-        let mut text = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = err.read_to_string(&mut text);
-        }
+        let text = self.said_after_end();
         (status, text)
+    }
+
+    /// Its standard error, whole (once it has ended).
+    fn said_after_end(&mut self) -> String {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        self.said.lock().unwrap().clone()
     }
 
     /// Sends a signal (SIGSTOP, SIGCONT) to the relay.
@@ -408,12 +431,8 @@ impl RelayProcess {
     /// The relay's standard error so far (after it has ended).
     pub fn stderr(mut self) -> String {
         let _ = self.child.kill();
-        let mut text = String::new();
-        if let Some(mut err) = self.child.stderr.take() {
-            let _ = err.read_to_string(&mut text);
-        }
         let _ = self.child.wait();
-        text
+        self.said_after_end()
     }
 }
 
