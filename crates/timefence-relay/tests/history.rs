@@ -15,7 +15,7 @@ fn sixty_four_clients_never_break_an_invariant_on_sqlite() {
     let references: Vec<String> = subjects.iter().map(|s| s.reference.clone()).collect();
 
     // The clock moves by the clients' answers (every 8 answers, up to 90 s), not by wall time.
-    let clock = StepClock::new(setup.clone(), start, 8, 90_000, 60_000, 64);
+    let clock = StepClock::new(setup.clone(), start, 8, 90_000, 60_000, 256);
     let bases = Arc::new(Mutex::new(vec![relay.base.clone()]));
     let log = run_clients(
         bases,

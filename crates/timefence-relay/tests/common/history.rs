@@ -504,7 +504,9 @@ pub fn run_clients(
 
 /// The relays' clock, driven by the clients' answers rather than by wall time: every `every`
 /// answers it moves forward by a random step below `max_step_ms`; at the 150th step it goes
-/// back by `back_ms` for `hold` answers, then forward again from the top. How fast the machine
+/// back by `back_ms` for `hold` answers, then forward again from the top. `hold` must exceed
+/// the number of clients by a good margin: the first answers after the step back are those of
+/// requests already decided before it. How fast the machine
 /// is changes how long a run takes, never how much simulated time each request sees.
 pub struct StepClock {
     setup: Arc<Setup>,
