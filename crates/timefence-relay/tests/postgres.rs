@@ -31,7 +31,7 @@ fn two_relays_on_one_postgres_killed_again_and_again_break_no_invariant() {
 
     let stop = Arc::new(AtomicBool::new(false));
     // The clock and the kills both follow the clients' answers, not wall time.
-    let clock = StepClock::new(setup.clone(), start, 8, 90_000, 60_000, 256);
+    let clock = StepClock::new(setup.clone(), start, 8, 90_000, 1_800_000, 16);
     let kills = Arc::new(AtomicUsize::new(0));
     let killer = {
         let (relays, setup, stop, kills, clock) = (

@@ -470,7 +470,7 @@ pub fn run_clients(
                     };
                     log.answers.fetch_add(1, Ordering::Relaxed);
                     if let Some(clock) = &clock {
-                        clock.answered();
+                        clock.answered(reply.error() == "ClockRollback");
                     }
                     match (reply.status, reply.error()) {
                         (0, _) => {
@@ -504,9 +504,10 @@ pub fn run_clients(
 
 /// The relays' clock, driven by the clients' answers rather than by wall time: every `every`
 /// answers it moves forward by a random step below `max_step_ms`; at the 150th step it goes
-/// back by `back_ms` for `hold` answers, then forward again from the top. `hold` must exceed
-/// the number of clients by a good margin: the first answers after the step back are those of
-/// requests already decided before it. How fast the machine
+/// back by `back_ms` until `hold` ClockRollback answers have been heard (the first answers
+/// after the step back are those of requests decided before it; at most 5,000 answers), then
+/// forward again from the top. `back_ms` must exceed the steps no decision may have seen yet:
+/// with 64 requests in flight, up to 8 steps of 8 answers each. How fast the machine
 /// is changes how long a run takes, never how much simulated time each request sees.
 pub struct StepClock {
     setup: Arc<Setup>,
@@ -522,8 +523,10 @@ struct ClockState {
     ticks: u64,
     now: i64,
     rng: Rng,
-    /// While set: the clock stays back until this many answers.
-    back_until: Option<u64>,
+    /// While set: the clock is back since this many answers.
+    back_since: Option<u64>,
+    /// ClockRollback answers heard while it is back.
+    heard: u64,
 }
 
 impl StepClock {
@@ -547,20 +550,22 @@ impl StepClock {
                 ticks: 0,
                 now: start,
                 rng: Rng::new(4242),
-                back_until: None,
+                back_since: None,
+                heard: 0,
             }),
         })
     }
 
-    /// One answer arrived.
-    pub fn answered(&self) {
+    /// One answer arrived (a ClockRollback refusal, or not).
+    pub fn answered(&self, rolled_back: bool) {
         let mut s = self.state.lock().unwrap();
         s.answers += 1;
-        if let Some(until) = s.back_until {
-            if s.answers < until {
+        if let Some(since) = s.back_since {
+            s.heard += u64::from(rolled_back);
+            if s.heard < self.hold && s.answers < since + 5_000 {
                 return;
             }
-            s.back_until = None;
+            s.back_since = None;
         }
         if !s.answers.is_multiple_of(self.every) {
             return;
@@ -569,7 +574,7 @@ impl StepClock {
         if s.ticks == 150 {
             let back = s.now - self.back_ms;
             self.setup.set_clock(back);
-            s.back_until = Some(s.answers + self.hold);
+            s.back_since = Some(s.answers);
             return;
         }
         let step = s.rng.below(self.max_step_ms) as i64;
