@@ -18,7 +18,7 @@ pub mod sqlite;
 use crate::clock::Clock;
 use crate::licenses::ServedLicense;
 use crate::logic::Policy;
-use crate::model::{Answer, Event, Lease, Millis, Refusal, Request};
+use crate::model::{Answer, Lease, Millis, Refusal, Request};
 use std::sync::Arc;
 
 /// A storage failure: the request was not decided, and nothing of it was written.
@@ -126,31 +126,8 @@ pub async fn fold(url: &str, before: Millis) -> Result<(u32, u64), StoreError> {
     }
 }
 
-/// The refusals counted at `url` in quarter-hours starting in `[from, to)`.
-pub async fn read_refusals(
-    url: &str,
-    from: Millis,
-    to: Millis,
-) -> Result<Vec<crate::report::RefusalCount>, StoreError> {
-    if is_postgres(url) {
-        postgres::read_refusals(url, from, to).await
-    } else {
-        sqlite::read_refusals(sqlite_path(url).as_ref(), from, to)
-    }
-}
-
 fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite:").unwrap_or(url)
-}
-
-/// Reads the event log recorded in `[from, to)` (milliseconds) from the storage at `url`,
-/// without serving: what `timefence-relay report` aggregates.
-pub async fn read_events(url: &str, from: Millis, to: Millis) -> Result<Vec<Event>, StoreError> {
-    if is_postgres(url) {
-        postgres::read_events(url, from, to).await
-    } else {
-        sqlite::read_events(sqlite_path(url).as_ref(), from, to)
-    }
 }
 
 impl Store {

@@ -94,12 +94,12 @@ struct Statements {
     leases: Statement,
     charges: Statement,
     set_high_water: Statement,
-    insert_lease: Statement,
-    update_lease: Statement,
-    delete_lease: Statement,
-    charge_occurrence: Statement,
-    charge_holder: Statement,
-    record: Statement,
+    insert_leases: Statement,
+    update_leases: Statement,
+    delete_leases: Statement,
+    charge_occurrences: Statement,
+    charge_holders: Statement,
+    record_events: Statement,
     refusals: Statement,
     recent_occurrences: Statement,
     recent_holders: Statement,
@@ -168,12 +168,12 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         leases: next()?,
         charges: next()?,
         set_high_water: next()?,
-        insert_lease: next()?,
-        update_lease: next()?,
-        delete_lease: next()?,
-        charge_occurrence: next()?,
-        charge_holder: next()?,
-        record: next()?,
+        insert_leases: next()?,
+        update_leases: next()?,
+        delete_leases: next()?,
+        charge_occurrences: next()?,
+        charge_holders: next()?,
+        record_events: next()?,
         refusals: next()?,
         recent_occurrences: next()?,
         recent_holders: next()?,
@@ -432,29 +432,6 @@ fn tls_or_db(error: tokio_postgres::Error) -> StoreError {
         Some(_) => db(error),
         None => StoreError::Unavailable(text),
     }
-}
-
-/// The event log recorded in `[from, to)`, on a connection of its own.
-pub async fn read_events(url: &str, from: Millis, to: Millis) -> Result<Vec<Event>, StoreError> {
-    let client = connect(&configure(url, &Timeouts::default())?).await?;
-    let rows = client
-        .query(sql::EVENTS_BETWEEN, &[&from, &to])
-        .await
-        .map_err(db)?;
-    Ok(rows
-        .iter()
-        .map(|r| Event {
-            at: r.get(0),
-            license: r.get(1),
-            lease: r.get(2),
-            holder: r.get(3),
-            kind: r.get(4),
-            reason: r.get(5),
-            charged_from: r.get(6),
-            charged_to: r.get(7),
-            occurrence: r.get(8),
-        })
-        .collect())
 }
 
 impl PgStore {
@@ -1044,7 +1021,7 @@ impl BatchWrites {
                 return done();
             }
             tx.execute(
-                &st.insert_lease,
+                &st.insert_leases,
                 &[
                     &i_id,
                     &i_license,
@@ -1063,20 +1040,20 @@ impl BatchWrites {
             if updated.is_empty() {
                 return done();
             }
-            tx.execute(&st.update_lease, &[&u_id, &u_seq, &u_expires, &u_charged])
+            tx.execute(&st.update_leases, &[&u_id, &u_seq, &u_expires, &u_charged])
                 .await
         };
         let delete = async {
             if deleted.is_empty() {
                 return done();
             }
-            tx.execute(&st.delete_lease, &[&deleted]).await
+            tx.execute(&st.delete_leases, &[&deleted]).await
         };
         let occurrences = async {
             if o_keys.is_empty() {
                 return done();
             }
-            tx.execute(&st.charge_occurrence, &[&license, &o_keys, &o_ms])
+            tx.execute(&st.charge_occurrences, &[&license, &o_keys, &o_ms])
                 .await
         };
         let holders = async {
@@ -1084,7 +1061,7 @@ impl BatchWrites {
                 return done();
             }
             tx.execute(
-                &st.charge_holder,
+                &st.charge_holders,
                 &[&license, &h_occurrence, &h_holder, &h_ms],
             )
             .await
@@ -1094,7 +1071,7 @@ impl BatchWrites {
                 return done();
             }
             tx.execute(
-                &st.record,
+                &st.record_events,
                 &[
                     &e_at,
                     &e_license,
@@ -1312,21 +1289,4 @@ pub async fn fold(url: &str, before: Millis) -> Result<(u32, u64), StoreError> {
         }
     }
     Ok((days, deleted))
-}
-
-/// The refusals counted in quarter-hours starting in `[from, to)`, on a connection of its own.
-pub async fn read_refusals(
-    url: &str,
-    from: Millis,
-    to: Millis,
-) -> Result<Vec<crate::report::RefusalCount>, StoreError> {
-    let client = connect(&configure(url, &Timeouts::default())?).await?;
-    let rows = client
-        .query(sql::REFUSALS_BETWEEN, &[&from, &to])
-        .await
-        .map_err(db)?;
-    Ok(rows
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-        .collect())
 }

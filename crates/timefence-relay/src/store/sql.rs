@@ -177,8 +177,6 @@ pub const DELETE_LEASE: &str = "DELETE FROM relay_leases WHERE id = $1";
 pub const CHARGE_OCCURRENCE: &str = "INSERT INTO relay_occurrences (license, occurrence, charged_ms) VALUES ($1, $2, $3) ON CONFLICT (license, occurrence) DO UPDATE SET charged_ms = relay_occurrences.charged_ms + excluded.charged_ms";
 /// Adds to a holder's charge.
 pub const CHARGE_HOLDER: &str = "INSERT INTO relay_charges (license, occurrence, holder, charged_ms) VALUES ($1, $2, $3, $4) ON CONFLICT (license, occurrence, holder) DO UPDATE SET charged_ms = relay_charges.charged_ms + excluded.charged_ms";
-/// The history recorded in `[$1, $2)` (milliseconds), in the order it was written.
-pub const EVENTS_BETWEEN: &str = "SELECT at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence FROM relay_events WHERE at >= $1 AND at < $2 ORDER BY id";
 /// A line of history.
 pub const RECORD: &str = "INSERT INTO relay_events (at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 /// Every license's high-water mark.

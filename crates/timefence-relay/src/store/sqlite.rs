@@ -14,7 +14,7 @@ use super::{new_lease_id, StoreError, Usage};
 use crate::clock::Clock;
 use crate::licenses::ServedLicense;
 use crate::logic::{charge_key, decide, instant, Policy};
-use crate::model::{Answer, Event, Lease, Millis, Refusal, Request, Snapshot, Write};
+use crate::model::{Answer, Lease, Millis, Refusal, Request, Snapshot, Write};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::collections::HashMap;
 use std::path::Path;
@@ -237,33 +237,6 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Unavailable(e.to_string()))?
     }
-}
-
-/// The event log recorded in `[from, to)`, read from the file on a connection of its own (a
-/// running relay keeps writing meanwhile: WAL lets a reader see the last commit).
-pub fn read_events(path: &Path, from: Millis, to: Millis) -> Result<Vec<Event>, StoreError> {
-    let connection = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
-    let mut statement = connection
-        .prepare(&numbered(sql::EVENTS_BETWEEN))
-        .map_err(|e| StoreError::Open(e.to_string()))?;
-    let rows = statement
-        .query_map([from, to], |r| {
-            Ok(Event {
-                at: r.get(0)?,
-                license: r.get(1)?,
-                lease: r.get(2)?,
-                holder: r.get(3)?,
-                kind: r.get(4)?,
-                reason: r.get(5)?,
-                charged_from: r.get(6)?,
-                charged_to: r.get(7)?,
-                occurrence: r.get(8)?,
-            })
-        })
-        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<Event>>>())
-        .map_err(unavailable)?;
-    Ok(rows)
 }
 
 fn wal_path(path: &Path) -> std::path::PathBuf {
@@ -495,27 +468,6 @@ pub fn fold(path: &Path, before: Millis) -> Result<(u32, u64), StoreError> {
         }
     }
     Ok((days, deleted))
-}
-
-/// The refusals counted in quarter-hours starting in `[from, to)`: license, quarter start
-/// (milliseconds), reason, count.
-pub fn read_refusals(
-    path: &Path,
-    from: Millis,
-    to: Millis,
-) -> Result<Vec<(String, Millis, String, i64)>, StoreError> {
-    let connection = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| StoreError::Open(format!("{}: {e}", path.display())))?;
-    let mut statement = connection
-        .prepare(&numbered(sql::REFUSALS_BETWEEN))
-        .map_err(|e| StoreError::Open(e.to_string()))?;
-    let rows = statement
-        .query_map([from, to], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-        .map_err(unavailable)?;
-    Ok(rows)
 }
 
 /// SQLite numbers `$n` parameters by first appearance, not by `n`; `?n` is by `n`.
