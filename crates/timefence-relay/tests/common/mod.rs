@@ -5,6 +5,7 @@
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::SigningKey;
 pub mod history;
+pub mod netns;
 pub mod pg;
 
 use serde_json::{json, Value};
@@ -140,15 +141,7 @@ impl Setup {
     /// `listen`; the caller adds the rest and runs it.
     pub fn serve_command(&self, storage: &str, listen: &str) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_timefence-relay"));
-        command
-            .arg("serve")
-            .arg("--licenses")
-            .arg(self.path("licenses"))
-            .arg("--trust")
-            .arg(self.path("vendor.pub.pem"))
-            .arg("--key")
-            .arg(self.path("relay.key"))
-            .args(["--storage", storage, "--listen", listen]);
+        self.serve_args(&mut command, storage, listen);
         command
     }
 
@@ -169,6 +162,33 @@ impl Setup {
 
     fn spawn(&self, port: u16, extra: &[&str], clock_file: bool) -> RelayProcess {
         let mut command = Command::new(env!("CARGO_BIN_EXE_timefence-relay"));
+        self.serve_args(&mut command, &self.storage, &format!("127.0.0.1:{port}"));
+        if clock_file {
+            command.arg("--clock-file").arg(self.path("clock"));
+        }
+        command.args(extra);
+        self.launch(command, format!("http://127.0.0.1:{port}"))
+    }
+
+    /// Starts a relay process inside a network namespace, on the system clock, on `storage`
+    /// (as the namespace reaches it).
+    #[allow(dead_code)]
+    pub fn start_in(
+        &self,
+        namespace: &netns::Namespace,
+        storage: &str,
+        port: u16,
+        extra: &[&str],
+    ) -> RelayProcess {
+        let mut command = namespace.command(env!("CARGO_BIN_EXE_timefence-relay"));
+        let listen = format!("{}:{port}", namespace.inside_address);
+        self.serve_args(&mut command, storage, &listen);
+        // Plain HTTP off loopback: the test's own veth pair, nobody else on it.
+        command.arg("--insecure").args(extra);
+        self.launch(command, format!("http://{listen}"))
+    }
+
+    fn serve_args(&self, command: &mut Command, storage: &str, listen: &str) {
         command
             .arg("serve")
             .arg("--licenses")
@@ -178,16 +198,13 @@ impl Setup {
             .arg("--key")
             .arg(self.path("relay.key"))
             .arg("--storage")
-            .arg(&self.storage)
+            .arg(storage)
             .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"));
-        if clock_file {
-            command.arg("--clock-file").arg(self.path("clock"));
-        }
-        command
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .arg(listen);
+    }
+
+    fn launch(&self, mut command: Command, base: String) -> RelayProcess {
+        command.stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = command.spawn().expect("the relay starts");
         // Read all the time, so the relay never waits on a full pipe.
         let said = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
@@ -207,7 +224,7 @@ impl Setup {
         });
         let mut process = RelayProcess {
             child,
-            base: format!("http://127.0.0.1:{port}"),
+            base,
             agent: agent(),
             said,
             reader: Some(reader),
@@ -403,6 +420,12 @@ impl RelayProcess {
     }
 
     /// Its standard error, whole (once it has ended).
+    /// Its standard error so far (it may still be running).
+    #[allow(dead_code)]
+    pub fn said(&self) -> String {
+        self.said.lock().unwrap().clone()
+    }
+
     fn said_after_end(&mut self) -> String {
         if let Some(reader) = self.reader.take() {
             let _ = reader.join();

@@ -12,6 +12,8 @@ pub struct Cluster {
     pub dir: tempfile::TempDir,
     pub port: u16,
     bin: PathBuf,
+    /// Addresses listened on besides 127.0.0.1 (trusted from their /24).
+    also: Option<String>,
 }
 
 fn bin_dir() -> PathBuf {
@@ -49,11 +51,21 @@ impl Cluster {
     }
 
     pub fn start() -> Cluster {
-        Cluster::start_with_tls(None)
+        Cluster::start_with(None, None)
     }
 
     /// A cluster that also speaks TLS, with this certificate chain and key (PEM).
     pub fn start_with_tls(tls: Option<(&str, &str)>) -> Cluster {
+        Cluster::start_with(tls, None)
+    }
+
+    /// A cluster that also listens on `address` (IPv4) and trusts its /24.
+    #[allow(dead_code)]
+    pub fn start_listening_also(address: &str) -> Cluster {
+        Cluster::start_with(None, Some(address))
+    }
+
+    fn start_with(tls: Option<(&str, &str)>, also: Option<&str>) -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("relay-pg")
             .tempdir()
@@ -70,6 +82,7 @@ impl Cluster {
             dir,
             port: free_port(),
             bin: bin_dir(),
+            also: also.map(str::to_string),
         };
         let out = cluster
             .command("initdb")
@@ -83,6 +96,13 @@ impl Cluster {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        if let Some(address) = also {
+            let net = address.rsplit_once('.').map_or(address, |(net, _)| net);
+            let hba = cluster.data().join("pg_hba.conf");
+            let mut text = std::fs::read_to_string(&hba).unwrap();
+            text.push_str(&format!("host all all {net}.0/24 trust\n"));
+            std::fs::write(&hba, text).unwrap();
+        }
         if let Some((cert, key)) = tls {
             let data = cluster.data();
             std::fs::write(data.join("server.crt"), cert).unwrap();
@@ -118,8 +138,12 @@ impl Cluster {
     }
 
     fn pg_ctl(&self, action: &str) {
+        let listen = match &self.also {
+            Some(address) => format!("'127.0.0.1,{address}'"),
+            None => "127.0.0.1".to_string(),
+        };
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=200",
+            "-p {} -k {} -c listen_addresses={listen} -c max_connections=200",
             self.port,
             self.dir.path().display()
         );
