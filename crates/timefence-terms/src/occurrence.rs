@@ -9,7 +9,9 @@ use serde::Serialize;
 ///
 /// A 22:00-06:00 shift that opens on Monday is Monday's occurrence, and its consumption is
 /// Monday's. Occurrences of one license never overlap: where a DST gap would push a window's
-/// end past the next day's opening, the window closes when the next one opens.
+/// end past the next day's opening, and the license opens that next day, the window closes
+/// when the next one opens. When it does not (the last valid date, or before an excluded
+/// weekday) no window opens then, and the shift runs to its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Occurrence {
     /// The local date on which the window opens.
@@ -40,8 +42,14 @@ impl Terms {
     }
 
     /// The window that opens on `date` as the wall clock defines it, ignoring validity and
-    /// weekdays; `None` when DST squeezes it to nothing.
+    /// weekdays (so cut at the next day's opening); `None` when DST squeezes it to nothing.
     pub fn window_on(&self, date: NaiveDate) -> Option<Occurrence> {
+        self.window_cut(date, true)
+    }
+
+    /// The window opening on `date`, cut at the next day's opening when `cut` (a window opens
+    /// then) and otherwise running to its end.
+    fn window_cut(&self, date: NaiveDate, cut: bool) -> Option<Occurrence> {
         let opens = self.opening_instant(date);
         let next_date = date.succ_opt()?;
         let close_date = if self.window.closes_next_day() {
@@ -49,8 +57,10 @@ impl Terms {
         } else {
             date
         };
-        let closes = resolve_local(self.zone, self.window.end().on(close_date))
-            .min(self.opening_instant(next_date));
+        let mut closes = resolve_local(self.zone, self.window.end().on(close_date));
+        if cut {
+            closes = closes.min(self.opening_instant(next_date));
+        }
         (closes > opens).then_some(Occurrence {
             date,
             opens,
@@ -58,10 +68,12 @@ impl Terms {
         })
     }
 
-    /// The license's occurrence opening on `date`, if the license opens that day.
+    /// The license's occurrence opening on `date`, if the license opens that day. It is cut
+    /// at the next day's opening only when the license opens that day too.
     pub fn occurrence_on(&self, date: NaiveDate) -> Option<Occurrence> {
         if self.opens_on(date) {
-            self.window_on(date)
+            let next_opens = date.succ_opt().is_some_and(|next| self.opens_on(next));
+            self.window_cut(date, next_opens)
         } else {
             None
         }

@@ -147,13 +147,17 @@ fn local_seconds(date: NaiveDate, seconds: u32) -> i64 {
     date.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() + i64::from(seconds)
 }
 
-fn oracle_window(terms: &Terms, date: NaiveDate) -> Option<OracleOccurrence> {
+/// The window opening on `date`; when a window opens the next day too (`next_valid`), it ends
+/// no later than that opening, since one license's windows never overlap.
+fn oracle_window(terms: &Terms, date: NaiveDate, next_valid: bool) -> Option<OracleOccurrence> {
     let (start, end) = (terms.window.start().seconds(), terms.window.end().seconds());
     let opens = oracle_resolve(terms.zone, local_seconds(date, start));
     let close_date = if end <= start { date.succ_opt()? } else { date };
-    let closes = oracle_resolve(terms.zone, local_seconds(close_date, end));
-    let next_opens = oracle_resolve(terms.zone, local_seconds(date.succ_opt()?, start));
-    let closes = closes.min(next_opens);
+    let mut closes = oracle_resolve(terms.zone, local_seconds(close_date, end));
+    if next_valid {
+        let next_opens = oracle_resolve(terms.zone, local_seconds(date.succ_opt()?, start));
+        closes = closes.min(next_opens);
+    }
     (closes > opens).then_some(OracleOccurrence {
         date,
         opens,
@@ -164,12 +168,14 @@ fn oracle_window(terms: &Terms, date: NaiveDate) -> Option<OracleOccurrence> {
 fn oracle_occurrences(terms: &Terms, from: NaiveDate, to: NaiveDate) -> Vec<OracleOccurrence> {
     let mut out = Vec::new();
     let mut date = from;
-    while date <= to {
-        let valid = date >= terms.start_date
+    let valid = |date: NaiveDate| {
+        date >= terms.start_date
             && date <= terms.end_date
-            && terms.weekdays.contains(date.weekday());
-        if valid {
-            out.extend(oracle_window(terms, date));
+            && terms.weekdays.contains(date.weekday())
+    };
+    while date <= to {
+        if valid(date) {
+            out.extend(oracle_window(terms, date, valid(date.succ_opt().unwrap())));
         }
         date = date.succ_opt().unwrap();
     }

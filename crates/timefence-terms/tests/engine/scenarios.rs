@@ -442,3 +442,54 @@ fn buckets_know_which_shifts_meet_and_which_overlap() {
     );
     assert!(buckets[92..].iter().all(Vec::is_empty));
 }
+
+fn new_york_0300_to_0230(start_date: &str, end_date: &str, weekdays: Option<&[&str]>) -> Terms {
+    timefence_terms::TermsSpec {
+        license_start_date: start_date.into(),
+        license_end_date: end_date.into(),
+        daily_start_time: "03:00".into(),
+        daily_end_time: "02:30".into(),
+        daily_time_consumption_limit: None,
+        time_zone: "America/New_York".into(),
+        weekdays: weekdays.map(|w| w.iter().map(|d| d.to_string()).collect()),
+        seats: 1,
+        product: String::new(),
+        features: Default::default(),
+    }
+    .validate()
+    .unwrap()
+}
+
+#[test]
+fn a_shift_stretched_by_the_gap_runs_to_its_end_when_no_window_opens_the_next_day() {
+    // 03:00-02:30 opening on 2027-03-13: its end, 02:30 on the 14th, falls in New York's gap
+    // and becomes 03:30 EDT (07:30Z), half an hour after 03:00 EDT (07:00Z), when the 14th's
+    // window would open.
+    let closes_at = |t: &Terms| match evaluate(t, at("2027-03-14T07:10:00Z"), TimeDelta::zero()) {
+        Decision::Allowed { closes_at, .. } => Some(closes_at),
+        Decision::Denied { .. } => None,
+    };
+    // The last valid date: no window opens on the 14th, so the 13th's runs to 07:30Z.
+    let last_day = new_york_0300_to_0230("2027-03-13", "2027-03-13", None);
+    assert_eq!(closes_at(&last_day), Some(at("2027-03-14T07:30:00Z")));
+    // Saturday the 13th, with Sunday excluded: the same.
+    let no_sunday = new_york_0300_to_0230(
+        "2027-03-01",
+        "2027-03-31",
+        Some(&["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]),
+    );
+    assert_eq!(closes_at(&no_sunday), Some(at("2027-03-14T07:30:00Z")));
+    // When the 14th opens a window, the 13th's ends at its opening and the 14th's is open.
+    let every_day = new_york_0300_to_0230("2027-03-01", "2027-03-31", None);
+    match evaluate(&every_day, at("2027-03-14T07:10:00Z"), TimeDelta::zero()) {
+        Decision::Allowed { occurrence, .. } => {
+            assert_eq!(occurrence.date.to_string(), "2027-03-14")
+        }
+        d => panic!("{d:?}"),
+    }
+    let thirteenth = NaiveDate::from_ymd_opt(2027, 3, 13).unwrap();
+    assert_eq!(
+        every_day.occurrence_on(thirteenth).unwrap().closes,
+        at("2027-03-14T07:00:00Z")
+    );
+}
