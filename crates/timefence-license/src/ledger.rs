@@ -156,7 +156,63 @@ impl Witness for FileWitness {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct WitnessState {
     generation: u64,
-    high_water: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    high_water: Option<i64>,
+}
+
+/// A [`Witness`] carried as bytes by the caller (what the C, Python and Node bindings use):
+/// it starts with the bytes the caller kept (or none), and [`BytesWitness::bytes`] gives
+/// what to keep after the call.
+#[derive(Debug, Clone, Default)]
+pub struct BytesWitness(std::sync::Arc<std::sync::Mutex<Option<Vec<u8>>>>);
+
+impl BytesWitness {
+    /// A witness holding `bytes`; empty bytes are a witness not kept yet.
+    pub fn new(bytes: &[u8]) -> BytesWitness {
+        BytesWitness(std::sync::Arc::new(std::sync::Mutex::new(
+            (!bytes.is_empty()).then(|| bytes.to_vec()),
+        )))
+    }
+
+    /// The bytes to keep (empty when nothing was ever written).
+    pub fn bytes(&self) -> Vec<u8> {
+        self.0
+            .lock()
+            .map(|b| b.clone().unwrap_or_default())
+            .unwrap_or_default()
+    }
+}
+
+impl Witness for BytesWitness {
+    fn read(&self) -> Result<Option<Vec<u8>>, String> {
+        self.0
+            .lock()
+            .map(|b| b.clone())
+            .map_err(|_| "the witness is poisoned".to_string())
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
+        let mut held = self
+            .0
+            .lock()
+            .map_err(|_| "the witness is poisoned".to_string())?;
+        *held = Some(bytes.to_vec());
+        Ok(())
+    }
+}
+
+/// The instants the verifier decides at (seconds since 1970): from 1970-01-01 to the end of
+/// 2100. License dates fall in 1970 to 2099 and a night shift opening on 2099-12-31 ends in
+/// 2100; outside, every answer would be NotYetValid or Expired, and an instant far enough out
+/// (a clock read in milliseconds, say) would raise the ledger's clock mark for good.
+pub const INSTANTS: std::ops::Range<i64> = 0..4_133_980_800;
+
+fn in_range(now: DateTime<Utc>) -> Result<(), CheckError> {
+    if INSTANTS.contains(&now.timestamp()) {
+        Ok(())
+    } else {
+        Err(CheckError::BadInstant(now.timestamp()))
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,8 +221,9 @@ struct LedgerState {
     /// before there were witnesses have none, and start at 0.
     #[serde(default)]
     generation: u64,
-    /// The latest instant seen, seconds since 1970.
-    high_water: i64,
+    /// The latest instant seen, seconds since 1970; none before the first check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    high_water: Option<i64>,
     /// Seconds consumed per "license identity/occurrence date" (see
     /// [`VerifiedLicense::identity`]).
     consumed: BTreeMap<String, i64>,
@@ -278,22 +335,41 @@ impl Ledger {
         secret: &[u8; 32],
         witness: Box<dyn Witness>,
     ) -> Result<Ledger, CheckError> {
-        let mut ledger = Ledger::open(path, secret)?;
+        let ledger = Ledger::open(path, secret)?;
+        ledger.witnessed_by(witness, !path.exists())
+    }
+
+    /// Reads a ledger carried as bytes with its witness carried as bytes too
+    /// ([`BytesWitness`]), refusing as [`Ledger::open_witnessed`] does when the two disagree.
+    /// Empty ledger bytes are a ledger not kept yet.
+    pub fn from_bytes_witnessed(
+        bytes: &[u8],
+        secret: &[u8; 32],
+        witness: Box<dyn Witness>,
+    ) -> Result<Ledger, CheckError> {
+        Ledger::from_bytes(bytes, secret)?.witnessed_by(witness, bytes.is_empty())
+    }
+
+    fn witnessed_by(
+        mut self,
+        witness: Box<dyn Witness>,
+        ledger_absent: bool,
+    ) -> Result<Ledger, CheckError> {
         let witnessed: Option<WitnessState> = match witness.read().map_err(CheckError::Io)? {
             None => None,
             Some(bytes) => {
                 let text = String::from_utf8(bytes).map_err(|_| CheckError::LedgerTampered)?;
                 Some(
-                    serde_json::from_str(unseal(secret, WITNESS_DOMAIN, &text)?)
+                    serde_json::from_str(unseal(&self.key, WITNESS_DOMAIN, &text)?)
                         .map_err(|_| CheckError::LedgerTampered)?,
                 )
             }
         };
-        let generation = ledger.state.generation;
+        let generation = self.state.generation;
         match witnessed {
             None if generation > 0 => return Err(CheckError::WitnessMissing { generation }),
             None => {}
-            Some(w) if generation == 0 && w.generation > 0 && !path.exists() => {
+            Some(w) if generation == 0 && w.generation > 0 && ledger_absent => {
                 return Err(CheckError::LedgerMissing {
                     generation: w.generation,
                 })
@@ -306,10 +382,10 @@ impl Ledger {
                     witness: w.generation,
                 })
             }
-            Some(w) => ledger.state.high_water = ledger.state.high_water.max(w.high_water),
+            Some(w) => self.state.high_water = self.state.high_water.max(w.high_water),
         }
-        ledger.witness = Some(witness);
-        Ok(ledger)
+        self.witness = Some(witness);
+        Ok(self)
     }
 
     fn save(&mut self) -> Result<(), CheckError> {
@@ -382,6 +458,7 @@ impl Ledger {
         now: DateTime<Utc>,
         used: TimeDelta,
     ) -> Result<(), CheckError> {
+        in_range(now)?;
         if used < TimeDelta::zero() || used > TimeDelta::hours(48) {
             return Err(CheckError::BadUse(used.num_seconds()));
         }
@@ -405,9 +482,16 @@ pub fn check(
     now: DateTime<Utc>,
     ledger: &mut Ledger,
 ) -> Result<Decision, CheckError> {
-    let high_water = DateTime::from_timestamp(ledger.state.high_water, 0).unwrap_or(now);
-    if now < high_water - CLOCK_TOLERANCE {
-        return Err(CheckError::ClockRollback { now, high_water });
+    in_range(now)?;
+    // An empty ledger has seen no time yet: nothing to have gone back from.
+    if let Some(high_water) = ledger
+        .state
+        .high_water
+        .and_then(|h| DateTime::from_timestamp(h, 0))
+    {
+        if now < high_water - CLOCK_TOLERANCE {
+            return Err(CheckError::ClockRollback { now, high_water });
+        }
     }
     let payload = &license.payload;
     let identity = license.identity();
@@ -430,7 +514,7 @@ pub fn check(
             return Err(CheckError::FileExpired(not_after.clone()));
         }
     }
-    ledger.state.high_water = ledger.state.high_water.max(now.timestamp());
+    ledger.state.high_water = ledger.state.high_water.max(Some(now.timestamp()));
     ledger
         .state
         .serials

@@ -44,7 +44,9 @@ mod ledger;
 pub mod portable;
 pub mod relay;
 pub mod usage;
-pub use ledger::{check, CheckError, FileWitness, Ledger, Witness, CLOCK_TOLERANCE};
+pub use ledger::{
+    check, BytesWitness, CheckError, FileWitness, Ledger, Witness, CLOCK_TOLERANCE, INSTANTS,
+};
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;

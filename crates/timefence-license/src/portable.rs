@@ -7,19 +7,26 @@
 //! - [`check`] asks "may it be used now?" with the ledger as bytes in and out, and `now`
 //!   always passed in (seconds since 1970, UTC), so nothing reads a clock or a file.
 //! - [`record_use`] records time used against the window open at `now`.
+//! - [`check_witnessed`] and [`record_use_witnessed`] do the same with the ledger's witness
+//!   carried beside it as bytes (kept by the application somewhere else: another folder, the
+//!   registry, a keychain item), so a ledger put back from an older copy is noticed.
+//! - `now` must lie in [`INSTANTS`](crate::INSTANTS) (1970 to the end of 2100), or the answer
+//!   is `BadInstant`.
 //!
 //! Errors are [`CheckError`]; [`CheckError::kind`] is the code every binding returns
 //! (`BadSignature`, `UnknownKey`, `ClockRollback`, `Superseded`, `FileExpired`, ...).
 //! Decisions are [`Verdict`]s, whose `reason` is the engine's [`DenyReason`] name.
 
-use crate::{parse_public_key, CheckError, Ledger, TrustedKeys, VerifiedLicense, VerifyError};
+use crate::{
+    parse_public_key, BytesWitness, CheckError, Ledger, TrustedKeys, VerifiedLicense, VerifyError,
+};
 use serde::{Deserialize, Serialize};
 use timefence_terms::chrono::{DateTime, TimeDelta, Utc};
 use timefence_terms::{Decision, DenyReason};
 
 /// The version of this surface (and of the C ABI built on it). It grows when a function's
 /// meaning changes, so a program can refuse a library it was not written for.
-pub const ABI_VERSION: u32 = 1;
+pub const ABI_VERSION: u32 = 2;
 
 /// A decision as the bindings return it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +124,9 @@ pub fn secret_from_hex(text: &str) -> Option<[u8; 32]> {
 }
 
 fn instant(now: i64) -> Result<DateTime<Utc>, CheckError> {
+    if !crate::INSTANTS.contains(&now) {
+        return Err(CheckError::BadInstant(now));
+    }
     DateTime::from_timestamp(now, 0).ok_or(CheckError::BadInstant(now))
 }
 
@@ -148,4 +158,38 @@ pub fn record_use(
     let used = TimeDelta::try_seconds(seconds).ok_or(CheckError::BadUse(seconds))?;
     open.record_use_at(license, instant(now)?, used)?;
     Ok(open.to_bytes())
+}
+
+/// [`check`] with the ledger's witness carried beside it: `witness` is what the last call
+/// gave back (empty for a new installation). Answers the verdict, the ledger to keep and the
+/// witness to keep; `LedgerMissing`, `WitnessMissing` or `LedgerDisagrees` when one of the two
+/// was lost or put back from an older copy.
+pub fn check_witnessed(
+    license: &VerifiedLicense,
+    now: i64,
+    ledger: &[u8],
+    witness: &[u8],
+    secret: &[u8; 32],
+) -> Result<(Verdict, Vec<u8>, Vec<u8>), CheckError> {
+    let kept = BytesWitness::new(witness);
+    let mut open = Ledger::from_bytes_witnessed(ledger, secret, Box::new(kept.clone()))?;
+    let decision = crate::check(license, instant(now)?, &mut open)?;
+    Ok((Verdict::from(&decision), open.to_bytes(), kept.bytes()))
+}
+
+/// [`record_use`] with the ledger's witness carried beside it; answers the ledger and the
+/// witness to keep.
+pub fn record_use_witnessed(
+    license: &VerifiedLicense,
+    now: i64,
+    seconds: i64,
+    ledger: &[u8],
+    witness: &[u8],
+    secret: &[u8; 32],
+) -> Result<(Vec<u8>, Vec<u8>), CheckError> {
+    let kept = BytesWitness::new(witness);
+    let mut open = Ledger::from_bytes_witnessed(ledger, secret, Box::new(kept.clone()))?;
+    let used = TimeDelta::try_seconds(seconds).ok_or(CheckError::BadUse(seconds))?;
+    open.record_use_at(license, instant(now)?, used)?;
+    Ok((open.to_bytes(), kept.bytes()))
 }
