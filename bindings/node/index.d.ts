@@ -49,5 +49,27 @@ export function describe(license: License): string;
 export function check(license: License, now: number, ledger: Uint8Array, secret: Uint8Array): Checked;
 /** Records use against the window open at `now`; returns the ledger to keep. */
 export function record_use(license: License, now: number, seconds: number, ledger: Uint8Array, secret: Uint8Array): Uint8Array;
+
+/** A verdict, and the ledger and its witness to keep (in two different places). */
+export interface CheckedWitnessed {
+  verdict: Verdict;
+  ledger: Uint8Array;
+  witness: Uint8Array;
+}
+
+/** The ledger and its witness to keep. */
+export interface Kept {
+  ledger: Uint8Array;
+  witness: Uint8Array;
+}
+
+/**
+ * `check` with the ledger's witness beside it (kept somewhere else: another folder, the
+ * registry, a keychain item). A ledger or witness lost or put back from an older copy throws
+ * `LedgerMissing`, `WitnessMissing` or `LedgerDisagrees`.
+ */
+export function check_witnessed(license: License, now: number, ledger: Uint8Array, witness: Uint8Array, secret: Uint8Array): CheckedWitnessed;
+/** `record_use` with the ledger's witness beside it. */
+export function record_use_witnessed(license: License, now: number, seconds: number, ledger: Uint8Array, witness: Uint8Array, secret: Uint8Array): Kept;
 export function tzdata_version(): string;
 export function abi_version(): number;

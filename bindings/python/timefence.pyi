@@ -54,5 +54,17 @@ def check(license: License, now: int, ledger: bytes, secret: bytes) -> Tuple[Ver
 def record_use(license: License, now: int, seconds: int, ledger: bytes, secret: bytes) -> bytes:
     """Records use against the window open at `now`; returns the ledger to keep."""
 
+def check_witnessed(
+    license: License, now: int, ledger: bytes, witness: bytes, secret: bytes
+) -> Tuple[Verdict, bytes, bytes]:
+    """`check` with the ledger's witness (kept somewhere else) beside it: the verdict, the
+    ledger and the witness to keep. LedgerMissing, WitnessMissing or LedgerDisagrees when one
+    of them was lost or put back from an older copy."""
+
+def record_use_witnessed(
+    license: License, now: int, seconds: int, ledger: bytes, witness: bytes, secret: bytes
+) -> Tuple[bytes, bytes]:
+    """`record_use` with the ledger's witness beside it: the ledger and the witness to keep."""
+
 def tzdata_version() -> str: ...
 def abi_version() -> int: ...

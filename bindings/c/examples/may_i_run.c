@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
     TimefenceBytes ledger;
     if (timefence_verifier_new(keys, 1, &verifier) != TIMEFENCE_STATUS_OK ||
         timefence_verify(verifier, slurp(argv[2]), &license) != TIMEFENCE_STATUS_OK ||
-        timefence_check(license, atoll(argv[3]), NULL, 0, secret, &verdict, &ledger) != TIMEFENCE_STATUS_OK) {
+        timefence_check(license, atoll(argv[3]), NULL, 0, secret, 32, &verdict, &ledger) != TIMEFENCE_STATUS_OK) {
         fprintf(stderr, "refused: %s: %s\n", timefence_last_error_code(), timefence_last_error_message());
         return 1;
     }

@@ -59,8 +59,8 @@ typedef struct TimefenceBytes {
 extern "C" {
 #endif // __cplusplus
 
-// The ABI version: 1. A program checks it before anything else and refuses a library made
-// for another.
+// The ABI version: 2 (1 took no secret length and had no witness). A program checks it
+// before anything else and refuses a library made for another.
 uint32_t timefence_abi_version(void);
 
 // The IANA time zone database release the library's windows follow (e.g. `2025b`). A static
@@ -109,18 +109,21 @@ void timefence_license_free(struct TimefenceLicense *license);
 // `license` is live or NULL.
 char *timefence_license_describe(const struct TimefenceLicense *license);
 
-// May the license be used at `now`? `ledger` holds what the last call gave back (empty for a
-// new installation), sealed with the 32-byte `secret`. On `TIMEFENCE_STATUS_OK`, `verdict`
-// is set and `ledger_out` holds the ledger to keep; otherwise keep the old one.
+// May the license be used at `now` (seconds since 1970, from 1970 to the end of 2100, or
+// `BadInstant`)? `ledger` holds what the last call gave back (empty for a new
+// installation), sealed with the `secret` (32 bytes: `secret_len` must be 32). On
+// `TIMEFENCE_STATUS_OK`, `verdict` is set and `ledger_out` holds the ledger to keep;
+// otherwise keep the old one.
 //
 // # Safety
-// `license` is live; `ledger` has `ledger_len` bytes (or is NULL with 0); `secret` has 32
-// bytes; `verdict` and `ledger_out` are writable.
+// `license` is live; `ledger` has `ledger_len` bytes (or is NULL with 0); `secret` has
+// `secret_len` bytes; `verdict` and `ledger_out` are writable.
 enum TimefenceStatus timefence_check(const struct TimefenceLicense *license,
                                      int64_t now,
                                      const uint8_t *ledger,
                                      size_t ledger_len,
                                      const uint8_t *secret,
+                                     size_t secret_len,
                                      struct TimefenceVerdict *verdict,
                                      struct TimefenceBytes *ledger_out);
 
@@ -135,7 +138,46 @@ enum TimefenceStatus timefence_record_use(const struct TimefenceLicense *license
                                           const uint8_t *ledger,
                                           size_t ledger_len,
                                           const uint8_t *secret,
+                                          size_t secret_len,
                                           struct TimefenceBytes *ledger_out);
+
+// [`timefence_check`] with the ledger's witness beside it: `witness` holds what the last call
+// gave back in `witness_out` (empty for a new installation), kept somewhere other than the
+// ledger (another folder, the registry, a keychain item). A ledger or witness lost or put
+// back from an older copy is refused (`LedgerMissing`, `WitnessMissing`, `LedgerDisagrees`).
+// On `TIMEFENCE_STATUS_OK`, keep both `ledger_out` and `witness_out`.
+//
+// # Safety
+// As for [`timefence_check`]; `witness` has `witness_len` bytes (or is NULL with 0), and
+// `witness_out` is writable.
+enum TimefenceStatus timefence_check_witnessed(const struct TimefenceLicense *license,
+                                               int64_t now,
+                                               const uint8_t *ledger,
+                                               size_t ledger_len,
+                                               const uint8_t *witness,
+                                               size_t witness_len,
+                                               const uint8_t *secret,
+                                               size_t secret_len,
+                                               struct TimefenceVerdict *verdict,
+                                               struct TimefenceBytes *ledger_out,
+                                               struct TimefenceBytes *witness_out);
+
+// [`timefence_record_use`] with the ledger's witness beside it (see
+// [`timefence_check_witnessed`]); keep both `ledger_out` and `witness_out`.
+//
+// # Safety
+// As for [`timefence_check_witnessed`].
+enum TimefenceStatus timefence_record_use_witnessed(const struct TimefenceLicense *license,
+                                                    int64_t now,
+                                                    int64_t seconds,
+                                                    const uint8_t *ledger,
+                                                    size_t ledger_len,
+                                                    const uint8_t *witness,
+                                                    size_t witness_len,
+                                                    const uint8_t *secret,
+                                                    size_t secret_len,
+                                                    struct TimefenceBytes *ledger_out,
+                                                    struct TimefenceBytes *witness_out);
 
 // Frees bytes the library gave (an empty value is ignored).
 //

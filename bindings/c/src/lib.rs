@@ -164,9 +164,15 @@ unsafe fn read_bytes<'a>(p: *const u8, len: usize, what: &str) -> Result<&'a [u8
     }
 }
 
-unsafe fn read_secret(p: *const u8) -> Result<[u8; 32], Failure> {
+unsafe fn read_secret(p: *const u8, len: usize) -> Result<[u8; 32], Failure> {
     if p.is_null() {
         return Err(bad_input("the ledger secret is NULL"));
+    }
+    // The length is passed in, so a short secret is refused rather than read past its end.
+    if len != 32 {
+        return Err(bad_input(&format!(
+            "the ledger secret is {len} bytes; it must be 32"
+        )));
     }
     let mut secret = [0u8; 32];
     secret.copy_from_slice(std::slice::from_raw_parts(p, 32));
@@ -211,8 +217,8 @@ fn c_verdict(v: &Verdict) -> TimefenceVerdict {
     }
 }
 
-/// The ABI version: 1. A program checks it before anything else and refuses a library made
-/// for another.
+/// The ABI version: 2 (1 took no secret length and had no witness). A program checks it
+/// before anything else and refuses a library made for another.
 #[no_mangle]
 pub extern "C" fn timefence_abi_version() -> u32 {
     portable::ABI_VERSION
@@ -337,13 +343,15 @@ pub unsafe extern "C" fn timefence_license_describe(
     .unwrap_or(ptr::null_mut())
 }
 
-/// May the license be used at `now`? `ledger` holds what the last call gave back (empty for a
-/// new installation), sealed with the 32-byte `secret`. On `TIMEFENCE_STATUS_OK`, `verdict`
-/// is set and `ledger_out` holds the ledger to keep; otherwise keep the old one.
+/// May the license be used at `now` (seconds since 1970, from 1970 to the end of 2100, or
+/// `BadInstant`)? `ledger` holds what the last call gave back (empty for a new
+/// installation), sealed with the `secret` (32 bytes: `secret_len` must be 32). On
+/// `TIMEFENCE_STATUS_OK`, `verdict` is set and `ledger_out` holds the ledger to keep;
+/// otherwise keep the old one.
 ///
 /// # Safety
-/// `license` is live; `ledger` has `ledger_len` bytes (or is NULL with 0); `secret` has 32
-/// bytes; `verdict` and `ledger_out` are writable.
+/// `license` is live; `ledger` has `ledger_len` bytes (or is NULL with 0); `secret` has
+/// `secret_len` bytes; `verdict` and `ledger_out` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn timefence_check(
     license: *const TimefenceLicense,
@@ -351,6 +359,7 @@ pub unsafe extern "C" fn timefence_check(
     ledger: *const u8,
     ledger_len: usize,
     secret: *const u8,
+    secret_len: usize,
     verdict: *mut TimefenceVerdict,
     ledger_out: *mut TimefenceBytes,
 ) -> TimefenceStatus {
@@ -359,7 +368,7 @@ pub unsafe extern "C" fn timefence_check(
             return Err(bad_input("license, verdict or ledger_out is NULL"));
         }
         let ledger = read_bytes(ledger, ledger_len, "the ledger")?;
-        let secret = read_secret(secret)?;
+        let secret = read_secret(secret, secret_len)?;
         let (answer, next) = portable::check(&(*license).license, now, ledger, &secret)?;
         *verdict = c_verdict(&answer);
         *ledger_out = give_bytes(next);
@@ -380,6 +389,7 @@ pub unsafe extern "C" fn timefence_record_use(
     ledger: *const u8,
     ledger_len: usize,
     secret: *const u8,
+    secret_len: usize,
     ledger_out: *mut TimefenceBytes,
 ) -> TimefenceStatus {
     guarded(|| {
@@ -387,9 +397,90 @@ pub unsafe extern "C" fn timefence_record_use(
             return Err(bad_input("license or ledger_out is NULL"));
         }
         let ledger = read_bytes(ledger, ledger_len, "the ledger")?;
-        let secret = read_secret(secret)?;
+        let secret = read_secret(secret, secret_len)?;
         let next = portable::record_use(&(*license).license, now, seconds, ledger, &secret)?;
         *ledger_out = give_bytes(next);
+        Ok(())
+    })
+}
+
+/// [`timefence_check`] with the ledger's witness beside it: `witness` holds what the last call
+/// gave back in `witness_out` (empty for a new installation), kept somewhere other than the
+/// ledger (another folder, the registry, a keychain item). A ledger or witness lost or put
+/// back from an older copy is refused (`LedgerMissing`, `WitnessMissing`, `LedgerDisagrees`).
+/// On `TIMEFENCE_STATUS_OK`, keep both `ledger_out` and `witness_out`.
+///
+/// # Safety
+/// As for [`timefence_check`]; `witness` has `witness_len` bytes (or is NULL with 0), and
+/// `witness_out` is writable.
+#[no_mangle]
+pub unsafe extern "C" fn timefence_check_witnessed(
+    license: *const TimefenceLicense,
+    now: i64,
+    ledger: *const u8,
+    ledger_len: usize,
+    witness: *const u8,
+    witness_len: usize,
+    secret: *const u8,
+    secret_len: usize,
+    verdict: *mut TimefenceVerdict,
+    ledger_out: *mut TimefenceBytes,
+    witness_out: *mut TimefenceBytes,
+) -> TimefenceStatus {
+    guarded(|| {
+        if license.is_null() || verdict.is_null() || ledger_out.is_null() || witness_out.is_null() {
+            return Err(bad_input(
+                "license, verdict, ledger_out or witness_out is NULL",
+            ));
+        }
+        let ledger = read_bytes(ledger, ledger_len, "the ledger")?;
+        let witness = read_bytes(witness, witness_len, "the witness")?;
+        let secret = read_secret(secret, secret_len)?;
+        let (answer, next, next_witness) =
+            portable::check_witnessed(&(*license).license, now, ledger, witness, &secret)?;
+        *verdict = c_verdict(&answer);
+        *ledger_out = give_bytes(next);
+        *witness_out = give_bytes(next_witness);
+        Ok(())
+    })
+}
+
+/// [`timefence_record_use`] with the ledger's witness beside it (see
+/// [`timefence_check_witnessed`]); keep both `ledger_out` and `witness_out`.
+///
+/// # Safety
+/// As for [`timefence_check_witnessed`].
+#[no_mangle]
+pub unsafe extern "C" fn timefence_record_use_witnessed(
+    license: *const TimefenceLicense,
+    now: i64,
+    seconds: i64,
+    ledger: *const u8,
+    ledger_len: usize,
+    witness: *const u8,
+    witness_len: usize,
+    secret: *const u8,
+    secret_len: usize,
+    ledger_out: *mut TimefenceBytes,
+    witness_out: *mut TimefenceBytes,
+) -> TimefenceStatus {
+    guarded(|| {
+        if license.is_null() || ledger_out.is_null() || witness_out.is_null() {
+            return Err(bad_input("license, ledger_out or witness_out is NULL"));
+        }
+        let ledger = read_bytes(ledger, ledger_len, "the ledger")?;
+        let witness = read_bytes(witness, witness_len, "the witness")?;
+        let secret = read_secret(secret, secret_len)?;
+        let (next, next_witness) = portable::record_use_witnessed(
+            &(*license).license,
+            now,
+            seconds,
+            ledger,
+            witness,
+            &secret,
+        )?;
+        *ledger_out = give_bytes(next);
+        *witness_out = give_bytes(next_witness);
         Ok(())
     })
 }

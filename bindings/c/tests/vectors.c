@@ -123,7 +123,7 @@ static void run_vector(const char *path) {
         } else if (strcmp(action, "check") == 0) {
             TimefenceVerdict verdict;
             TimefenceBytes next;
-            status = timefence_check(license, now, ledger.data, ledger.len, secret, &verdict, &next);
+            status = timefence_check(license, now, ledger.data, ledger.len, secret, 32, &verdict, &next);
             if (status != TIMEFENCE_STATUS_OK) {
                 report(name, index, error_matches(expect, status), "check: the error differs");
             } else {
@@ -143,7 +143,7 @@ static void run_vector(const char *path) {
         } else if (strcmp(action, "record_use") == 0) {
             int64_t seconds = (int64_t)cJSON_GetObjectItemCaseSensitive(step, "seconds")->valuedouble;
             TimefenceBytes next;
-            status = timefence_record_use(license, now, seconds, ledger.data, ledger.len, secret, &next);
+            status = timefence_record_use(license, now, seconds, ledger.data, ledger.len, secret, 32, &next);
             if (status != TIMEFENCE_STATUS_OK) {
                 report(name, index, error_matches(expect, status), "record_use: the error differs");
             } else {
@@ -190,13 +190,75 @@ static void robustness(void) {
     timefence_verifier_free(verifier);
 }
 
+static int failed_with(TimefenceStatus status, const char *code) {
+    return status == TIMEFENCE_STATUS_ERROR && strcmp(timefence_last_error_code(), code) == 0;
+}
+
+/* The edges a C caller can reach with the first file of a vector whose first step is an
+ * allowed check: a secret of the wrong length, instants outside 1970-2100, and the witness
+ * carried beside the ledger. */
+static void edges(const char *path) {
+    char *text = read_file(path);
+    cJSON *vector = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    if (!vector) {
+        report(path, 0, 0, "cannot read the vector");
+        return;
+    }
+    const char *key = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(vector, "trusted_keys"), 0)->valuestring;
+    const char *file = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(vector, "files"), 0)->valuestring;
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(vector, "steps"), 0);
+    int64_t now = (int64_t)cJSON_GetObjectItemCaseSensitive(first, "now_unix")->valuedouble;
+    uint8_t secret[32];
+    hex_to_bytes(cJSON_GetObjectItemCaseSensitive(vector, "ledger_secret")->valuestring, secret, 32);
+    TimefenceVerifier *verifier = NULL;
+    TimefenceLicense *license = NULL;
+    timefence_verifier_new(&key, 1, &verifier);
+    timefence_verify(verifier, file, &license);
+    TimefenceVerdict verdict;
+    TimefenceBytes l1 = {NULL, 0}, w1 = {NULL, 0}, l2 = {NULL, 0}, w2 = {NULL, 0}, l3 = {NULL, 0}, w3 = {NULL, 0};
+    TimefenceBytes spare = {NULL, 0}, spare_w = {NULL, 0};
+    report("edges", 0, failed_with(timefence_check(license, now, NULL, 0, secret, 31, &verdict, &l1), "BadInput"),
+           "a 31-byte secret is BadInput");
+    report("edges", 1, failed_with(timefence_check(license, 8210266876799LL, NULL, 0, secret, 32, &verdict, &l1), "BadInstant"),
+           "an instant past 2100 is BadInstant");
+    report("edges", 2, failed_with(timefence_check(license, -1, NULL, 0, secret, 32, &verdict, &l1), "BadInstant"),
+           "an instant before 1970 is BadInstant");
+    report("edges", 3, failed_with(timefence_check(license, now * 1000, NULL, 0, secret, 32, &verdict, &l1), "BadInstant"),
+           "a clock read in milliseconds is BadInstant");
+    report("edges", 4, failed_with(timefence_record_use(license, now, 60, NULL, 0, NULL, 32, &l1), "BadInput"),
+           "a NULL secret is BadInput");
+    int ok = timefence_check_witnessed(license, now, NULL, 0, NULL, 0, secret, 32, &verdict, &l1, &w1) == TIMEFENCE_STATUS_OK &&
+             verdict.allowed && w1.len > 0 &&
+             timefence_check_witnessed(license, now + 60, l1.data, l1.len, w1.data, w1.len, secret, 32, &verdict, &l2, &w2) == TIMEFENCE_STATUS_OK &&
+             timefence_record_use_witnessed(license, now + 120, 60, l2.data, l2.len, w2.data, w2.len, secret, 32, &l3, &w3) == TIMEFENCE_STATUS_OK;
+    report("edges", 5, ok, "the ledger and its witness, kept together, go on");
+    report("edges", 6,
+           failed_with(timefence_check_witnessed(license, now + 180, l1.data, l1.len, w3.data, w3.len, secret, 32, &verdict, &spare, &spare_w), "LedgerDisagrees"),
+           "a ledger put back from an older copy is LedgerDisagrees");
+    report("edges", 7,
+           failed_with(timefence_check_witnessed(license, now + 180, NULL, 0, w3.data, w3.len, secret, 32, &verdict, &spare, &spare_w), "LedgerMissing"),
+           "a lost ledger is LedgerMissing");
+    report("edges", 8,
+           failed_with(timefence_check_witnessed(license, now + 180, l3.data, l3.len, NULL, 0, secret, 32, &verdict, &spare, &spare_w), "WitnessMissing"),
+           "a lost witness is WitnessMissing");
+    timefence_bytes_free(l1); timefence_bytes_free(w1); timefence_bytes_free(l2);
+    timefence_bytes_free(w2); timefence_bytes_free(l3); timefence_bytes_free(w3);
+    timefence_license_free(license);
+    timefence_verifier_free(verifier);
+    cJSON_Delete(vector);
+}
+
 int main(int argc, char **argv) {
-    if (timefence_abi_version() != 1) {
-        printf("ABI version %u, expected 1\n", timefence_abi_version());
+    if (timefence_abi_version() != 2) {
+        printf("ABI version %u, expected 2\n", timefence_abi_version());
         return 1;
     }
     printf("tzdata %s\n", timefence_tzdata_version());
-    for (int i = 1; i < argc; i++) run_vector(argv[i]);
+    for (int i = 1; i < argc; i++) {
+        run_vector(argv[i]);
+        if (strstr(argv[i], "daily-limit-spent")) edges(argv[i]);
+    }
     robustness();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 && passed > 0 ? 0 : 1;

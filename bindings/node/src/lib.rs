@@ -149,7 +149,9 @@ pub fn describe(license: &License) -> String {
 }
 
 /// May `license` be used at `now` (seconds since 1970)? On an error keep the old ledger.
-#[napi]
+/// (`index.js` checks the arguments' types first, so NaN, a float or null is `BadInput`
+/// rather than napi's conversion to 0.)
+#[napi(catch_unwind)]
 pub fn check(license: &License, now: i64, ledger: Buffer, secret: Buffer) -> Result<Checked> {
     let secret = self::secret(&secret)?;
     let (verdict, next) =
@@ -161,7 +163,7 @@ pub fn check(license: &License, now: i64, ledger: Buffer, secret: Buffer) -> Res
 }
 
 /// Records `seconds` of use against the window open at `now`; returns the ledger to keep.
-#[napi(js_name = "record_use")]
+#[napi(js_name = "record_use", catch_unwind)]
 pub fn record_use(
     license: &License,
     now: i64,
@@ -173,6 +175,67 @@ pub fn record_use(
     portable::record_use(&license.license, now, seconds, &ledger, &secret)
         .map(Buffer::from)
         .map_err(check_error)
+}
+
+/// A verdict, and the ledger and its witness to keep.
+#[napi(object)]
+pub struct CheckedWitnessed {
+    /// The answer.
+    pub verdict: Verdict,
+    /// The ledger to keep for the next call.
+    pub ledger: Buffer,
+    /// The witness to keep (somewhere other than the ledger) for the next call.
+    pub witness: Buffer,
+}
+
+/// The ledger and its witness to keep.
+#[napi(object)]
+pub struct Kept {
+    /// The ledger to keep for the next call.
+    pub ledger: Buffer,
+    /// The witness to keep (somewhere other than the ledger) for the next call.
+    pub witness: Buffer,
+}
+
+/// `check` with the ledger's witness beside it: a ledger or witness lost or put back from an
+/// older copy is refused (`LedgerMissing`, `WitnessMissing`, `LedgerDisagrees`).
+#[napi(js_name = "check_witnessed", catch_unwind)]
+pub fn check_witnessed(
+    license: &License,
+    now: i64,
+    ledger: Buffer,
+    witness: Buffer,
+    secret: Buffer,
+) -> Result<CheckedWitnessed> {
+    let secret = self::secret(&secret)?;
+    let (verdict, next, next_witness) =
+        portable::check_witnessed(&license.license, now, &ledger, &witness, &secret)
+            .map_err(check_error)?;
+    Ok(CheckedWitnessed {
+        verdict: verdict.into(),
+        ledger: next.into(),
+        witness: next_witness.into(),
+    })
+}
+
+/// `record_use` with the ledger's witness beside it.
+#[napi(js_name = "record_use_witnessed", catch_unwind)]
+pub fn record_use_witnessed(
+    license: &License,
+    now: i64,
+    seconds: i64,
+    ledger: Buffer,
+    witness: Buffer,
+    secret: Buffer,
+) -> Result<Kept> {
+    let secret = self::secret(&secret)?;
+    let (next, next_witness) =
+        portable::record_use_witnessed(&license.license, now, seconds, &ledger, &witness, &secret)
+            .map_err(check_error)?;
+    Ok(Kept {
+        ledger: next.into(),
+        witness: next_witness.into(),
+    })
 }
 
 /// The IANA time zone database release the windows follow.
