@@ -232,6 +232,35 @@ struct LedgerState {
     serials: BTreeMap<String, i64>,
 }
 
+impl LedgerState {
+    /// Ledgers written before identities were the uid alone keyed a license by
+    /// "signing key id:uid"; those entries move to the uid (serials: the newest; time used:
+    /// added), so an upgrade keeps both, and a rotated key's files share one account.
+    fn forget_signing_keys(&mut self) {
+        fn without_key(key: &str) -> Option<&str> {
+            let (prefix, rest) = key.split_once(':')?;
+            (prefix.len() == 16 && prefix.bytes().all(|b| b.is_ascii_hexdigit())).then_some(rest)
+        }
+        if !self
+            .serials
+            .keys()
+            .chain(self.consumed.keys())
+            .any(|k| without_key(k).is_some())
+        {
+            return;
+        }
+        for (key, serial) in std::mem::take(&mut self.serials) {
+            let key = without_key(&key).map_or(key.clone(), str::to_string);
+            let newest = self.serials.entry(key).or_insert(serial);
+            *newest = (*newest).max(serial);
+        }
+        for (key, used) in std::mem::take(&mut self.consumed) {
+            let key = without_key(&key).map_or(key.clone(), str::to_string);
+            *self.consumed.entry(key).or_insert(0) += used;
+        }
+    }
+}
+
 /// Consumption per window occurrence, sealed with an HMAC keyed from the installation's
 /// secret. Kept in a file ([`Ledger::open`]), or carried by the caller as bytes
 /// ([`Ledger::from_bytes`], [`Ledger::to_bytes`]) so that bindings and tests need no file IO.
@@ -311,6 +340,8 @@ impl Ledger {
             serde_json::from_str(unseal(secret, LEDGER_DOMAIN, text)?)
                 .map_err(|_| CheckError::LedgerTampered)?
         };
+        let mut state = state;
+        state.forget_signing_keys();
         Ok(Ledger {
             path: None,
             key: *secret,
@@ -525,4 +556,31 @@ pub fn check(
         .map_or(TimeDelta::zero(), |o| ledger.consumed(license, o.date));
     ledger.save()?;
     Ok(evaluate(&license.terms, now, consumed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ledger_keyed_by_signing_key_and_uid_moves_to_the_uid_and_keeps_its_counts() {
+        let secret = [9u8; 32];
+        let uid = "0123456789abcdef0123456789abcdef";
+        // As a ledger written before identities were the uid alone: one license used under
+        // two signing keys (a rotation), and a file without a uid keyed by its catalogue id.
+        let body = format!(
+            r#"{{"generation":0,"high_water":1718182800,"consumed":{{"aaaaaaaaaaaaaaaa:{uid}/2024-06-12":3600,"bbbbbbbbbbbbbbbb:{uid}/2024-06-12":600,"42/2024-06-12":60}},"serials":{{"aaaaaaaaaaaaaaaa:{uid}":1,"bbbbbbbbbbbbbbbb:{uid}":2,"42":5}}}}"#
+        );
+        let bytes = seal(&secret, LEDGER_DOMAIN, &body).into_bytes();
+        let ledger = Ledger::from_bytes(&bytes, &secret).unwrap();
+        assert_eq!(ledger.state.serials.get(uid), Some(&2));
+        assert_eq!(ledger.state.serials.get("42"), Some(&5));
+        assert_eq!(
+            ledger.state.consumed.get(&format!("{uid}/2024-06-12")),
+            Some(&4200)
+        );
+        assert_eq!(ledger.state.consumed.get("42/2024-06-12"), Some(&60));
+        assert_eq!(ledger.state.consumed.len(), 2);
+        assert_eq!(ledger.state.high_water, Some(1718182800));
+    }
 }

@@ -256,11 +256,8 @@ impl VerifiedLicense {
     /// The license's id as people and certificates name it: its 128-bit identity in hex, or
     /// for a file issued before identities existed, its catalogue id.
     ///
-    /// What supersession and the usage ledger key this license by: the signing key id and
-    /// the license's 128-bit identity, so licenses of two catalogues (or two customers signed
-    /// from the command line) never share serials or consumption. A file issued before
-    /// identities existed keeps the key it always had, its catalogue id, and with it the
-    /// time already recorded against it.
+    /// What supersession and the usage ledger key this license by (see
+    /// [`VerifiedLicense::identity`]).
     pub fn license_key(&self) -> String {
         self.payload
             .uid
@@ -268,12 +265,15 @@ impl VerifiedLicense {
             .unwrap_or_else(|| self.payload.license_id.to_string())
     }
 
-    /// The identity supersession and the ledger use; see [`VerifiedLicense::license_key`].
+    /// The identity supersession and the ledger use: the license's 128-bit uid, whichever of
+    /// the vendor's trusted keys signed the file. So after a key rotation, revision 2 signed
+    /// with the new key supersedes revision 1 signed with the old one, and the time used
+    /// stays counted against the one license. uids are random 128-bit values made with the
+    /// license, so two catalogues (or two customers signed from the command line) never
+    /// share one. A file issued before uids existed keeps the key it always had, its
+    /// catalogue id, and with it the time already recorded against it.
     pub fn identity(&self) -> String {
-        match &self.payload.uid {
-            Some(uid) => format!("{}:{uid}", self.key_id),
-            None => self.payload.license_id.to_string(),
-        }
+        self.license_key()
     }
 }
 

@@ -3,19 +3,27 @@
 //!
 //! Every step of every vector states what it must show (allowed, a deny reason, or an error
 //! code), checked while the vector is made, so a vector records intent and not merely what
-//! the code did. The full expected answers (instants, remaining time) are then written down
-//! for the other languages to match exactly.
+//! the code did. The full answers (instants, remaining time) must equal a brute-force
+//! oracle's (`timefence-terms/tests/engine/brute.rs`: minute by minute on the zone's wall
+//! clock, with consumption counted here from the steps), so a regression in, say, a DST
+//! instant cannot be written into the vectors; they are then written down for the other
+//! languages to match exactly.
 //!
 //! `TIMEFENCE_WRITE_VECTORS=1 cargo test -p timefence-license --test conformance` rewrites
 //! the files; otherwise the test fails when the committed files differ from what it makes.
 
+#[path = "../../timefence-terms/tests/engine/brute.rs"]
+mod brute;
+
 use base64::Engine;
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use timefence_license::portable::{self, trusted_keys};
 use timefence_license::{public_key_base64, sign, verify, LicensePayload};
 use timefence_terms::chrono::DateTime;
+use timefence_terms::chrono::NaiveDate;
 use timefence_terms::TermsSpec;
 
 const SECRET: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
@@ -26,6 +34,11 @@ fn vendor() -> SigningKey {
 
 fn stranger() -> SigningKey {
     SigningKey::from_bytes(&[0x22; 32])
+}
+
+/// The vendor's next signing key, after a rotation.
+fn rotated() -> SigningKey {
+    SigningKey::from_bytes(&[0x33; 32])
 }
 
 /// The writer and the runner share the folder; one at a time.
@@ -340,6 +353,36 @@ fn cases() -> Vec<Case> {
                 check(3, "2027-03-01T10:04:00Z", Allowed),
             ],
         },
+        Case {
+            name: "key-rotation",
+            about: "The vendor rotated its signing key: revision 2 of the license (serial 2, the same uid) signed with the new key supersedes serial 1 signed with the old, and counts the time serial 1 used that day.",
+            trusted: vec![vendor(), rotated()],
+            files: vec![
+                file(&payload(Some(UID_A), 7, 1, &limit)),
+                sign(&payload(Some(UID_A), 7, 2, &limit), &rotated(), "Acme BPO / Conformance"),
+            ],
+            steps: vec![
+                check(0, "2027-03-01T09:00:00Z", Allowed),
+                record(0, "2027-03-01T09:30:00Z", 1800, Ok),
+                check(1, "2027-03-01T10:00:00Z", Allowed),
+                check(0, "2027-03-01T10:01:00Z", Error("Superseded")),
+            ],
+        },
+        Case {
+            name: "new-york-dst-gap-last-day",
+            about: "03:00-02:30 in New York, valid only on 2027-03-13: the shift's end, 02:30 on the 14th, falls in the spring-forward gap and becomes 03:30 EDT; no window opens on the 14th, so the shift runs to 03:30 rather than stopping at 03:00.",
+            trusted: vec![vendor()],
+            files: vec![plain(&Terms {
+                from: "2027-03-13",
+                to: "2027-03-13",
+                ..new_york("03:00", "02:30")
+            })],
+            steps: vec![
+                check(0, "2027-03-14T07:10:00Z", Allowed),
+                check(0, "2027-03-14T07:29:59Z", Allowed),
+                check(0, "2027-03-14T07:30:00Z", Denied("Expired")),
+            ],
+        },
     ]
 }
 
@@ -384,6 +427,84 @@ fn answers(trusted: &[String], files: &[String], steps: &[Value]) -> Vec<Value> 
         .collect()
 }
 
+/// The day (UTC) of an instant.
+fn day_of(now: i64) -> NaiveDate {
+    DateTime::from_timestamp(now, 0).unwrap().date_naive()
+}
+
+/// The terms as the oracle walks them: validity clipped to ten days past `now` (a window
+/// opens within a week on any weekday mask, so the answer at `now` is the same), since the
+/// oracle walks every minute up to the last occurrence.
+fn clipped(terms: &timefence_terms::Terms, now: i64) -> timefence_terms::Terms {
+    let mut terms = terms.clone();
+    let horizon = day_of(now) + timefence_terms::chrono::TimeDelta::days(10);
+    if terms.end_date > horizon {
+        terms.end_date = horizon.max(terms.start_date);
+    }
+    terms
+}
+
+/// The local opening date of the oracle's occurrence containing `now`.
+fn oracle_occurrence(terms: &timefence_terms::Terms, now: i64) -> Option<NaiveDate> {
+    let today = day_of(now);
+    brute::oracle_occurrences(
+        terms,
+        today - timefence_terms::chrono::TimeDelta::days(3),
+        today + timefence_terms::chrono::TimeDelta::days(2),
+    )
+    .into_iter()
+    .find(|o| o.opens <= now && now < o.closes)
+    .map(|o| o.date)
+}
+
+/// Each check step's answer from the brute-force oracle (`None` for other steps and errors),
+/// with the time used per occurrence counted here from the record_use steps that succeeded:
+/// nothing from the implementation's engine or ledger.
+fn independent(
+    trusted: &[String],
+    files: &[String],
+    steps: &[Value],
+    got: &[Value],
+) -> Vec<Option<Value>> {
+    let keys = trusted_keys(trusted).unwrap();
+    let mut used: BTreeMap<(String, NaiveDate), i64> = BTreeMap::new();
+    steps
+        .iter()
+        .zip(got)
+        .map(|(step, answer)| {
+            let license = verify(&files[step["file"].as_u64()? as usize], &keys).ok()?;
+            let now = step["now_unix"].as_i64()?;
+            let terms = clipped(&license.terms, now);
+            let occurrence = oracle_occurrence(&terms, now);
+            match step["action"].as_str()? {
+                "check" if answer.get("allowed").is_some() => {
+                    let consumed = occurrence
+                        .and_then(|date| used.get(&(license.identity(), date)).copied())
+                        .unwrap_or(0);
+                    Some(match brute::oracle_evaluate(&terms, now, consumed) {
+                        brute::OracleAnswer::Allowed {
+                            closes_at,
+                            remaining,
+                            ..
+                        } => json!({ "allowed": true, "reason": null, "closes_at": closes_at, "remaining_seconds": remaining, "next_opening": null }),
+                        brute::OracleAnswer::Denied {
+                            reason,
+                            next_opening,
+                        } => json!({ "allowed": false, "reason": portable::reason_name(reason), "closes_at": null, "remaining_seconds": null, "next_opening": next_opening }),
+                    })
+                }
+                "record_use" if answer["ok"] == true => {
+                    let date = occurrence.expect("use was recorded where the oracle has no window");
+                    *used.entry((license.identity(), date)).or_default() +=
+                        step["seconds"].as_i64()?;
+                    None
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
 fn make(case: &Case) -> Value {
     let trusted: Vec<String> = case
         .trusted
@@ -409,6 +530,16 @@ fn make(case: &Case) -> Value {
         };
         assert!(meets, "{}: step {value} answered {answer}", case.name);
         value["expect"] = answer.clone();
+    }
+    let oracle = independent(&trusted, &case.files, &steps, &got);
+    for ((value, answer), expected) in steps.iter().zip(&got).zip(oracle) {
+        if let Some(expected) = expected {
+            assert_eq!(
+                *answer, expected,
+                "{}: step {value}: the implementation and the brute-force oracle differ",
+                case.name
+            );
+        }
     }
     json!({
         "name": case.name,

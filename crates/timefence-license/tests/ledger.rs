@@ -314,3 +314,36 @@ fn a_ledger_made_before_witnesses_gets_one_and_keeps_its_hours() {
     );
     assert!(p.witness.exists());
 }
+
+#[test]
+fn after_a_key_rotation_the_new_key_s_revision_supersedes_the_old_key_s_file() {
+    let (old, new) = (
+        SigningKey::from_bytes(&[1; 32]),
+        SigningKey::from_bytes(&[7; 32]),
+    );
+    let mut trusted = TrustedKeys::default();
+    trusted.add(old.verifying_key());
+    trusted.add(new.verifying_key());
+    let mut payload = LicensePayload::example();
+    payload.uid = Some("0123456789abcdef0123456789abcdef".into());
+    payload.terms.daily_start_time = "09:00".into();
+    payload.terms.daily_end_time = "17:00".into();
+    payload.terms.daily_time_consumption_limit = Some("3h".into());
+    let revision_1 = verify(&sign(&payload, &old, "rev 1"), &trusted).unwrap();
+    payload.serial += 1;
+    let revision_2 = verify(&sign(&payload, &new, "rev 2"), &trusted).unwrap();
+    assert_ne!(revision_1.key_id, revision_2.key_id);
+    assert_eq!(revision_1.identity(), revision_2.identity());
+    let mut ledger = Ledger::from_bytes(&[], &SECRET).unwrap();
+    let nine = at("2024-06-12T09:00:00Z");
+    check(&revision_1, nine, &mut ledger).unwrap();
+    ledger
+        .record_use_at(&revision_1, nine, TimeDelta::hours(1))
+        .unwrap();
+    // The new key's revision counts the hour the old key's file used, and once it has been
+    // used, the old key's file is superseded.
+    let decision = check(&revision_2, at("2024-06-12T10:00:00Z"), &mut ledger).unwrap();
+    assert_eq!(remaining(decision), Some(TimeDelta::hours(2)));
+    let e = check(&revision_1, at("2024-06-12T10:01:00Z"), &mut ledger).unwrap_err();
+    assert_eq!(e.kind(), "Superseded");
+}

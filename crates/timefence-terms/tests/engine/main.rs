@@ -1,5 +1,6 @@
 //! The engine against the brief's scenarios, hand-worked DST cases and a brute-force oracle.
 
+mod brute;
 mod cost;
 mod oracle;
 mod scenarios;
