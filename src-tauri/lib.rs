@@ -39,6 +39,9 @@ pub struct AppState {
     own: Option<PathBuf>,
     /// The held passphrase and the running export.
     signing: signing::SigningState,
+    /// What opening the catalogue found of signings that stopped part way, and did about
+    /// them, in words; shown once at start.
+    recovered: Mutex<Vec<String>>,
 }
 
 /// The open catalogue's file and the folders beside it.
@@ -299,6 +302,9 @@ pub struct CatalogueStatus {
     pub problem: Option<String>,
     /// Backups in the folder beside it, newest first.
     pub backups: Vec<String>,
+    /// Signings that had stopped part way and what opening the catalogue did about them (each
+    /// told once).
+    pub recovered: Vec<String>,
 }
 
 /// The catalogue's state at start: open, or why not, with the backups that could replace it.
@@ -328,6 +334,7 @@ fn catalogue_status(state: tauri::State<'_, AppState>) -> CatalogueStatus {
         path: place.path.as_ref().map(|p| p.display().to_string()),
         problem,
         backups,
+        recovered: std::mem::take(&mut *state.recovered.lock().unwrap_or_else(|p| p.into_inner())),
     }
 }
 
@@ -904,36 +911,53 @@ fn open_state(app: &tauri::App) -> AppState {
             place: Mutex::new(Place::default()),
             own: None,
             signing: Default::default(),
+            recovered: Mutex::default(),
         },
     }
 }
 
 /// Opens a catalogue and checks it (migrations run on open; then SQLite's quick check), so a
-/// damaged file is reported at start instead of failing later.
-fn open_checked(path: &std::path::Path, first_run: FirstRun) -> Result<Catalogue, String> {
-    let opened = Catalogue::open(path, first_run).map_err(|e| e.to_string())?;
+/// damaged file is reported at start instead of failing later; then finishes or cleans up any
+/// signing that stopped part way, saying what it did.
+fn open_checked(
+    path: &std::path::Path,
+    first_run: FirstRun,
+) -> Result<(Catalogue, Vec<String>), String> {
+    let mut opened = Catalogue::open(path, first_run).map_err(|e| e.to_string())?;
     opened.catalogue.quick_check().map_err(|e| e.to_string())?;
     tracing::info!(
         path = %path.display(),
         created = opened.created,
         "catalogue opened and checked"
     );
-    Ok(opened.catalogue)
+    let recovered: Vec<String> = timefence_signing::issue::recover(&mut opened.catalogue)
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    for line in &recovered {
+        tracing::warn!(%line, "a signing had stopped part way");
+    }
+    Ok((opened.catalogue, recovered))
 }
 
 impl AppState {
     /// The state of a window on the catalogue at `path` (created with the demo when new), with
     /// its backups and keys folders beside it.
     pub fn open(path: &std::path::Path) -> AppState {
-        let catalogue = open_checked(path, FirstRun::Empty);
-        if let Err(reason) = &catalogue {
-            tracing::error!(path = %path.display(), %reason, "the catalogue cannot be opened");
-        }
+        let (catalogue, recovered) = match open_checked(path, FirstRun::Empty) {
+            Ok((catalogue, recovered)) => (Ok(catalogue), recovered),
+            Err(reason) => {
+                tracing::error!(path = %path.display(), %reason, "the catalogue cannot be opened");
+                (Err(reason), Vec::new())
+            }
+        };
         AppState {
             catalogue: Mutex::new(catalogue),
             place: Mutex::new(Place::of(path)),
             own: Some(path.to_path_buf()),
             signing: Default::default(),
+            recovered: Mutex::new(recovered),
         }
     }
 
@@ -961,9 +985,10 @@ impl AppState {
         // the same file, and take it back if the new one cannot be opened.
         let previous = std::mem::replace(&mut *guard, Err("switching catalogues".into()));
         match open_checked(path, first_run) {
-            Ok(opened) => {
+            Ok((opened, recovered)) => {
                 drop(previous);
                 *guard = Ok(opened);
+                *self.recovered.lock().unwrap_or_else(|p| p.into_inner()) = recovered;
                 *self.place.lock().unwrap_or_else(|p| p.into_inner()) = Place::of(path);
                 drop(guard);
                 signing::forget(self);

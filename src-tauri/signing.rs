@@ -66,7 +66,9 @@ impl From<IssueError> for AppError {
     fn from(error: IssueError) -> AppError {
         match error {
             IssueError::Catalogue(inner) => inner.into(),
-            IssueError::Write { .. } => AppError::Storage(error.to_string()),
+            IssueError::Write { .. } | IssueError::NotPlaced { .. } => {
+                AppError::Storage(error.to_string())
+            }
         }
     }
 }

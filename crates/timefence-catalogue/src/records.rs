@@ -47,6 +47,24 @@ pub struct AuditEntry {
     pub file_sha256: String,
 }
 
+/// A file being issued: written under `temporary`, to be renamed to `destination` once the
+/// catalogue has recorded it (see [`Catalogue::begin_issuing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileBeingIssued {
+    /// The file's serial.
+    pub serial: i64,
+    /// The license.
+    pub license_id: LicenseId,
+    /// Where the signed file is written first.
+    pub temporary: String,
+    /// Where it goes.
+    pub destination: String,
+    /// SHA-256 of the file, hex.
+    pub file_sha256: String,
+    /// Whether the issued mark and the audit entry are committed.
+    pub recorded: bool,
+}
+
 /// An audit log entry with the names an administrator reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
@@ -214,7 +232,8 @@ impl Catalogue {
     }
 
     /// Marks a license issued under `entry.serial` (taken with [`Catalogue::take_serial`]) and
-    /// records the file in the audit log, both or neither.
+    /// records the file in the audit log, both or neither; a file noted with
+    /// [`Catalogue::begin_issuing`] is noted as recorded in the same transaction.
     pub fn record_issued(&mut self, entry: &AuditEntry) -> Result<(), CatalogueError> {
         self.record_issued_and(entry, || Ok::<(), CatalogueError>(()))
     }
@@ -259,9 +278,49 @@ impl Catalogue {
             params![entry.issued_at, entry.license_id, entry.revision, entry.key_id, entry.serial, entry.file_sha256],
         )
         .map_err(CatalogueError::from)?;
+        tx.execute(
+            "UPDATE files_being_issued SET recorded = 1 WHERE serial = ?1",
+            [entry.serial],
+        )
+        .map_err(CatalogueError::from)?;
         place()?;
         tx.commit().map_err(CatalogueError::from)?;
         Ok(())
+    }
+
+    /// Notes that `file` is about to be written under its temporary name, before anything is
+    /// written: a row that outlives the signing tells the next start what to finish or clean.
+    pub fn begin_issuing(&mut self, file: &FileBeingIssued) -> Result<(), CatalogueError> {
+        self.conn.execute(
+            "INSERT INTO files_being_issued (serial, license_id, temporary, destination, file_sha256, recorded, started_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)",
+            params![file.serial, file.license_id, file.temporary, file.destination, file.file_sha256, now_text()],
+        )?;
+        Ok(())
+    }
+
+    /// The file of `serial` is in place (or was given up): its row goes.
+    pub fn end_issuing(&mut self, serial: i64) -> Result<(), CatalogueError> {
+        self.conn
+            .execute("DELETE FROM files_being_issued WHERE serial = ?1", [serial])?;
+        Ok(())
+    }
+
+    /// Files whose signing stopped before they were in place, oldest first.
+    pub fn files_being_issued(&self) -> Result<Vec<FileBeingIssued>, CatalogueError> {
+        let mut statement = self.conn.prepare(
+            "SELECT serial, license_id, temporary, destination, file_sha256, recorded FROM files_being_issued ORDER BY serial",
+        )?;
+        let rows = statement.query_map([], |r| {
+            Ok(FileBeingIssued {
+                serial: r.get(0)?,
+                license_id: r.get(1)?,
+                temporary: r.get(2)?,
+                destination: r.get(3)?,
+                file_sha256: r.get(4)?,
+                recorded: r.get::<_, i64>(5)? != 0,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The audit log with each file's customer and license names, newest first, narrowed to

@@ -13,6 +13,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_license_uids.sql"),
     include_str!("migrations/0006_usage_reports.sql"),
     include_str!("migrations/0007_usage_packed_and_trash.sql"),
+    include_str!("migrations/0008_files_being_issued.sql"),
 ];
 
 /// The schema version this build writes.

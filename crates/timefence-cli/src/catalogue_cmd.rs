@@ -122,9 +122,15 @@ pub(crate) fn catalogue_path(path: Option<PathBuf>) -> Result<PathBuf, Failure> 
         .ok_or_else(|| Failure::from("no catalogue: pass --catalogue FILE".to_string()))
 }
 
+/// Opens the catalogue, finishing or cleaning up any signing that stopped part way (and
+/// saying so on standard error).
 pub(crate) fn open(path: Option<PathBuf>) -> Result<Catalogue, Failure> {
     let path = catalogue_path(path)?;
-    Ok(Catalogue::open(&path, FirstRun::Empty)?.catalogue)
+    let mut catalogue = Catalogue::open(&path, FirstRun::Empty)?.catalogue;
+    for recovered in timefence_signing::issue::recover(&mut catalogue)? {
+        eprintln!("timefence: {recovered}");
+    }
+    Ok(catalogue)
 }
 
 fn customer_json(c: &CustomerSummary) -> serde_json::Value {

@@ -27,6 +27,33 @@ pub fn write_temporary(path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     Ok(temporary)
 }
 
+/// The temporary name of the file of `serial` going to `path`: hidden, beside it, and its own
+/// (two signings to one place never share one).
+pub fn temporary_name(path: &Path, serial: i64) -> PathBuf {
+    let folder = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    folder.join(format!(".{name}.{serial}.part"))
+}
+
+/// Writes `bytes` to `temporary` and syncs it; on an error nothing is left behind.
+pub fn write_to(temporary: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let written = (|| {
+        if let Some(folder) = temporary.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder)?;
+        }
+        let mut file = std::fs::File::create(temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(temporary);
+    }
+    written
+}
+
 /// Writes `bytes` to `path` whole: a temporary file first, then a rename.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let temporary = write_temporary(path, bytes)?;

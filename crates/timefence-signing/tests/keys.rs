@@ -220,7 +220,8 @@ fn a_failed_issue_leaves_no_file_and_the_license_as_it_was() {
 }
 
 #[test]
-fn a_rename_that_fails_leaves_no_issued_mark_no_audit_entry_and_no_file() {
+fn a_rename_that_fails_after_the_commit_leaves_the_license_issued_and_its_file_whole_beside_its_place(
+) {
     use timefence_catalogue::{Catalogue, FirstRun, LicenseState};
     use timefence_signing::issue::{issue, Destination, IssueError, Signer};
     let dir = tempfile::tempdir().unwrap();
@@ -253,22 +254,28 @@ fn a_rename_that_fails_leaves_no_issued_mark_no_audit_entry_and_no_file() {
         None,
         timefence_terms::chrono::Utc::now(),
     );
-    assert!(
-        matches!(failed, Err(IssueError::Write { .. })),
-        "{failed:?}"
-    );
+    // The catalogue commits before the rename (so a failure never takes away a previous
+    // file): the license is issued and audited, and the error says where the signed file is.
+    let temporary = match &failed {
+        Err(IssueError::NotPlaced { temporary, .. }) => temporary.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(std::fs::read_to_string(&temporary)
+        .unwrap()
+        .contains("BEGIN TIMEFENCE LICENSE"));
     assert_eq!(
         catalogue.license(license.id).unwrap().state,
-        LicenseState::Draft
+        LicenseState::Issued
     );
-    assert!(catalogue.audit_log(Some(license.id)).unwrap().is_empty());
-    // Only the folder that was in the way is there: no temporary file is left.
-    let names: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    assert_eq!(names, vec!["india.lic".to_string()]);
+    assert_eq!(catalogue.audit_log(Some(license.id)).unwrap().len(), 1);
     assert!(blocked.is_dir());
+    // With the folder out of the way, the next opening puts the file in place.
+    std::fs::remove_dir_all(&blocked).unwrap();
+    let recovered = timefence_signing::issue::recover(&mut catalogue).unwrap();
+    assert_eq!(recovered.len(), 1, "{recovered:?}");
+    assert!(std::fs::read_to_string(&blocked)
+        .unwrap()
+        .contains("BEGIN TIMEFENCE LICENSE"));
 }
 
 #[test]

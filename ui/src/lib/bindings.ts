@@ -299,6 +299,11 @@ export type CatalogueStatus = {
 	problem: string | null,
 	/**  Backups in the folder beside it, newest first. */
 	backups: string[],
+	/**
+	 *  Signings that had stopped part way and what opening the catalogue did about them (each
+	 *  told once).
+	 */
+	recovered: string[],
 };
 
 /**
