@@ -106,6 +106,7 @@ fn setup(customers: u32, path: &std::path::Path) -> (Vec<i64>, Vec<String>) {
                         start: opens + 8 * 3600,
                         reason: "OutsideWindow".into(),
                         count: 1 + random.next(5),
+                        holders: None,
                     });
                 }
             }

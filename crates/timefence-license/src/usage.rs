@@ -49,9 +49,18 @@ pub struct Refusals {
     pub start: i64,
     /// The relay's refusal type: `SeatsFull`, `OutsideWindow`, `ConsumptionExhausted`, ...
     pub reason: String,
-    /// How many.
+    /// How many requests were refused.
     pub count: u32,
+    /// How many distinct holders they came from (people, not retries); absent in reports from
+    /// relays that did not count them. A relay counts at most
+    /// [`MAX_REFUSED_HOLDERS`] per quarter-hour and reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holders: Option<u32>,
 }
+
+/// The most distinct holders a relay keeps per license, quarter-hour and refusal reason: a
+/// client spraying made-up holder names grows the count no further.
+pub const MAX_REFUSED_HOLDERS: u32 = 1000;
 
 /// What one license saw.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -99,6 +99,10 @@ pub struct Outcome {
     pub writes: Vec<Write>,
 }
 
+/// What a refused renewal's recorded reason ends with (`OutsideWindowAtRenewal`): usage reports
+/// keep renewals refused apart from claims refused.
+pub const RENEWAL_SUFFIX: &str = "AtRenewal";
+
 /// Converts milliseconds to a UTC instant (out-of-range values clamp to the epoch).
 pub fn instant(ms: Millis) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
@@ -145,7 +149,13 @@ pub fn decide(
                 lease: request.lease().map(str::to_string),
                 holder: holder.map(str::to_string),
                 kind: "refused".into(),
-                reason: Some(refusal.kind().into()),
+                // A renewal refused is a lease ending (at its window's close, its budget, a
+                // lowered seat count), not someone asking for a seat: recorded apart, so usage
+                // figures do not read it as a claim.
+                reason: Some(match request {
+                    Request::Renew { .. } => format!("{}{RENEWAL_SUFFIX}", refusal.kind()),
+                    _ => refusal.kind().to_string(),
+                }),
                 charged_from: now,
                 charged_to: now,
                 occurrence: None,

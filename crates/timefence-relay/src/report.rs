@@ -84,6 +84,8 @@ pub struct ReportBuilder {
     folded: BTreeMap<String, Vec<Quarter>>,
     holders: BTreeMap<String, BTreeSet<String>>,
     refusals: BTreeMap<String, BTreeMap<(Millis, String), u32>>,
+    /// Distinct holders refused per (license, quarter-hour, reason).
+    refused_holders: BTreeMap<(String, Millis, String), u32>,
 }
 
 /// One license's sweep through time.
@@ -167,6 +169,7 @@ impl ReportBuilder {
             folded: BTreeMap::new(),
             holders: BTreeMap::new(),
             refusals: BTreeMap::new(),
+            refused_holders: BTreeMap::new(),
         }
     }
 
@@ -214,6 +217,16 @@ impl ReportBuilder {
             .entry(license.to_string())
             .or_default()
             .insert(holder.to_string());
+    }
+
+    /// The distinct holders refused in a quarter-hour for a reason.
+    pub fn refused_holders(&mut self, license: &str, quarter: Millis, reason: &str, holders: i64) {
+        if (self.from..self.to).contains(&quarter) {
+            self.refused_holders.insert(
+                (license.to_string(), quarter, reason.to_string()),
+                u32::try_from(holders).unwrap_or(u32::MAX),
+            );
+        }
     }
 
     /// Refusals counted in a quarter-hour (added to any already given for it).
@@ -265,10 +278,11 @@ impl ReportBuilder {
             }
         }
         for (license, refusals) in self.refusals {
+            let name = license.clone();
             let usage = by_license
                 .entry(license.clone())
                 .or_insert_with(|| LicenseUsage {
-                    license,
+                    license: name,
                     distinct_holders: 0,
                     quarters: Vec::new(),
                     refusals: Vec::new(),
@@ -277,6 +291,10 @@ impl ReportBuilder {
                 .into_iter()
                 .map(|((start, reason), count)| Refusals {
                     start: start / 1000,
+                    holders: self
+                        .refused_holders
+                        .get(&(license.clone(), start, reason.clone()))
+                        .copied(),
                     reason,
                     count,
                 })
@@ -390,7 +408,8 @@ mod tests {
             [Refusals {
                 start: 0,
                 reason: "SeatsFull".into(),
-                count: 3
+                count: 3,
+                holders: None,
             }]
         );
     }

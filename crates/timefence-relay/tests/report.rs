@@ -43,6 +43,8 @@ struct Held {
 struct Expected {
     intervals: Vec<(i64, i64, String)>,
     refusals: BTreeMap<(i64, String), u32>,
+    /// The distinct holders behind them.
+    refused_holders: BTreeMap<(i64, String), std::collections::BTreeSet<String>>,
 }
 
 impl Expected {
@@ -177,12 +179,13 @@ fn a_seeded_month_through_a_real_relay_is_reported_exactly() {
                                 .contains(&reply.error()),
                             "{reply:?}"
                         );
-                        *expected
-                            .entry(license.clone())
+                        let mine = expected.entry(license.clone()).or_default();
+                        let key = (now - now.rem_euclid(QUARTER_MS), reply.error().to_string());
+                        *mine.refusals.entry(key.clone()).or_default() += 1;
+                        mine.refused_holders
+                            .entry(key)
                             .or_default()
-                            .refusals
-                            .entry((now - now.rem_euclid(QUARTER_MS), reply.error().to_string()))
-                            .or_default() += 1;
+                            .insert(holder.clone());
                     }
                 } else {
                     let i = random.below(held.len() as u64) as usize;
@@ -194,15 +197,17 @@ fn a_seeded_month_through_a_real_relay_is_reported_exactly() {
                             held[i].end = reply.lease()["expires_at_ms"].as_i64().unwrap();
                         } else {
                             assert_eq!(reply.error(), "OutsideWindow", "{reply:?}");
-                            *expected
-                                .entry(held[i].license.clone())
+                            // A renewal refused is a lease ending, recorded apart from claims.
+                            let mine = expected.entry(held[i].license.clone()).or_default();
+                            let key = (
+                                now - now.rem_euclid(QUARTER_MS),
+                                "OutsideWindowAtRenewal".to_string(),
+                            );
+                            *mine.refusals.entry(key.clone()).or_default() += 1;
+                            mine.refused_holders
+                                .entry(key)
                                 .or_default()
-                                .refusals
-                                .entry((
-                                    now - now.rem_euclid(QUARTER_MS),
-                                    reply.error().to_string(),
-                                ))
-                                .or_default() += 1;
+                                .insert(held[i].holder.clone());
                         }
                     } else {
                         let mut lease = held.remove(i);
@@ -227,53 +232,14 @@ fn a_seeded_month_through_a_real_relay_is_reported_exactly() {
     }
 
     // The vendor's certificate for the relay's key, and the report of the month.
-    std::fs::write(
-        setup.path("relay.cert"),
-        certify(
-            &CertificatePayload {
-                relay_key: public_key_base64(&relay_key().verifying_key()),
-                customer: "Acme BPO".into(),
-                licenses: vec![],
-                issued_at: "2027-01-01T00:00:00Z".into(),
-            },
-            &vendor(),
-        ),
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
-        .arg("report")
-        .args(["--storage", &setup.storage])
-        .arg("--key")
-        .arg(setup.path("relay.key"))
-        .arg("--certificate")
-        .arg(setup.path("relay.cert"))
-        .arg("--trust")
-        .arg(setup.path("vendor.pub.pem"))
-        .args(["--from", "2027-03-01", "--to", "2027-03-30", "--out"])
-        .arg(setup.path("march.report"))
-        .arg("--clock-file")
-        .arg(setup.path("clock"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (said, report) = report_of(&setup, "2027-03-01", "2027-03-30");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        said,
         format!(
             "Wrote the usage of Acme BPO from 2027-03-01 to 2027-03-30 (2 licenses) to {}.",
-            setup.path("march.report").display()
+            setup.path("report").display()
         )
     );
-    let mut trusted = TrustedKeys::default();
-    trusted.add(vendor().verifying_key());
-    let report = read_report(
-        &std::fs::read_to_string(setup.path("march.report")).unwrap(),
-        &trusted,
-    )
-    .unwrap();
 
     let (from, to) = (day0, day0 + 30 * 86_400_000);
     assert_eq!(report.payload.licenses.len(), 2);
@@ -294,6 +260,7 @@ fn a_seeded_month_through_a_real_relay_is_reported_exactly() {
                 start: start / 1000,
                 reason: reason.clone(),
                 count: *count,
+                holders: Some(mine.refused_holders[&(*start, reason.clone())].len() as u32),
             })
             .collect();
         assert_eq!(usage.refusals, refusals, "{}'s refusals", usage.license);
@@ -416,4 +383,111 @@ fn keygen_writes_an_owner_only_key_that_openssl_reads() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
+}
+
+/// `timefence-relay report` of `from..=to` on `setup`'s storage, with a certificate for the
+/// relay's key: what it said, and the report, verified.
+fn report_of(
+    setup: &Setup,
+    from: &str,
+    to: &str,
+) -> (String, timefence_license::usage::VerifiedReport) {
+    std::fs::write(
+        setup.path("relay.cert"),
+        certify(
+            &CertificatePayload {
+                relay_key: public_key_base64(&relay_key().verifying_key()),
+                customer: "Acme BPO".into(),
+                licenses: vec![],
+                issued_at: "2027-01-01T00:00:00Z".into(),
+            },
+            &vendor(),
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+        .arg("report")
+        .args(["--storage", &setup.storage])
+        .arg("--key")
+        .arg(setup.path("relay.key"))
+        .arg("--certificate")
+        .arg(setup.path("relay.cert"))
+        .arg("--trust")
+        .arg(setup.path("vendor.pub.pem"))
+        .args(["--from", from, "--to", to, "--out"])
+        .arg(setup.path("report"))
+        .arg("--clock-file")
+        .arg(setup.path("clock"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut trusted = TrustedKeys::default();
+    trusted.add(vendor().verifying_key());
+    let report = read_report(
+        &std::fs::read_to_string(setup.path("report")).unwrap(),
+        &trusted,
+    )
+    .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).trim().to_string(),
+        report,
+    )
+}
+
+#[test]
+fn refusals_count_people_not_retries_and_a_spray_of_made_up_holders_stops_at_the_limit() {
+    people_not_retries(None);
+}
+
+#[test]
+fn on_postgresql_too_refusals_count_people_and_stop_at_the_limit() {
+    people_not_retries(Some(common::pg::Cluster::start()));
+}
+
+fn people_not_retries(cluster: Option<common::pg::Cluster>) {
+    use timefence_license::usage::MAX_REFUSED_HOLDERS;
+    let one_seat = || terms("2027-01-01", "2027-12-31", "00:00", "24:00", "UTC", 1, None);
+    let mut setup = Setup::new(
+        &[
+            ("a.lic", license_file(1, 1, one_seat(), None)),
+            ("b.lic", license_file(2, 1, one_seat(), None)),
+        ],
+        ms("2027-03-01T10:00:00Z"),
+    );
+    if let Some(cluster) = &cluster {
+        setup.storage = cluster.url();
+    }
+    let relay = setup.start(&[]);
+    let (sprayed, retried) = (reference(1), reference(2));
+    assert_eq!(relay.claim(&sprayed, "owner", "a0").status, 201);
+    assert_eq!(relay.claim(&retried, "owner", "b0").status, 201);
+    // On the first license, one person retrying 40 times and a client spraying 1,100 made-up
+    // holder names; on the second, the same person retrying 40 times, alone.
+    for i in 0..40 {
+        let nonce = format!("e{i}");
+        assert_eq!(relay.claim(&sprayed, "eager", &nonce).error(), "SeatsFull");
+        assert_eq!(relay.claim(&retried, "eager", &nonce).error(), "SeatsFull");
+    }
+    for i in 0..1_100 {
+        let (holder, nonce) = (format!("made-up-{i}"), format!("s{i}"));
+        assert_eq!(relay.claim(&sprayed, &holder, &nonce).error(), "SeatsFull");
+    }
+    setup.set_clock(ms("2027-03-02T00:00:01Z"));
+    let (_, report) = report_of(&setup, "2027-03-01", "2027-03-01");
+    let of = |license: &str| {
+        let usage = report
+            .payload
+            .licenses
+            .iter()
+            .find(|u| u.license == license)
+            .unwrap();
+        assert_eq!(usage.refusals.len(), 1, "{:?}", usage.refusals);
+        (usage.refusals[0].count, usage.refusals[0].holders)
+    };
+    assert_eq!(of(&sprayed), (1_140, Some(MAX_REFUSED_HOLDERS)));
+    assert_eq!(of(&retried), (40, Some(1)));
 }

@@ -108,11 +108,13 @@ fn week(catalogue: &Catalogue, customer: i64, from: &str, to: &str) -> ReportPay
             start: midnight + 8 * 3600,
             reason: "OutsideWindow".into(),
             count: 4,
+            holders: None,
         });
         refusals.push(Refusals {
             start: midnight + 8 * 3600 + 2700,
             reason: "OutsideWindow".into(),
             count: 2,
+            holders: None,
         });
     }
     let usage = |license: String, quarters: Vec<Quarter>, refusals: Vec<Refusals>| LicenseUsage {
@@ -492,6 +494,7 @@ fn refusals_after_the_close_and_an_unused_first_hour_move_the_window() {
             start: midnight + 16 * 3600 + 1800,
             reason: "OutsideWindow".into(),
             count: 3,
+            holders: None,
         });
     }
     let mine = suggested_for(&mut catalogue, customer, "Day", &uid, quarters, refusals);

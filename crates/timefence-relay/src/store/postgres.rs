@@ -101,6 +101,7 @@ struct Statements {
     charge_holders: Statement,
     record_events: Statement,
     refusals: Statement,
+    refused_holders: Statement,
     recent_occurrences: Statement,
     recent_holders: Statement,
 }
@@ -119,6 +120,9 @@ const CHARGE_HOLDERS: &str = "INSERT INTO relay_charges (license, occurrence, ho
 const RECORD_EVENTS: &str = "INSERT INTO relay_events (at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence) SELECT u.at, u.license, u.lease, u.holder, u.kind, u.reason, u.charged_from, u.charged_to, u.occurrence FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[]) WITH ORDINALITY AS u(at, license, lease, holder, kind, reason, charged_from, charged_to, occurrence, n) ORDER BY n";
 /// A batch's refusals, counted per quarter-hour and reason.
 const COUNT_REFUSALS: &str = "INSERT INTO relay_refusals (license, quarter, reason, count) SELECT $1, u.q, u.r, u.n FROM unnest($2::bigint[], $3::text[], $4::bigint[]) AS u(q, r, n) ON CONFLICT (license, quarter, reason) DO UPDATE SET count = relay_refusals.count + excluded.count";
+/// A batch's refused holders, each quarter-hour and reason keeping at most `$5` (a batch adds
+/// at most its own few past the limit, which the next batch then stops).
+const REFUSED_HOLDERS: &str = "INSERT INTO relay_refused_holders (license, quarter, reason, holder) SELECT $1, u.q, u.r, u.h FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(q, r, h) WHERE (SELECT count(*) FROM relay_refused_holders x WHERE x.license = $1 AND x.quarter = u.q AND x.reason = u.r) < $5 ON CONFLICT (license, quarter, reason, holder) DO NOTHING";
 
 /// A license's charges per occurrence from a date on.
 const RECENT_OCCURRENCES: &str =
@@ -147,6 +151,7 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         CHARGE_HOLDERS,
         RECORD_EVENTS,
         COUNT_REFUSALS,
+        REFUSED_HOLDERS,
         RECENT_OCCURRENCES,
         RECENT_HOLDERS,
     ];
@@ -175,6 +180,7 @@ async fn prepare(client: Client) -> Result<Conn, StoreError> {
         charge_holders: next()?,
         record_events: next()?,
         refusals: next()?,
+        refused_holders: next()?,
         recent_occurrences: next()?,
         recent_holders: next()?,
     };
@@ -907,6 +913,7 @@ struct BatchWrites {
     occurrences: HashMap<String, i64>,
     holders: HashMap<(String, String), i64>,
     refusals: HashMap<(i64, String), i64>,
+    refused_holders: std::collections::HashSet<(i64, String, String)>,
     events: Vec<Event>,
 }
 
@@ -922,10 +929,12 @@ impl BatchWrites {
                 *self.holders.entry((occurrence, holder)).or_default() += ms;
             }
             Write::Record(e) if e.kind == "refused" => {
-                *self
-                    .refusals
-                    .entry((quarter_of(e.at), e.reason.unwrap_or_default()))
-                    .or_default() += 1;
+                let (quarter, reason) = (quarter_of(e.at), e.reason.unwrap_or_default());
+                if let Some(holder) = e.holder {
+                    self.refused_holders
+                        .insert((quarter, reason.clone(), holder));
+                }
+                *self.refusals.entry((quarter, reason)).or_default() += 1;
             }
             Write::Record(e) => self.events.push(e),
             // Leases are written from the batch's final state, the mark once.
@@ -993,6 +1002,13 @@ impl BatchWrites {
             r_reason.push(r);
             r_count.push(n);
         }
+        let (mut rh_quarter, mut rh_reason, mut rh_holder) = (Vec::new(), Vec::new(), Vec::new());
+        for (q, r, h) in self.refused_holders {
+            rh_quarter.push(q);
+            rh_reason.push(r);
+            rh_holder.push(h);
+        }
+        let most_holders = i64::from(timefence_license::usage::MAX_REFUSED_HOLDERS);
         let e = &self.events;
         let (e_at, e_from, e_to): (Vec<i64>, Vec<i64>, Vec<i64>) = (
             e.iter().map(|e| e.at).collect(),
@@ -1093,6 +1109,16 @@ impl BatchWrites {
             tx.execute(&st.refusals, &[&license, &r_quarter, &r_reason, &r_count])
                 .await
         };
+        let refused_holders = async {
+            if rh_holder.is_empty() {
+                return done();
+            }
+            tx.execute(
+                &st.refused_holders,
+                &[&license, &rh_quarter, &rh_reason, &rh_holder, &most_holders],
+            )
+            .await
+        };
         tokio::try_join!(
             mark,
             insert,
@@ -1101,7 +1127,8 @@ impl BatchWrites {
             occurrences,
             holders,
             events,
-            refusals
+            refusals,
+            refused_holders
         )
         .map_err(db)?;
         Ok(())
@@ -1194,6 +1221,13 @@ async fn report_on(
         {
             builder.holder(row.get(0), row.get(1));
         }
+    }
+    for row in client
+        .query(sql::REFUSED_HOLDERS_BETWEEN, &[&from, &to])
+        .await
+        .map_err(db)?
+    {
+        builder.refused_holders(row.get(0), row.get(1), row.get(2), row.get(3));
     }
     for (statement, start) in [(sql::OLD_REFUSALS, raw_from), (sql::REFUSALS_BETWEEN, from)] {
         for row in client.query(statement, &[&start, &to]).await.map_err(db)? {

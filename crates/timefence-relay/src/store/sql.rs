@@ -8,7 +8,9 @@
 //
 // Refusals are counted per license, quarter-hour and reason (`relay_refusals`), not kept one
 // row each: a client refused again and again (or anyone at all, without authentication) grows
-// one counter, not the database. Databases from before keep their old `refused` rows in
+// one counter, not the database. The distinct holders refused are kept beside them
+// (`relay_refused_holders`, at most MAX_REFUSED_HOLDERS per license, quarter-hour and reason),
+// so a report counts people turned away, not their retries. Databases from before keep their old `refused` rows in
 // `relay_events`, and reports count both.
 
 /// Version 1 of the schema, SQLite.
@@ -61,6 +63,13 @@ CREATE TABLE IF NOT EXISTS relay_refusals (
     reason TEXT NOT NULL,
     count INTEGER NOT NULL,
     PRIMARY KEY (license, quarter, reason)
+);
+CREATE TABLE IF NOT EXISTS relay_refused_holders (
+    license TEXT NOT NULL,
+    quarter INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    PRIMARY KEY (license, quarter, reason, holder)
 );
 CREATE TABLE IF NOT EXISTS relay_folded_quarters (
     license TEXT NOT NULL,
@@ -132,6 +141,13 @@ CREATE TABLE IF NOT EXISTS relay_refusals (
     count BIGINT NOT NULL,
     PRIMARY KEY (license, quarter, reason)
 );
+CREATE TABLE IF NOT EXISTS relay_refused_holders (
+    license TEXT NOT NULL,
+    quarter BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    PRIMARY KEY (license, quarter, reason, holder)
+);
 CREATE TABLE IF NOT EXISTS relay_folded_quarters (
     license TEXT NOT NULL,
     quarter BIGINT NOT NULL,
@@ -186,6 +202,10 @@ pub const MARKS: &str =
 pub const RESET_MARKS: &str = "UPDATE relay_licenses AS l SET high_water = $1 FROM (SELECT ref, high_water FROM relay_licenses WHERE high_water > $1 FOR UPDATE) AS old WHERE l.ref = old.ref RETURNING l.ref, old.high_water";
 /// Counts one more refusal in its quarter-hour (`$2`, milliseconds).
 pub const COUNT_REFUSAL: &str = "INSERT INTO relay_refusals (license, quarter, reason, count) VALUES ($1, $2, $3, $4) ON CONFLICT (license, quarter, reason) DO UPDATE SET count = relay_refusals.count + excluded.count";
+/// A refused holder, unless the quarter-hour already has the most it keeps ($5).
+pub const REFUSED_HOLDER: &str = "INSERT INTO relay_refused_holders (license, quarter, reason, holder) SELECT $1, $2, $3, $4 WHERE (SELECT count(*) FROM relay_refused_holders WHERE license = $1 AND quarter = $2 AND reason = $3) < $5 ON CONFLICT (license, quarter, reason, holder) DO NOTHING";
+/// Distinct holders refused per license, quarter-hour and reason, in `[$1, $2)`.
+pub const REFUSED_HOLDERS_BETWEEN: &str = "SELECT license, quarter, reason, count(*) FROM relay_refused_holders WHERE quarter >= $1 AND quarter < $2 GROUP BY license, quarter, reason";
 /// The refusals counted in quarter-hours starting in `[$1, $2)`.
 pub const REFUSALS_BETWEEN: &str = "SELECT license, quarter, reason, count FROM relay_refusals WHERE quarter >= $1 AND quarter < $2";
 /// The spans charged or refunded by events recorded in `[$1, $2)`, sorted by license and start

@@ -366,6 +366,19 @@ fn report_on(
             builder.holder(&license, &holder);
         }
     }
+    {
+        let mut statement = connection
+            .prepare(&numbered(sql::REFUSED_HOLDERS_BETWEEN))
+            .map_err(unavailable)?;
+        let mut rows = statement.query([from, to]).map_err(unavailable)?;
+        while let Some(row) = rows.next().map_err(unavailable)? {
+            let license: String = row.get(0).map_err(unavailable)?;
+            let quarter: Millis = row.get(1).map_err(unavailable)?;
+            let reason: String = row.get(2).map_err(unavailable)?;
+            let holders: i64 = row.get(3).map_err(unavailable)?;
+            builder.refused_holders(&license, quarter, &reason, holders);
+        }
+    }
     for (statement, start) in [(sql::OLD_REFUSALS, raw_from), (sql::REFUSALS_BETWEEN, from)] {
         let mut statement = connection
             .prepare(&numbered(statement))
@@ -662,14 +675,24 @@ fn apply(connection: &Connection, license: &str, write: &Write) -> rusqlite::Res
                 .execute(params![license, occurrence, holder, ms])?;
         }
         Write::Record(e) if e.kind == "refused" => {
+            let (quarter, reason) = (
+                crate::report::quarter_of(e.at),
+                e.reason.as_deref().unwrap_or(""),
+            );
             connection
                 .prepare_cached(&numbered(sql::COUNT_REFUSAL))?
-                .execute(params![
-                    license,
-                    crate::report::quarter_of(e.at),
-                    e.reason.as_deref().unwrap_or(""),
-                    1
-                ])?;
+                .execute(params![license, quarter, reason, 1])?;
+            if let Some(holder) = &e.holder {
+                connection
+                    .prepare_cached(&numbered(sql::REFUSED_HOLDER))?
+                    .execute(params![
+                        license,
+                        quarter,
+                        reason,
+                        holder,
+                        timefence_license::usage::MAX_REFUSED_HOLDERS
+                    ])?;
+            }
         }
         Write::Record(e) => {
             connection
