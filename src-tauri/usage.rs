@@ -70,6 +70,8 @@ pub struct SuggestionView {
     pub per_day: Vec<String>,
     /// The change over the term.
     pub per_term: Vec<String>,
+    /// The product without a price, when the change cannot be priced.
+    pub unpriced: Option<String>,
     /// The license's form with the change made: what Apply saves.
     pub edit: LicenseEdit,
 }
@@ -152,6 +154,7 @@ pub fn suggestions(state: &AppState, customer: i64) -> Result<Vec<SuggestionView
                 why: s.why,
                 per_day: signed(&s.per_day),
                 per_term: signed(&s.per_term),
+                unpriced: s.unpriced,
                 edit: LicenseEdit::from_terms(&s.name, &terms),
                 name: s.name,
             })

@@ -121,15 +121,19 @@ pub(crate) fn run_usage(c: &mut Catalogue, command: &UsageCommand) -> Result<u8,
             let suggested = suggestions(c, *customer)?;
             let lines: Vec<String> = suggested
                 .iter()
-                .map(|s| {
-                    format!(
+                .map(|s| match &s.unpriced {
+                    Some(product) => format!(
+                        "{}: {} ({}): no price for {product}: set one (timefence products set-price)",
+                        s.name, s.text, s.why
+                    ),
+                    None => format!(
                         "{}: {} ({}): {} a day, {} over the term",
                         s.name,
                         s.text,
                         s.why,
                         money(&s.per_day),
                         money(&s.per_term)
-                    )
+                    ),
                 })
                 .collect();
             let text = if lines.is_empty() {

@@ -43,6 +43,17 @@ pub enum UsageError {
     /// The report did not verify (tampered, an uncertified relay, another vendor's key, ...).
     #[error(transparent)]
     Report(#[from] ReportError),
+    /// The report's last day has not ended yet: the day would be imported half-counted and
+    /// could never be imported again.
+    #[error("the report runs to {to}, a day that has not ended (today is {today}); ask for a report up to {latest}")]
+    NotEnded {
+        /// The report's last day.
+        to: String,
+        /// Today (UTC).
+        today: NaiveDate,
+        /// The latest last day a report may have today.
+        latest: NaiveDate,
+    },
     /// The report is for a customer this catalogue does not have.
     #[error("the report is for \"{0}\", who is not a customer in this catalogue")]
     UnknownCustomer(String),
@@ -62,6 +73,7 @@ impl UsageError {
                 ReportError::NotCovered(_) => "NotCovered",
             },
             UsageError::UnknownCustomer(_) => "UnknownCustomer",
+            UsageError::NotEnded { .. } => "NotEnded",
             UsageError::Catalogue(CatalogueError::UsageAlreadyImported { .. }) => "AlreadyImported",
             UsageError::Catalogue(_) => "Catalogue",
         }
@@ -85,9 +97,36 @@ pub struct Imported {
     pub licenses: usize,
 }
 
-/// Checks a report and keeps it for its customer.
+/// Today in UTC, the day reports are judged against: the system clock's, or for tests the
+/// date in `TIMEFENCE_TODAY` (YYYY-MM-DD), so a test's reports need not depend on the calendar.
+pub fn today_utc() -> NaiveDate {
+    std::env::var("TIMEFENCE_TODAY")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| Utc::now().date_naive())
+}
+
+/// Checks a report and keeps it for its customer ([`import_on`] on [`today_utc`]).
 pub fn import(catalogue: &mut Catalogue, text: &str) -> Result<Imported, UsageError> {
+    import_on(catalogue, text, today_utc())
+}
+
+/// Checks a report and keeps it for its customer, `today` being the UTC date now: a report
+/// whose last day has not ended is refused, as the relay refuses to write one.
+pub fn import_on(
+    catalogue: &mut Catalogue,
+    text: &str,
+    today: NaiveDate,
+) -> Result<Imported, UsageError> {
     let report = read_report(text, &timefence_signing::catalogue_keys(catalogue)?)?;
+    let last: Option<NaiveDate> = report.payload.to.parse().ok();
+    if last.is_none_or(|last| last >= today) {
+        return Err(UsageError::NotEnded {
+            to: report.payload.to.clone(),
+            today,
+            latest: today.pred_opt().unwrap_or(today),
+        });
+    }
     let customer = report.payload.customer.clone();
     let found = catalogue
         .list_customers()?
@@ -219,8 +258,14 @@ pub struct LicenseUse {
     pub refusals: BTreeMap<String, u32>,
     /// Quarter-hours with use, in order.
     pub quarters: Vec<QuarterUse>,
-    /// Refusals per quarter-hour start and reason.
+    /// Refusals per quarter-hour start and reason (requests).
     pub refused: BTreeMap<(i64, String), u32>,
+    /// The distinct holders behind them per quarter-hour start and reason (people); the
+    /// requests where a report does not count holders.
+    pub turned_away: BTreeMap<(i64, String), u32>,
+    /// Renewals refused (leases ending at a close, a spent budget or lowered seats): not
+    /// claims, so not in `refused`.
+    pub renewals_refused: u32,
     /// The starts of the quarter-hours the window was open, in order (the samples of the
     /// time-of-day profile: an open quarter-hour nobody used counts as 0 seats).
     #[serde(skip)]
@@ -281,6 +326,8 @@ fn use_of(license: &License, reports: &[Period]) -> LicenseUse {
     // Forecast reads every license's.
     let mut quarters: Vec<QuarterUse> = Vec::new();
     let mut refused: BTreeMap<(i64, String), u32> = BTreeMap::new();
+    let mut turned_away: BTreeMap<(i64, String), u32> = BTreeMap::new();
+    let mut renewals_refused = 0u32;
     let mut open_quarters: Vec<i64> = Vec::new();
     let (mut licensed, mut days, mut holders) = (0i64, 0u32, 0u32);
     let mut reported = false;
@@ -312,7 +359,15 @@ fn use_of(license: &License, reports: &[Period]) -> LicenseUse {
                 seat_seconds: q.seat_seconds,
             }));
             for r in &usage.refusals {
-                *refused.entry((r.start, r.reason.clone())).or_default() += r.count;
+                if r.reason.ends_with(RENEWAL_SUFFIX) {
+                    renewals_refused = renewals_refused.saturating_add(r.count);
+                    continue;
+                }
+                let key = (r.start, r.reason.clone());
+                *refused.entry(key.clone()).or_default() += r.count;
+                // Two relays' reports of one quarter-hour: their people added (a holder who
+                // tried both is counted twice, never under-counted).
+                *turned_away.entry(key).or_default() += r.holders.unwrap_or(r.count);
             }
         }
     }
@@ -363,8 +418,32 @@ fn use_of(license: &License, reports: &[Period]) -> LicenseUse {
         refusals,
         quarters,
         refused,
+        turned_away,
+        renewals_refused,
         open_quarters,
     }
+}
+
+/// What a relay's recorded reason for a refused renewal ends with (`OutsideWindowAtRenewal`).
+pub const RENEWAL_SUFFIX: &str = "AtRenewal";
+
+/// The seats `used` shows were wanted at once: in each quarter-hour, the seats held at its
+/// peak plus the distinct holders turned away with every seat taken; the most of any
+/// quarter-hour. A count of people, so applying it and reading the same reports again asks
+/// for no more.
+pub fn seats_wanted(used: &LicenseUse) -> u32 {
+    let mut wanted = used.peak;
+    for ((start, reason), people) in &used.turned_away {
+        if reason != "SeatsFull" {
+            continue;
+        }
+        let held = used
+            .quarters
+            .binary_search_by_key(start, |q| q.start)
+            .map_or(0, |i| used.quarters[i].peak);
+        wanted = wanted.max(held.saturating_add(*people));
+    }
+    wanted
 }
 
 /// An amount that may be negative (a saving), in one currency's minor units.
@@ -408,6 +487,9 @@ pub struct Suggestion {
     pub per_day: Vec<Change>,
     /// The change in cost over the license's whole term, per currency.
     pub per_term: Vec<Change>,
+    /// The product with no price, when the license's product has none: the change cannot be
+    /// priced until one is set (as the cost panel says).
+    pub unpriced: Option<String>,
 }
 
 /// How much headroom above the peak a smaller seat count keeps (10 %), rounded up to 5 seats.
@@ -479,53 +561,67 @@ pub fn suggestions(
         }
         let terms = &license.terms;
         let spec = terms.to_spec();
-        let mut propose = |kind: &'static str,
-                           text: String,
-                           why: String,
-                           changed: timefence_terms::TermsSpec| {
-            let Ok(new_terms) = changed.validate() else {
-                return;
+        let mut propose =
+            |kind: &'static str, text: String, why: String, changed: timefence_terms::TermsSpec| {
+                let Ok(new_terms) = changed.validate() else {
+                    return;
+                };
+                // A day the license opens (its first in the reports' days), and its whole term.
+                let day = reports
+                    .iter()
+                    .flat_map(|(_, s, e)| terms.occurrences(*s, *e))
+                    .map(|o| o.date)
+                    .next()
+                    .unwrap_or(terms.start_date);
+                let price = prices.of(&terms.product);
+                let per_term =
+                    cost_change(terms, &new_terms, price, terms.start_date, terms.end_date);
+                let unpriced = per_term.is_empty().then(|| {
+                    if terms.product.trim().is_empty() {
+                        "(no product)".to_string()
+                    } else {
+                        terms.product.clone()
+                    }
+                });
+                out.push(Suggestion {
+                    license_id: license.id,
+                    name: license.name.clone(),
+                    kind,
+                    text,
+                    why,
+                    per_day: cost_change(terms, &new_terms, price, day, day),
+                    per_term,
+                    unpriced,
+                    terms: changed,
+                });
             };
-            // A day the license opens (its first in the reports' days), and its whole term.
-            let day = reports
-                .iter()
-                .flat_map(|(_, s, e)| terms.occurrences(*s, *e))
-                .map(|o| o.date)
-                .next()
-                .unwrap_or(terms.start_date);
-            let price = prices.of(&terms.product);
-            out.push(Suggestion {
-                license_id: license.id,
-                name: license.name.clone(),
-                kind,
-                text,
-                why,
-                per_day: cost_change(terms, &new_terms, price, day, day),
-                per_term: cost_change(terms, &new_terms, price, terms.start_date, terms.end_date),
-                terms: changed,
-            });
-        };
-        let seats_full = used.refusals.get("SeatsFull").copied().unwrap_or(0);
-        if seats_full > 0 {
-            // The most turned away in one quarter-hour is what the cap cost at its worst.
-            let worst = used
-                .refused
+        // Seats from people: the most wanted at once (held plus turned away), not the
+        // retries; so a suggestion applied and the same reports read again suggest no more.
+        let wanted = seats_wanted(&used);
+        if wanted > terms.seats {
+            let people: u32 = used
+                .turned_away
                 .iter()
                 .filter(|((_, r), _)| r == "SeatsFull")
                 .map(|(_, n)| *n)
                 .max()
                 .unwrap_or(0);
-            let seats = terms.seats.saturating_add(worst);
             let mut changed = spec.clone();
-            changed.seats = i64::from(seats);
+            changed.seats = i64::from(wanted);
             propose(
                 "MoreSeats",
-                timefence_terms::seats_text(u64::from(seats)),
-                format!("{seats_full} claims were turned away with every seat taken (up to {worst} in one quarter-hour)"),
+                timefence_terms::seats_text(u64::from(wanted)),
+                format!(
+                    "up to {wanted} wanted a seat at once ({} turned away with every seat taken)",
+                    match people {
+                        1 => "1 person".to_string(),
+                        n => format!("{n} people"),
+                    }
+                ),
                 changed,
             );
-        } else if used.peak > 0 && right_sized(used.peak) < terms.seats {
-            let seats = right_sized(used.peak);
+        } else if used.peak > 0 && right_sized(wanted) < terms.seats {
+            let seats = right_sized(wanted);
             let mut changed = spec.clone();
             changed.seats = i64::from(seats);
             propose(

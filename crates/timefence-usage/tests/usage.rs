@@ -568,3 +568,169 @@ fn suggested_for(
         .filter(|s| s.name == name)
         .collect()
 }
+
+/// A day of a 10-seat 08:00-16:00 license: every seat held 10:00-11:00, and `refusals` there.
+fn full_at_ten(refusals: Vec<Refusals>) -> (Vec<Quarter>, Vec<Refusals>) {
+    let ten = MARCH_1 + 10 * 3600;
+    let quarters = (0..4)
+        .map(|q| Quarter {
+            start: ten + q * 900,
+            peak: 10,
+            seat_seconds: 10 * 900,
+        })
+        .collect();
+    (quarters, refusals)
+}
+
+fn seats_full(start: i64, count: u32, holders: Option<u32>) -> Refusals {
+    Refusals {
+        start,
+        reason: "SeatsFull".into(),
+        count,
+        holders,
+    }
+}
+
+#[test]
+fn more_seats_counts_people_turned_away_and_applied_once_suggests_no_more() {
+    let ten = MARCH_1 + 10 * 3600;
+    // Two people turned away in one quarter-hour, one of them retrying 40 times.
+    let (mut catalogue, customer) = bpo();
+    let uid = add_shift(&mut catalogue, customer, "Day", "08:00", "16:00", 10);
+    let (quarters, refusals) = full_at_ten(vec![seats_full(ten, 41, Some(2))]);
+    let mine = suggested_for(&mut catalogue, customer, "Day", &uid, quarters, refusals);
+    let more: Vec<_> = mine.iter().filter(|s| s.kind == "MoreSeats").collect();
+    assert_eq!(more.len(), 1, "{mine:#?}");
+    assert_eq!(more[0].text, "12 seats", "people, not the 41 retries");
+    assert_eq!(
+        more[0].why,
+        "up to 12 wanted a seat at once (2 people turned away with every seat taken)"
+    );
+    // Applied, and the same report read again: nothing more (it asked for 14, then 16).
+    let license = catalogue
+        .licenses_of(customer)
+        .unwrap()
+        .into_iter()
+        .find(|l| l.name == "Day")
+        .unwrap();
+    catalogue
+        .update_license(license.id, "Day", &more[0].terms)
+        .unwrap();
+    let again: Vec<_> = suggestions(&catalogue, customer)
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.name == "Day" && s.kind.ends_with("Seats"))
+        .collect();
+    assert!(again.is_empty(), "{again:#?}");
+}
+
+#[test]
+fn a_report_without_holder_counts_falls_back_to_refusals_and_still_converges() {
+    let ten = MARCH_1 + 10 * 3600;
+    let (mut catalogue, customer) = bpo();
+    let uid = add_shift(&mut catalogue, customer, "Day", "08:00", "16:00", 10);
+    let (quarters, refusals) = full_at_ten(vec![seats_full(ten, 2, None)]);
+    let mine = suggested_for(&mut catalogue, customer, "Day", &uid, quarters, refusals);
+    let more: Vec<_> = mine.iter().filter(|s| s.kind == "MoreSeats").collect();
+    assert_eq!(more[0].text, "12 seats");
+    let license = catalogue
+        .licenses_of(customer)
+        .unwrap()
+        .into_iter()
+        .find(|l| l.name == "Day")
+        .unwrap();
+    catalogue
+        .update_license(license.id, "Day", &more[0].terms)
+        .unwrap();
+    assert!(suggestions(&catalogue, customer)
+        .unwrap()
+        .iter()
+        .all(|s| s.name != "Day" || !s.kind.ends_with("Seats")));
+}
+
+#[test]
+fn renewals_refused_at_the_close_are_neither_claims_nor_marks() {
+    // Every day, leases capped at 16:00 had one renewal refused just after the close.
+    let (mut catalogue, customer) = bpo();
+    let uid = add_shift(&mut catalogue, customer, "Day", "08:00", "16:00", 10);
+    let mut quarters = Vec::new();
+    let mut refusals = Vec::new();
+    for day in 0..7 {
+        let midnight = MARCH_1 + day * 86_400;
+        for q in 0..32 {
+            quarters.push(Quarter {
+                start: midnight + 8 * 3600 + q * 900,
+                peak: 8,
+                seat_seconds: 8 * 900,
+            });
+        }
+        refusals.push(Refusals {
+            start: midnight + 16 * 3600,
+            reason: "OutsideWindowAtRenewal".into(),
+            count: 8,
+            holders: Some(8),
+        });
+    }
+    let mine = suggested_for(&mut catalogue, customer, "Day", &uid, quarters, refusals);
+    assert!(
+        mine.iter()
+            .all(|s| s.kind != "ExtendWindow" && s.kind != "ShiftWindow"),
+        "{mine:#?}"
+    );
+    let used = license_use(&catalogue, customer)
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == "Day")
+        .unwrap();
+    assert!(used.refused.is_empty(), "{:?}", used.refused);
+    assert_eq!(used.renewals_refused, 56);
+    let profiles = day_profiles(&catalogue, customer, "UTC".parse().unwrap()).unwrap();
+    let day = profiles
+        .iter()
+        .find(|p| p.license_id == used.license_id)
+        .unwrap();
+    assert!(
+        day.refusals.is_empty(),
+        "a refusal mark at the close: {:?}",
+        day.refusals
+    );
+}
+
+#[test]
+fn a_report_for_a_day_that_has_not_ended_is_refused_and_changes_nothing() {
+    let (mut catalogue, customer) = bpo();
+    let week = week(&catalogue, customer, "2024-03-01", "2024-03-07");
+    let text = sign_report(&week, &relay(), &certificate("Acme BPO", &vendor()));
+    for today in ["2024-03-07", "2024-03-01", "2024-02-01"] {
+        let refused = timefence_usage::import_on(&mut catalogue, &text, today.parse().unwrap());
+        match refused {
+            Err(e @ UsageError::NotEnded { .. }) => {
+                assert_eq!(e.kind(), "NotEnded");
+                assert!(e.to_string().contains("has not ended"), "{e}");
+            }
+            other => panic!("{today}: {other:?}"),
+        }
+    }
+    assert!(catalogue.usage_reports(customer).unwrap().is_empty());
+    timefence_usage::import_on(&mut catalogue, &text, "2024-03-08".parse().unwrap()).unwrap();
+}
+
+#[test]
+fn a_suggestion_for_an_unpriced_product_says_so() {
+    let (mut catalogue, customer) = bpo();
+    let mut spec = brief::bpo_shifts()[0].terms.to_spec();
+    spec.daily_start_time = "08:00".into();
+    spec.daily_end_time = "16:00".into();
+    spec.seats = 50;
+    spec.product = "Unpriced thing".into();
+    let id = catalogue.add_license(customer, "Day", &spec).unwrap();
+    let uid = catalogue.license(id).unwrap().uid;
+    let (quarters, _) = full_at_ten(vec![]);
+    let mine = suggested_for(&mut catalogue, customer, "Day", &uid, quarters, vec![]);
+    let fewer = mine
+        .iter()
+        .find(|s| s.kind == "FewerSeats")
+        .expect("fewer seats");
+    assert_eq!(fewer.unpriced.as_deref(), Some("Unpriced thing"));
+    assert!(fewer.per_term.is_empty());
+}

@@ -856,6 +856,8 @@ export type SuggestionView = {
 	per_day: string[],
 	/**  The change over the term. */
 	per_term: string[],
+	/**  The product without a price, when the change cannot be priced. */
+	unpriced: string | null,
 	/**  The license's form with the change made: what Apply saves. */
 	edit: LicenseEdit,
 };
