@@ -130,9 +130,9 @@ impl From<CatalogueError> for AppError {
             | CatalogueError::IssuedKept { .. }
             | CatalogueError::KeyRetired(_)
             | CatalogueError::UsageAlreadyImported { .. } => AppError::Conflict(error.to_string()),
-            CatalogueError::KeyNotFound(_) | CatalogueError::NotInTrash(_) => {
-                AppError::NotFound(error.to_string())
-            }
+            CatalogueError::KeyNotFound(_)
+            | CatalogueError::NotInTrash(_)
+            | CatalogueError::UsageReportNotFound(_) => AppError::NotFound(error.to_string()),
             CatalogueError::NewerSchema { .. }
             | CatalogueError::Unreachable { .. }
             | CatalogueError::InUse(_) => AppError::CatalogueUnavailable(error.to_string()),

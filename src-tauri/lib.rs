@@ -704,6 +704,33 @@ async fn import_usage_report(
     usage::import(&state, &path)
 }
 
+/// The usage reports kept for a customer.
+#[tauri::command]
+#[specta::specta]
+fn usage_reports(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+) -> Result<Vec<usage::UsageReportView>, AppError> {
+    usage::reports(&state, customer_id)
+}
+
+/// Withdraws an imported usage report (to the trash: its days count no more).
+#[tauri::command]
+#[specta::specta]
+fn withdraw_usage_report(
+    state: tauri::State<'_, AppState>,
+    report_id: i64,
+) -> Result<(), AppError> {
+    usage::withdraw(&state, report_id)
+}
+
+/// Brings a withdrawn usage report back.
+#[tauri::command]
+#[specta::specta]
+fn restore_usage_report(state: tauri::State<'_, AppState>, report_id: i64) -> Result<(), AppError> {
+    usage::restore(&state, report_id)
+}
+
 /// Each license of a customer against the use its relay's reports show.
 #[tauri::command]
 #[specta::specta]
@@ -810,6 +837,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             import_usage_report,
+            usage_reports,
+            withdraw_usage_report,
+            restore_usage_report,
             customer_usage,
             usage_suggestions,
             usage_overlay,

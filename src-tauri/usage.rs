@@ -12,6 +12,8 @@ use timefence_usage::{Change, UsageError};
 /// What an import kept.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct UsageImported {
+    /// The report's id, to withdraw it.
+    pub report_id: i64,
     /// The customer it is for.
     pub customer_id: i64,
     /// The notice: "Imported the usage of Acme BPO from 03/01/2027 to 03/31/2027 (3 licenses)".
@@ -109,12 +111,55 @@ pub fn import(state: &AppState, path: &Path) -> Result<UsageImported, AppError> 
     })?;
     let imported = state.with_catalogue(|c| Ok(timefence_usage::import(c, &text)?))?;
     Ok(UsageImported {
+        report_id: imported.report_id,
         customer_id: imported.customer_id,
         customer: imported.customer,
         from: imported.from,
         to: imported.to,
         licenses: u32::try_from(imported.licenses).unwrap_or(u32::MAX),
     })
+}
+
+/// A usage report kept for a customer, as the Usage panel lists it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct UsageReportView {
+    /// Its id, to withdraw it.
+    pub report_id: i64,
+    /// Its first day, YYYY-MM-DD.
+    pub from: String,
+    /// Its last day, YYYY-MM-DD.
+    pub to: String,
+    /// The relay that wrote it: its key id.
+    pub relay: String,
+    /// When it was imported (RFC 3339).
+    pub imported_at: String,
+}
+
+/// The reports kept for `customer`, oldest period first.
+pub fn reports(state: &AppState, customer: i64) -> Result<Vec<UsageReportView>, AppError> {
+    let kept = state.with_catalogue(|c| Ok(c.usage_reports(customer)?))?;
+    Ok(kept
+        .into_iter()
+        .map(|r| UsageReportView {
+            report_id: r.id,
+            relay: timefence_license::parse_public_key(&r.report.relay_key)
+                .map(|k| timefence_license::key_id(&k))
+                .unwrap_or_else(|| r.report.relay_key.clone()),
+            from: r.report.from,
+            to: r.report.to,
+            imported_at: r.imported_at,
+        })
+        .collect())
+}
+
+/// Withdraws report `report_id`: its days count no more; [`restore`] brings it back.
+pub fn withdraw(state: &AppState, report_id: i64) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.withdraw_usage_report(report_id)?))
+}
+
+/// Brings withdrawn report `report_id` back.
+pub fn restore(state: &AppState, report_id: i64) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.restore_usage_report(report_id)?))
 }
 
 /// Each license of `customer` against its use.

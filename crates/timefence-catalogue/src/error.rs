@@ -72,14 +72,19 @@ pub enum CatalogueError {
         /// customer, license or product.
         what: &'static str,
     },
-    /// A usage report whose days overlap one already imported for the customer.
-    #[error("usage from {from} to {to} is already imported for this customer; a report overlapping it would count those days twice")]
+    /// A usage report whose days overlap one already imported for one of its licenses.
+    #[error("usage of {license} from {from} to {to} is already imported; a report overlapping it would count those days twice")]
     UsageAlreadyImported {
         /// The first day of the report already kept.
         from: String,
         /// Its last day.
         to: String,
+        /// The license both report (as reports name it).
+        license: String,
     },
+    /// No usage report (kept or withdrawn) has this id.
+    #[error("there is no usage report with id {0}")]
+    UsageReportNotFound(i64),
     /// No product has this id.
     #[error("there is no product with id {0}")]
     ProductNotFound(i64),

@@ -203,12 +203,12 @@ impl Catalogue {
         tx.execute(
             &format!(
                 "INSERT INTO usage_reports ({USAGE_REPORT_COLUMNS})
-                 SELECT {USAGE_REPORT_COLUMNS} FROM deleted_usage_reports WHERE customer_id = ?1"
+                 SELECT {USAGE_REPORT_COLUMNS} FROM deleted_usage_reports WHERE customer_id = ?1 AND withdrawn_alone = 0"
             ),
             [id],
         )?;
         tx.execute(
-            "DELETE FROM deleted_usage_reports WHERE customer_id = ?1",
+            "DELETE FROM deleted_usage_reports WHERE customer_id = ?1 AND withdrawn_alone = 0",
             [id],
         )?;
         tx.execute("DELETE FROM deleted_licenses WHERE customer_id = ?1", [id])?;

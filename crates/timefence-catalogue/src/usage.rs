@@ -1,7 +1,11 @@
 //! Imported usage reports: what a customer's relay saw, kept beside what was licensed.
 //!
 //! The catalogue stores a report's signed payload as it came and refuses a second report
-//! whose days overlap one already imported for the same customer, so no day is counted twice.
+//! whose days overlap one already imported for one of the same licenses, so no day of a
+//! license is counted twice. Two relays of one customer serving different licenses import
+//! side by side; two relays sharing one database (a pair) report the same use, so only one of
+//! their reports is taken for any day. A report can be withdrawn (kept in the trash) and
+//! brought back.
 //! Checking the signature chain is the importer's job (`timefence-signing::usage`), before the
 //! catalogue is asked to keep anything.
 
@@ -37,8 +41,82 @@ pub struct StoredUsageReport {
     pub imported_at: String,
 }
 
+/// A kept report of the same customer whose days overlap `report`'s for a license both name:
+/// its period and the license.
+fn overlapping(
+    tx: &rusqlite::Transaction<'_>,
+    report: &NewUsageReport,
+) -> Result<Option<(String, String, String)>, CatalogueError> {
+    // Dates are YYYY-MM-DD, so text order is date order; the licenses are read from both
+    // payloads (quarter-hours may be packed apart, the license names never are).
+    Ok(tx
+        .query_row(
+            "SELECT r.period_from, r.period_to, json_extract(kept.value, '$.license')
+             FROM usage_reports r, json_each(r.payload, '$.licenses') kept
+             WHERE r.customer_id = ?1 AND r.period_from <= ?3 AND r.period_to >= ?2
+               AND json_extract(kept.value, '$.license') IN
+                   (SELECT json_extract(new.value, '$.license') FROM json_each(?4, '$.licenses') new)
+             ORDER BY r.period_from LIMIT 1",
+            params![report.customer_id, report.from, report.to, report.payload],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
+}
+
 impl Catalogue {
-    /// Keeps a verified report, unless its days overlap a report already kept for the customer.
+    /// Withdraws a kept report: it moves to the trash, its days count no more, and
+    /// [`Catalogue::restore_usage_report`] brings it back.
+    pub fn withdraw_usage_report(&mut self, id: i64) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let moved = tx.execute(
+            "INSERT INTO deleted_usage_reports (id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed, withdrawn_alone)
+             SELECT id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed, 1 FROM usage_reports WHERE id = ?1",
+            [id],
+        )?;
+        if moved == 0 {
+            return Err(CatalogueError::UsageReportNotFound(id));
+        }
+        tx.execute("DELETE FROM usage_reports WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Brings a withdrawn report back, unless a report imported since overlaps it.
+    pub fn restore_usage_report(&mut self, id: i64) -> Result<(), CatalogueError> {
+        let tx = self.conn.transaction()?;
+        let report: Option<NewUsageReport> = tx
+            .query_row(
+                "SELECT customer_id, relay_key, period_from, period_to, payload, packed
+                 FROM deleted_usage_reports WHERE id = ?1 AND withdrawn_alone = 1",
+                [id],
+                |r| {
+                    Ok(NewUsageReport {
+                        customer_id: r.get(0)?,
+                        relay_key: r.get(1)?,
+                        from: r.get(2)?,
+                        to: r.get(3)?,
+                        payload: r.get(4)?,
+                        packed: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?;
+        let report = report.ok_or(CatalogueError::UsageReportNotFound(id))?;
+        if let Some((from, to, license)) = overlapping(&tx, &report)? {
+            return Err(CatalogueError::UsageAlreadyImported { from, to, license });
+        }
+        tx.execute(
+            "INSERT INTO usage_reports (id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed)
+             SELECT id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed FROM deleted_usage_reports WHERE id = ?1",
+            [id],
+        )?;
+        tx.execute("DELETE FROM deleted_usage_reports WHERE id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Keeps a verified report, unless its days overlap a report already kept for one of its
+    /// licenses.
     pub fn add_usage_report(&mut self, report: &NewUsageReport) -> Result<i64, CatalogueError> {
         let tx = self.conn.transaction()?;
         let known: bool = tx
@@ -52,18 +130,8 @@ impl Catalogue {
         if !known {
             return Err(CatalogueError::CustomerNotFound(report.customer_id));
         }
-        // Dates are YYYY-MM-DD, so text order is date order.
-        let overlapping: Option<(String, String)> = tx
-            .query_row(
-                "SELECT period_from, period_to FROM usage_reports
-                 WHERE customer_id = ?1 AND period_from <= ?3 AND period_to >= ?2
-                 ORDER BY period_from LIMIT 1",
-                params![report.customer_id, report.from, report.to],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        if let Some((from, to)) = overlapping {
-            return Err(CatalogueError::UsageAlreadyImported { from, to });
+        if let Some((from, to, license)) = overlapping(&tx, report)? {
+            return Err(CatalogueError::UsageAlreadyImported { from, to, license });
         }
         tx.execute(
             // An id the trash does not hold either, so undoing a customer's deletion can bring

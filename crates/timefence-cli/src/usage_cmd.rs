@@ -20,6 +20,28 @@ pub(crate) enum UsageCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The reports kept for a customer, with their ids.
+    Reports {
+        /// The customer's id.
+        #[arg(long)]
+        customer: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw an imported report (to the trash): its days count no more, and another report
+    /// for them can be imported.
+    Withdraw {
+        /// The report's id (`usage reports`).
+        #[arg(long)]
+        report: i64,
+    },
+    /// Bring a withdrawn report back.
+    Restore {
+        /// The report's id.
+        #[arg(long)]
+        report: i64,
+    },
     /// Each license's use against what it licenses, over the days imported.
     Show {
         /// The customer's id.
@@ -82,6 +104,42 @@ pub(crate) fn run_usage(c: &mut Catalogue, command: &UsageCommand) -> Result<u8,
                     }
                 ),
             );
+        }
+        UsageCommand::Reports { customer, json } => {
+            let kept = c.usage_reports(*customer)?;
+            let value = json!(kept
+                .iter()
+                .map(|r| json!({
+                    "report_id": r.id, "from": r.report.from, "to": r.report.to,
+                    "relay_key": r.report.relay_key, "imported_at": r.imported_at,
+                }))
+                .collect::<Vec<_>>());
+            let lines: Vec<String> = kept
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:>6}  {} to {}  imported {}",
+                        r.id, r.report.from, r.report.to, r.imported_at
+                    )
+                })
+                .collect();
+            print(
+                *json,
+                value,
+                if lines.is_empty() {
+                    "no reports imported for this customer".to_string()
+                } else {
+                    lines.join("\n")
+                },
+            );
+        }
+        UsageCommand::Withdraw { report } => {
+            c.withdraw_usage_report(*report)?;
+            println!("withdrew usage report {report}: its days count no more (usage restore --report {report} brings it back)");
+        }
+        UsageCommand::Restore { report } => {
+            c.restore_usage_report(*report)?;
+            println!("restored usage report {report}");
         }
         UsageCommand::Show { customer, json } => {
             let mut used = license_use(c, *customer)?;

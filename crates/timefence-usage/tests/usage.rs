@@ -734,3 +734,125 @@ fn a_suggestion_for_an_unpriced_product_says_so() {
     assert_eq!(fewer.unpriced.as_deref(), Some("Unpriced thing"));
     assert!(fewer.per_term.is_empty());
 }
+
+fn relay_b() -> SigningKey {
+    SigningKey::from_bytes(&[9; 32])
+}
+
+/// A report of one day of `license` (the catalogue's uid) by `relay`, certified for it alone.
+fn one_day_by(
+    catalogue: &Catalogue,
+    customer: i64,
+    name: &str,
+    relay: &SigningKey,
+    day: &str,
+) -> String {
+    let license = catalogue
+        .licenses_of(customer)
+        .unwrap()
+        .into_iter()
+        .find(|l| l.name == name)
+        .unwrap();
+    let certificate = certify(
+        &CertificatePayload {
+            relay_key: public_key_base64(&relay.verifying_key()),
+            customer: "Acme BPO".into(),
+            licenses: vec![license.uid.clone()],
+            issued_at: "2024-01-01T00:00:00Z".into(),
+        },
+        &vendor(),
+    );
+    let start: i64 = format!("{day}T12:00:00Z")
+        .parse::<timefence_terms::chrono::DateTime<timefence_terms::chrono::Utc>>()
+        .unwrap()
+        .timestamp();
+    sign_report(
+        &ReportPayload {
+            customer: "Acme BPO".into(),
+            from: day.into(),
+            to: day.into(),
+            generated_at: "2024-04-01T00:00:00Z".into(),
+            licenses: vec![LicenseUsage {
+                license: format!("{}-{}", key_id(&vendor().verifying_key()), license.uid),
+                distinct_holders: 3,
+                quarters: vec![Quarter {
+                    start,
+                    peak: 3,
+                    seat_seconds: 2700,
+                }],
+                refusals: vec![],
+            }],
+        },
+        relay,
+        &certificate,
+    )
+}
+
+#[test]
+fn two_relays_of_one_customer_import_the_same_days_for_their_own_licenses() {
+    let (mut catalogue, customer) = bpo();
+    let after = "2024-04-01".parse().unwrap();
+    let names: Vec<String> = catalogue
+        .licenses_of(customer)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    let (first, second) = (&names[0], &names[1]);
+    let a = one_day_by(&catalogue, customer, first, &relay(), "2024-03-05");
+    let b = one_day_by(&catalogue, customer, second, &relay_b(), "2024-03-05");
+    timefence_usage::import_on(&mut catalogue, &a, after).unwrap();
+    timefence_usage::import_on(&mut catalogue, &b, after).unwrap();
+    assert_eq!(catalogue.usage_reports(customer).unwrap().len(), 2);
+    // The same license's day again (another relay of a pair on one database reports the same
+    // use): refused, naming the license.
+    let again = one_day_by(&catalogue, customer, first, &relay_b(), "2024-03-05");
+    let refused = timefence_usage::import_on(&mut catalogue, &again, after).unwrap_err();
+    assert_eq!(refused.kind(), "AlreadyImported");
+    assert!(refused.to_string().contains("usage of"), "{refused}");
+}
+
+#[test]
+fn a_mistaken_import_is_withdrawn_to_the_trash_and_can_come_back() {
+    let (mut catalogue, customer) = bpo();
+    let after = "2024-04-01".parse().unwrap();
+    let name = catalogue.licenses_of(customer).unwrap()[0].name.clone();
+    let wrong = one_day_by(&catalogue, customer, &name, &relay(), "2024-03-05");
+    let imported = timefence_usage::import_on(&mut catalogue, &wrong, after).unwrap();
+    catalogue.withdraw_usage_report(imported.report_id).unwrap();
+    assert!(catalogue.usage_reports(customer).unwrap().is_empty());
+    assert!(license_use(&catalogue, customer)
+        .unwrap()
+        .iter()
+        .all(|u| !u.reported));
+    // Its days are free again: the right report imports.
+    let right = one_day_by(&catalogue, customer, &name, &relay_b(), "2024-03-05");
+    timefence_usage::import_on(&mut catalogue, &right, after).unwrap();
+    // Bringing the withdrawn one back now would count the day twice: refused.
+    let refused = catalogue
+        .restore_usage_report(imported.report_id)
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("already imported"),
+        "{refused}"
+    );
+    // Withdrawn too, the first comes back; a customer deleted and restored keeps it withdrawn
+    // rather than bringing it back with the rest.
+    let kept = catalogue.usage_reports(customer).unwrap()[0].id;
+    catalogue.withdraw_usage_report(kept).unwrap();
+    catalogue.restore_usage_report(imported.report_id).unwrap();
+    assert_eq!(
+        catalogue.usage_reports(customer).unwrap()[0].id,
+        imported.report_id
+    );
+    catalogue.delete_customer(customer).unwrap();
+    catalogue.restore_customer(customer).unwrap();
+    let ids: Vec<i64> = catalogue
+        .usage_reports(customer)
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, vec![imported.report_id]);
+    assert!(catalogue.withdraw_usage_report(999).is_err());
+}

@@ -58,10 +58,33 @@ export async function importUsage(path: string | null, show: (customer: number) 
     return;
   }
   const r = result.data;
+  const period = `${localDate(r.from)} to ${localDate(r.to)}`;
+  history.remember(
+    `Import the usage of ${r.customer} from ${period}`,
+    async () => unwrap(await commands.withdrawUsageReport(r.report_id)),
+    async () => unwrap(await commands.restoreUsageReport(r.report_id)),
+  );
   notices.clearProblem();
-  notices.notify(`Imported the usage of ${r.customer} from ${localDate(r.from)} to ${localDate(r.to)} (${count(r.licenses, "license")})`);
+  notices.notify(`Imported the usage of ${r.customer} from ${period} (${count(r.licenses, "license")})`, true);
   if (selection.customer !== r.customer_id) await show(r.customer_id);
   else await selection.refreshUsage();
+}
+
+/** Withdraws an imported usage report (undoable): its days count no more. */
+export async function withdrawUsage(report: { report_id: number; from: string; to: string }) {
+  const result = await commands.withdrawUsageReport(report.report_id);
+  if (result.status === "error") {
+    notices.fail(describe(result.error));
+    return;
+  }
+  const period = `${localDate(report.from)} to ${localDate(report.to)}`;
+  history.remember(
+    `Withdraw the usage report of ${period}`,
+    async () => unwrap(await commands.restoreUsageReport(report.report_id)),
+    async () => unwrap(await commands.withdrawUsageReport(report.report_id)),
+  );
+  notices.notify(`Withdrew the usage report of ${period}: its days no longer count`, true);
+  await selection.refreshUsage();
 }
 
 /** Adds a product by name; resolves to its name as saved, or why not. */

@@ -12,6 +12,12 @@ export const commands = {
 	 *  window), or one chosen in the open dialog.
 	 */
 	importUsageReport: (path: string | null) => typedError<UsageImported, AppError>(__TAURI_INVOKE("import_usage_report", { path })),
+	/**  The usage reports kept for a customer. */
+	usageReports: (customerId: number) => typedError<UsageReportView[], AppError>(__TAURI_INVOKE("usage_reports", { customerId })),
+	/**  Withdraws an imported usage report (to the trash: its days count no more). */
+	withdrawUsageReport: (reportId: number) => typedError<null, AppError>(__TAURI_INVOKE("withdraw_usage_report", { reportId })),
+	/**  Brings a withdrawn usage report back. */
+	restoreUsageReport: (reportId: number) => typedError<null, AppError>(__TAURI_INVOKE("restore_usage_report", { reportId })),
 	/**  Each license of a customer against the use its relay's reports show. */
 	customerUsage: (customerId: number) => typedError<LicenseUseView[], AppError>(__TAURI_INVOKE("customer_usage", { customerId })),
 	/**  Priced right-sizing suggestions for a customer's licenses, from their use. */
@@ -923,6 +929,8 @@ export type TimelineView = {
 
 /**  What an import kept. */
 export type UsageImported = {
+	/**  The report's id, to withdraw it. */
+	report_id: number,
 	/**  The customer it is for. */
 	customer_id: number,
 	/**  The notice: "Imported the usage of Acme BPO from 03/01/2027 to 03/31/2027 (3 licenses)". */
@@ -933,6 +941,20 @@ export type UsageImported = {
 	to: string,
 	/**  Licenses it reports on. */
 	licenses: number,
+};
+
+/**  A usage report kept for a customer, as the Usage panel lists it. */
+export type UsageReportView = {
+	/**  Its id, to withdraw it. */
+	report_id: number,
+	/**  Its first day, YYYY-MM-DD. */
+	from: string,
+	/**  Its last day, YYYY-MM-DD. */
+	to: string,
+	/**  The relay that wrote it: its key id. */
+	relay: string,
+	/**  When it was imported (RFC 3339). */
+	imported_at: string,
 };
 
 /* Tauri Specta runtime */

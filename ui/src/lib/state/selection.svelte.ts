@@ -2,18 +2,18 @@
 // axis start of its timeline, the timeline itself as the engine drew it, the license being
 // edited, and that customer's actual use. The sidebar, the Timeline screen and the Forecast
 // all read and change it here, so a customer picked in one place is the one shown everywhere.
-import { commands, type DayChoice, type LaneActual, type LicenseUseView, type SuggestionView, type TimelineView } from "../bindings";
+import { commands, type DayChoice, type LaneActual, type LicenseUseView, type SuggestionView, type TimelineView, type UsageReportView } from "../bindings";
 import { describe } from "../errors";
 import { customerList } from "./customers.svelte";
 import { notices } from "./notices.svelte";
 
-/** A customer's use from relay reports, and the suggestions priced from it. */
-export type Usage = { uses: LicenseUseView[]; suggestions: SuggestionView[]; actual: LaneActual[] };
+/** A customer's use from relay reports, the reports kept, and the suggestions priced from it. */
+export type Usage = { uses: LicenseUseView[]; suggestions: SuggestionView[]; actual: LaneActual[]; reports: UsageReportView[] };
 
-const noUsage: Usage = { uses: [], suggestions: [], actual: [] };
+const noUsage: Usage = { uses: [], suggestions: [], actual: [], reports: [] };
 
 /** The commands the selection reads through (the shell's, or a test's). */
-export type SelectionApi = Pick<typeof commands, "customerTimeline" | "customerUsage" | "usageSuggestions" | "usageOverlay">;
+export type SelectionApi = Pick<typeof commands, "customerTimeline" | "customerUsage" | "usageSuggestions" | "usageOverlay" | "usageReports">;
 
 export class Selection {
   /** The customer shown, or null. */
@@ -117,12 +117,18 @@ export class Selection {
   async refreshUsage() {
     const id = this.customer;
     if (id === null) return;
-    const [uses, suggestions, actual] = await Promise.all([this.#api.customerUsage(id), this.#api.usageSuggestions(id), this.#api.usageOverlay(id, this.day())]);
+    const [uses, suggestions, actual, reports] = await Promise.all([
+      this.#api.customerUsage(id),
+      this.#api.usageSuggestions(id),
+      this.#api.usageOverlay(id, this.day()),
+      this.#api.usageReports(id),
+    ]);
     if (this.customer !== id) return;
     this.usage = {
       uses: uses.status === "ok" ? uses.data : [],
       suggestions: suggestions.status === "ok" ? suggestions.data : [],
       actual: actual.status === "ok" ? actual.data : [],
+      reports: reports.status === "ok" ? reports.data : [],
     };
   }
 }

@@ -18,6 +18,7 @@ function shell() {
     },
     customerUsage: async () => ok([]),
     usageSuggestions: async () => ok([]),
+    usageReports: async () => ok([]),
     usageOverlay: async () => ok([]),
   } as unknown as SelectionApi;
   return { api, asked };
