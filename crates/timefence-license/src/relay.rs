@@ -219,14 +219,18 @@ pub fn read_certificate(text: &str, vendor: &TrustedKeys) -> Result<RelayCertifi
 }
 
 impl RelayCertificate {
-    /// Whether the certificate lets its relay serve `license`: same vendor key, same customer,
-    /// and the license listed (or no list).
+    /// Whether the certificate lets its relay serve `license`: the same customer, and the
+    /// license listed (or no list). The file may be signed by any of the vendor's keys the
+    /// verifier trusts, not only the one that signed the certificate: both verified against
+    /// the same set of the vendor's keys, so after a key rotation (files signed with the new
+    /// key, both keys trusted) the relay's certificate goes on covering them, with nothing to
+    /// sign again. See ARCHITECTURE.md, "Key rotation".
     pub fn covers(&self, license: &VerifiedLicense) -> Result<(), TrustError> {
         let p = &self.payload;
-        if license.key_id != self.vendor_key_id || license.payload.customer != p.customer {
+        if license.payload.customer != p.customer {
             return Err(TrustError::NotCovered(format!(
-                "the certificate is for {} under key {}",
-                p.customer, self.vendor_key_id
+                "the certificate is for {}",
+                p.customer
             )));
         }
         let id = license.license_key();

@@ -188,14 +188,20 @@ pub fn read_report(text: &str, vendor: &TrustedKeys) -> Result<VerifiedReport, R
             payload.customer, certificate.payload.customer
         )));
     }
-    let prefix = format!("{}-", certificate.vendor_key_id);
     for usage in &payload.licenses {
-        let id = usage.license.strip_prefix(&prefix).ok_or_else(|| {
-            ReportError::NotCovered(format!(
-                "license {} is not signed by key {}",
-                usage.license, certificate.vendor_key_id
-            ))
-        })?;
+        // Signed by any of the vendor's trusted keys (after a rotation, the new one), as the
+        // certificate covers (see `RelayCertificate::covers`).
+        let id = usage
+            .license
+            .split_once('-')
+            .filter(|(key, _)| vendor.keys.contains_key(*key))
+            .map(|(_, id)| id)
+            .ok_or_else(|| {
+                ReportError::NotCovered(format!(
+                    "license {} is not signed by a key trusted here",
+                    usage.license
+                ))
+            })?;
         let listed = &certificate.payload.licenses;
         if !listed.is_empty() && !listed.iter().any(|l| l == id) {
             return Err(ReportError::NotCovered(format!(

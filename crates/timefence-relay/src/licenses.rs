@@ -20,6 +20,9 @@ pub const MAX_LICENSE_FILE: u64 = 256 * 1024;
 pub struct ServedLicense {
     /// `<key id>-<license id>`: the name in URLs, leases and the database.
     pub reference: String,
+    /// The license's identity (its uid) across the vendor's keys: files of one identity are
+    /// one license, of which the newest serial is served.
+    pub identity: String,
     /// The customer, as the file names it.
     pub customer: String,
     /// The license's name.
@@ -79,10 +82,33 @@ pub fn load(folder: &Path, trusted: &TrustedKeys, previous: Option<&Served>) -> 
         .filter(|p| p.extension().is_some_and(|e| e == "lic"))
         .collect();
     paths.sort();
+    // A license is its uid, whichever of the vendor's keys signed its file: after a key
+    // rotation, serial 2 signed with the new key supersedes serial 1 signed with the old one.
+    let mut by_identity: std::collections::HashMap<String, String> = Default::default();
     for path in paths {
         match read_one(&path, trusted) {
             Ok(license) => {
                 let license = Arc::new(license);
+                if let Some(other) = by_identity
+                    .get(&license.identity)
+                    .filter(|r| **r != license.reference)
+                    .and_then(|r| served.licenses.get(r))
+                    .cloned()
+                {
+                    if other.serial >= license.serial {
+                        served.skipped.push(Skipped {
+                            path,
+                            reason: format!("superseded by serial {}", other.serial),
+                        });
+                        continue;
+                    }
+                    served.skipped.push(Skipped {
+                        path: other.path.clone(),
+                        reason: format!("superseded by serial {}", license.serial),
+                    });
+                    served.licenses.remove(&other.reference);
+                }
+                by_identity.insert(license.identity.clone(), license.reference.clone());
                 match served.licenses.get(&license.reference) {
                     Some(kept) if kept.serial >= license.serial => {
                         served.skipped.push(Skipped {
@@ -111,14 +137,15 @@ pub fn load(folder: &Path, trusted: &TrustedKeys, previous: Option<&Served>) -> 
         for (reference, old) in &previous.licenses {
             let older = served
                 .licenses
-                .get(reference)
-                .filter(|now| now.serial < old.serial)
+                .values()
+                .find(|now| now.identity == old.identity && now.serial < old.serial)
                 .cloned();
             if let Some(older) = older {
                 served.skipped.push(Skipped {
                     path: older.path.clone(),
                     reason: format!("superseded by serial {}", old.serial),
                 });
+                served.licenses.remove(&older.reference);
                 served.licenses.insert(reference.clone(), old.clone());
             }
         }
@@ -143,6 +170,7 @@ fn read_one(path: &Path, trusted: &TrustedKeys) -> Result<ServedLicense, String>
     };
     Ok(ServedLicense {
         reference: license_ref(&license),
+        identity: license.identity(),
         customer: license.payload.customer.clone(),
         name: license.payload.name.clone(),
         serial: license.payload.serial,

@@ -503,6 +503,7 @@ mod tests {
         };
         ServedLicense {
             reference: "k-1".into(),
+            identity: "1".into(),
             customer: "c".into(),
             name: "n".into(),
             serial: 1,

@@ -278,13 +278,14 @@ fn report(args: ReportArgs) -> Result<(), String> {
         .block_on(usage_report(&args.storage, from, to))
         .map_err(|e| e.to_string())?;
     // Only what the certificate lets this relay serve: the vendor's import refuses the rest.
-    let prefix = format!("{}-", certificate.vendor_key_id);
+    // Files signed with any of the vendor's keys count (a key rotation changes the signing key
+    // id before the "-", not the license after it).
     let listed = &certificate.payload.licenses;
     let (licenses, left_out): (Vec<_>, Vec<_>) = usage.into_iter().partition(|usage| {
         usage
             .license
-            .strip_prefix(&prefix)
-            .is_some_and(|id| listed.is_empty() || listed.iter().any(|l| l == id))
+            .split_once('-')
+            .is_some_and(|(_, id)| listed.is_empty() || listed.iter().any(|l| l == id))
     });
     for usage in &left_out {
         eprintln!(

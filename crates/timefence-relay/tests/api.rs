@@ -631,3 +631,81 @@ fn with_a_certificate_and_key_the_relay_speaks_tls() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+#[test]
+fn after_a_key_rotation_the_new_key_s_revision_supersedes_the_old_on_the_relay_and_the_old_certificate_covers_it(
+) {
+    use timefence_license::relay::{certify, read_certificate, verify_lease, CertificatePayload};
+    use timefence_license::{public_key_base64, public_key_pem, sign, verify, TrustedKeys};
+    let rotated = ed25519_dalek::SigningKey::from_bytes(&[33; 32]);
+    let spec = terms("2027-01-01", "2027-12-31", "00:00", "24:00", "UTC", 2, None);
+    let mut payload = timefence_license::LicensePayload {
+        license_id: 1,
+        uid: Some(uid(1)),
+        revision: 1,
+        customer: "Acme BPO".into(),
+        name: "License 1".into(),
+        issued_at: "2027-01-01T00:00:00Z".into(),
+        serial: 1,
+        not_after: None,
+        terms: spec.clone(),
+    };
+    let old_file = sign(&payload, &vendor(), "rev 1, old key");
+    payload.revision = 2;
+    payload.serial = 2;
+    payload.terms.seats = 3;
+    let new_file = sign(&payload, &rotated, "rev 2, new key");
+    // Both files in the folder, both keys trusted.
+    let setup = Setup::new(
+        &[("old.lic", old_file), ("new.lic", new_file.clone())],
+        ms("2027-03-01T10:00:00Z"),
+    );
+    std::fs::write(
+        setup.path("rotated.pub.pem"),
+        public_key_pem(&rotated.verifying_key()),
+    )
+    .unwrap();
+    let trust_rotated = setup.path("rotated.pub.pem");
+    let relay = setup.start(&["--trust", trust_rotated.to_str().unwrap()]);
+    let listing = relay.get("/v1/licenses");
+    let served = listing.body["licenses"].as_array().unwrap().clone();
+    assert_eq!(served.len(), 1, "both revisions served: {listing:?}");
+    let new_ref = format!(
+        "{}-{}",
+        timefence_license::key_id(&rotated.verifying_key()),
+        uid(1)
+    );
+    assert_eq!(served[0]["license"], new_ref.as_str());
+    assert_eq!(served[0]["seats"], 3);
+    // The old key's revision gets no seat.
+    assert_eq!(relay.claim(&reference(1), "agent-1", "n1").status, 404);
+    let granted = relay.claim(&new_ref, "agent-1", "n2");
+    assert_eq!(granted.status, 201, "{granted:?}");
+    // A certificate the old key signed before the rotation covers the new key's file.
+    let mut trusted = TrustedKeys::default();
+    trusted.add(vendor().verifying_key());
+    trusted.add(rotated.verifying_key());
+    let certificate = read_certificate(
+        &certify(
+            &CertificatePayload {
+                relay_key: public_key_base64(&relay_key().verifying_key()),
+                customer: "Acme BPO".into(),
+                licenses: vec![uid(1)],
+                issued_at: "2027-01-01T00:00:00Z".into(),
+            },
+            &vendor(),
+        ),
+        &trusted,
+    )
+    .unwrap();
+    let license = verify(&new_file, &trusted).unwrap();
+    let token = granted.lease()["token"].as_str().unwrap();
+    verify_lease(
+        token,
+        &certificate,
+        &license,
+        "agent-1",
+        ms("2027-03-01T10:00:01Z"),
+    )
+    .unwrap();
+}

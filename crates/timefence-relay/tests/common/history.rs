@@ -57,7 +57,8 @@ pub fn sqlite_events(path: &Path) -> Vec<Ev> {
 pub fn sqlite_refusals(path: &Path, reason: &str) -> i64 {
     open_db(path)
         .query_row(
-            "SELECT COALESCE(SUM(count), 0) FROM relay_refusals WHERE reason = ?1",
+            // A renewal refused for the same reason is recorded as "<reason>AtRenewal".
+            "SELECT COALESCE(SUM(count), 0) FROM relay_refusals WHERE reason IN (?1, ?1 || 'AtRenewal')",
             [reason],
             |r| r.get(0),
         )
@@ -147,7 +148,11 @@ pub fn check(
                 h
             );
         }
-        if e.reason.as_deref() == Some("ClockRollback") {
+        if e
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("ClockRollback"))
+        {
             checked.rollback_refusals += 1;
         } else {
             *h = (*h).max(e.at);
