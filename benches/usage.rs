@@ -123,6 +123,7 @@ fn setup(customers: u32, path: &std::path::Path) -> (Vec<i64>, Vec<String>) {
             &CertificatePayload {
                 relay_key: public_key_base64(&relay().verifying_key()),
                 customer: name.clone(),
+                customer_uid: None,
                 licenses: vec![],
                 issued_at: "2024-01-01T00:00:00Z".into(),
             },
@@ -131,6 +132,7 @@ fn setup(customers: u32, path: &std::path::Path) -> (Vec<i64>, Vec<String>) {
         reports.push(sign_report(
             &ReportPayload {
                 customer: name,
+                customer_uid: None,
                 from: "2024-01-01".into(),
                 to: "2024-12-31".into(),
                 generated_at: "2025-01-01T00:00:00Z".into(),

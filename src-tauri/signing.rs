@@ -292,6 +292,7 @@ pub fn certify_relay(
     let payload = timefence_license::relay::CertificatePayload {
         relay_key: timefence_license::public_key_base64(&relay_key),
         customer: customer.name.clone(),
+        customer_uid: Some(customer.uid.clone()),
         licenses: Vec::new(),
         issued_at: Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     };

@@ -929,6 +929,7 @@ fn actual_use_folds_onto_the_display_day_across_both_dst_changes() {
         &CertificatePayload {
             relay_key: public_key_base64(&relay.verifying_key()),
             customer: "Kiel Nights".into(),
+            customer_uid: None,
             licenses: vec![],
             issued_at: "2024-01-01T00:00:00Z".into(),
         },
@@ -937,6 +938,7 @@ fn actual_use_folds_onto_the_display_day_across_both_dst_changes() {
     let report = sign_report(
         &ReportPayload {
             customer: "Kiel Nights".into(),
+            customer_uid: None,
             from: from.into(),
             to: to.into(),
             generated_at: "2024-10-29T00:00:00Z".into(),

@@ -55,6 +55,8 @@ before(async () => {
   execFileSync(cli, ["--catalogue", catalogue, "relay", "certify", "--public-key", join(work, "relay.pub.pem"), "--customer", "1", "--out", join(work, "relay.cert")], { env: passphrase });
   const licenses = JSON.parse(execFileSync(cli, ["--catalogue", catalogue, "licenses", "list", "--customer", "1", "--json"], { encoding: "utf8" }));
   const brazil = licenses.find((l) => l.name === "L3 Brazil");
+  // The relay copies the customer's uid from its certificate into its reports.
+  const northwind = JSON.parse(execFileSync(cli, ["--catalogue", catalogue, "customers", "list", "--json"], { encoding: "utf8" })).customers.find((c) => c.id === 1);
   // A week of evenings in March: Brazil holds 20 of its 50 seats, 31 once.
   const quarters = [];
   for (let day = 1; day <= 7; day++) {
@@ -67,6 +69,7 @@ before(async () => {
   writeReport(
     {
       customer: "Northwind BPO",
+      customer_uid: northwind.uid,
       from: `${YEAR}-03-01`,
       to: `${YEAR}-03-07`,
       generated_at: `${YEAR}-03-08T00:00:00Z`,

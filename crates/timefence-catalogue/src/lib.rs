@@ -75,6 +75,9 @@ pub struct Opened {
 pub struct CustomerSummary {
     /// Row id.
     pub id: CustomerId,
+    /// Its global identity (128 random bits in hex), kept across renames: what files,
+    /// relay certificates and usage reports match it by.
+    pub uid: String,
     /// Name.
     pub name: String,
     /// The zone new licenses default to.
@@ -229,7 +232,8 @@ impl Catalogue {
     pub fn list_customers(&self) -> Result<Vec<CustomerSummary>, CatalogueError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT c.id, c.name, c.default_zone,
-                    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded')
+                    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded'),
+                    coalesce(c.uid, '')
              FROM customers c ORDER BY c.name COLLATE NOCASE, c.id",
         )?;
         let rows = statement.query_map([], |row| {
@@ -238,6 +242,7 @@ impl Catalogue {
                 name: row.get(1)?,
                 default_zone: row.get(2)?,
                 license_count: row.get(3)?,
+                uid: row.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -248,7 +253,8 @@ impl Catalogue {
         self.conn
             .query_row(
                 "SELECT c.id, c.name, c.default_zone,
-                        (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded')
+                        (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded'),
+                        coalesce(c.uid, '')
                  FROM customers c WHERE c.id = ?1",
                 [id],
                 |row| {
@@ -257,6 +263,7 @@ impl Catalogue {
                         name: row.get(1)?,
                         default_zone: row.get(2)?,
                         license_count: row.get(3)?,
+                        uid: row.get(4)?,
                     })
                 },
             )
@@ -813,10 +820,10 @@ pub(crate) fn insert_customer(
     }
     // Ids are never reused, so an undone deletion gets its own id back.
     conn.execute(
-        "INSERT INTO customers (id, name, contact, country, default_zone, notes, created_at)
+        "INSERT INTO customers (id, name, contact, country, default_zone, notes, created_at, uid)
          VALUES ((SELECT max(coalesce((SELECT max(id) FROM customers), 0),
                              coalesce((SELECT max(id) FROM deleted_customers), 0)) + 1),
-                 ?1, ?2, ?3, ?4, ?5, ?6)",
+                 ?1, ?2, ?3, ?4, ?5, ?6, lower(hex(randomblob(16))))",
         params![
             name,
             customer.contact,

@@ -15,6 +15,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_usage_packed_and_trash.sql"),
     include_str!("migrations/0008_files_being_issued.sql"),
     include_str!("migrations/0009_usage_withdrawn.sql"),
+    include_str!("migrations/0010_customer_uids.sql"),
 ];
 
 /// The schema version this build writes.

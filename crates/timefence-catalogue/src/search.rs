@@ -65,7 +65,8 @@ fn like_prefix(typed: &str) -> String {
 }
 
 const CUSTOMER_SUMMARY: &str = "SELECT c.id, c.name, c.default_zone,
-    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded')
+    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded'),
+    coalesce(c.uid, '')
     FROM customers c";
 
 fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerSummary> {
@@ -74,6 +75,7 @@ fn summary(row: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerSummary> {
         name: row.get(1)?,
         default_zone: row.get(2)?,
         license_count: row.get(3)?,
+        uid: row.get(4)?,
     })
 }
 

@@ -11,7 +11,7 @@ use crate::{
 };
 use rusqlite::{params, OptionalExtension};
 
-const CUSTOMER_COLUMNS: &str = "id, name, contact, country, default_zone, notes, created_at";
+const CUSTOMER_COLUMNS: &str = "id, name, contact, country, default_zone, notes, created_at, uid";
 const USAGE_REPORT_COLUMNS: &str =
     "id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed";
 const ALL_LICENSE_COLUMNS: &str = "id, customer_id, name, product, seats, start_date, end_date, \

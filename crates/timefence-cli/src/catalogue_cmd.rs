@@ -134,7 +134,7 @@ pub(crate) fn open(path: Option<PathBuf>) -> Result<Catalogue, Failure> {
 }
 
 fn customer_json(c: &CustomerSummary) -> serde_json::Value {
-    json!({ "id": c.id, "name": c.name, "default_zone": c.default_zone, "license_count": c.license_count })
+    json!({ "id": c.id, "uid": c.uid, "name": c.name, "default_zone": c.default_zone, "license_count": c.license_count })
 }
 
 pub(crate) fn license_json(l: &License) -> serde_json::Value {

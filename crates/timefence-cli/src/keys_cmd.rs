@@ -312,6 +312,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             let payload = timefence_license::relay::CertificatePayload {
                 relay_key: public_key_base64(&relay_key),
                 customer: owner.name.clone(),
+                customer_uid: Some(owner.uid.clone()),
                 licenses: uids,
                 issued_at: timefence_terms::chrono::Utc::now()
                     .format("%Y-%m-%dT%H:%M:%SZ")
@@ -383,6 +384,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 uid: Some(timefence_license::new_license_uid()),
                 revision: 1,
                 customer: owner.name.clone(),
+                customer_uid: Some(owner.uid.clone()),
                 name: name.clone().unwrap_or_default(),
                 issued_at: timefence_terms::chrono::Utc::now()
                     .to_rfc3339_opts(timefence_terms::chrono::SecondsFormat::Secs, true),

@@ -1248,10 +1248,22 @@ fn usage_reports_are_imported_once_shown_and_turned_into_priced_suggestions() {
         .unwrap()
         .clone();
     let year = &brazil["terms"]["license_start_date"].as_str().unwrap()[..4];
+    // The relay copies the customer's uid from its certificate into its reports.
+    let customers = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
+    let customer_uid = customers["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == 1)
+        .unwrap()["uid"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let day: timefence_terms::chrono::NaiveDate = format!("{year}-03-01").parse().unwrap();
     let evening = day.and_hms_opt(18, 0, 0).unwrap().and_utc().timestamp();
     let report = |from: &str, to: &str| ReportPayload {
         customer: "Northwind BPO".into(),
+        customer_uid: Some(customer_uid.clone()),
         from: format!("{year}-{from}"),
         to: format!("{year}-{to}"),
         generated_at: "2026-01-01T00:00:00Z".into(),

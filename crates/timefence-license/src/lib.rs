@@ -83,6 +83,11 @@ pub struct LicensePayload {
     pub revision: u32,
     /// The customer's name.
     pub customer: String,
+    /// The customer's global identity (128 random bits in hex), kept across renames: what a
+    /// relay certificate matches by. Files issued before it existed have none, and are
+    /// matched by the customer's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_uid: Option<String>,
     /// The license's name.
     pub name: String,
     /// When the file was issued (RFC 3339).
@@ -104,6 +109,7 @@ impl LicensePayload {
             uid: Some("4f6d2c0e9a3b41d7a1c85e2f0b7d9e13".into()),
             revision: 1,
             customer: "Northwind BPO".into(),
+            customer_uid: None,
             name: "L1 India".into(),
             issued_at: "2024-01-01T00:00:00Z".into(),
             serial: 1,

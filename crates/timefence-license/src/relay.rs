@@ -34,8 +34,13 @@ pub const MAX_TRUST_TEXT: usize = 64 * 1024;
 pub struct CertificatePayload {
     /// The relay's public key, base64 of its 32 bytes.
     pub relay_key: String,
-    /// The customer, as license files name it.
+    /// The customer, as license files name it (for people, and for files without a customer
+    /// uid).
     pub customer: String,
+    /// The customer's global identity: files carrying one are covered when it matches,
+    /// whatever the customer is called now. Certificates made before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_uid: Option<String>,
     /// The licenses the relay may serve, by [`VerifiedLicense::license_key`] (kept across a
     /// license's revisions); empty means every license of the customer.
     pub licenses: Vec<String>,
@@ -227,7 +232,12 @@ impl RelayCertificate {
     /// sign again. See ARCHITECTURE.md, "Key rotation".
     pub fn covers(&self, license: &VerifiedLicense) -> Result<(), TrustError> {
         let p = &self.payload;
-        if license.payload.customer != p.customer {
+        // The customer's uid when both carry one (a rename changes nothing), else its name.
+        let same_customer = match (&p.customer_uid, &license.payload.customer_uid) {
+            (Some(certified), Some(file)) => certified == file,
+            _ => license.payload.customer == p.customer,
+        };
+        if !same_customer {
             return Err(TrustError::NotCovered(format!(
                 "the certificate is for {}",
                 p.customer
@@ -326,6 +336,7 @@ mod tests {
         let payload = CertificatePayload {
             relay_key: crate::public_key_base64(&relay.verifying_key()),
             customer: license.payload.customer.clone(),
+            customer_uid: None,
             licenses: vec![],
             issued_at: "2024-01-01T00:00:00Z".into(),
         };
@@ -356,6 +367,7 @@ mod tests {
             &BASE64.encode(
                 serde_json::to_vec(&CertificatePayload {
                     customer: "Someone else".into(),
+                    customer_uid: None,
                     ..payload.clone()
                 })
                 .unwrap(),
@@ -374,6 +386,7 @@ mod tests {
         for other in [
             CertificatePayload {
                 customer: "Someone else".into(),
+                customer_uid: None,
                 ..payload.clone()
             },
             CertificatePayload {

@@ -82,6 +82,10 @@ pub struct LicenseUsage {
 pub struct ReportPayload {
     /// The customer, as the relay's certificate names it.
     pub customer: String,
+    /// The customer's uid, as the relay's certificate carries it (what an import matches by;
+    /// absent from reports of certificates without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_uid: Option<String>,
     /// The first day covered (UTC, YYYY-MM-DD).
     pub from: String,
     /// The last day covered (UTC, YYYY-MM-DD), inclusive.
@@ -188,6 +192,13 @@ pub fn read_report(text: &str, vendor: &TrustedKeys) -> Result<VerifiedReport, R
             payload.customer, certificate.payload.customer
         )));
     }
+    if payload.customer_uid != certificate.payload.customer_uid {
+        return Err(ReportError::NotCovered(format!(
+            "the report is for customer uid {}, the certificate for {}",
+            payload.customer_uid.as_deref().unwrap_or("(none)"),
+            certificate.payload.customer_uid.as_deref().unwrap_or("(none)")
+        )));
+    }
     for usage in &payload.licenses {
         // Signed by any of the vendor's trusted keys (after a rotation, the new one), as the
         // certificate covers (see `RelayCertificate::covers`).
@@ -232,6 +243,7 @@ mod tests {
             &CertificatePayload {
                 relay_key: public_key_base64(&relay().verifying_key()),
                 customer: customer.into(),
+                customer_uid: None,
                 licenses,
                 issued_at: "2027-01-01T00:00:00Z".into(),
             },
@@ -241,6 +253,7 @@ mod tests {
     fn payload(license: &str) -> ReportPayload {
         ReportPayload {
             customer: "Acme BPO".into(),
+            customer_uid: None,
             from: "2027-03-01".into(),
             to: "2027-03-31".into(),
             generated_at: "2027-04-01T00:00:00Z".into(),

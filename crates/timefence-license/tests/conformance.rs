@@ -74,6 +74,7 @@ fn payload(uid: Option<&str>, license_id: i64, serial: i64, t: &Terms) -> Licens
         uid: uid.map(str::to_string),
         revision: 1,
         customer: "Acme BPO".into(),
+        customer_uid: None,
         name: "Conformance".into(),
         issued_at: "2026-11-01T00:00:00Z".into(),
         serial,

@@ -295,6 +295,7 @@ fn report(args: ReportArgs) -> Result<(), String> {
     }
     let payload = ReportPayload {
         customer: certificate.payload.customer.clone(),
+        customer_uid: certificate.payload.customer_uid.clone(),
         from: args.from.to_string(),
         to: args.to.to_string(),
         generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),

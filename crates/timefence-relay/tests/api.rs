@@ -56,6 +56,7 @@ fn a_seat_is_claimed_renewed_released_and_the_second_claimant_is_told_why_not() 
         &CertificatePayload {
             relay_key: public_key_base64(&relay_key().verifying_key()),
             customer: "Acme BPO".into(),
+            customer_uid: None,
             licenses: vec![uid(1)],
             issued_at: T0.into(),
         },
@@ -644,6 +645,7 @@ fn after_a_key_rotation_the_new_key_s_revision_supersedes_the_old_on_the_relay_a
         uid: Some(uid(1)),
         revision: 1,
         customer: "Acme BPO".into(),
+        customer_uid: None,
         name: "License 1".into(),
         issued_at: "2027-01-01T00:00:00Z".into(),
         serial: 1,
@@ -690,6 +692,7 @@ fn after_a_key_rotation_the_new_key_s_revision_supersedes_the_old_on_the_relay_a
             &CertificatePayload {
                 relay_key: public_key_base64(&relay_key().verifying_key()),
                 customer: "Acme BPO".into(),
+                customer_uid: None,
                 licenses: vec![uid(1)],
                 issued_at: "2027-01-01T00:00:00Z".into(),
             },

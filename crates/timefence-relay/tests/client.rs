@@ -22,6 +22,7 @@ fn parts(setup: &Setup, relay: &ed25519_dalek::SigningKey) -> (VerifiedLicense, 
         &CertificatePayload {
             relay_key: public_key_base64(&relay.verifying_key()),
             customer: "Acme BPO".into(),
+            customer_uid: None,
             licenses: vec![],
             issued_at: "2027-01-01T00:00:00Z".into(),
         },

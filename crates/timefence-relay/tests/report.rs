@@ -294,6 +294,7 @@ fn a_certificate_for_another_relay_or_a_backwards_period_is_refused() {
             &CertificatePayload {
                 relay_key: public_key_base64(&vendor().verifying_key()),
                 customer: "Acme BPO".into(),
+                customer_uid: None,
                 licenses: vec![],
                 issued_at: "2027-01-01T00:00:00Z".into(),
             },
@@ -398,6 +399,7 @@ fn report_of(
             &CertificatePayload {
                 relay_key: public_key_base64(&relay_key().verifying_key()),
                 customer: "Acme BPO".into(),
+                customer_uid: None,
                 licenses: vec![],
                 issued_at: "2027-01-01T00:00:00Z".into(),
             },

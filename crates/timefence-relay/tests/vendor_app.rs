@@ -24,6 +24,7 @@ fn certificate(setup: &Setup, customer: &str, relay: &ed25519_dalek::SigningKey)
         &CertificatePayload {
             relay_key: public_key_base64(&relay.verifying_key()),
             customer: customer.into(),
+            customer_uid: None,
             licenses: vec![],
             issued_at: "2027-01-01T00:00:00Z".into(),
         },

@@ -171,6 +171,7 @@ pub fn issue_watched(
         uid: Some(record.uid.clone()),
         revision: record.revision,
         customer: owner.name.clone(),
+        customer_uid: Some(owner.uid.clone()),
         name: record.name.clone(),
         issued_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
         serial,

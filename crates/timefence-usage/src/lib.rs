@@ -127,12 +127,18 @@ pub fn import_on(
             latest: today.pred_opt().unwrap_or(today),
         });
     }
+    // The customer by its uid (a rename changes nothing); reports of certificates made
+    // before customers had uids, by name.
     let customer = report.payload.customer.clone();
     let found = catalogue
         .list_customers()?
         .into_iter()
-        .find(|c| c.name == customer)
+        .find(|c| match &report.payload.customer_uid {
+            Some(uid) => &c.uid == uid,
+            None => c.name == customer,
+        })
         .ok_or_else(|| UsageError::UnknownCustomer(customer.clone()))?;
+    let customer = found.name.clone();
     let mut kept = report.payload.clone();
     let packed = pack(&mut kept);
     let payload =
@@ -894,6 +900,7 @@ mod tests {
         };
         ReportPayload {
             customer: "c".into(),
+            customer_uid: None,
             from: "2024-01-01".into(),
             to: "2024-01-01".into(),
             generated_at: "2024-01-02T00:00:00Z".into(),

@@ -60,6 +60,7 @@ fn certificate(customer: &str, signer: &SigningKey) -> String {
         &CertificatePayload {
             relay_key: public_key_base64(&relay().verifying_key()),
             customer: customer.into(),
+            customer_uid: None,
             licenses: vec![],
             issued_at: "2024-01-01T00:00:00Z".into(),
         },
@@ -125,6 +126,7 @@ fn week(catalogue: &Catalogue, customer: i64, from: &str, to: &str) -> ReportPay
     };
     ReportPayload {
         customer: "Acme BPO".into(),
+        customer_uid: None,
         from: from.into(),
         to: to.into(),
         generated_at: "2024-03-08T00:00:00Z".into(),
@@ -547,6 +549,7 @@ fn suggested_for(
 ) -> Vec<timefence_usage::Suggestion> {
     let payload = ReportPayload {
         customer: "Acme BPO".into(),
+        customer_uid: None,
         from: "2024-03-01".into(),
         to: "2024-03-07".into(),
         generated_at: "2024-03-08T00:00:00Z".into(),
@@ -757,6 +760,7 @@ fn one_day_by(
         &CertificatePayload {
             relay_key: public_key_base64(&relay.verifying_key()),
             customer: "Acme BPO".into(),
+            customer_uid: None,
             licenses: vec![license.uid.clone()],
             issued_at: "2024-01-01T00:00:00Z".into(),
         },
@@ -769,6 +773,7 @@ fn one_day_by(
     sign_report(
         &ReportPayload {
             customer: "Acme BPO".into(),
+            customer_uid: None,
             from: day.into(),
             to: day.into(),
             generated_at: "2024-04-01T00:00:00Z".into(),
@@ -855,4 +860,65 @@ fn a_mistaken_import_is_withdrawn_to_the_trash_and_can_come_back() {
         .collect();
     assert_eq!(ids, vec![imported.report_id]);
     assert!(catalogue.withdraw_usage_report(999).is_err());
+}
+
+#[test]
+fn a_renamed_customer_s_relay_covers_newly_signed_files_and_its_reports_import() {
+    use timefence_license::relay::read_certificate;
+    use timefence_signing::issue::{issue, Destination, Signer};
+    let (mut catalogue, customer) = bpo();
+    let owner = catalogue.customer(customer).unwrap();
+    assert_eq!(owner.uid.len(), 32);
+    // The relay certified while the customer is "Acme BPO".
+    let certificate_text = certify(
+        &CertificatePayload {
+            relay_key: public_key_base64(&relay().verifying_key()),
+            customer: owner.name.clone(),
+            customer_uid: Some(owner.uid.clone()),
+            licenses: vec![],
+            issued_at: "2024-01-01T00:00:00Z".into(),
+        },
+        &vendor(),
+    );
+    // Renamed; a license signed afterwards carries the new name and the same uid.
+    catalogue
+        .update_customer(customer, "Acme Global Services", "UTC")
+        .unwrap();
+    let license = catalogue.licenses_of(customer).unwrap()[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let signer = Signer {
+        key_id: key_id(&vendor().verifying_key()),
+        key: vendor(),
+    };
+    let issued = issue(
+        &mut catalogue,
+        &signer,
+        license.id,
+        Destination::Folder(dir.path()),
+        None,
+        "2024-03-01T00:00:00Z".parse().unwrap(),
+    )
+    .unwrap();
+    let keys = timefence_signing::catalogue_keys(&catalogue).unwrap();
+    let file =
+        timefence_license::verify(&std::fs::read_to_string(issued.path).unwrap(), &keys).unwrap();
+    assert_eq!(file.payload.customer, "Acme Global Services");
+    let certificate = read_certificate(&certificate_text, &keys).unwrap();
+    certificate.covers(&file).unwrap();
+    // The relay's report names the old name and the uid; it lands on the renamed customer.
+    let mut payload = week(&catalogue, customer, "2024-03-01", "2024-03-07");
+    payload.customer = "Acme BPO".into();
+    payload.customer_uid = Some(owner.uid.clone());
+    let imported = import(
+        &mut catalogue,
+        &sign_report(&payload, &relay(), &certificate_text),
+    )
+    .unwrap();
+    assert_eq!(imported.customer_id, customer);
+    assert_eq!(imported.customer, "Acme Global Services");
+    // A file of another customer with the same name is not covered.
+    let mut other = file.clone();
+    other.payload.customer_uid = Some("0".repeat(32));
+    other.payload.customer = "Acme BPO".into();
+    assert!(certificate.covers(&other).is_err());
 }

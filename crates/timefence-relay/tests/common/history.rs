@@ -148,8 +148,7 @@ pub fn check(
                 h
             );
         }
-        if e
-            .reason
+        if e.reason
             .as_deref()
             .is_some_and(|r| r.starts_with("ClockRollback"))
         {

@@ -59,6 +59,7 @@ pub fn license_file(id: i64, serial: i64, terms: TermsSpec, not_after: Option<&s
         uid: Some(uid(id)),
         revision: 1,
         customer: "Acme BPO".into(),
+        customer_uid: None,
         name: format!("License {id}"),
         issued_at: "2027-01-01T00:00:00Z".into(),
         serial,
