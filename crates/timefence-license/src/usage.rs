@@ -196,7 +196,11 @@ pub fn read_report(text: &str, vendor: &TrustedKeys) -> Result<VerifiedReport, R
         return Err(ReportError::NotCovered(format!(
             "the report is for customer uid {}, the certificate for {}",
             payload.customer_uid.as_deref().unwrap_or("(none)"),
-            certificate.payload.customer_uid.as_deref().unwrap_or("(none)")
+            certificate
+                .payload
+                .customer_uid
+                .as_deref()
+                .unwrap_or("(none)")
         )));
     }
     for usage in &payload.licenses {
