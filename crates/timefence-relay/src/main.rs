@@ -591,6 +591,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     // The port first: a relay that cannot listen must not touch the storage.
     let listener = std::net::TcpListener::bind(listen).map_err(|e| format!("{listen}: {e}"))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    // The address bound, which says the port when port 0 asked the system for a free one.
+    let listen = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|_| listen.to_string());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

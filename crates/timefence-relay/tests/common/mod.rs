@@ -148,7 +148,7 @@ impl Setup {
 
     /// Starts a relay process on a free port and waits for `/healthz`.
     pub fn start(&self, extra: &[&str]) -> RelayProcess {
-        self.start_on(free_port(), extra)
+        self.start_on(0, extra)
     }
 
     /// Starts a relay process on `port`.
@@ -230,6 +230,9 @@ impl Setup {
             said,
             reader: Some(reader),
         };
+        if process.base.ends_with(":0") {
+            process.base = process.bound_address();
+        }
         process.wait_healthy();
         process
     }
@@ -339,6 +342,30 @@ fn reply(response: ureq::Response) -> Reply {
 }
 
 impl RelayProcess {
+    /// Where a relay started on port 0 listens: the system chose a free port as the relay
+    /// bound it (no window between finding a port and taking it, for another test to take
+    /// it first), and the relay says which in its "listening on" line.
+    fn bound_address(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let said = self.said.lock().unwrap().clone();
+            if let Some(rest) = said.split("listening on ").nth(1) {
+                if let Some(address) = rest.split_whitespace().next() {
+                    return address.to_string();
+                }
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let text = self.said_after_end();
+                panic!("the relay ended ({status}) before listening: {text}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the relay did not say where it listens within 30 s: {said}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn wait_healthy(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
