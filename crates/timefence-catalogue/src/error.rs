@@ -82,6 +82,9 @@ pub enum CatalogueError {
         /// The license both report (as reports name it).
         license: String,
     },
+    /// No relay certificate has this id.
+    #[error("there is no relay certificate with id {0}")]
+    CertificateNotFound(i64),
     /// No usage report (kept or withdrawn) has this id.
     #[error("there is no usage report with id {0}")]
     UsageReportNotFound(i64),

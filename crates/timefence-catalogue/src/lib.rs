@@ -30,7 +30,9 @@ mod usage;
 
 pub use csv_io::{ImportReport, RowProblem};
 pub use products::{PriceRevision, PriceSchedules, Product, ProductId, MAX_PRODUCT_NAME};
-pub use records::{AuditEntry, AuditRow, FileBeingIssued, KeyStatus, SigningKeyRecord};
+pub use records::{
+    AuditEntry, AuditRow, FileBeingIssued, KeyStatus, RelayCertificateRecord, SigningKeyRecord,
+};
 pub use renew::MAX_EXPIRING_DAYS;
 pub use search::{LicenseHit, Page, SearchResults};
 pub use timefence_terms::Rounding;

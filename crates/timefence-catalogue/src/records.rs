@@ -1,7 +1,7 @@
 //! The catalogue's other records: signing keys' public halves, the audit log of issued files,
 //! and settings.
 
-use crate::{now_text, Catalogue, CatalogueError, LicenseId};
+use crate::{now_text, Catalogue, CatalogueError, CustomerId, LicenseId};
 use rusqlite::{params, OptionalExtension};
 
 /// A signing key's state.
@@ -63,6 +63,27 @@ pub struct FileBeingIssued {
     pub file_sha256: String,
     /// Whether the issued mark and the audit entry are committed.
     pub recorded: bool,
+}
+
+/// A relay certificate this catalogue signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelayCertificateRecord {
+    /// Its row id.
+    pub id: i64,
+    /// The customer it is for.
+    pub customer_id: CustomerId,
+    /// The relay's public key, base64 of its 32 bytes.
+    pub relay_key: String,
+    /// The license uids it covers; empty for every license of the customer.
+    pub licenses: Vec<String>,
+    /// The vendor key that signed it.
+    pub key_id: String,
+    /// When it was signed (RFC 3339), as its payload says.
+    pub issued_at: String,
+    /// When it ends (RFC 3339), if it does.
+    pub not_after: Option<String>,
+    /// When it was withdrawn (RFC 3339), if it was.
+    pub withdrawn_at: Option<String>,
 }
 
 /// An audit log entry with the names an administrator reads.
@@ -286,6 +307,73 @@ impl Catalogue {
         place()?;
         tx.commit().map_err(CatalogueError::from)?;
         Ok(())
+    }
+
+    /// Records a relay certificate just signed; returns its id.
+    pub fn record_relay_certificate(
+        &mut self,
+        certificate: &RelayCertificateRecord,
+    ) -> Result<i64, CatalogueError> {
+        let licenses = serde_json::to_string(&certificate.licenses)
+            .map_err(|e| CatalogueError::Damaged(e.to_string()))?;
+        self.conn.execute(
+            "INSERT INTO relay_certificates (customer_id, relay_key, licenses, key_id, issued_at, not_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![certificate.customer_id, certificate.relay_key, licenses, certificate.key_id, certificate.issued_at, certificate.not_after],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The relay certificates signed, newest first; one customer's when `customer` is given.
+    pub fn relay_certificates(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> Result<Vec<RelayCertificateRecord>, CatalogueError> {
+        let mut statement = self.conn.prepare(
+            "SELECT id, customer_id, relay_key, licenses, key_id, issued_at, not_after, withdrawn_at
+             FROM relay_certificates WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY id DESC",
+        )?;
+        let rows = statement.query_map([customer], |r| {
+            let licenses: String = r.get(3)?;
+            Ok(RelayCertificateRecord {
+                id: r.get(0)?,
+                customer_id: r.get(1)?,
+                relay_key: r.get(2)?,
+                licenses: serde_json::from_str(&licenses).unwrap_or_default(),
+                key_id: r.get(4)?,
+                issued_at: r.get(5)?,
+                not_after: r.get(6)?,
+                withdrawn_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Withdraws certificate `id` (once; a second withdrawal keeps the first time).
+    pub fn withdraw_relay_certificate(&mut self, id: i64) -> Result<(), CatalogueError> {
+        let changed = self.conn.execute(
+            "UPDATE relay_certificates SET withdrawn_at = coalesce(withdrawn_at, ?2) WHERE id = ?1",
+            params![id, now_text()],
+        )?;
+        if changed == 0 {
+            return Err(CatalogueError::CertificateNotFound(id));
+        }
+        Ok(())
+    }
+
+    /// When the certificate of `relay_key` signed at `issued_at` was withdrawn, if it was.
+    pub fn certificate_withdrawn(
+        &self,
+        relay_key: &str,
+        issued_at: &str,
+    ) -> Result<Option<String>, CatalogueError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT withdrawn_at FROM relay_certificates WHERE relay_key = ?1 AND issued_at = ?2 AND withdrawn_at IS NOT NULL LIMIT 1",
+                params![relay_key, issued_at],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     /// Notes that `file` is about to be written under its temporary name, before anything is

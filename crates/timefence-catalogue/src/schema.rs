@@ -16,6 +16,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_files_being_issued.sql"),
     include_str!("migrations/0009_usage_withdrawn.sql"),
     include_str!("migrations/0010_customer_uids.sql"),
+    include_str!("migrations/0011_relay_certificates.sql"),
 ];
 
 /// The schema version this build writes.

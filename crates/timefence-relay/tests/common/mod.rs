@@ -349,8 +349,13 @@ impl RelayProcess {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let said = self.said.lock().unwrap().clone();
-            if let Some(rest) = said.split("listening on ").nth(1) {
-                if let Some(address) = rest.split_whitespace().next() {
+            // The whole line: the pipe may have brought only part of it so far.
+            if let Some((line, _)) = said
+                .split("listening on ")
+                .nth(1)
+                .and_then(|rest| rest.split_once('\n'))
+            {
+                if let Some(address) = line.split_whitespace().next() {
                     return address.to_string();
                 }
             }
