@@ -132,7 +132,8 @@ impl From<CatalogueError> for AppError {
             | CatalogueError::UsageAlreadyImported { .. } => AppError::Conflict(error.to_string()),
             CatalogueError::KeyNotFound(_)
             | CatalogueError::NotInTrash(_)
-            | CatalogueError::UsageReportNotFound(_) => AppError::NotFound(error.to_string()),
+            | CatalogueError::UsageReportNotFound(_)
+            | CatalogueError::CertificateNotFound(_) => AppError::NotFound(error.to_string()),
             CatalogueError::NewerSchema { .. }
             | CatalogueError::Unreachable { .. }
             | CatalogueError::InUse(_) => AppError::CatalogueUnavailable(error.to_string()),
