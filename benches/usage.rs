@@ -126,6 +126,7 @@ fn setup(customers: u32, path: &std::path::Path) -> (Vec<i64>, Vec<String>) {
                 customer_uid: None,
                 licenses: vec![],
                 issued_at: "2024-01-01T00:00:00Z".into(),
+                not_after: None,
             },
             &vendor(),
         );

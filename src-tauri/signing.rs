@@ -295,8 +295,28 @@ pub fn certify_relay(
         customer_uid: Some(customer.uid.clone()),
         licenses: Vec::new(),
         issued_at: Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        // A year and a day, as `timefence relay certify` by default: then certified again.
+        not_after: Some(
+            (Utc::now() + chrono::TimeDelta::days(366))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string(),
+        ),
     };
     let text = timefence_license::relay::certify(&payload, &signer.key);
+    state.with_catalogue(|c| {
+        Ok(
+            c.record_relay_certificate(&timefence_catalogue::RelayCertificateRecord {
+                id: 0,
+                customer_id: customer.id,
+                relay_key: payload.relay_key.clone(),
+                licenses: payload.licenses.clone(),
+                key_id: signer.key_id.clone(),
+                issued_at: payload.issued_at.clone(),
+                not_after: payload.not_after.clone(),
+                withdrawn_at: None,
+            })?,
+        )
+    })?;
     let name = format!(
         "{}-relay.cert",
         timefence_signing::issue::file_stem(&customer.name)

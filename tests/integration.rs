@@ -932,6 +932,7 @@ fn actual_use_folds_onto_the_display_day_across_both_dst_changes() {
             customer_uid: None,
             licenses: vec![],
             issued_at: "2024-01-01T00:00:00Z".into(),
+            not_after: None,
         },
         &vendor,
     );

@@ -72,9 +72,29 @@ pub(crate) enum RelayCommand {
         /// The vendor key to sign with (default: the active key).
         #[arg(long)]
         key: Option<String>,
+        /// How many days it vouches for the relay (1 to 3660); then the vendor certifies the
+        /// relay again.
+        #[arg(long, default_value_t = 366)]
+        days: u32,
         /// Where the certificate goes.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// The relay certificates this catalogue signed: customer, relay key, licenses, end, and
+    /// whether withdrawn.
+    Certificates {
+        /// Only this customer's (id or name).
+        #[arg(long)]
+        customer: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Withdraw a relay certificate: usage reports its relay signs are refused from now on.
+    Withdraw {
+        /// The certificate's id (`relay certificates`).
+        #[arg(long)]
+        certificate: i64,
     },
 }
 
@@ -276,13 +296,78 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             open(catalogue)?.retire_key(key)?;
             println!("key {key} retired");
         }
+        Command::Relay(RelayCommand::Certificates { customer, json }) => {
+            let c = open(catalogue)?;
+            let only = match customer {
+                Some(given) => Some(find_customer(&c, given)?.id),
+                None => None,
+            };
+            let names: std::collections::HashMap<i64, String> = c
+                .list_customers()?
+                .into_iter()
+                .map(|x| (x.id, x.name))
+                .collect();
+            let listed = c.relay_certificates(only)?;
+            let value = serde_json::json!(listed
+                .iter()
+                .map(|r| serde_json::json!({
+                    "id": r.id, "customer_id": r.customer_id, "relay_key": r.relay_key,
+                    "licenses": r.licenses, "key_id": r.key_id, "issued_at": r.issued_at,
+                    "not_after": r.not_after, "withdrawn_at": r.withdrawn_at,
+                }))
+                .collect::<Vec<_>>());
+            let lines: Vec<String> = listed
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{:>4}  {}  relay {}  {}  until {}{}",
+                        r.id,
+                        names
+                            .get(&r.customer_id)
+                            .map_or("(deleted)", String::as_str),
+                        timefence_license::parse_public_key(&r.relay_key)
+                            .map(|k| timefence_license::key_id(&k))
+                            .unwrap_or_default(),
+                        match r.licenses.len() {
+                            0 => "every license".to_string(),
+                            1 => "1 license".to_string(),
+                            n => format!("{n} licenses"),
+                        },
+                        r.not_after.as_deref().unwrap_or("(no end)"),
+                        r.withdrawn_at
+                            .as_ref()
+                            .map(|w| format!(", withdrawn {w}"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            crate::catalogue_cmd::print(
+                *json,
+                value,
+                if lines.is_empty() {
+                    "no relay certificates signed yet".to_string()
+                } else {
+                    lines.join("\n")
+                },
+            );
+        }
+        Command::Relay(RelayCommand::Withdraw { certificate }) => {
+            open(catalogue)?.withdraw_relay_certificate(*certificate)?;
+            println!("withdrew relay certificate {certificate}: usage reports its relay signs are refused from now on");
+        }
         Command::Relay(RelayCommand::Certify {
             public_key,
             customer,
             licenses,
             key,
+            days,
             out,
         }) => {
+            if !(1..=3660).contains(days) {
+                return Err(Failure::from(format!(
+                    "--days {days}: a certificate lasts 1 to 3660 days"
+                )));
+            }
             let relay_key = parse_public_pem(&read_text(public_key)?).ok_or_else(|| {
                 Failure::from(format!(
                     "{} is not an Ed25519 public key (PEM)",
@@ -290,7 +375,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 ))
             })?;
             let store = key_folder(&catalogue)?;
-            let c = open(catalogue)?;
+            let mut c = open(catalogue)?;
             let owner = find_customer(&c, customer)?;
             let owned = c.licenses_of(owner.id)?;
             // The certificate names licenses by their uid, which a revision keeps, so it
@@ -309,25 +394,41 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             }
             let key_id = active_or(&c, key)?;
             let signing = store.unlock(&key_id, &passphrase()?).map_err(key_failure)?;
+            let now = timefence_terms::chrono::Utc::now();
+            let stamp = |t: timefence_terms::chrono::DateTime<timefence_terms::chrono::Utc>| {
+                t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+            };
             let payload = timefence_license::relay::CertificatePayload {
                 relay_key: public_key_base64(&relay_key),
                 customer: owner.name.clone(),
                 customer_uid: Some(owner.uid.clone()),
                 licenses: uids,
-                issued_at: timefence_terms::chrono::Utc::now()
-                    .format("%Y-%m-%dT%H:%M:%SZ")
-                    .to_string(),
+                issued_at: stamp(now),
+                not_after: Some(stamp(
+                    now + timefence_terms::chrono::TimeDelta::days(i64::from(*days)),
+                )),
             };
             write_atomically(out, &timefence_license::relay::certify(&payload, &signing))?;
+            c.record_relay_certificate(&timefence_catalogue::RelayCertificateRecord {
+                id: 0,
+                customer_id: owner.id,
+                relay_key: payload.relay_key.clone(),
+                licenses: payload.licenses.clone(),
+                key_id: key_id.clone(),
+                issued_at: payload.issued_at.clone(),
+                not_after: payload.not_after.clone(),
+                withdrawn_at: None,
+            })?;
             let scope = match licenses.len() {
                 0 => "every license".to_string(),
                 1 => "1 license".to_string(),
                 n => format!("{n} licenses"),
             };
             println!(
-                "certified relay key {} for {} ({scope}), signed with key {key_id}: {}",
+                "certified relay key {} for {} ({scope}) until {}, signed with key {key_id}: {}",
                 timefence_license::key_id(&relay_key),
                 owner.name,
+                payload.not_after.as_deref().unwrap_or_default(),
                 out.display()
             );
         }

@@ -1318,6 +1318,29 @@ fn usage_reports_are_imported_once_shown_and_turned_into_priced_suggestions() {
     let refused = with_catalogue(&db, &["usage", "import", tampered.to_str().unwrap()]);
     assert_eq!(refused.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("(BadSignature)"));
+    // The certificate is listed, with the end it was given (a year and a day by default).
+    let certificates = json_of(&with_catalogue(&db, &["relay", "certificates", "--json"]));
+    let listed = certificates.as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{certificates}");
+    assert!(listed[0]["not_after"].as_str().is_some());
+    assert!(listed[0]["withdrawn_at"].is_null());
+    // Withdrawn: the relay's next report is refused, by name.
+    let id = listed[0]["id"].to_string();
+    let withdrawn = with_catalogue(&db, &["relay", "withdraw", "--certificate", &id]);
+    assert!(withdrawn.status.success());
+    let later = dir.path().join("later.report");
+    std::fs::write(
+        &later,
+        sign_report(&report("03-02", "03-02"), &relay, &certificate),
+    )
+    .unwrap();
+    let refused = with_catalogue(&db, &["usage", "import", later.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("(CertificateNotInForce)"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 
     let shown = json_of(&with_catalogue(
         &db,

@@ -46,6 +46,10 @@ pub struct CertificatePayload {
     pub licenses: Vec<String>,
     /// When it was signed (RFC 3339).
     pub issued_at: String,
+    /// After this instant (RFC 3339) it vouches for nothing: leases its relay signs are
+    /// refused, and reports too. Certificates made before it existed have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
 }
 
 /// A relay certificate that verified against the vendor's keys.
@@ -96,6 +100,9 @@ pub enum TrustError {
     /// The lease has already ended.
     #[error("the lease ended at {0} ms")]
     Expired(i64),
+    /// The certificate's not-after has passed.
+    #[error("the relay certificate ended at {0}; the vendor certifies the relay again")]
+    CertificateExpired(String),
 }
 
 impl TrustError {
@@ -108,6 +115,7 @@ impl TrustError {
             TrustError::NotCovered(_) => "NotCovered",
             TrustError::WrongLease => "WrongLease",
             TrustError::Expired(_) => "Expired",
+            TrustError::CertificateExpired(_) => "CertificateExpired",
         }
     }
 }
@@ -224,6 +232,18 @@ pub fn read_certificate(text: &str, vendor: &TrustedKeys) -> Result<RelayCertifi
 }
 
 impl RelayCertificate {
+    /// Whether the certificate still vouches at `now_ms`: before its not-after (a not-after
+    /// that does not read as a time vouches for nothing).
+    pub fn in_force(&self, now_ms: i64) -> Result<(), TrustError> {
+        match &self.payload.not_after {
+            None => Ok(()),
+            Some(text) => match timefence_terms::chrono::DateTime::parse_from_rfc3339(text) {
+                Ok(end) if now_ms <= end.timestamp_millis() => Ok(()),
+                _ => Err(TrustError::CertificateExpired(text.clone())),
+            },
+        }
+    }
+
     /// Whether the certificate lets its relay serve `license`: the same customer, and the
     /// license listed (or no list). The file may be signed by any of the vendor's keys the
     /// verifier trusts, not only the one that signed the certificate: both verified against
@@ -295,6 +315,7 @@ pub fn verify_lease(
     now_ms: i64,
 ) -> Result<LeaseClaims, TrustError> {
     certificate.covers(license)?;
+    certificate.in_force(now_ms)?;
     let claims = read_token(token, &certificate.relay_key)?;
     if claims.holder != holder || claims.license != license_ref(license) {
         return Err(TrustError::WrongLease);
@@ -339,6 +360,7 @@ mod tests {
             customer_uid: None,
             licenses: vec![],
             issued_at: "2024-01-01T00:00:00Z".into(),
+            not_after: None,
         };
         let cert_text = certify(&payload, &vendor);
         let cert = read_certificate(&cert_text, &trusted).unwrap();
@@ -403,6 +425,22 @@ mod tests {
         assert_eq!(
             read_certificate(&"x".repeat(MAX_TRUST_TEXT + 1), &trusted),
             Err(TrustError::Malformed)
+        );
+        // A certificate past its not-after vouches for no lease.
+        let ending = CertificatePayload {
+            not_after: Some("1970-01-01T00:00:01Z".into()),
+            ..payload.clone()
+        };
+        let cert = read_certificate(&certify(&ending, &vendor), &trusted).unwrap();
+        assert_eq!(
+            verify_lease(&token, &cert, &license, "agent-7", 1_000).map(|_| ()),
+            Ok(())
+        );
+        assert_eq!(
+            verify_lease(&token, &cert, &license, "agent-7", 1_001),
+            Err(TrustError::CertificateExpired(
+                "1970-01-01T00:00:01Z".into()
+            ))
         );
     }
 }

@@ -250,6 +250,7 @@ mod tests {
                 customer_uid: None,
                 licenses,
                 issued_at: "2027-01-01T00:00:00Z".into(),
+                not_after: None,
             },
             &vendor(),
         )

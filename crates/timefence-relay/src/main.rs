@@ -261,6 +261,10 @@ fn report(args: ReportArgs) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", args.certificate.display()))?;
     let certificate = read_certificate(&certificate_text, &trusted)
         .map_err(|e| format!("{}: {e}", args.certificate.display()))?;
+    // A certificate that has ended vouches for nothing the relay writes now.
+    certificate
+        .in_force(clock.now()?)
+        .map_err(|e| format!("{}: {e}", args.certificate.display()))?;
     if certificate.relay_key != key.verifying_key() {
         return Err(format!(
             "{} certifies another relay key than {}",

@@ -59,6 +59,7 @@ fn a_seat_is_claimed_renewed_released_and_the_second_claimant_is_told_why_not() 
             customer_uid: None,
             licenses: vec![uid(1)],
             issued_at: T0.into(),
+            not_after: None,
         },
         &vendor(),
     );
@@ -695,6 +696,7 @@ fn after_a_key_rotation_the_new_key_s_revision_supersedes_the_old_on_the_relay_a
                 customer_uid: None,
                 licenses: vec![uid(1)],
                 issued_at: "2027-01-01T00:00:00Z".into(),
+                not_after: None,
             },
             &vendor(),
         ),

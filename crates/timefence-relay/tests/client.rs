@@ -25,6 +25,7 @@ fn parts(setup: &Setup, relay: &ed25519_dalek::SigningKey) -> (VerifiedLicense, 
             customer_uid: None,
             licenses: vec![],
             issued_at: "2027-01-01T00:00:00Z".into(),
+            not_after: None,
         },
         &vendor(),
     );

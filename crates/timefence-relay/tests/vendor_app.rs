@@ -27,6 +27,7 @@ fn certificate(setup: &Setup, customer: &str, relay: &ed25519_dalek::SigningKey)
             customer_uid: None,
             licenses: vec![],
             issued_at: "2027-01-01T00:00:00Z".into(),
+            not_after: None,
         },
         &vendor(),
     );

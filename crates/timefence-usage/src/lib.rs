@@ -54,6 +54,9 @@ pub enum UsageError {
         /// The latest last day a report may have today.
         latest: NaiveDate,
     },
+    /// The relay's certificate was withdrawn, or had ended before the report's last day did.
+    #[error("the report's relay certificate {0}; the vendor certifies the relay again")]
+    CertificateNotInForce(String),
     /// The report is for a customer this catalogue does not have.
     #[error("the report is for \"{0}\", who is not a customer in this catalogue")]
     UnknownCustomer(String),
@@ -74,6 +77,7 @@ impl UsageError {
             },
             UsageError::UnknownCustomer(_) => "UnknownCustomer",
             UsageError::NotEnded { .. } => "NotEnded",
+            UsageError::CertificateNotInForce(_) => "CertificateNotInForce",
             UsageError::Catalogue(CatalogueError::UsageAlreadyImported { .. }) => "AlreadyImported",
             UsageError::Catalogue(_) => "Catalogue",
         }
@@ -120,12 +124,34 @@ pub fn import_on(
 ) -> Result<Imported, UsageError> {
     let report = read_report(text, &timefence_signing::catalogue_keys(catalogue)?)?;
     let last: Option<NaiveDate> = report.payload.to.parse().ok();
-    if last.is_none_or(|last| last >= today) {
+    let Some(last) = last.filter(|last| *last < today) else {
         return Err(UsageError::NotEnded {
             to: report.payload.to.clone(),
             today,
             latest: today.pred_opt().unwrap_or(today),
         });
+    };
+    // The certificate must vouch for every day reported, and not have been withdrawn.
+    let certificate = &report.certificate.payload;
+    if let Some(when) =
+        catalogue.certificate_withdrawn(&certificate.relay_key, &certificate.issued_at)?
+    {
+        return Err(UsageError::CertificateNotInForce(format!(
+            "was withdrawn at {when}"
+        )));
+    }
+    let last_instant = last
+        .succ_opt()
+        .unwrap_or(last)
+        .and_time(NaiveTime::MIN)
+        .and_utc()
+        .timestamp_millis()
+        - 1;
+    if report.certificate.in_force(last_instant).is_err() {
+        return Err(UsageError::CertificateNotInForce(format!(
+            "ended at {}, before the report's last day did",
+            certificate.not_after.as_deref().unwrap_or_default()
+        )));
     }
     // The customer by its uid (a rename changes nothing); reports of certificates made
     // before customers had uids, by name.

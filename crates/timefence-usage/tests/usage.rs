@@ -63,6 +63,7 @@ fn certificate(customer: &str, signer: &SigningKey) -> String {
             customer_uid: None,
             licenses: vec![],
             issued_at: "2024-01-01T00:00:00Z".into(),
+            not_after: None,
         },
         signer,
     )
@@ -763,6 +764,7 @@ fn one_day_by(
             customer_uid: None,
             licenses: vec![license.uid.clone()],
             issued_at: "2024-01-01T00:00:00Z".into(),
+            not_after: None,
         },
         &vendor(),
     );
@@ -877,6 +879,7 @@ fn a_renamed_customer_s_relay_covers_newly_signed_files_and_its_reports_import()
             customer_uid: Some(owner.uid.clone()),
             licenses: vec![],
             issued_at: "2024-01-01T00:00:00Z".into(),
+            not_after: None,
         },
         &vendor(),
     );
@@ -921,4 +924,67 @@ fn a_renamed_customer_s_relay_covers_newly_signed_files_and_its_reports_import()
     other.payload.customer_uid = Some("0".repeat(32));
     other.payload.customer = "Acme BPO".into();
     assert!(certificate.covers(&other).is_err());
+}
+
+#[test]
+fn a_withdrawn_or_ended_relay_certificate_s_reports_are_refused() {
+    let (mut catalogue, customer) = bpo();
+    let owner = catalogue.customer(customer).unwrap();
+    let after = "2024-04-01".parse().unwrap();
+    let certificate_until = |not_after: &str| CertificatePayload {
+        relay_key: public_key_base64(&relay().verifying_key()),
+        customer: owner.name.clone(),
+        customer_uid: Some(owner.uid.clone()),
+        licenses: vec![],
+        issued_at: "2024-01-01T00:00:00Z".into(),
+        not_after: Some(not_after.into()),
+    };
+    let mut payload = week(&catalogue, customer, "2024-03-01", "2024-03-07");
+    payload.customer_uid = Some(owner.uid.clone());
+    // Ended on 2024-03-05, before the report's last day: refused.
+    let ended = certify(&certificate_until("2024-03-05T00:00:00Z"), &vendor());
+    let refused = timefence_usage::import_on(
+        &mut catalogue,
+        &sign_report(&payload, &relay(), &ended),
+        after,
+    )
+    .unwrap_err();
+    assert_eq!(refused.kind(), "CertificateNotInForce");
+    assert!(
+        refused
+            .to_string()
+            .contains("ended at 2024-03-05T00:00:00Z"),
+        "{refused}"
+    );
+    // In force, and recorded as this catalogue's: imported; once withdrawn, the next refused.
+    let payload_cert = certificate_until("2025-01-01T00:00:00Z");
+    let good = certify(&payload_cert, &vendor());
+    let id = catalogue
+        .record_relay_certificate(&timefence_catalogue::RelayCertificateRecord {
+            id: 0,
+            customer_id: customer,
+            relay_key: payload_cert.relay_key.clone(),
+            licenses: vec![],
+            key_id: key_id(&vendor().verifying_key()),
+            issued_at: payload_cert.issued_at.clone(),
+            not_after: payload_cert.not_after.clone(),
+            withdrawn_at: None,
+        })
+        .unwrap();
+    timefence_usage::import_on(
+        &mut catalogue,
+        &sign_report(&payload, &relay(), &good),
+        after,
+    )
+    .unwrap();
+    catalogue.withdraw_relay_certificate(id).unwrap();
+    let listed = catalogue.relay_certificates(Some(customer)).unwrap();
+    assert!(listed[0].withdrawn_at.is_some());
+    let mut next = week(&catalogue, customer, "2024-03-08", "2024-03-14");
+    next.customer_uid = Some(owner.uid.clone());
+    let refused =
+        timefence_usage::import_on(&mut catalogue, &sign_report(&next, &relay(), &good), after)
+            .unwrap_err();
+    assert_eq!(refused.kind(), "CertificateNotInForce");
+    assert!(refused.to_string().contains("was withdrawn"), "{refused}");
 }
