@@ -704,6 +704,25 @@ async fn import_usage_report(
     usage::import(&state, &path)
 }
 
+/// The relay certificates this catalogue signed.
+#[tauri::command]
+#[specta::specta]
+fn relay_certificates(
+    state: tauri::State<'_, AppState>,
+) -> Result<Vec<signing::RelayCertificateView>, AppError> {
+    signing::relay_certificates(&state)
+}
+
+/// Withdraws a relay certificate.
+#[tauri::command]
+#[specta::specta]
+fn withdraw_relay_certificate(
+    state: tauri::State<'_, AppState>,
+    certificate_id: i64,
+) -> Result<(), AppError> {
+    signing::withdraw_relay_certificate(&state, certificate_id)
+}
+
 /// The usage reports kept for a customer.
 #[tauri::command]
 #[specta::specta]
@@ -837,6 +856,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             import_usage_report,
+            relay_certificates,
+            withdraw_relay_certificate,
             usage_reports,
             withdraw_usage_report,
             restore_usage_report,

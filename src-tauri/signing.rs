@@ -324,6 +324,63 @@ pub fn certify_relay(
     Ok((name, text))
 }
 
+/// A relay certificate as the Keys screen lists it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct RelayCertificateView {
+    /// Its id, to withdraw it.
+    pub id: i64,
+    /// The customer's name (or "(deleted customer)").
+    pub customer: String,
+    /// The relay's key id.
+    pub relay: String,
+    /// "every license" or "2 licenses".
+    pub scope: String,
+    /// When it was signed, YYYY-MM-DD.
+    pub issued: String,
+    /// When it ends, YYYY-MM-DD, if it does.
+    pub until: Option<String>,
+    /// When it was withdrawn, YYYY-MM-DD, if it was.
+    pub withdrawn: Option<String>,
+}
+
+/// The relay certificates this catalogue signed, newest first.
+pub fn relay_certificates(state: &AppState) -> Result<Vec<RelayCertificateView>, AppError> {
+    state.with_catalogue(|c| {
+        let names: std::collections::HashMap<i64, String> = c
+            .list_customers()?
+            .into_iter()
+            .map(|x| (x.id, x.name))
+            .collect();
+        let day = |t: &str| t.get(..10).unwrap_or(t).to_string();
+        Ok(c.relay_certificates(None)?
+            .into_iter()
+            .map(|r| RelayCertificateView {
+                id: r.id,
+                customer: names
+                    .get(&r.customer_id)
+                    .cloned()
+                    .unwrap_or_else(|| "(deleted customer)".into()),
+                relay: timefence_license::parse_public_key(&r.relay_key)
+                    .map(|k| timefence_license::key_id(&k))
+                    .unwrap_or_default(),
+                scope: match r.licenses.len() {
+                    0 => "every license".into(),
+                    1 => "1 license".into(),
+                    n => format!("{n} licenses"),
+                },
+                issued: day(&r.issued_at),
+                until: r.not_after.as_deref().map(day),
+                withdrawn: r.withdrawn_at.as_deref().map(day),
+            })
+            .collect())
+    })
+}
+
+/// Withdraws relay certificate `id`: usage reports its relay signs are refused from now on.
+pub fn withdraw_relay_certificate(state: &AppState, id: i64) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.withdraw_relay_certificate(id)?))
+}
+
 /// A key's public half as PEM.
 pub fn public_pem(state: &AppState, key_id: &str) -> Result<String, AppError> {
     let known = state.with_catalogue(|c| Ok(c.signing_keys()?))?;

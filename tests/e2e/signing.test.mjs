@@ -181,6 +181,16 @@ test("a customer's relay is certified on the Keys screen, and the certificate ve
   const vendorKey = text.split("\n").find((l) => l.startsWith("key: ")).slice(5);
   const verified = execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", join(exports, `timefence-${vendorKey}.pub.pem`), "-rawin", "-in", join(work, "cert-msg"), "-sigfile", join(work, "cert-sig")], { encoding: "utf8" });
   assert.match(verified, /Signature Verified Successfully/);
+  // It is listed with the end it was given (a year and a day), and can be withdrawn after a
+  // second click; then it says so.
+  assert.ok(payload.not_after, "the certificate has an end");
+  const rows = await app.until(() => app.contents("[data-testid=certificate-row]"), (r) => r.length === 1);
+  assert.match(rows[0], /Northwind BPO/);
+  assert.match(rows[0], /every license/);
+  await clickTestId("certificate-withdraw");
+  await clickTestId("certificate-withdraw-confirm");
+  await app.until(() => app.contents("[data-testid=certificate-row]"), (r) => r.length === 1 && /withdrawn/.test(r[0]));
+  if (process.env.E2E_SCREENSHOTS) await app.screenshot(join(process.env.E2E_SCREENSHOTS, "keys-certificates.png"));
 });
 
 test("10,000 licenses export with progress at least every 250 ms while the window answers", async () => {

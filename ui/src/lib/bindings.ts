@@ -12,6 +12,10 @@ export const commands = {
 	 *  window), or one chosen in the open dialog.
 	 */
 	importUsageReport: (path: string | null) => typedError<UsageImported, AppError>(__TAURI_INVOKE("import_usage_report", { path })),
+	/**  The relay certificates this catalogue signed. */
+	relayCertificates: () => typedError<RelayCertificateView[], AppError>(__TAURI_INVOKE("relay_certificates")),
+	/**  Withdraws a relay certificate. */
+	withdrawRelayCertificate: (certificateId: number) => typedError<null, AppError>(__TAURI_INVOKE("withdraw_relay_certificate", { certificateId })),
 	/**  The usage reports kept for a customer. */
 	usageReports: (customerId: number) => typedError<UsageReportView[], AppError>(__TAURI_INVOKE("usage_reports", { customerId })),
 	/**  Withdraws an imported usage report (to the trash: its days count no more). */
@@ -790,6 +794,24 @@ export type RefusalMark = {
 	reason: string,
 	/**  How many, over the reported days. */
 	count: number,
+};
+
+/**  A relay certificate as the Keys screen lists it. */
+export type RelayCertificateView = {
+	/**  Its id, to withdraw it. */
+	id: number,
+	/**  The customer's name (or "(deleted customer)"). */
+	customer: string,
+	/**  The relay's key id. */
+	relay: string,
+	/**  "every license" or "2 licenses". */
+	scope: string,
+	/**  When it was signed, YYYY-MM-DD. */
+	issued: string,
+	/**  When it ends, YYYY-MM-DD, if it does. */
+	until: string | null,
+	/**  When it was withdrawn, YYYY-MM-DD, if it was. */
+	withdrawn: string | null,
 };
 
 /**  What a renewal made: the new drafts and what their term costs with today's prices. */
