@@ -469,12 +469,29 @@ async fn certify_relay(
     customer_id: i64,
     public_key_pem: String,
     passphrase: Option<String>,
+    license_ids: Vec<i64>,
 ) -> Result<String, AppError> {
-    let (name, text) =
-        signing::certify_relay(&state, customer_id, &public_key_pem, passphrase.as_deref())?;
+    let (name, text, record) = signing::certify_relay(
+        &state,
+        customer_id,
+        &public_key_pem,
+        passphrase.as_deref(),
+        &license_ids,
+    )?;
     let path = export::choose_save_path(&app, &name)?;
     export::write_atomically(&path, text.as_bytes())?;
+    signing::record_certificate(&state, &record)?;
     Ok(path.display().to_string())
+}
+
+/// A customer's current licenses, to limit a relay certificate to some of them.
+#[tauri::command]
+#[specta::specta]
+fn license_choices(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+) -> Result<Vec<signing::LicenseChoice>, AppError> {
+    signing::license_choices(&state, customer_id)
 }
 
 /// The active key and how long its passphrase is still held.
@@ -858,6 +875,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             import_usage_report,
             relay_certificates,
             withdraw_relay_certificate,
+            license_choices,
             usage_reports,
             withdraw_usage_report,
             restore_usage_report,

@@ -282,18 +282,32 @@ pub fn certify_relay(
     customer_id: i64,
     public_key_pem: &str,
     passphrase: Option<&str>,
-) -> Result<(String, String), AppError> {
+    license_ids: &[i64],
+) -> Result<(String, String, timefence_catalogue::RelayCertificateRecord), AppError> {
     let relay_key = parse_public_pem(public_key_pem.trim()).ok_or_else(|| AppError::InvalidInput {
         field: "relay_key".into(),
         message: "Relay's public key: paste the PEM that timefence-relay keygen wrote (-----BEGIN PUBLIC KEY-----)".into(),
     })?;
-    let customer = state.with_catalogue(|c| Ok(c.customer(customer_id)?))?;
+    let (customer, owned) =
+        state.with_catalogue(|c| Ok((c.customer(customer_id)?, c.licenses_of(customer_id)?)))?;
+    // The licenses chosen, by the uid a revision keeps; none chosen is every license.
+    let mut uids = Vec::with_capacity(license_ids.len());
+    for id in license_ids {
+        let license = owned
+            .iter()
+            .find(|l| l.id == *id)
+            .ok_or_else(|| AppError::InvalidInput {
+                field: "licenses".into(),
+                message: format!("Licenses: license {id} is not one of {}'s", customer.name),
+            })?;
+        uids.push(license.uid.clone());
+    }
     let signer = signer(state, passphrase)?;
     let payload = timefence_license::relay::CertificatePayload {
         relay_key: timefence_license::public_key_base64(&relay_key),
         customer: customer.name.clone(),
         customer_uid: Some(customer.uid.clone()),
-        licenses: Vec::new(),
+        licenses: uids,
         issued_at: Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         // A year and a day, as `timefence relay certify` by default: then certified again.
         not_after: Some(
@@ -303,25 +317,51 @@ pub fn certify_relay(
         ),
     };
     let text = timefence_license::relay::certify(&payload, &signer.key);
-    state.with_catalogue(|c| {
-        Ok(
-            c.record_relay_certificate(&timefence_catalogue::RelayCertificateRecord {
-                id: 0,
-                customer_id: customer.id,
-                relay_key: payload.relay_key.clone(),
-                licenses: payload.licenses.clone(),
-                key_id: signer.key_id.clone(),
-                issued_at: payload.issued_at.clone(),
-                not_after: payload.not_after.clone(),
-                withdrawn_at: None,
-            })?,
-        )
-    })?;
+    let record = timefence_catalogue::RelayCertificateRecord {
+        id: 0,
+        customer_id: customer.id,
+        relay_key: payload.relay_key.clone(),
+        licenses: payload.licenses.clone(),
+        key_id: signer.key_id.clone(),
+        issued_at: payload.issued_at.clone(),
+        not_after: payload.not_after.clone(),
+        withdrawn_at: None,
+    };
     let name = format!(
         "{}-relay.cert",
         timefence_signing::issue::file_stem(&customer.name)
     );
-    Ok((name, text))
+    Ok((name, text, record))
+}
+
+/// Records a certificate once its file is saved (one the save dialog cancelled is not kept).
+pub fn record_certificate(
+    state: &AppState,
+    record: &timefence_catalogue::RelayCertificateRecord,
+) -> Result<(), AppError> {
+    state.with_catalogue(|c| Ok(c.record_relay_certificate(record).map(|_| ())?))
+}
+
+/// A license a relay certificate can be limited to.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct LicenseChoice {
+    /// The license.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+}
+
+/// A customer's current licenses, to limit a certificate to some of them.
+pub fn license_choices(state: &AppState, customer_id: i64) -> Result<Vec<LicenseChoice>, AppError> {
+    state.with_catalogue(|c| {
+        Ok(c.licenses_of(customer_id)?
+            .into_iter()
+            .map(|l| LicenseChoice {
+                id: l.id,
+                name: l.name,
+            })
+            .collect())
+    })
 }
 
 /// A relay certificate as the Keys screen lists it.

@@ -44,6 +44,8 @@ after(async () => {
 
 async function clickTestId(id, index = 0) {
   const found = await app.waitFor(`[data-testid=${id}]`, index + 1);
+  // The Keys screen grows (license choices, the certificates list): bring it into view first.
+  await app.reveal(found[index]);
   await app.click(found[index]);
 }
 
@@ -190,6 +192,22 @@ test("a customer's relay is certified on the Keys screen, and the certificate ve
   await clickTestId("certificate-withdraw");
   await clickTestId("certificate-withdraw-confirm");
   await app.until(() => app.contents("[data-testid=certificate-row]"), (r) => r.length === 1 && /withdrawn/.test(r[0]));
+  // Certified again for one chosen license: the certificate lists that license's uid alone.
+  const [again] = await app.waitFor("[data-testid=relay-key]");
+  await app.type(again, relayPem);
+  const boxes = await app.waitFor("[data-testid=relay-licenses] input[type=checkbox]");
+  assert.equal(boxes.length, 3, "Northwind BPO's three licenses to choose from");
+  await app.reveal(boxes[0]);
+  await app.click(boxes[0]);
+  await clickTestId("certify-relay");
+  const limited = await app.until(
+    () => JSON.parse(Buffer.from(readFileSync(certificate, "utf8").split("\n").find((l) => l.startsWith("payload: ")).slice(9), "base64").toString("utf8")),
+    (p) => p.licenses.length === 1,
+    10_000,
+    "a certificate for one license",
+  );
+  assert.equal(limited.licenses[0].length, 32);
+  await app.until(() => app.contents("[data-testid=certificate-row]"), (r) => r.length === 2 && /1 license/.test(r[0]));
   if (process.env.E2E_SCREENSHOTS) await app.screenshot(join(process.env.E2E_SCREENSHOTS, "keys-certificates.png"));
 });
 

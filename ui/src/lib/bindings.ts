@@ -16,6 +16,8 @@ export const commands = {
 	relayCertificates: () => typedError<RelayCertificateView[], AppError>(__TAURI_INVOKE("relay_certificates")),
 	/**  Withdraws a relay certificate. */
 	withdrawRelayCertificate: (certificateId: number) => typedError<null, AppError>(__TAURI_INVOKE("withdraw_relay_certificate", { certificateId })),
+	/**  A customer's current licenses, to limit a relay certificate to some of them. */
+	licenseChoices: (customerId: number) => typedError<LicenseChoice[], AppError>(__TAURI_INVOKE("license_choices", { customerId })),
 	/**  The usage reports kept for a customer. */
 	usageReports: (customerId: number) => typedError<UsageReportView[], AppError>(__TAURI_INVOKE("usage_reports", { customerId })),
 	/**  Withdraws an imported usage report (to the trash: its days count no more). */
@@ -98,7 +100,7 @@ export const commands = {
 	 *  Certifies a customer's relay: signs, with the active key, a certificate binding the relay's
 	 *  public key to the customer, and saves it where the save dialog says; returns the path.
 	 */
-	certifyRelay: (customerId: number, publicKeyPem: string, passphrase: string | null) => typedError<string, AppError>(__TAURI_INVOKE("certify_relay", { customerId, publicKeyPem, passphrase })),
+	certifyRelay: (customerId: number, publicKeyPem: string, passphrase: string | null, licenseIds: number[]) => typedError<string, AppError>(__TAURI_INVOKE("certify_relay", { customerId, publicKeyPem, passphrase, licenseIds })),
 	/**  The active key and how long its passphrase is still held. */
 	signingStatus: () => typedError<SigningStatus, AppError>(__TAURI_INVOKE("signing_status")),
 	/**  How many minutes a passphrase is held after signing (0: never held). */
@@ -639,6 +641,14 @@ export type LaneActual = {
 	quarters: ActualQuarter[],
 	/**  Where claims were refused. */
 	refusals: RefusalMark[],
+};
+
+/**  A license a relay certificate can be limited to. */
+export type LicenseChoice = {
+	/**  The license. */
+	id: number,
+	/**  Its name. */
+	name: string,
 };
 
 /**
