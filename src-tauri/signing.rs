@@ -178,7 +178,9 @@ pub struct FileCheck {
 /// One audit log line.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct AuditLine {
-    /// When it was issued.
+    /// `issued` (a license file), `certified` or `withdrawn` (a relay certificate).
+    pub event: String,
+    /// When it happened.
     pub issued_at: String,
     /// Customer id.
     pub customer_id: i64,
@@ -321,6 +323,7 @@ pub fn certify_relay(
         id: 0,
         customer_id: customer.id,
         relay_key: payload.relay_key.clone(),
+        relay_key_id: timefence_license::key_id(&relay_key),
         licenses: payload.licenses.clone(),
         key_id: signer.key_id.clone(),
         issued_at: payload.issued_at.clone(),
@@ -885,6 +888,7 @@ pub fn audit(
     Ok(rows
         .into_iter()
         .map(|r| AuditLine {
+            event: r.event,
             issued_at: r.issued_at,
             customer_id: r.customer_id,
             customer: r.customer,

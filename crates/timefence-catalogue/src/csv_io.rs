@@ -156,6 +156,7 @@ impl Catalogue {
             "serial",
             "key_id",
             "file_sha256",
+            "event",
         ])
         .map_err(csv_error)?;
         for row in self.audit_rows(customer, from, to)? {
@@ -167,6 +168,7 @@ impl Catalogue {
                 row.serial.to_string(),
                 row.key_id,
                 row.file_sha256,
+                row.event,
             ])
             .map_err(csv_error)?;
         }

@@ -74,6 +74,8 @@ pub struct RelayCertificateRecord {
     pub customer_id: CustomerId,
     /// The relay's public key, base64 of its 32 bytes.
     pub relay_key: String,
+    /// Its key id, as people read it.
+    pub relay_key_id: String,
     /// The license uids it covers; empty for every license of the customer.
     pub licenses: Vec<String>,
     /// The vendor key that signed it.
@@ -89,7 +91,11 @@ pub struct RelayCertificateRecord {
 /// An audit log entry with the names an administrator reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
-    /// When it was issued (RFC 3339).
+    /// What happened: `issued` (a license file), `certified` (a relay certificate signed) or
+    /// `withdrawn` (one withdrawn). For the last two, `license` says which relay and what it
+    /// covers, and revision, serial and hash are empty (0, 0, "").
+    pub event: String,
+    /// When it happened (RFC 3339).
     pub issued_at: String,
     /// The customer's id.
     pub customer_id: i64,
@@ -317,8 +323,8 @@ impl Catalogue {
         let licenses = serde_json::to_string(&certificate.licenses)
             .map_err(|e| CatalogueError::Damaged(e.to_string()))?;
         self.conn.execute(
-            "INSERT INTO relay_certificates (customer_id, relay_key, licenses, key_id, issued_at, not_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![certificate.customer_id, certificate.relay_key, licenses, certificate.key_id, certificate.issued_at, certificate.not_after],
+            "INSERT INTO relay_certificates (customer_id, relay_key, relay_key_id, licenses, key_id, issued_at, not_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![certificate.customer_id, certificate.relay_key, certificate.relay_key_id, licenses, certificate.key_id, certificate.issued_at, certificate.not_after],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -329,7 +335,7 @@ impl Catalogue {
         customer: Option<CustomerId>,
     ) -> Result<Vec<RelayCertificateRecord>, CatalogueError> {
         let mut statement = self.conn.prepare(
-            "SELECT id, customer_id, relay_key, licenses, key_id, issued_at, not_after, withdrawn_at
+            "SELECT id, customer_id, relay_key, licenses, key_id, issued_at, not_after, withdrawn_at, relay_key_id
              FROM relay_certificates WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY id DESC",
         )?;
         let rows = statement.query_map([customer], |r| {
@@ -343,6 +349,7 @@ impl Catalogue {
                 issued_at: r.get(5)?,
                 not_after: r.get(6)?,
                 withdrawn_at: r.get(7)?,
+                relay_key_id: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -429,6 +436,7 @@ impl Catalogue {
         )?;
         let rows = statement.query_map(params![customer, from, to], |r| {
             Ok(AuditRow {
+                event: "issued".into(),
                 issued_at: r.get(0)?,
                 customer_id: r.get(1)?,
                 customer: r.get(2)?,
@@ -440,7 +448,68 @@ impl Catalogue {
                 file_sha256: r.get(8)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut all: Vec<AuditRow> = rows.collect::<Result<_, _>>()?;
+        // Relay certificates signed and withdrawn are in the log too, by when they happened.
+        let names: std::collections::HashMap<i64, String> = self
+            .list_customers()?
+            .into_iter()
+            .map(|c| (c.id, c.name))
+            .collect();
+        let day_in = |at: &str| {
+            let day = at.get(..10).unwrap_or(at);
+            from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
+        };
+        for certificate in self.relay_certificates(customer)? {
+            let scope = match certificate.licenses.len() {
+                0 => "every license".to_string(),
+                1 => "1 license".to_string(),
+                n => format!("{n} licenses"),
+            };
+            let mut event = |event: &str, at: &str, what: String| {
+                if day_in(at) {
+                    all.push(AuditRow {
+                        event: event.into(),
+                        issued_at: at.to_string(),
+                        customer_id: certificate.customer_id,
+                        customer: names
+                            .get(&certificate.customer_id)
+                            .cloned()
+                            .unwrap_or_default(),
+                        license_id: 0,
+                        license: what,
+                        revision: 0,
+                        key_id: certificate.key_id.clone(),
+                        serial: 0,
+                        file_sha256: String::new(),
+                    });
+                }
+            };
+            event(
+                "certified",
+                &certificate.issued_at,
+                format!(
+                    "Relay certificate: relay {}, {scope}, until {}",
+                    certificate.relay_key_id,
+                    certificate
+                        .not_after
+                        .as_deref()
+                        .map_or("no end", |t| t.get(..10).unwrap_or(t))
+                ),
+            );
+            if let Some(withdrawn) = &certificate.withdrawn_at {
+                event(
+                    "withdrawn",
+                    withdrawn,
+                    format!(
+                        "Relay certificate withdrawn: relay {}",
+                        certificate.relay_key_id
+                    ),
+                );
+            }
+        }
+        // Newest first; files of one instant keep their order (the sort is stable).
+        all.sort_by(|a, b| b.issued_at.cmp(&a.issued_at));
+        Ok(all)
     }
 
     /// Sets a setting.

@@ -1381,3 +1381,49 @@ fn a_license_keeps_its_place_across_a_rename_a_revision_and_the_trash() {
     assert_eq!(c.license(alpha).unwrap().origin, alpha);
     assert_eq!(c.license(third).unwrap().origin, third);
 }
+
+#[test]
+fn relay_certificates_signed_and_withdrawn_are_in_the_audit_log_and_its_csv() {
+    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
+        .unwrap()
+        .catalogue;
+    let customer = bpo(&catalogue);
+    let id = catalogue
+        .record_relay_certificate(&crate::RelayCertificateRecord {
+            id: 0,
+            customer_id: customer.id,
+            relay_key: "AAAA".into(),
+            relay_key_id: "0123456789abcdef".into(),
+            licenses: vec![],
+            key_id: "k1".into(),
+            issued_at: "2026-11-27T10:00:00Z".into(),
+            not_after: Some("2027-11-28T10:00:00Z".into()),
+            withdrawn_at: None,
+        })
+        .unwrap();
+    let rows = catalogue.audit_rows(Some(customer.id), None, None).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].event, "certified");
+    assert_eq!(
+        rows[0].license,
+        "Relay certificate: relay 0123456789abcdef, every license, until 2027-11-28"
+    );
+    catalogue.withdraw_relay_certificate(id).unwrap();
+    let rows = catalogue.audit_rows(None, None, None).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| r.event.as_str()).collect::<Vec<_>>(),
+        ["withdrawn", "certified"],
+        "newest first"
+    );
+    // Narrowed to the day it was signed: only the signing.
+    let that_day = catalogue
+        .audit_rows(None, Some("2026-11-27"), Some("2026-11-27"))
+        .unwrap();
+    assert_eq!(that_day.len(), 1);
+    let csv = catalogue.export_audit_csv(None, None, None).unwrap();
+    assert!(
+        csv.contains(",withdrawn\r\n") && csv.contains(",certified\r\n"),
+        "{csv}"
+    );
+    assert!(catalogue.withdraw_relay_certificate(id + 10).is_err());
+}

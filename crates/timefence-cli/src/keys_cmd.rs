@@ -413,6 +413,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 id: 0,
                 customer_id: owner.id,
                 relay_key: payload.relay_key.clone(),
+                relay_key_id: timefence_license::key_id(&relay_key),
                 licenses: payload.licenses.clone(),
                 key_id: key_id.clone(),
                 issued_at: payload.issued_at.clone(),

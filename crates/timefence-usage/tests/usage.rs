@@ -964,6 +964,7 @@ fn a_withdrawn_or_ended_relay_certificate_s_reports_are_refused() {
             id: 0,
             customer_id: customer,
             relay_key: payload_cert.relay_key.clone(),
+            relay_key_id: key_id(&relay().verifying_key()),
             licenses: vec![],
             key_id: key_id(&vendor().verifying_key()),
             issued_at: payload_cert.issued_at.clone(),

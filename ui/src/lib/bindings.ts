@@ -246,7 +246,9 @@ export type AppError =
 
 /**  One audit log line. */
 export type AuditLine = {
-	/**  When it was issued. */
+	/**  `issued` (a license file), `certified` or `withdrawn` (a relay certificate). */
+	event: string,
+	/**  When it happened. */
 	issued_at: string,
 	/**  Customer id. */
 	customer_id: number,

@@ -6,6 +6,8 @@ CREATE TABLE relay_certificates (
     id           INTEGER PRIMARY KEY,
     customer_id  INTEGER NOT NULL,
     relay_key    TEXT NOT NULL,
+    -- Its key id as people read it (the first 8 bytes of its SHA-256, hex).
+    relay_key_id TEXT NOT NULL,
     -- JSON array of license uids; [] means every license of the customer.
     licenses     TEXT NOT NULL,
     key_id       TEXT NOT NULL,
