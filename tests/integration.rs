@@ -573,9 +573,9 @@ mod signing_in_the_app {
             .with_catalogue(|c| Ok(c.export_audit_csv(None, None, None)?))
             .unwrap();
         assert_eq!(csv.lines().count(), 7);
-        assert!(
-            csv.starts_with("issued_at,customer,license,revision,serial,key_id,file_sha256\r\n")
-        );
+        assert!(csv.starts_with(
+            "issued_at,customer,license,revision,serial,key_id,file_sha256,event\r\n"
+        ));
     }
 
     #[test]
