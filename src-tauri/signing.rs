@@ -403,14 +403,8 @@ pub fn relay_certificates(state: &AppState) -> Result<Vec<RelayCertificateView>,
                     .get(&r.customer_id)
                     .cloned()
                     .unwrap_or_else(|| "(deleted customer)".into()),
-                relay: timefence_license::parse_public_key(&r.relay_key)
-                    .map(|k| timefence_license::key_id(&k))
-                    .unwrap_or_default(),
-                scope: match r.licenses.len() {
-                    0 => "every license".into(),
-                    1 => "1 license".into(),
-                    n => format!("{n} licenses"),
-                },
+                scope: r.scope(),
+                relay: r.relay_key_id,
                 issued: day(&r.issued_at),
                 until: r.not_after.as_deref().map(day),
                 withdrawn: r.withdrawn_at.as_deref().map(day),

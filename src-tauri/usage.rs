@@ -142,9 +142,7 @@ pub fn reports(state: &AppState, customer: i64) -> Result<Vec<UsageReportView>, 
         .into_iter()
         .map(|r| UsageReportView {
             report_id: r.id,
-            relay: timefence_license::parse_public_key(&r.report.relay_key)
-                .map(|k| timefence_license::key_id(&k))
-                .unwrap_or_else(|| r.report.relay_key.clone()),
+            relay: timefence_license::relay::relay_key_id(&r.report.relay_key),
             from: r.report.from,
             to: r.report.to,
             imported_at: r.imported_at,

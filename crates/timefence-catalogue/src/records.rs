@@ -88,6 +88,17 @@ pub struct RelayCertificateRecord {
     pub withdrawn_at: Option<String>,
 }
 
+impl RelayCertificateRecord {
+    /// What it covers, in words: "every license", "1 license", "3 licenses".
+    pub fn scope(&self) -> String {
+        match self.licenses.len() {
+            0 => "every license".to_string(),
+            1 => "1 license".to_string(),
+            n => format!("{n} licenses"),
+        }
+    }
+}
+
 /// An audit log entry with the names an administrator reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditRow {
@@ -460,11 +471,7 @@ impl Catalogue {
             from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
         };
         for certificate in self.relay_certificates(customer)? {
-            let scope = match certificate.licenses.len() {
-                0 => "every license".to_string(),
-                1 => "1 license".to_string(),
-                n => format!("{n} licenses"),
-            };
+            let scope = certificate.scope();
             let mut event = |event: &str, at: &str, what: String| {
                 if day_in(at) {
                     all.push(AuditRow {

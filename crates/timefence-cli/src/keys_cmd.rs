@@ -325,14 +325,8 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                         names
                             .get(&r.customer_id)
                             .map_or("(deleted)", String::as_str),
-                        timefence_license::parse_public_key(&r.relay_key)
-                            .map(|k| timefence_license::key_id(&k))
-                            .unwrap_or_default(),
-                        match r.licenses.len() {
-                            0 => "every license".to_string(),
-                            1 => "1 license".to_string(),
-                            n => format!("{n} licenses"),
-                        },
+                        r.relay_key_id,
+                        r.scope(),
                         r.not_after.as_deref().unwrap_or("(no end)"),
                         r.withdrawn_at
                             .as_ref()
@@ -409,7 +403,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 )),
             };
             write_atomically(out, &timefence_license::relay::certify(&payload, &signing))?;
-            c.record_relay_certificate(&timefence_catalogue::RelayCertificateRecord {
+            let record = timefence_catalogue::RelayCertificateRecord {
                 id: 0,
                 customer_id: owner.id,
                 relay_key: payload.relay_key.clone(),
@@ -419,16 +413,13 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 issued_at: payload.issued_at.clone(),
                 not_after: payload.not_after.clone(),
                 withdrawn_at: None,
-            })?;
-            let scope = match licenses.len() {
-                0 => "every license".to_string(),
-                1 => "1 license".to_string(),
-                n => format!("{n} licenses"),
             };
+            c.record_relay_certificate(&record)?;
             println!(
-                "certified relay key {} for {} ({scope}) until {}, signed with key {key_id}: {}",
-                timefence_license::key_id(&relay_key),
+                "certified relay key {} for {} ({}) until {}, signed with key {key_id}: {}",
+                record.relay_key_id,
                 owner.name,
+                record.scope(),
                 payload.not_after.as_deref().unwrap_or_default(),
                 out.display()
             );

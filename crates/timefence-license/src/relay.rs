@@ -147,7 +147,9 @@ pub fn certify(payload: &CertificatePayload, vendor: &SigningKey) -> String {
     )
 }
 
-fn relay_key_id(base64_key: &str) -> String {
+/// The key id of a relay key given as base64 of its 32 bytes (as certificates and reports
+/// carry it), or "?" when it is not a key.
+pub fn relay_key_id(base64_key: &str) -> String {
     parse_key(base64_key)
         .map(|k| key_id(&k))
         .unwrap_or_else(|| "?".into())
