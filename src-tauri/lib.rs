@@ -484,6 +484,24 @@ async fn certify_relay(
     Ok(path.display().to_string())
 }
 
+/// Signs the list of withdrawn relay certificates and saves it where the save dialog says;
+/// returns the path and how many certificates it names.
+#[tauri::command]
+#[specta::specta]
+async fn save_withdrawal_list(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    passphrase: Option<String>,
+) -> Result<(String, u32), AppError> {
+    let (name, text, count) = signing::withdrawal_list(&state, passphrase.as_deref())?;
+    let path = export::choose_save_path(&app, &name)?;
+    export::write_atomically(&path, text.as_bytes())?;
+    Ok((
+        path.display().to_string(),
+        u32::try_from(count).unwrap_or(u32::MAX),
+    ))
+}
+
 /// A customer's current licenses, to limit a relay certificate to some of them.
 #[tauri::command]
 #[specta::specta]
@@ -875,6 +893,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             import_usage_report,
             relay_certificates,
             withdraw_relay_certificate,
+            save_withdrawal_list,
             license_choices,
             usage_reports,
             withdraw_usage_report,

@@ -337,6 +337,19 @@ pub fn certify_relay(
     Ok((name, text, record))
 }
 
+/// The vendor's signed list of the withdrawn relay certificates, its file name, and how many
+/// it names.
+pub fn withdrawal_list(
+    state: &AppState,
+    passphrase: Option<&str>,
+) -> Result<(String, String, usize), AppError> {
+    let signer = signer(state, passphrase)?;
+    let now = Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let (text, count) =
+        state.with_catalogue(|c| Ok(timefence_signing::withdrawal_list(c, &signer.key, &now)?))?;
+    Ok(("withdrawn-relays.tfw".to_string(), text, count))
+}
+
 /// Records a certificate once its file is saved (one the save dialog cancelled is not kept).
 pub fn record_certificate(
     state: &AppState,

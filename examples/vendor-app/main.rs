@@ -4,7 +4,7 @@
 //! ```text
 //! vendor-app --relay http://127.0.0.1:7420[,http://10.0.0.2:7420] --license acme.lic \
 //!            --certificate relay.cert --trust vendor.pub.pem --holder agent-17 \
-//!            [--token CLIENT-TOKEN] [--work-seconds 30]
+//!            [--withdrawals withdrawn.tfw] [--token CLIENT-TOKEN] [--work-seconds 30]
 //! ```
 //!
 //! Exit codes: 0 worked and gave the seat back; 3 the relay refused (the reason is printed);
@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use timefence_license::client::{ClientError, RelayClient};
-use timefence_license::relay::read_certificate;
+use timefence_license::relay::{read_certificate, read_withdrawals};
 use timefence_license::{parse_public_key, verify, TrustedKeys};
 
 fn arg(name: &str) -> Option<String> {
@@ -42,6 +42,12 @@ fn run() -> Result<(), ClientError> {
     // Several relays of a pair, comma-separated: the client tries them in turn.
     let relays: Vec<&str> = relay.split(',').collect();
     let mut client = RelayClient::with_relays(&relays, license, certificate, &holder)?;
+    // The vendor's list of withdrawn relay certificates, when it gave one: a withdrawn relay
+    // is not believed, whatever it signs.
+    if arg("--withdrawals").is_some() {
+        let list = read_withdrawals(&read("--withdrawals").map_err(fail)?, &vendor)?;
+        client = client.with_withdrawals(&list)?;
+    }
     if let Some(token) = arg("--token") {
         client = client.with_bearer_token(&token);
     }

@@ -192,6 +192,27 @@ test("a customer's relay is certified on the Keys screen, and the certificate ve
   await clickTestId("certificate-withdraw");
   await clickTestId("certificate-withdraw-confirm");
   await app.until(() => app.contents("[data-testid=certificate-row]"), (r) => r.length === 1 && /withdrawn/.test(r[0]));
+  // The signed withdrawal list for the customer's relay and the application names it, and
+  // OpenSSL verifies the vendor's signature over the list's own domain prefix.
+  await app.type((await app.waitFor("[data-testid=withdrawals-passphrase]"))[0], passphrase);
+  await clickTestId("save-withdrawals");
+  const listFile = join(exports, "withdrawn-relays.tfw");
+  await app.until(() => existsSync(listFile), (e) => e, 10_000, "the withdrawal list file");
+  const list = readFileSync(listFile, "utf8");
+  assert.match(list, /^-----BEGIN TIMEFENCE RELAY WITHDRAWALS-----\n# 1 relay certificate withdrawn/);
+  const listField = (name) => Buffer.from(list.split("\n").find((l) => l.startsWith(`${name}: `)).slice(name.length + 2), "base64");
+  const withdrawn = JSON.parse(listField("payload").toString("utf8")).withdrawn;
+  assert.deepEqual(
+    withdrawn.map((w) => [w.relay_key, w.issued_at]),
+    [[payload.relay_key, payload.issued_at]],
+  );
+  writeFileSync(join(work, "list-msg"), Buffer.concat([Buffer.from("timefence-relay-withdrawals-v1\0"), listField("payload")]));
+  writeFileSync(join(work, "list-sig"), listField("signature"));
+  assert.match(
+    execFileSync("openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", join(exports, `timefence-${vendorKey}.pub.pem`), "-rawin", "-in", join(work, "list-msg"), "-sigfile", join(work, "list-sig")], { encoding: "utf8" }),
+    /Signature Verified Successfully/,
+  );
+  await app.until(() => app.contents("[data-testid=notice]"), (n) => n.some((t) => /Saved the withdrawal list \(1 relay certificate\)/.test(t)), 10_000, "the notice");
   // Certified again for one chosen license: the certificate lists that license's uid alone.
   const [again] = await app.waitFor("[data-testid=relay-key]");
   await app.type(again, relayPem);

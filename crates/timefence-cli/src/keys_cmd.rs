@@ -96,6 +96,17 @@ pub(crate) enum RelayCommand {
         #[arg(long)]
         certificate: i64,
     },
+    /// Write the list of every withdrawn relay certificate, signed with the vendor key, for
+    /// customers' relays (`timefence-relay report --withdrawals`) and applications
+    /// (`RelayClient::with_withdrawals`). The passphrase comes as for `key generate`.
+    Withdrawals {
+        /// The vendor key to sign with (default: the active key).
+        #[arg(long)]
+        key: Option<String>,
+        /// Where the list goes.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn passphrase() -> Result<zeroize::Zeroizing<String>, Failure> {
@@ -347,7 +358,26 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         }
         Command::Relay(RelayCommand::Withdraw { certificate }) => {
             open(catalogue)?.withdraw_relay_certificate(*certificate)?;
-            println!("withdrew relay certificate {certificate}: usage reports its relay signs are refused from now on");
+            println!("withdrew relay certificate {certificate}: usage reports its relay signs are refused from now on; `timefence relay withdrawals --out FILE` writes the list its relay and applications check");
+        }
+        Command::Relay(RelayCommand::Withdrawals { key, out }) => {
+            let store = key_folder(&catalogue)?;
+            let c = open(catalogue)?;
+            let key_id = active_or(&c, key)?;
+            let signing = store.unlock(&key_id, &passphrase()?).map_err(key_failure)?;
+            let now = timefence_terms::chrono::Utc::now()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            let (text, count) = timefence_signing::withdrawal_list(&c, &signing, &now)?;
+            write_atomically(out, &text)?;
+            println!(
+                "wrote {} withdrawn, signed with key {key_id}: {}",
+                match count {
+                    1 => "1 relay certificate".to_string(),
+                    n => format!("{n} relay certificates"),
+                },
+                out.display()
+            );
         }
         Command::Relay(RelayCommand::Certify {
             public_key,

@@ -1341,6 +1341,35 @@ fn usage_reports_are_imported_once_shown_and_turned_into_priced_suggestions() {
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+    // The withdrawal list for the customer's relay and applications names it, signed with
+    // the vendor key, and nothing else.
+    let list = dir.path().join("withdrawn.tfw");
+    let written = with_passphrase(
+        &db,
+        &["relay", "withdrawals", "--out", list.to_str().unwrap()],
+    );
+    assert!(
+        String::from_utf8_lossy(&written.stdout).contains("wrote 1 relay certificate withdrawn"),
+        "{}{}",
+        String::from_utf8_lossy(&written.stdout),
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let raw = with_catalogue(&db, &["key", "export", "--key", &vendor, "--raw"]);
+    let mut trusted = timefence_license::TrustedKeys::default();
+    trusted
+        .add_base64(String::from_utf8_lossy(&raw.stdout).trim())
+        .unwrap();
+    let read = timefence_license::relay::read_withdrawals(
+        &std::fs::read_to_string(&list).unwrap(),
+        &trusted,
+    )
+    .unwrap();
+    let named = timefence_license::relay::read_certificate(&certificate, &trusted).unwrap();
+    assert!(matches!(
+        read.check(&named),
+        Err(timefence_license::relay::TrustError::Withdrawn(_))
+    ));
+    assert_eq!(read.payload.withdrawn.len(), 1);
 
     let shown = json_of(&with_catalogue(
         &db,

@@ -31,7 +31,9 @@
 //! seat stays held for the time already granted while the client keeps trying (every relay
 //! given, in turn), and only if that time runs out is the seat lost, with that reason.
 
-use crate::relay::{license_ref, verify_lease, LeaseClaims, RelayCertificate, TrustError};
+use crate::relay::{
+    license_ref, verify_lease, LeaseClaims, RelayCertificate, TrustError, Withdrawals,
+};
 use crate::VerifiedLicense;
 use std::sync::atomic::AtomicUsize;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -181,6 +183,14 @@ impl RelayClient {
             holder: holder.to_string(),
             bearer: None,
         })
+    }
+
+    /// Refuses the relay when the vendor's withdrawal list names its certificate
+    /// ([`crate::relay::read_withdrawals`]): an application given the list stops trusting a
+    /// relay the vendor withdrew, whatever that relay goes on signing.
+    pub fn with_withdrawals(self, list: &Withdrawals) -> Result<RelayClient, ClientError> {
+        list.check(&self.certificate)?;
+        Ok(self)
     }
 
     /// Sends `Authorization: Bearer TOKEN` with every request (a relay started with

@@ -27,6 +27,16 @@ pub const CERTIFICATE_BEGIN: &str = "-----BEGIN TIMEFENCE RELAY CERTIFICATE-----
 pub const CERTIFICATE_END: &str = "-----END TIMEFENCE RELAY CERTIFICATE-----";
 /// The longest certificate or token text read, in bytes; anything longer is refused unread.
 pub const MAX_TRUST_TEXT: usize = 64 * 1024;
+/// What a withdrawal list's signature covers, before its payload.
+pub const WITHDRAWALS_DOMAIN: &[u8] = b"timefence-relay-withdrawals-v1\0";
+/// The withdrawal list armor's first line.
+pub const WITHDRAWALS_BEGIN: &str = "-----BEGIN TIMEFENCE RELAY WITHDRAWALS-----";
+/// The withdrawal list armor's last line.
+pub const WITHDRAWALS_END: &str = "-----END TIMEFENCE RELAY WITHDRAWALS-----";
+/// The most certificates one withdrawal list names; a longer list is refused unread.
+pub const MAX_WITHDRAWN: usize = 10_000;
+/// The longest withdrawal list text read, in bytes (room for [`MAX_WITHDRAWN`] entries).
+pub const MAX_WITHDRAWALS_TEXT: usize = 4 * 1024 * 1024;
 
 /// The vendor's statement: "this relay key serves these licenses of this customer".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,6 +113,9 @@ pub enum TrustError {
     /// The certificate's not-after has passed.
     #[error("the relay certificate ended at {0}; the vendor certifies the relay again")]
     CertificateExpired(String),
+    /// The vendor's withdrawal list names the certificate.
+    #[error("the vendor withdrew the relay certificate at {0}")]
+    Withdrawn(String),
 }
 
 impl TrustError {
@@ -116,6 +129,7 @@ impl TrustError {
             TrustError::WrongLease => "WrongLease",
             TrustError::Expired(_) => "Expired",
             TrustError::CertificateExpired(_) => "CertificateExpired",
+            TrustError::Withdrawn(_) => "Withdrawn",
         }
     }
 }
@@ -272,6 +286,109 @@ impl RelayCertificate {
             )));
         }
         Ok(())
+    }
+}
+
+/// One withdrawn certificate, named as the vendor's catalogue names it: the relay key it
+/// certified and the instant it was signed (a relay key certified twice is two certificates).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawnCertificate {
+    /// The relay's public key, base64 of its 32 bytes, as the certificate carries it.
+    pub relay_key: String,
+    /// The certificate's `issued_at`, exactly as it carries it.
+    pub issued_at: String,
+    /// When the vendor withdrew it (RFC 3339).
+    pub withdrawn_at: String,
+}
+
+/// The vendor's statement: "these relay certificates vouch for nothing any more". Given to a
+/// relay (its reports stop) and to an application's relay client (its leases stop).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalsPayload {
+    /// When the list was signed (RFC 3339).
+    pub issued_at: String,
+    /// Every certificate withdrawn so far.
+    pub withdrawn: Vec<WithdrawnCertificate>,
+}
+
+/// A withdrawal list that verified against the vendor's keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withdrawals {
+    /// The vendor key that signed it.
+    pub vendor_key_id: String,
+    /// The signed statement.
+    pub payload: WithdrawalsPayload,
+}
+
+/// Signs a withdrawal list with the vendor's key.
+pub fn sign_withdrawals(payload: &WithdrawalsPayload, vendor: &SigningKey) -> String {
+    // Plain strings always serialise.
+    let bytes = serde_json::to_vec(payload).unwrap_or_default();
+    let signature = vendor.sign(&[WITHDRAWALS_DOMAIN, &bytes].concat());
+    let count = match payload.withdrawn.len() {
+        1 => "1 relay certificate".to_string(),
+        n => format!("{n} relay certificates"),
+    };
+    format!(
+        "{WITHDRAWALS_BEGIN}\n# {count} withdrawn, as of {}.\n# Lines starting with # are not signed.\nkey: {}\npayload: {}\nsignature: {}\n{WITHDRAWALS_END}\n",
+        payload.issued_at.replace('\n', " "),
+        key_id(&vendor.verifying_key()),
+        BASE64.encode(&bytes),
+        BASE64.encode(signature.to_bytes()),
+    )
+}
+
+/// Reads and verifies a withdrawal list against the vendor keys trusted here.
+pub fn read_withdrawals(text: &str, vendor: &TrustedKeys) -> Result<Withdrawals, TrustError> {
+    if text.len() > MAX_WITHDRAWALS_TEXT {
+        return Err(TrustError::Malformed);
+    }
+    let [key, payload, signature] = read_armor(
+        text,
+        WITHDRAWALS_BEGIN,
+        WITHDRAWALS_END,
+        ["key", "payload", "signature"],
+    )
+    .ok_or(TrustError::Malformed)?;
+    let vendor_key = vendor
+        .keys
+        .get(key)
+        .ok_or_else(|| TrustError::UnknownVendorKey(key.chars().take(32).collect()))?;
+    let bytes = BASE64.decode(payload).map_err(|_| TrustError::Malformed)?;
+    let signature: [u8; 64] = BASE64
+        .decode(signature)
+        .ok()
+        .and_then(|s| s.try_into().ok())
+        .ok_or(TrustError::Malformed)?;
+    vendor_key
+        .verify(
+            &[WITHDRAWALS_DOMAIN, &bytes].concat(),
+            &Signature::from_bytes(&signature),
+        )
+        .map_err(|_| TrustError::BadSignature)?;
+    let payload: WithdrawalsPayload =
+        serde_json::from_slice(&bytes).map_err(|_| TrustError::Malformed)?;
+    if payload.withdrawn.len() > MAX_WITHDRAWN {
+        return Err(TrustError::Malformed);
+    }
+    Ok(Withdrawals {
+        vendor_key_id: key.to_string(),
+        payload,
+    })
+}
+
+impl Withdrawals {
+    /// Whether the list names `certificate` (its relay key and its signing instant).
+    pub fn check(&self, certificate: &RelayCertificate) -> Result<(), TrustError> {
+        match self.payload.withdrawn.iter().find(|w| {
+            w.relay_key == certificate.payload.relay_key
+                && w.issued_at == certificate.payload.issued_at
+        }) {
+            Some(w) => Err(TrustError::Withdrawn(w.withdrawn_at.clone())),
+            None => Ok(()),
+        }
     }
 }
 
@@ -443,6 +560,94 @@ mod tests {
             Err(TrustError::CertificateExpired(
                 "1970-01-01T00:00:01Z".into()
             ))
+        );
+    }
+
+    #[test]
+    fn a_withdrawal_list_names_certificates_by_relay_key_and_signing_instant() {
+        let (vendor, relay, license, trusted) = setup();
+        let payload = CertificatePayload {
+            relay_key: crate::public_key_base64(&relay.verifying_key()),
+            customer: license.payload.customer.clone(),
+            customer_uid: None,
+            licenses: vec![],
+            issued_at: "2027-01-01T00:00:00Z".into(),
+            not_after: None,
+        };
+        let cert = read_certificate(&certify(&payload, &vendor), &trusted).unwrap();
+        // The same relay certified again later: another certificate, not withdrawn.
+        let again = read_certificate(
+            &certify(
+                &CertificatePayload {
+                    issued_at: "2027-02-01T00:00:00Z".into(),
+                    ..payload.clone()
+                },
+                &vendor,
+            ),
+            &trusted,
+        )
+        .unwrap();
+        let list = WithdrawalsPayload {
+            issued_at: "2027-01-15T00:00:00Z".into(),
+            withdrawn: vec![WithdrawnCertificate {
+                relay_key: payload.relay_key.clone(),
+                issued_at: payload.issued_at.clone(),
+                withdrawn_at: "2027-01-14T10:00:00Z".into(),
+            }],
+        };
+        let text = sign_withdrawals(&list, &vendor);
+        assert!(text.contains("# 1 relay certificate withdrawn"), "{text}");
+        let read = read_withdrawals(&text, &trusted).unwrap();
+        assert_eq!(read.payload, list);
+        assert_eq!(
+            read.check(&cert),
+            Err(TrustError::Withdrawn("2027-01-14T10:00:00Z".into()))
+        );
+        assert_eq!(read.check(&again), Ok(()));
+        // Not a certificate, nor a certificate a list: each domain is its own.
+        assert_eq!(
+            read_withdrawals(&certify(&payload, &vendor), &trusted),
+            Err(TrustError::Malformed)
+        );
+        let forged = text
+            .replace(WITHDRAWALS_BEGIN, CERTIFICATE_BEGIN)
+            .replace(WITHDRAWALS_END, CERTIFICATE_END);
+        assert_eq!(
+            read_certificate(&forged, &trusted),
+            Err(TrustError::BadSignature)
+        );
+        // Emptied by someone else: the signature no longer holds.
+        let emptied = text.replace(
+            &BASE64.encode(serde_json::to_vec(&list).unwrap()),
+            &BASE64.encode(
+                serde_json::to_vec(&WithdrawalsPayload {
+                    withdrawn: vec![],
+                    ..list.clone()
+                })
+                .unwrap(),
+            ),
+        );
+        assert_eq!(
+            read_withdrawals(&emptied, &trusted),
+            Err(TrustError::BadSignature)
+        );
+        let stranger = SigningKey::from_bytes(&[3; 32]);
+        assert!(matches!(
+            read_withdrawals(&sign_withdrawals(&list, &stranger), &trusted),
+            Err(TrustError::UnknownVendorKey(_))
+        ));
+        // Limits: more entries than MAX_WITHDRAWN, or a text longer than the cap, unread.
+        let many = WithdrawalsPayload {
+            issued_at: list.issued_at.clone(),
+            withdrawn: vec![list.withdrawn[0].clone(); MAX_WITHDRAWN + 1],
+        };
+        assert_eq!(
+            read_withdrawals(&sign_withdrawals(&many, &vendor), &trusted),
+            Err(TrustError::Malformed)
+        );
+        assert_eq!(
+            read_withdrawals(&"x".repeat(MAX_WITHDRAWALS_TEXT + 1), &trusted),
+            Err(TrustError::Malformed)
         );
     }
 }

@@ -108,6 +108,10 @@ struct ReportArgs {
     /// The vendor's public key (PEM) the certificate verifies against.
     #[arg(long = "trust")]
     trust: Vec<PathBuf>,
+    /// The vendor's list of withdrawn relay certificates (`timefence relay withdrawals`):
+    /// no report is written under a certificate it names.
+    #[arg(long)]
+    withdrawals: Option<PathBuf>,
     /// The first day (UTC, YYYY-MM-DD).
     #[arg(long)]
     from: NaiveDate,
@@ -265,6 +269,17 @@ fn report(args: ReportArgs) -> Result<(), String> {
     certificate
         .in_force(clock.now()?)
         .map_err(|e| format!("{}: {e}", args.certificate.display()))?;
+    if let Some(path) = &args.withdrawals {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let list = timefence_license::relay::read_withdrawals(&text, &trusted)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        list.check(&certificate).map_err(|e| {
+            format!(
+                "{}: {e}; no report is written under it (ask the vendor to certify the relay again)",
+                args.certificate.display()
+            )
+        })?;
+    }
     if certificate.relay_key != key.verifying_key() {
         return Err(format!(
             "{} certifies another relay key than {}",

@@ -340,6 +340,71 @@ fn a_certificate_for_another_relay_or_a_backwards_period_is_refused() {
 }
 
 #[test]
+fn no_report_is_written_under_a_certificate_on_the_vendors_withdrawal_list() {
+    use timefence_license::relay::{sign_withdrawals, WithdrawalsPayload, WithdrawnCertificate};
+    let setup = Setup::new(&[], ms("2027-04-01T00:00:00Z"));
+    // A relay that has run once: its storage exists, with nothing in it.
+    drop(setup.start(&[]));
+    let payload = CertificatePayload {
+        relay_key: public_key_base64(&relay_key().verifying_key()),
+        customer: "Acme BPO".into(),
+        customer_uid: None,
+        licenses: vec![],
+        issued_at: "2027-01-01T00:00:00Z".into(),
+        not_after: None,
+    };
+    std::fs::write(setup.path("relay.cert"), certify(&payload, &vendor())).unwrap();
+    let list = |name: &str, issued_at: &str| {
+        let withdrawn = WithdrawalsPayload {
+            issued_at: "2027-03-15T00:00:00Z".into(),
+            withdrawn: vec![WithdrawnCertificate {
+                relay_key: payload.relay_key.clone(),
+                issued_at: issued_at.into(),
+                withdrawn_at: "2027-03-14T08:30:00Z".into(),
+            }],
+        };
+        std::fs::write(setup.path(name), sign_withdrawals(&withdrawn, &vendor())).unwrap();
+    };
+    list("older.tfw", "2026-01-01T00:00:00Z");
+    list("this.tfw", "2027-01-01T00:00:00Z");
+    let run = |withdrawals: &str| {
+        Command::new(env!("CARGO_BIN_EXE_timefence-relay"))
+            .arg("report")
+            .args(["--storage", &setup.storage])
+            .arg("--key")
+            .arg(setup.path("relay.key"))
+            .arg("--certificate")
+            .arg(setup.path("relay.cert"))
+            .arg("--trust")
+            .arg(setup.path("vendor.pub.pem"))
+            .arg("--withdrawals")
+            .arg(setup.path(withdrawals))
+            .args(["--from", "2027-03-01", "--to", "2027-03-02", "--out"])
+            .arg(setup.path("r.report"))
+            .arg("--clock-file")
+            .arg(setup.path("clock"))
+            .output()
+            .unwrap()
+    };
+    let refused = run("this.tfw");
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("the vendor withdrew the relay certificate at 2027-03-14T08:30:00Z"),
+        "{said}"
+    );
+    assert!(!setup.path("r.report").exists(), "nothing written");
+    // A list naming an earlier certificate of the same relay key leaves this one alone.
+    let written = run("older.tfw");
+    assert!(
+        written.status.success(),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    assert!(setup.path("r.report").exists());
+}
+
+#[test]
 fn keygen_writes_an_owner_only_key_that_openssl_reads() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("relay.key");

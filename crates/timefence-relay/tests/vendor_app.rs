@@ -106,6 +106,91 @@ fn the_vendor_app_holds_the_one_seat_and_a_second_copy_is_refused() {
 }
 
 #[test]
+fn a_relay_whose_certificate_the_vendor_withdrew_is_not_believed_by_an_app_given_the_list() {
+    use timefence_license::relay::{sign_withdrawals, WithdrawalsPayload, WithdrawnCertificate};
+    let file = license_file(
+        1,
+        1,
+        terms("2020-01-01", "2099-12-31", "00:00", "24:00", "UTC", 1, None),
+        None,
+    );
+    let setup = Setup::new(&[("one.lic", file)], now_ms());
+    let relay = setup.start(&[]);
+    let cert = certificate(&setup, "Acme BPO", &relay_key());
+    let list = |withdrawn: Vec<WithdrawnCertificate>, signer: &ed25519_dalek::SigningKey| {
+        let path = setup.path(&format!("withdrawn-{}.tfw", withdrawn.len()));
+        let payload = WithdrawalsPayload {
+            issued_at: "2027-02-01T00:00:00Z".into(),
+            withdrawn,
+        };
+        std::fs::write(&path, sign_withdrawals(&payload, signer)).unwrap();
+        path
+    };
+    let with_list = |path: &PathBuf| {
+        let mut c = app(&setup, &relay, &cert, "agent-1", 0);
+        c.arg("--withdrawals").arg(path);
+        c.output().unwrap()
+    };
+    // A list that names another certificate of the same relay key: this one still holds.
+    let other = list(
+        vec![WithdrawnCertificate {
+            relay_key: public_key_base64(&relay_key().verifying_key()),
+            issued_at: "2026-06-01T00:00:00Z".into(),
+            withdrawn_at: "2026-07-01T00:00:00Z".into(),
+        }],
+        &vendor(),
+    );
+    let out = with_list(&other);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A list that names it: the app uses no seat of that relay.
+    let this = list(
+        vec![
+            WithdrawnCertificate {
+                relay_key: public_key_base64(&relay_key().verifying_key()),
+                issued_at: "2026-06-01T00:00:00Z".into(),
+                withdrawn_at: "2026-07-01T00:00:00Z".into(),
+            },
+            WithdrawnCertificate {
+                relay_key: public_key_base64(&relay_key().verifying_key()),
+                issued_at: "2027-01-01T00:00:00Z".into(),
+                withdrawn_at: "2027-01-20T09:00:00Z".into(),
+            },
+        ],
+        &vendor(),
+    );
+    let out = with_list(&this);
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Withdrawn") && said.contains("2027-01-20T09:00:00Z"),
+        "{said}"
+    );
+    assert_eq!(
+        relay.get(&format!("/v1/licenses/{}", reference(1))).body["in_use"],
+        0,
+        "no seat was claimed"
+    );
+    // A list signed by someone else is no list at all.
+    let forged = setup.path("forged.tfw");
+    std::fs::write(
+        &forged,
+        std::fs::read_to_string(list(
+            vec![],
+            &ed25519_dalek::SigningKey::from_bytes(&[98; 32]),
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = with_list(&forged);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UnknownVendorKey"));
+}
+
+#[test]
 fn a_relay_with_an_uncertified_key_is_not_believed() {
     let file = license_file(
         1,

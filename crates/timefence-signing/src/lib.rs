@@ -31,6 +31,35 @@ pub fn catalogue_keys(
     Ok(trusted)
 }
 
+/// The vendor's signed list of every relay certificate the catalogue has withdrawn, as of
+/// `now` (RFC 3339), and how many it names: what the customer's relay
+/// (`timefence-relay report --withdrawals`) and applications (`RelayClient::with_withdrawals`)
+/// are given so that they stop trusting a withdrawn relay too.
+pub fn withdrawal_list(
+    catalogue: &timefence_catalogue::Catalogue,
+    signer: &SigningKey,
+    now: &str,
+) -> Result<(String, usize), timefence_catalogue::CatalogueError> {
+    use timefence_license::relay::{sign_withdrawals, WithdrawalsPayload, WithdrawnCertificate};
+    let withdrawn: Vec<WithdrawnCertificate> = catalogue
+        .relay_certificates(None)?
+        .into_iter()
+        .filter_map(|r| {
+            r.withdrawn_at.map(|at| WithdrawnCertificate {
+                relay_key: r.relay_key,
+                issued_at: r.issued_at,
+                withdrawn_at: at,
+            })
+        })
+        .collect();
+    let count = withdrawn.len();
+    let payload = WithdrawalsPayload {
+        issued_at: now.to_string(),
+        withdrawn,
+    };
+    Ok((sign_withdrawals(&payload, signer), count))
+}
+
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use pkcs8::LineEnding;

@@ -16,6 +16,11 @@ export const commands = {
 	relayCertificates: () => typedError<RelayCertificateView[], AppError>(__TAURI_INVOKE("relay_certificates")),
 	/**  Withdraws a relay certificate. */
 	withdrawRelayCertificate: (certificateId: number) => typedError<null, AppError>(__TAURI_INVOKE("withdraw_relay_certificate", { certificateId })),
+	/**
+	 *  Signs the list of withdrawn relay certificates and saves it where the save dialog says;
+	 *  returns the path and how many certificates it names.
+	 */
+	saveWithdrawalList: (passphrase: string | null) => typedError<[string, number], AppError>(__TAURI_INVOKE("save_withdrawal_list", { passphrase })),
 	/**  A customer's current licenses, to limit a relay certificate to some of them. */
 	licenseChoices: (customerId: number) => typedError<LicenseChoice[], AppError>(__TAURI_INVOKE("license_choices", { customerId })),
 	/**  The usage reports kept for a customer. */
