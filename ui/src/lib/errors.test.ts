@@ -31,6 +31,11 @@ group("error sentences", () => {
     expect(describe({ type: "UsageRefused", data: { reason: "AlreadyImported", message: "the days from 2024-03-01 to 2024-03-07 are already imported" } }, "en-US")).toBe(
       "The usage report was not imported: the days from 03/01/2024 to 03/07/2024 are already imported",
     );
+    // A day that has not ended: every date as the date fields show them.
+    const notEnded = "the report runs to 2027-03-01, a day that has not ended (today is 2027-03-01); ask for a report up to 2027-02-28";
+    expect(describe({ type: "UsageRefused", data: { reason: "NotEnded", message: notEnded } }, "en-US")).toBe(
+      "The usage report was not imported: the report runs to 03/01/2027, a day that has not ended (today is 03/01/2027); ask for a report up to 02/28/2027",
+    );
   });
 
   it("unwrap gives the data, or throws the sentence", () => {
