@@ -1,10 +1,12 @@
 //! The catalogue subcommands: customers, licenses, CSV import and export, backup and restore.
 
+use crate::input::{open, parse_date, parse_zone};
+use crate::output::{customer_json, hit_json, license_json, license_line, print};
 use crate::{Command, Failure, TermsArgs, EXIT_OK};
 use clap::Subcommand;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use timefence_catalogue::{Catalogue, CustomerSummary, FirstRun, License, LicenseHit, NewCustomer};
+use timefence_catalogue::{Catalogue, NewCustomer};
 use timefence_terms::format_duration;
 
 #[derive(Subcommand)]
@@ -41,6 +43,38 @@ pub(crate) enum CustomersCommand {
     },
     /// Show one customer and its licenses.
     Show {
+        /// Customer id.
+        id: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rename a customer, or change its default zone. Its uid stays, so relay certificates
+    /// and usage reports go on matching it.
+    Rename {
+        /// Customer id.
+        id: i64,
+        /// The new name (unique, any case).
+        #[arg(long)]
+        name: Option<String>,
+        /// The new default IANA zone for its licenses.
+        #[arg(long)]
+        zone: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a customer and its licenses to the trash (`customers restore` brings them back).
+    /// A customer with issued licenses is kept.
+    Delete {
+        /// Customer id.
+        id: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring a deleted customer back from the trash, with its licenses.
+    Restore {
         /// Customer id.
         id: i64,
         /// Print JSON instead of text.
@@ -91,6 +125,46 @@ pub(crate) enum LicensesCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change a license: only the flags given change. A draft is changed in place; an issued
+    /// license gets a new revision as a draft (its customer's file stays valid until the new
+    /// revision is signed), as in the app.
+    Edit {
+        /// License id.
+        id: i64,
+        /// The new name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        terms: TermsArgs,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Copy a license as a new draft named "… (copy)", with a uid of its own.
+    Duplicate {
+        /// License id.
+        id: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a license to the trash (`licenses restore` brings it back). An issued license is
+    /// kept: its file is with the customer.
+    Delete {
+        /// License id.
+        id: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring a deleted license back from the trash.
+    Restore {
+        /// License id.
+        id: i64,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Make the next term of a license, or of every license of a customer, as drafts: same
     /// windows, seats and product, dates moved on by the term.
     Renew {
@@ -107,79 +181,6 @@ pub(crate) enum LicensesCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-fn default_catalogue() -> Option<PathBuf> {
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    Some(data.join("app.timefence.desktop/catalogue.sqlite"))
-}
-
-pub(crate) fn catalogue_path(path: Option<PathBuf>) -> Result<PathBuf, Failure> {
-    path.or_else(|| std::env::var_os("TIMEFENCE_CATALOGUE").map(PathBuf::from))
-        .or_else(default_catalogue)
-        .ok_or_else(|| Failure::from("no catalogue: pass --catalogue FILE".to_string()))
-}
-
-/// Opens the catalogue, finishing or cleaning up any signing that stopped part way (and
-/// saying so on standard error).
-pub(crate) fn open(path: Option<PathBuf>) -> Result<Catalogue, Failure> {
-    let path = catalogue_path(path)?;
-    let mut catalogue = Catalogue::open(&path, FirstRun::Empty)?.catalogue;
-    for recovered in timefence_signing::issue::recover(&mut catalogue)? {
-        eprintln!("timefence: {recovered}");
-    }
-    Ok(catalogue)
-}
-
-fn customer_json(c: &CustomerSummary) -> serde_json::Value {
-    json!({ "id": c.id, "uid": c.uid, "name": c.name, "default_zone": c.default_zone, "license_count": c.license_count })
-}
-
-pub(crate) fn license_json(l: &License) -> serde_json::Value {
-    json!({
-        "id": l.id,
-        "customer_id": l.customer_id,
-        "name": l.name,
-        "state": l.state.as_str(),
-        "revision": l.revision,
-        "uid": l.uid,
-        "terms": l.terms.to_spec(),
-    })
-}
-
-fn hit_json(h: &LicenseHit) -> serde_json::Value {
-    json!({ "id": h.id, "customer_id": h.customer_id, "customer": h.customer_name, "name": h.name, "product": h.product, "zone": h.zone })
-}
-
-fn license_line(l: &License) -> String {
-    let t = &l.terms;
-    let limit = t
-        .daily_limit
-        .map(|d| format!(", {} a day", format_duration(d)))
-        .unwrap_or_default();
-    format!(
-        "{:>6}  {}  {}  {} {}{limit}  {} to {}  ({:?}, rev {}, uid {})",
-        l.id,
-        l.name,
-        timefence_terms::seats_text(u64::from(t.seats)),
-        t.window,
-        t.zone,
-        t.start_date,
-        t.end_date,
-        l.state,
-        l.revision,
-        l.uid
-    )
-}
-
-pub(crate) fn print(json_out: bool, value: serde_json::Value, text: String) {
-    if json_out {
-        println!("{value}");
-    } else {
-        println!("{text}");
-    }
 }
 
 fn read(path: &Option<PathBuf>) -> Result<String, Failure> {
@@ -312,6 +313,105 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         Command::Licenses(LicensesCommand::Show { id, json }) => {
             let license = c.license(*id)?;
             print(*json, license_json(&license), license_line(&license));
+        }
+        Command::Licenses(LicensesCommand::Edit {
+            id,
+            name,
+            terms,
+            json,
+        }) => {
+            let before = c.license(*id)?;
+            let spec = terms.over(before.terms.to_spec())?;
+            let name = name.as_deref().unwrap_or(&before.name);
+            let saved = c.update_license(*id, name, &spec)?;
+            let after = c.license(saved)?;
+            let text = if saved == *id {
+                format!("saved license {id}")
+            } else {
+                format!(
+                    "license {id} was issued: saved as license {saved}, its revision {}, a draft; the customer's file stays valid until the new revision is signed",
+                    after.revision
+                )
+            };
+            print(
+                *json,
+                json!({ "id": saved, "edited": id, "new_revision": saved != *id, "license": license_json(&after) }),
+                text,
+            );
+        }
+        Command::Licenses(LicensesCommand::Duplicate { id, json }) => {
+            let copy = c.duplicate_license(*id)?;
+            let license = c.license(copy)?;
+            print(
+                *json,
+                license_json(&license),
+                format!(
+                    "copied license {id} as license {copy}, \"{}\" (a draft)",
+                    license.name
+                ),
+            );
+        }
+        Command::Licenses(LicensesCommand::Delete { id, json }) => {
+            let license = c.license(*id)?;
+            c.delete_license(*id)?;
+            print(
+                *json,
+                json!({ "deleted": id }),
+                format!(
+                    "moved license {id}, \"{}\", to the trash (licenses restore {id} brings it back)",
+                    license.name
+                ),
+            );
+        }
+        Command::Licenses(LicensesCommand::Restore { id, json }) => {
+            c.restore_license(*id)?;
+            print(
+                *json,
+                json!({ "restored": id }),
+                format!("restored license {id}"),
+            );
+        }
+        Command::Customers(CustomersCommand::Rename {
+            id,
+            name,
+            zone,
+            json,
+        }) => {
+            let before = c.customer(*id)?;
+            c.update_customer(
+                *id,
+                name.as_deref().unwrap_or(&before.name),
+                zone.as_deref().unwrap_or(&before.default_zone),
+            )?;
+            let after = c.customer(*id)?;
+            print(
+                *json,
+                customer_json(&after),
+                format!(
+                    "customer {id} is now \"{}\", default zone {}",
+                    after.name, after.default_zone
+                ),
+            );
+        }
+        Command::Customers(CustomersCommand::Delete { id, json }) => {
+            let customer = c.customer(*id)?;
+            c.delete_customer(*id)?;
+            print(
+                *json,
+                json!({ "deleted": id }),
+                format!(
+                    "moved customer {id}, \"{}\", and its licenses to the trash (customers restore {id} brings them back)",
+                    customer.name
+                ),
+            );
+        }
+        Command::Customers(CustomersCommand::Restore { id, json }) => {
+            c.restore_customer(*id)?;
+            print(
+                *json,
+                json!({ "restored": id }),
+                format!("restored customer {id}"),
+            );
         }
         Command::Licenses(LicensesCommand::Renew {
             customer,
@@ -452,20 +552,6 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         | Command::Inspect { .. } => unreachable!("handled elsewhere"),
     }
     Ok(EXIT_OK)
-}
-
-pub(crate) fn parse_date(
-    flag: &str,
-    text: &str,
-) -> Result<timefence_terms::chrono::NaiveDate, Failure> {
-    timefence_terms::chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| Failure::from(format!("--{flag} \"{text}\" is not a date (YYYY-MM-DD)")))
-}
-
-pub(crate) fn parse_zone(text: &str) -> Result<timefence_terms::chrono_tz::Tz, Failure> {
-    text.trim()
-        .parse()
-        .map_err(|_| Failure::from(format!("\"{text}\" is not an IANA time zone name")))
 }
 
 fn forecast(

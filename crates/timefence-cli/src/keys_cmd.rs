@@ -1,6 +1,6 @@
 //! Keys, signing, verification and inspection of license files.
 
-use crate::catalogue_cmd::{catalogue_path, open};
+use crate::input::{catalogue_path, open};
 use crate::{Command, Failure, EXIT_CATALOGUE, EXIT_OK};
 use clap::Subcommand;
 use serde_json::json;
@@ -346,7 +346,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                     )
                 })
                 .collect();
-            crate::catalogue_cmd::print(
+            crate::output::print(
                 *json,
                 value,
                 if lines.is_empty() {

@@ -335,20 +335,26 @@ impl TermsArgs {
     }
 
     pub(crate) fn spec(&self) -> Result<TermsSpec, String> {
+        self.over(TermsSpec {
+            license_start_date: String::new(),
+            license_end_date: String::new(),
+            daily_start_time: "00:00".into(),
+            daily_end_time: "24:00".into(),
+            daily_time_consumption_limit: None,
+            time_zone: "UTC".into(),
+            weekdays: None,
+            seats: 1,
+            product: String::new(),
+            features: Default::default(),
+        })
+    }
+
+    /// `base` (a license's terms as they are) with the flags given laid over it; `--terms`
+    /// FILE replaces the base whole.
+    pub(crate) fn over(&self, base: TermsSpec) -> Result<TermsSpec, String> {
         let mut spec = match &self.terms {
             Some(path) => read_spec_file(path)?,
-            None => TermsSpec {
-                license_start_date: String::new(),
-                license_end_date: String::new(),
-                daily_start_time: "00:00".into(),
-                daily_end_time: "24:00".into(),
-                daily_time_consumption_limit: None,
-                time_zone: "UTC".into(),
-                weekdays: None,
-                seats: 1,
-                product: String::new(),
-                features: Default::default(),
-            },
+            None => base,
         };
         let set = |field: &mut String, value: &Option<String>| {
             if let Some(v) = value {
@@ -539,7 +545,9 @@ impl From<timefence_catalogue::CatalogueError> for Failure {
 }
 
 mod catalogue_cmd;
+mod input;
 mod keys_cmd;
+mod output;
 mod products_cmd;
 mod usage_cmd;
 

@@ -1,6 +1,7 @@
 //! Products and their price books, renewals, the demo catalogue, and what a customer costs.
 
-use crate::catalogue_cmd::{license_json, parse_date, parse_zone, print};
+use crate::input::{parse_date, parse_zone};
+use crate::output::{license_json, print};
 use crate::{Failure, EXIT_OK};
 use clap::Subcommand;
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! `timefence usage`: relays' usage reports imported, shown beside what was licensed, and
 //! turned into priced right-sizing.
 
-use crate::catalogue_cmd::print;
+use crate::output::print;
 use crate::{Failure, EXIT_OK};
 use clap::Subcommand;
 use serde_json::json;

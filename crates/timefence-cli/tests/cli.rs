@@ -1429,3 +1429,146 @@ fn vendor_and_relay(dir: &Path, seed: u8) -> (PathBuf, String, ed25519_dalek::Si
     .unwrap();
     (db, vendor, relay, public)
 }
+
+#[test]
+fn the_command_line_edits_duplicates_deletes_and_renames_as_the_window_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("c.sqlite");
+    let licenses = |customer: &str| {
+        json_of(&with_catalogue(
+            &db,
+            &["licenses", "list", "--customer", customer, "--json"],
+        ))
+    };
+    let first = licenses("1")[0].clone();
+    let id = first["id"].to_string();
+    // A draft is changed in place: only what the flags name.
+    let edited = json_of(&with_catalogue(
+        &db,
+        &[
+            "licenses",
+            "edit",
+            &id,
+            "--seats",
+            "120",
+            "--daily-end",
+            "17:00",
+            "--json",
+        ],
+    ));
+    assert_eq!(edited["id"], first["id"]);
+    assert_eq!(edited["new_revision"], false);
+    assert_eq!(edited["license"]["terms"]["seats"], 120);
+    assert_eq!(edited["license"]["terms"]["daily_end_time"], "17:00");
+    assert_eq!(
+        edited["license"]["terms"]["daily_start_time"],
+        first["terms"]["daily_start_time"]
+    );
+    assert_eq!(edited["license"]["uid"], first["uid"]);
+    // Bad input: a typed refusal naming the field, and nothing changed.
+    let refused = with_catalogue(&db, &["licenses", "edit", &id, "--seats", "0"]);
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("eats"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(licenses("1")[0]["terms"]["seats"], 120);
+
+    // Duplicate: a new draft with its own uid.
+    let copy = json_of(&with_catalogue(
+        &db,
+        &["licenses", "duplicate", &id, "--json"],
+    ));
+    assert!(copy["name"].as_str().unwrap().ends_with("(copy)"), "{copy}");
+    assert_ne!(copy["uid"], first["uid"]);
+    let copy_id = copy["id"].to_string();
+    // Delete to the trash and restore.
+    let count = |value: &serde_json::Value| value.as_array().unwrap().len();
+    let before = count(&licenses("1"));
+    let deleted = with_catalogue(&db, &["licenses", "delete", &copy_id]);
+    assert!(
+        String::from_utf8_lossy(&deleted.stdout).contains("to the trash"),
+        "{deleted:?}"
+    );
+    assert_eq!(count(&licenses("1")), before - 1);
+    with_catalogue(&db, &["licenses", "restore", &copy_id]);
+    assert_eq!(count(&licenses("1")), before);
+
+    // An issued license gets a new revision as a draft, and the message says the customer's
+    // file stays valid until it is signed.
+    let signed = with_passphrase(&db, &["key", "generate", "--json"]);
+    assert!(signed.status.success());
+    let out = dir.path().join("one.lic");
+    let issued = with_passphrase(
+        &db,
+        &["sign", "--license", &id, "--out", out.to_str().unwrap()],
+    );
+    assert!(
+        issued.status.success(),
+        "{}",
+        String::from_utf8_lossy(&issued.stderr)
+    );
+    let revised = with_catalogue(&db, &["licenses", "edit", &id, "--seats", "110"]);
+    let said = String::from_utf8_lossy(&revised.stdout);
+    assert!(
+        said.contains("its revision 2, a draft; the customer's file stays valid until the new revision is signed"),
+        "{said}"
+    );
+    // An issued license is not deleted: its file is with the customer.
+    let kept = with_catalogue(&db, &["licenses", "delete", &id]);
+    assert!(!kept.status.success());
+
+    // Rename a customer: the uid stays. Another customer's name is refused.
+    let customers = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
+    let one = customers["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == 1)
+        .unwrap()
+        .clone();
+    let renamed = json_of(&with_catalogue(
+        &db,
+        &[
+            "customers",
+            "rename",
+            "1",
+            "--name",
+            "Northwind Group",
+            "--json",
+        ],
+    ));
+    assert_eq!(renamed["name"], "Northwind Group");
+    assert_eq!(renamed["uid"], one["uid"]);
+    let other = customers["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] != 1)
+        .unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let clash = with_catalogue(&db, &["customers", "rename", "1", "--name", &other]);
+    assert!(!clash.status.success());
+    // A customer with an issued license is kept; one without goes to the trash and back.
+    assert!(!with_catalogue(&db, &["customers", "delete", "1"])
+        .status
+        .success());
+    let spare = json_of(&with_catalogue(
+        &db,
+        &["customers", "add", "--name", "Spare Co", "--json"],
+    ))["id"]
+        .to_string();
+    assert!(with_catalogue(&db, &["customers", "delete", &spare])
+        .status
+        .success());
+    let listed = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
+    assert!(!listed.to_string().contains("Spare Co"));
+    assert!(with_catalogue(&db, &["customers", "restore", &spare])
+        .status
+        .success());
+    let listed = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
+    assert!(listed.to_string().contains("Spare Co"));
+}
