@@ -94,6 +94,53 @@ pub fn products(catalogue: &Catalogue) -> Result<Vec<ProductView>, AppError> {
         .collect())
 }
 
+/// A new catalogue's first customer and what it is sold, as the welcome screen asks them.
+#[derive(Debug, Clone, serde::Deserialize, specta::Type)]
+pub struct FirstStart {
+    /// The customer's name.
+    pub customer: String,
+    /// Its default zone (this computer's).
+    pub zone: String,
+    /// The product's name.
+    pub product: String,
+    /// Its price per seat per block, when one is typed (empty: priced later).
+    pub price: String,
+    /// The price's currency.
+    pub currency: String,
+    /// Hours in a block.
+    pub block_hours: u32,
+}
+
+/// Adds the first customer and its product (priced when a price is typed) in one step;
+/// returns the customer's id.
+pub fn start_catalogue(catalogue: &mut Catalogue, first: &FirstStart) -> Result<i64, AppError> {
+    if first.product.trim().is_empty() {
+        return Err(AppError::InvalidInput {
+            field: "product".into(),
+            message: "What you sell: name the product your licenses are for".into(),
+        });
+    }
+    let price = if first.price.trim().is_empty() {
+        None
+    } else {
+        Some(read_price(&PriceInput {
+            applies_from: String::new(),
+            currency: first.currency.clone(),
+            price: first.price.clone(),
+            block_hours: first.block_hours,
+            rounding: "pro-rata".into(),
+        })?)
+    };
+    let customer = timefence_catalogue::NewCustomer {
+        name: first.customer.clone(),
+        default_zone: first.zone.clone(),
+        ..Default::default()
+    };
+    Ok(catalogue
+        .start_with(&customer, &first.product, price.as_ref())?
+        .0)
+}
+
 /// Adds a product with no price yet.
 pub fn add_product(catalogue: &mut Catalogue, name: &str) -> Result<ProductView, AppError> {
     let id = catalogue.add_product(name)?;

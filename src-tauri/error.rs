@@ -121,6 +121,12 @@ impl From<CatalogueError> for AppError {
                 message,
             },
             CatalogueError::ProductNotFound(_) => AppError::NotFound(error.to_string()),
+            CatalogueError::UnknownProduct(_)
+            | CatalogueError::ProductNeeded
+            | CatalogueError::NoProducts => AppError::InvalidInput {
+                field: "product".into(),
+                message: error.to_string(),
+            },
             CatalogueError::EmptyName
             | CatalogueError::DuplicateCustomer(_)
             | CatalogueError::DuplicateProduct(_)

@@ -195,6 +195,16 @@ fn add_customer(
     state.with_catalogue(|c| Ok(c.add_named_customer(&name, &default_zone)?))
 }
 
+/// The welcome screen's first customer and the product it is sold, in one step.
+#[tauri::command]
+#[specta::specta]
+fn start_catalogue(
+    state: tauri::State<'_, AppState>,
+    first: admin::FirstStart,
+) -> Result<i64, AppError> {
+    state.with_catalogue(|c| admin::start_catalogue(c, &first))
+}
+
 /// Renames a customer or changes its default zone.
 #[tauri::command]
 #[specta::specta]
@@ -894,6 +904,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             relay_certificates,
             withdraw_relay_certificate,
             save_withdrawal_list,
+            start_catalogue,
             license_choices,
             usage_reports,
             withdraw_usage_report,

@@ -244,6 +244,8 @@ pub struct MissingPrice {
     pub product: String,
     /// Its id, for the "set one" button.
     pub product_id: Option<i64>,
+    /// Licenses that name no product at all: they need a product picked, not a price.
+    pub unnamed: bool,
 }
 
 /// What the shown day's schedule costs: totals per currency (never added across currencies),
@@ -428,12 +430,9 @@ fn cost_panel(
             .unpriced_products
             .iter()
             .map(|name| MissingPrice {
-                product: if name.is_empty() {
-                    "(no product)".to_string()
-                } else {
-                    name.clone()
-                },
+                product: name.clone(),
                 product_id: schedules.id_of(name),
+                unnamed: name.trim().is_empty(),
             })
             .collect(),
         per_license: cost
@@ -726,7 +725,8 @@ pub fn edit_license(
     edit: &LicenseEdit,
 ) -> Result<i64, AppError> {
     let license = catalogue.license(license_id)?;
-    let spec = edit.spec(license.terms.features.clone());
+    let mut spec = edit.spec(license.terms.features.clone());
+    spec.product = catalogue.check_product(&spec.product)?;
     Ok(catalogue.update_license(license_id, &edit.name, &spec)?)
 }
 
@@ -736,7 +736,9 @@ pub fn create_license(
     customer_id: CustomerId,
     edit: &LicenseEdit,
 ) -> Result<i64, AppError> {
-    Ok(catalogue.add_license(customer_id, &edit.name, &edit.spec(BTreeMap::new()))?)
+    let mut spec = edit.spec(BTreeMap::new());
+    spec.product = catalogue.check_product(&spec.product)?;
+    Ok(catalogue.add_license(customer_id, &edit.name, &spec)?)
 }
 
 /// A new license's terms for a stretch of the display day dragged out on the timeline:
@@ -772,12 +774,16 @@ pub fn draft_from_span(
     let today = now.with_timezone(&zone).date_naive();
     let (first, last) = term_for_drawing(today, day.date);
     let existing = licenses.len() + 1;
-    let product = match licenses.first() {
+    // The product of the customer's other licenses, else the catalogue's first: a drawn
+    // license always names a product when the catalogue has one (changed in its form).
+    let product = match licenses.iter().find(|l| !l.terms.product.is_empty()) {
         Some(license) => license.terms.product.clone(),
-        None => match catalogue.products()?.as_slice() {
-            [only] => only.name.clone(),
-            _ => String::new(),
-        },
+        None => catalogue
+            .products()?
+            .into_iter()
+            .next()
+            .map(|p| p.name)
+            .unwrap_or_default(),
     };
     Ok(LicenseEdit {
         name: format!("New license {existing}"),

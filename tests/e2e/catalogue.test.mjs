@@ -65,6 +65,8 @@ test("a new catalogue shows the first-run screen, and the first customer is adde
   // The name field has the focus; its zone starts as this computer's.
   await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "first-customer-name", 10_000, "the focus on the first customer's name");
   await typeInto("first-customer-name", "Acme BPO");
+  // What it is sold comes with it; its price can wait for the Products screen.
+  await typeInto("first-product-name", "Acme CAD");
   await click("first-customer");
   await app.until(() => app.contents("[data-testid=customer-name]"), (n) => n[0] === "Acme BPO", 10_000, "Acme BPO's timeline");
   assert.equal((await app.findAll("[data-testid=first-run]")).length, 0);
@@ -72,9 +74,11 @@ test("a new catalogue shows the first-run screen, and the first customer is adde
 
 test("a product gets a price on the Products screen and a new license uses it", async () => {
   await click("mode-products");
-  await typeInto("product-name", "Acme CAD");
-  await click("product-add");
-  // Adding opens its price form at once.
+  // The welcome screen's product, not priced yet.
+  const rows = await app.until(() => app.contents("[data-testid=product-row]"), (r) => r.length === 1, 10_000, "the welcome screen's product");
+  assert.match(rows[0], /Acme CAD/);
+  assert.match(rows[0], /No price yet/);
+  await click("product-set-price");
   await typeInto("price-amount", "5");
   await click("price-save");
   const prices = await app.until(() => app.contents("[data-testid=product-price]"), (p) => /\$5\.00 per seat per 8 h/.test(p[0] ?? ""), 10_000, "the product's price");

@@ -94,6 +94,16 @@ pub enum CatalogueError {
     /// Another product has this name.
     #[error("a product named \"{0}\" already exists")]
     DuplicateProduct(String),
+    /// A license names a product the catalogue does not have (a typo would otherwise be a new,
+    /// unpriced product that drops out of every total).
+    #[error("Product: \"{0}\" is not one of the catalogue's products; pick one, or add it as a new product first")]
+    UnknownProduct(String),
+    /// A license names no product.
+    #[error("Product: pick the product this license is for")]
+    ProductNeeded,
+    /// The catalogue has no product for a license to name.
+    #[error("Product: the catalogue has no product yet; add the one you sell first")]
+    NoProducts,
     /// Renewing needs licenses to renew.
     #[error("there is nothing to renew: {0}")]
     NothingToRenew(String),

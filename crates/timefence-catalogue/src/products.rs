@@ -131,6 +131,61 @@ pub(crate) fn ensure_product(conn: &Connection, name: &str) -> Result<(), Catalo
 }
 
 impl Catalogue {
+    /// The product a license edited in the window may name: one of the catalogue's products
+    /// (any case; its own spelling is returned). An empty name, or a name no product has, is
+    /// refused rather than made into a new, unpriced product: new products are made on
+    /// purpose ([`Catalogue::add_product`]). Files signed from the command line with
+    /// `--terms` and imports still bring their products in.
+    pub fn check_product(&self, name: &str) -> Result<String, CatalogueError> {
+        if name.trim().is_empty() {
+            let none: i64 = self
+                .conn
+                .query_row("SELECT count(*) FROM products", [], |r| r.get(0))?;
+            return Err(if none == 0 {
+                CatalogueError::NoProducts
+            } else {
+                CatalogueError::ProductNeeded
+            });
+        }
+        match self.product_named(name)? {
+            Some(product) => Ok(product.name),
+            None => Err(CatalogueError::UnknownProduct(name.trim().to_string())),
+        }
+    }
+
+    /// A new catalogue's first customer and the product it is sold, priced when `price` is
+    /// given, all or nothing: no license is ever drawn without a product to name.
+    pub fn start_with(
+        &mut self,
+        customer: &crate::NewCustomer,
+        product: &str,
+        price: Option<&PriceRevision>,
+    ) -> Result<(crate::CustomerId, ProductId), CatalogueError> {
+        self.conn.execute_batch("SAVEPOINT start_with")?;
+        let made = (|| {
+            let product = match self.product_named(product)? {
+                Some(existing) => existing.id,
+                None => self.add_product(product)?,
+            };
+            if let Some(price) = price {
+                self.set_price(product, price)?;
+            }
+            let customer = self.add_customer(customer)?;
+            Ok((customer, product))
+        })();
+        match made {
+            Ok(ids) => {
+                self.conn.execute_batch("RELEASE start_with")?;
+                Ok(ids)
+            }
+            Err(error) => {
+                self.conn
+                    .execute_batch("ROLLBACK TO start_with; RELEASE start_with")?;
+                Err(error)
+            }
+        }
+    }
+
     /// Adds a product with no price yet.
     pub fn add_product(&mut self, name: &str) -> Result<ProductId, CatalogueError> {
         let name = product_name(name)?;

@@ -1427,3 +1427,56 @@ fn relay_certificates_signed_and_withdrawn_are_in_the_audit_log_and_its_csv() {
     );
     assert!(catalogue.withdraw_relay_certificate(id + 10).is_err());
 }
+
+#[test]
+fn a_license_names_a_product_of_the_catalogue_and_a_first_start_adds_customer_and_product_together()
+{
+    let mut c = Catalogue::open_in_memory(FirstRun::Empty)
+        .unwrap()
+        .catalogue;
+    assert!(matches!(
+        c.check_product(""),
+        Err(CatalogueError::NoProducts)
+    ));
+    assert!(
+        matches!(c.check_product("Acme CAD"), Err(CatalogueError::UnknownProduct(n)) if n == "Acme CAD")
+    );
+    // A bad price leaves nothing behind: no customer, no product.
+    let customer = crate::NewCustomer {
+        name: "Acme BPO".into(),
+        default_zone: "UTC".into(),
+        ..Default::default()
+    };
+    let bad = crate::PriceRevision {
+        applies_from: "1970-01-01".parse().unwrap(),
+        currency: "XYZ".into(),
+        price_minor: 500,
+        block_hours: 8,
+        rounding: timefence_terms::Rounding::ProRata,
+    };
+    assert!(c.start_with(&customer, "Acme CAD", Some(&bad)).is_err());
+    assert!(c.list_customers().unwrap().is_empty());
+    assert!(c.products().unwrap().is_empty());
+    let good = crate::PriceRevision {
+        currency: "USD".into(),
+        ..bad
+    };
+    let (id, product) = c.start_with(&customer, "Acme CAD", Some(&good)).unwrap();
+    assert_eq!(c.customer(id).unwrap().name, "Acme BPO");
+    assert_eq!(c.product(product).unwrap().prices.len(), 1);
+    // Any case finds it, spelt as the catalogue spells it; a typo and an empty name do not.
+    assert_eq!(c.check_product("acme cad").unwrap(), "Acme CAD");
+    assert!(matches!(
+        c.check_product("Acme CDA"),
+        Err(CatalogueError::UnknownProduct(_))
+    ));
+    assert!(matches!(
+        c.check_product(" "),
+        Err(CatalogueError::ProductNeeded)
+    ));
+    assert_eq!(
+        c.products().unwrap().len(),
+        1,
+        "nothing was made by checking"
+    );
+}

@@ -3,7 +3,7 @@
 // license's form), importing a usage report (the menu, a dropped file, the Usage panel) and
 // adding a product (the license form). Each asks the shell, records its undo, reads back what
 // changed and says what happened; what to show next is the caller's.
-import { commands } from "./bindings";
+import { commands, type FirstStart } from "./bindings";
 import { describe, unwrap } from "./errors";
 import { catalogue } from "./state/catalogue.svelte";
 import { history } from "./state/history.svelte";
@@ -17,6 +17,23 @@ export async function addCustomer(name: string, zone: string): Promise<{ id: num
   if (result.status === "error") return { problem: describe(result.error) };
   const id = result.data;
   history.rememberPresence("customer", `Add customer ${name}`, id, true);
+  await catalogue.loadInfo();
+  await refreshCustomers(true);
+  return { id };
+}
+
+/**
+ * The welcome screen's first customer and its product in one step; resolves to the customer's
+ * id, or why not and which field.
+ */
+export async function startCatalogue(first: FirstStart): Promise<{ id: number } | { problem: { field: string; message: string } }> {
+  const result = await commands.startCatalogue(first);
+  if (result.status === "error") {
+    const field = result.error.type === "InvalidInput" ? result.error.data.field : "";
+    return { problem: { field, message: describe(result.error) } };
+  }
+  const id = result.data;
+  history.rememberPresence("customer", `Add customer ${first.customer}`, id, true);
   await catalogue.loadInfo();
   await refreshCustomers(true);
   return { id };

@@ -21,6 +21,8 @@ export const commands = {
 	 *  returns the path and how many certificates it names.
 	 */
 	saveWithdrawalList: (passphrase: string | null) => typedError<[string, number], AppError>(__TAURI_INVOKE("save_withdrawal_list", { passphrase })),
+	/**  The welcome screen's first customer and the product it is sold, in one step. */
+	startCatalogue: (first: FirstStart) => typedError<number, AppError>(__TAURI_INVOKE("start_catalogue", { first })),
 	/**  A customer's current licenses, to limit a relay certificate to some of them. */
 	licenseChoices: (customerId: number) => typedError<LicenseChoice[], AppError>(__TAURI_INVOKE("license_choices", { customerId })),
 	/**  The usage reports kept for a customer. */
@@ -537,6 +539,22 @@ export type FileCheck = {
 	timeline: TimelineView | null,
 };
 
+/**  A new catalogue's first customer and what it is sold, as the welcome screen asks them. */
+export type FirstStart = {
+	/**  The customer's name. */
+	customer: string,
+	/**  Its default zone (this computer's). */
+	zone: string,
+	/**  The product's name. */
+	product: string,
+	/**  Its price per seat per block, when one is typed (empty: priced later). */
+	price: string,
+	/**  The price's currency. */
+	currency: string,
+	/**  Hours in a block. */
+	block_hours: number,
+};
+
 /**  One bucket of the forecast chart. */
 export type ForecastBucket = {
 	/**  Wall time the bucket starts at, in the display zone. */
@@ -728,6 +746,8 @@ export type MissingPrice = {
 	product: string,
 	/**  Its id, for the "set one" button. */
 	product_id: number | null,
+	/**  Licenses that name no product at all: they need a product picked, not a price. */
+	unnamed: boolean,
 };
 
 /**  One license an export would sign, and what the administrator should know first. */

@@ -2,7 +2,7 @@
 // axis start of its timeline, the timeline itself as the engine drew it, the license being
 // edited, and that customer's actual use. The sidebar, the Timeline screen and the Forecast
 // all read and change it here, so a customer picked in one place is the one shown everywhere.
-import { commands, type DayChoice, type LaneActual, type LicenseUseView, type SuggestionView, type TimelineView, type UsageReportView } from "../bindings";
+import { commands, type DayChoice, type LaneActual, type LicenseEdit, type LicenseUseView, type SuggestionView, type TimelineView, type UsageReportView } from "../bindings";
 import { describe } from "../errors";
 import { customerList } from "./customers.svelte";
 import { notices } from "./notices.svelte";
@@ -32,6 +32,8 @@ export class Selection {
   axisStart = $state("00:00");
   /** The license whose whole form is open. */
   editingId = $state<number | null>(null);
+  /** What the compact editor held when More… opened the whole form: the form starts from it. */
+  formDraft = $state.raw<{ id: number; edit: LicenseEdit } | null>(null);
   /** The license whose compact editor is open at its bar (one just drawn or added). */
   quickId = $state<number | null>(null);
   /** The license just drawn or added: its form opens with the name ready to type over. */
