@@ -210,45 +210,45 @@ pub fn set_price(
     Ok(product_view(&catalogue.product(product_id)?, today()))
 }
 
-/// What a renewal made: the new drafts and what their term costs with today's prices.
+/// A renewal: what it will make (a plan, before anything is written) or what it made, and
+/// what the new term costs with the price books in force on its days.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct RenewalView {
-    /// The new draft licenses, in the order asked.
+    /// A plan: the licenses to renew; done: the new drafts. In the order asked.
     pub license_ids: Vec<i64>,
+    /// The licenses' names, in the same order.
+    pub names: Vec<String>,
     /// Their new terms in words ("2028-01-01 to 2028-12-31, 12 months"), in the same order.
     pub terms: Vec<String>,
+    /// Their seats and daily windows in words ("100 seats · 00:00-08:00 UTC"), in the same order.
+    pub shapes: Vec<String>,
     /// What the new terms cost, one amount per currency ("$638,750.00").
     pub cost: Vec<String>,
     /// Products with no price for the new term.
     pub missing_prices: Vec<String>,
 }
 
-/// Makes the next term of `ids` as drafts, and prices the new term with the price books in
-/// force on its days.
-pub fn renew(
-    catalogue: &mut Catalogue,
-    ids: &[LicenseId],
-    from: Option<&str>,
-) -> Result<RenewalView, AppError> {
-    let from = match from.map(str::trim).filter(|t| !t.is_empty()) {
-        None => None,
-        Some(text) => Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-            AppError::InvalidInput {
+fn read_from(from: Option<&str>) -> Result<Option<NaiveDate>, AppError> {
+    match from.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(text) => Ok(Some(NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(
+            |_| AppError::InvalidInput {
                 field: "from".into(),
                 message: format!("Renew from: \"{text}\" is not a date"),
-            }
-        })?),
-    };
-    let made = catalogue.renew_licenses(ids, from)?;
-    let licenses = made
-        .iter()
-        .map(|id| catalogue.license(*id))
-        .collect::<Result<Vec<_>, _>>()?;
+            },
+        )?)),
+    }
+}
+
+fn renewal_view(
+    catalogue: &Catalogue,
+    license_ids: Vec<i64>,
+    renewed: &[(String, timefence_terms::Terms)],
+) -> Result<RenewalView, AppError> {
     let schedules = catalogue.price_schedules()?;
     let mut totals: Vec<(String, u64)> = Vec::new();
     let mut missing: Vec<String> = Vec::new();
-    for license in &licenses {
-        let terms = &license.terms;
+    for (_, terms) in renewed {
         let priced = schedules.priced(&[terms]);
         let cost = schedule_cost(&priced, terms.zone, terms.start_date, terms.end_date);
         for amount in &cost.licenses[0].amounts {
@@ -265,15 +265,27 @@ pub fn renew(
     }
     totals.sort();
     Ok(RenewalView {
-        license_ids: made,
-        terms: licenses
+        license_ids,
+        names: renewed.iter().map(|(name, _)| name.clone()).collect(),
+        terms: renewed
             .iter()
-            .map(|l| {
+            .map(|(_, t)| {
                 format!(
                     "{} to {}, {}",
-                    l.terms.start_date,
-                    l.terms.end_date,
-                    term_label(l.terms.start_date, l.terms.end_date)
+                    t.start_date,
+                    t.end_date,
+                    term_label(t.start_date, t.end_date)
+                )
+            })
+            .collect(),
+        shapes: renewed
+            .iter()
+            .map(|(_, t)| {
+                format!(
+                    "{} · {} {}",
+                    timefence_terms::seats_text(u64::from(t.seats)),
+                    t.window,
+                    t.zone
                 )
             })
             .collect(),
@@ -283,6 +295,35 @@ pub fn renew(
             .collect(),
         missing_prices: missing,
     })
+}
+
+/// What renewing `ids` would make, and its cost, without making anything.
+pub fn renewal_plan(
+    catalogue: &Catalogue,
+    ids: &[LicenseId],
+    from: Option<&str>,
+) -> Result<RenewalView, AppError> {
+    let plan = catalogue.renewal_plan(ids, read_from(from)?)?;
+    let renewed: Vec<(String, timefence_terms::Terms)> = plan
+        .into_iter()
+        .map(|(license, terms)| (license.name, terms))
+        .collect();
+    renewal_view(catalogue, ids.to_vec(), &renewed)
+}
+
+/// Makes the next term of `ids` as drafts, and prices the new term with the price books in
+/// force on its days.
+pub fn renew(
+    catalogue: &mut Catalogue,
+    ids: &[LicenseId],
+    from: Option<&str>,
+) -> Result<RenewalView, AppError> {
+    let made = catalogue.renew_licenses(ids, read_from(from)?)?;
+    let renewed = made
+        .iter()
+        .map(|id| catalogue.license(*id).map(|l| (l.name, l.terms)))
+        .collect::<Result<Vec<_>, _>>()?;
+    renewal_view(catalogue, made, &renewed)
 }
 
 /// A license whose term ends soon, for the "Expiring" list.

@@ -688,6 +688,17 @@ fn renew_licenses(
     state.with_catalogue(|c| admin::renew(c, &license_ids, from.as_deref()))
 }
 
+/// What renewing licenses would make, and its cost, before anything is made.
+#[tauri::command]
+#[specta::specta]
+fn renewal_plan(
+    state: tauri::State<'_, AppState>,
+    license_ids: Vec<i64>,
+    from: Option<String>,
+) -> Result<admin::RenewalView, AppError> {
+    state.with_catalogue(|c| admin::renewal_plan(c, &license_ids, from.as_deref()))
+}
+
 /// The licenses of a customer that have no next term yet (what "Renew all" renews).
 #[tauri::command]
 #[specta::specta]
@@ -695,7 +706,12 @@ fn renewable_licenses(
     state: tauri::State<'_, AppState>,
     customer_id: i64,
 ) -> Result<Vec<i64>, AppError> {
-    state.with_catalogue(|c| Ok(c.renewable_licenses(Some(customer_id))?))
+    state.with_catalogue(|c| {
+        Ok(c.renewable_licenses(
+            Some(customer_id),
+            timefence_terms::chrono::Utc::now().date_naive(),
+        )?)
+    })
 }
 
 /// Licenses ending in the next `days` days with no next term yet.
@@ -905,6 +921,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             withdraw_relay_certificate,
             save_withdrawal_list,
             start_catalogue,
+            renewal_plan,
             license_choices,
             usage_reports,
             withdraw_usage_report,

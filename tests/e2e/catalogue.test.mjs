@@ -186,10 +186,15 @@ test("the sign dialog names an expired license and a bulk export leaves it out",
   assert.equal(readdirSync(exports).filter((f) => f.startsWith("Acme-BPO-Old-desk")).length, 0, "the expired license was not signed");
 });
 
-test("a customer is renewed as drafts in one step, and undo takes the renewal back", async () => {
+test("a customer is renewed as drafts after seeing what it makes, and undo takes the renewal back", async () => {
   const before = (await lanes()).length;
   await click("renew-customer");
-  const said = await app.until(notice, (n) => /^Renewed 2 licenses as drafts/.test(n[0] ?? ""), 10_000, "the renewal notice");
+  // What it will make is shown first; nothing is made until the yes.
+  const items = await app.until(() => app.contents("[data-testid=renewal-item]"), (i) => i.length === 2, 10_000, "the renewal plan");
+  assert.ok(items.some((i) => /^New license 1 ·/.test(i)) && items.some((i) => /^Old desk ·/.test(i)), items.join(" | "));
+  assert.equal((await lanes()).length, before);
+  await click("renewal-confirm");
+  const said = await app.until(notice, (n) => /^Renewed New license 1 and Old desk as drafts|^Renewed 2 licenses as drafts: /.test(n[0] ?? ""), 10_000, "the renewal notice");
   assert.match(said[0], /the new term costs/);
   assert.equal((await app.until(lanes, (l) => l.length === before + 2, 10_000, "two more lanes")).length, before + 2);
   await click("toast-undo");

@@ -139,3 +139,31 @@ test("a product typed that is none of the catalogue's is asked about, not made s
   assert.ok(rows.some((r) => /^Acme CAD Pro/.test(r) && /\s1\s*Set price/.test(r)), rows.join(" | "));
   await click("mode-timeline");
 });
+
+test("Renew all… shows what it will make first, a renewal is not renewed again, and the two are told apart", async () => {
+  await click("renew-customer");
+  const [dialog] = await app.waitFor("[data-testid=renewal-plan]");
+  assert.deepEqual(await app.axeViolations(), [], "the renewal plan passes axe");
+  const items = await app.contents("[data-testid=renewal-item]");
+  assert.equal(items.length, 1, items.join(" | "));
+  assert.match(items[0].replace(/\s+/g, " "), /^India · 100 seats · 00:00-08:00 UTC · 01\/01\/2028 to 12\/31\/2028, 12 months$/);
+  if (process.env.E2E_SCREENSHOTS) await app.screenshot(join(process.env.E2E_SCREENSHOTS, "renewal-plan.png"));
+  assert.ok(dialog);
+  await click("renewal-confirm");
+  const said = await app.until(async () => [...(await app.contents("[data-testid=notice] span")), ...(await app.contents("[data-testid=problem]"))], (n) => /^Renewed /.test(n[0] ?? ""), 10_000, "the renewal notice");
+  assert.match(said[0], /^Renewed India as drafts \(01\/01\/2028 to 12\/31\/2028, 12 months\)/);
+  // The license and its renewal: two lanes named India, told apart by their first day.
+  const terms = await app.until(() => app.contents("[data-testid=lane-term]"), (t) => t.length === 2, 10_000, "the lanes' first days");
+  assert.deepEqual(terms, ["from 01/01/2027", "from 01/01/2028"]);
+  // Renew all again: nothing to renew, and nothing made.
+  await click("renew-customer");
+  await app.until(() => app.contents("[data-testid=notice] span"), (n) => /already has its next term: nothing to renew/.test(n[0] ?? ""), 10_000, "nothing to renew");
+  assert.equal((await app.findAll("[data-testid=renewal-plan]")).length, 0);
+  assert.equal((await app.contents("[data-testid=lane-term]")).length, 2);
+  // Renewing the 2027 license from its form is refused by name.
+  const [first] = await app.findAll("[data-testid=lane] [data-testid=bar]");
+  await app.click(first);
+  await click("renew-license");
+  const problem = await app.until(() => app.contents("[data-testid=problem]"), (p) => p.length === 1, 10_000, "the refusal");
+  assert.match(problem[0], /India already has its next term \(from 01\/01\/2028\); a license is renewed once/);
+});

@@ -1246,8 +1246,11 @@ fn renewing_makes_the_next_term_as_drafts_in_one_step_and_expiring_lists_what_en
     assert_eq!(expiring.len(), 6, "every demo license ends on 2024-12-31");
     assert!(c.expiring_licenses(today, 30).unwrap().is_empty());
 
-    let ids = c.renewable_licenses(Some(bpo.id)).unwrap();
+    let ids = c.renewable_licenses(Some(bpo.id), today).unwrap();
     assert_eq!(ids.len(), 3);
+    let plan = c.renewal_plan(&ids, None).unwrap();
+    assert_eq!(plan.len(), 3);
+    assert_eq!(plan[0].1.start_date.to_string(), "2025-01-01");
     let renewed = c.renew_licenses(&ids, None).unwrap();
     for (old, new) in ids.iter().zip(&renewed) {
         let (old, new) = (c.license(*old).unwrap(), c.license(*new).unwrap());
@@ -1268,11 +1271,26 @@ fn renewing_makes_the_next_term_as_drafts_in_one_step_and_expiring_lists_what_en
     }
     // Renewed licenses have a successor: they no longer expire unrenewed.
     assert_eq!(c.expiring_licenses(today, 60).unwrap().len(), 3);
+    // "Renew all" again renews nothing: the 2024 licenses have their next term, and the 2025
+    // drafts are that next term while 2024 runs. Renewing a renewed license is refused by name.
     assert!(c
-        .renewable_licenses(Some(bpo.id))
+        .renewable_licenses(Some(bpo.id), today)
         .unwrap()
-        .iter()
-        .all(|id| renewed.contains(id)));
+        .is_empty());
+    let twice = c.renew_licenses(&ids[..1], None).unwrap_err();
+    assert!(
+        twice
+            .to_string()
+            .contains("already has its next term (from 2025-01-01)"),
+        "{twice}"
+    );
+    // Once 2024 has ended, the 2025 licenses are the ones to renew.
+    let next_year: NaiveDate = "2025-06-01".parse().unwrap();
+    let mut later = c.renewable_licenses(Some(bpo.id), next_year).unwrap();
+    later.sort();
+    let mut expected = renewed.clone();
+    expected.sort();
+    assert_eq!(later, expected);
 
     let from = c
         .renew_licenses(&renewed[..1], Some("2026-03-01".parse().unwrap()))

@@ -3,13 +3,14 @@
 // license's form), importing a usage report (the menu, a dropped file, the Usage panel) and
 // adding a product (the license form). Each asks the shell, records its undo, reads back what
 // changed and says what happened; what to show next is the caller's.
-import { commands, type FirstStart } from "./bindings";
+import { commands, type FirstStart, type RenewalView } from "./bindings";
 import { describe, unwrap } from "./errors";
 import { catalogue } from "./state/catalogue.svelte";
 import { history } from "./state/history.svelte";
 import { notices } from "./state/notices.svelte";
+import { renewal } from "./state/renewal.svelte";
 import { refreshCustomers, selection } from "./state/selection.svelte";
-import { count, localDate } from "./words";
+import { count, localDate, localizeDates } from "./words";
 
 /** Adds a customer; resolves to its id, or why not. */
 export async function addCustomer(name: string, zone: string): Promise<{ id: number } | { problem: string }> {
@@ -39,7 +40,36 @@ export async function startCatalogue(first: FirstStart): Promise<{ id: number } 
   return { id };
 }
 
-/** Renews licenses as drafts for their next term; `label` names them in the undo and notice. */
+/**
+ * Shows what renewing `licenseIds` will make (names, terms, cost) for a yes before anything is
+ * made; `label` names them in the dialog, the undo and the notice.
+ */
+export async function askRenew(licenseIds: number[], label: string) {
+  const plan = await commands.renewalPlan(licenseIds, null);
+  if (plan.status === "error") {
+    notices.fail(describe(plan.error));
+    return;
+  }
+  renewal.pending = { ids: licenseIds, label, plan: plan.data };
+}
+
+/** "A", "A and B", "A, B and C"; more than three by their count. */
+export function listed(names: string[], noun = "license"): string {
+  if (names.length > 3 || names.length === 0) return count(names.length, noun);
+  if (names.length === 1) return names[0] ?? "";
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/** What a renewal made, in one sentence: which licenses, for which terms, at what cost. */
+export function renewedSentence(made: RenewalView): string {
+  const same = made.terms.every((t) => t === made.terms[0]);
+  const what = same ? `${listed(made.names)} as drafts (${made.terms[0]})` : `${count(made.names.length, "license")} as drafts: ${made.names.map((n, i) => `${n} (${made.terms[i]})`).join("; ")}`;
+  const cost = made.cost.length > 0 ? `; the new term costs ${made.cost.join(" + ")}` : "";
+  const missing = made.missing_prices.length > 0 ? `; no price for ${made.missing_prices.join(", ")}` : "";
+  return localizeDates(`Renewed ${what}${cost}${missing}`);
+}
+
+/** Renews licenses as drafts for their next term; `label` names them in the undo. */
 export async function renew(licenseIds: number[], label: string) {
   const result = await commands.renewLicenses(licenseIds, null);
   if (result.status === "error") {
@@ -57,11 +87,9 @@ export async function renew(licenseIds: number[], label: string) {
       for (const id of made) unwrap(await commands.restoreLicense(ids.current(id)));
     },
   );
-  const cost = result.data.cost.length > 0 ? `; the new term costs ${result.data.cost.join(" + ")}` : "";
-  const missing = result.data.missing_prices.length > 0 ? `; no price for ${result.data.missing_prices.join(", ")}` : "";
   await refreshCustomers(true);
   await selection.refresh();
-  notices.notify(`Renewed ${count(made.length, "license")} as drafts (${result.data.terms[0]})${cost}${missing}`, true);
+  notices.notify(renewedSentence(result.data), true);
 }
 
 /**

@@ -23,6 +23,8 @@ export const commands = {
 	saveWithdrawalList: (passphrase: string | null) => typedError<[string, number], AppError>(__TAURI_INVOKE("save_withdrawal_list", { passphrase })),
 	/**  The welcome screen's first customer and the product it is sold, in one step. */
 	startCatalogue: (first: FirstStart) => typedError<number, AppError>(__TAURI_INVOKE("start_catalogue", { first })),
+	/**  What renewing licenses would make, and its cost, before anything is made. */
+	renewalPlan: (licenseIds: number[], from: string | null) => typedError<RenewalView, AppError>(__TAURI_INVOKE("renewal_plan", { licenseIds, from })),
 	/**  A customer's current licenses, to limit a relay certificate to some of them. */
 	licenseChoices: (customerId: number) => typedError<LicenseChoice[], AppError>(__TAURI_INVOKE("license_choices", { customerId })),
 	/**  The usage reports kept for a customer. */
@@ -851,12 +853,19 @@ export type RelayCertificateView = {
 	withdrawn: string | null,
 };
 
-/**  What a renewal made: the new drafts and what their term costs with today's prices. */
+/**
+ *  A renewal: what it will make (a plan, before anything is written) or what it made, and
+ *  what the new term costs with the price books in force on its days.
+ */
 export type RenewalView = {
-	/**  The new draft licenses, in the order asked. */
+	/**  A plan: the licenses to renew; done: the new drafts. In the order asked. */
 	license_ids: number[],
+	/**  The licenses' names, in the same order. */
+	names: string[],
 	/**  Their new terms in words ("2028-01-01 to 2028-12-31, 12 months"), in the same order. */
 	terms: string[],
+	/**  Their seats and daily windows in words ("100 seats · 00:00-08:00 UTC"), in the same order. */
+	shapes: string[],
 	/**  What the new terms cost, one amount per currency ("$638,750.00"). */
 	cost: string[],
 	/**  Products with no price for the new term. */

@@ -38,6 +38,12 @@ group("error sentences", () => {
     );
   });
 
+  it("a rule's refusal shows its dates as the date fields do", () => {
+    expect(describe({ type: "Conflict", data: "there is nothing to renew: India already has its next term (from 2028-01-01); a license is renewed once" }, "en-US")).toBe(
+      "there is nothing to renew: India already has its next term (from 01/01/2028); a license is renewed once",
+    );
+  });
+
   it("unwrap gives the data, or throws the sentence", () => {
     expect(unwrap({ status: "ok", data: 7 })).toBe(7);
     expect(() => unwrap({ status: "error", error: { type: "NotFound", data: "customer 9" } })).toThrow("customer 9");

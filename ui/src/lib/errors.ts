@@ -12,10 +12,12 @@ export function describe(error: AppError, locale?: string): string {
     case "CatalogueUnavailable":
       return `The catalogue could not be opened: ${error.data}`;
     case "NotFound":
-    case "Conflict":
     case "Storage":
     case "BadBackup":
       return error.data;
+    case "Conflict":
+      // A rule's refusal may name dates ("already has its next term (from 2028-01-01)").
+      return localizeDates(error.data, locale);
     case "InvalidInput": {
       // Messages that already start with their field's label keep it; others get it.
       const { field, message } = error.data;
