@@ -173,6 +173,8 @@ pub struct FileCheck {
     pub allowed_now: bool,
     /// The file's terms on the timeline of today (in their own zone).
     pub timeline: Option<crate::views::TimelineView>,
+    /// When the catalogue has issued a newer file of the same license: which, in words.
+    pub superseded_by: Option<String>,
 }
 
 /// One audit log line.
@@ -563,7 +565,7 @@ pub struct PlanItem {
     /// What signing it means, in words ("issued as serial 4; signing again issues serial 5
     /// and supersedes it").
     pub note: String,
-    /// Whether the export signs it (expired licenses of a bulk export only when asked).
+    /// Whether the export signs it (expired licenses only when asked).
     pub included: bool,
 }
 
@@ -574,7 +576,7 @@ pub struct SignPlan {
     pub items: Vec<PlanItem>,
     /// How many files the export writes.
     pub included: u32,
-    /// Expired licenses left out (a bulk export signs them only when asked).
+    /// Expired licenses left out (signed only when asked).
     pub expired_left_out: u32,
     /// How many licenses are expired, not yet valid, or already issued (worth a look).
     pub attention: u32,
@@ -583,8 +585,8 @@ pub struct SignPlan {
 /// The most licenses a plan lists one by one (a bulk export may sign thousands).
 pub const PLAN_ITEMS_SHOWN: usize = 200;
 
-/// Which of `scope`'s licenses an export signs today, and what each one's state means. A
-/// single license is always signed; a bulk export leaves expired ones out unless asked.
+/// Which of `scope`'s licenses an export signs today, and what each one's state means.
+/// Expired licenses are left out unless asked for, whether one license is signed or many.
 pub fn plan(
     state: &AppState,
     scope: &ExportScope,
@@ -592,11 +594,10 @@ pub fn plan(
     now: DateTime<Utc>,
 ) -> Result<(Vec<i64>, SignPlan), AppError> {
     let ids = scope_ids(state, scope)?;
-    let bulk = !matches!(scope, ExportScope::License(_));
     state.with_catalogue(|c| {
         let mut next = c.next_serial()?;
         let mut signed = Vec::with_capacity(ids.len());
-        let mut items = Vec::new();
+        let (mut items, mut reissued) = (Vec::new(), Vec::new());
         let (mut expired_left_out, mut attention) = (0u32, 0u32);
         let mut names: std::collections::HashMap<i64, String> = Default::default();
         for id in ids {
@@ -609,7 +610,9 @@ pub fn plan(
             } else {
                 "ready"
             };
-            let included = !(bulk && status == "expired" && !include_expired);
+            // One rule for every dialog, one license or many: an expired license is named, and
+            // signed only when asked for.
+            let included = !(status == "expired" && !include_expired);
             let issued_serial = c.issued_serial(id)?;
             let mut notes = Vec::new();
             match status {
@@ -634,7 +637,10 @@ pub fn plan(
             } else {
                 expired_left_out += 1;
             }
-            if items.len() < PLAN_ITEMS_SHOWN && (status != "ready" || issued_serial.is_some() || items.len() < 20) {
+            // Issued licenses first: signing one again supersedes the file the customer has,
+            // which matters more than a thousand expired ones listed before it.
+            let listed = if issued_serial.is_some() { &mut reissued } else { &mut items };
+            if listed.len() < PLAN_ITEMS_SHOWN && (status != "ready" || issued_serial.is_some() || listed.len() < 20) {
                 let customer = match names.get(&license.customer_id) {
                     Some(name) => name.clone(),
                     None => {
@@ -643,7 +649,7 @@ pub fn plan(
                         name
                     }
                 };
-                items.push(PlanItem {
+                listed.push(PlanItem {
                     license_id: id,
                     customer,
                     name: license.name.clone(),
@@ -655,8 +661,10 @@ pub fn plan(
                 });
             }
         }
+        reissued.extend(items);
+        reissued.truncate(PLAN_ITEMS_SHOWN);
         let plan = SignPlan {
-            items,
+            items: reissued,
             included: u32::try_from(signed.len()).unwrap_or(u32::MAX),
             expired_left_out,
             attention,
@@ -840,6 +848,7 @@ pub fn check(state: &AppState, path: &Path, now: DateTime<Utc>) -> Result<FileCh
         may_use_now: None,
         allowed_now: false,
         timeline: None,
+        superseded_by: None,
     };
     let payload = match timefence_license::verify(&text, &keys) {
         Ok(verified) => {
@@ -861,6 +870,16 @@ pub fn check(state: &AppState, path: &Path, now: DateTime<Utc>) -> Result<FileCh
         return Ok(check);
     };
     let payload: timefence_license::LicensePayload = payload;
+    // A verifier that has seen the newer file refuses this one (Superseded); say so here too.
+    if let Some(uid) = payload.uid.as_deref().filter(|_| check.verified) {
+        if let Some((serial, revision)) = state.with_catalogue(|c| Ok(c.newest_issue_of(uid)?))? {
+            if serial > payload.serial {
+                check.superseded_by = Some(format!(
+                    "This catalogue has issued a newer file of this license since: serial {serial} (revision {revision}). Where the customer has used that one, this file is refused as superseded; send the customer the newer file."
+                ));
+            }
+        }
+    }
     check.summary = Some(format!(
         "{} / {}, revision {}, serial {}, issued {}",
         payload.customer, payload.name, payload.revision, payload.serial, payload.issued_at

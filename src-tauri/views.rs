@@ -142,6 +142,8 @@ pub struct Lane {
     pub uid: String,
     /// draft, issued or revoked.
     pub state: String,
+    /// Its revision, from 1 (an edit of an issued license makes the next).
+    pub revision: u32,
     /// Seats.
     pub seats: u32,
     /// DailyStartTime-DailyEndTime as written.
@@ -312,6 +314,7 @@ struct Row {
     uid: String,
     name: String,
     state: LicenseState,
+    revision: u32,
     terms: Terms,
 }
 
@@ -323,6 +326,7 @@ impl Row {
             uid: license.uid.clone(),
             name: license.name.clone(),
             state: license.state,
+            revision: license.revision,
             terms: license.terms.clone(),
         }
     }
@@ -340,6 +344,7 @@ impl Row {
             name: self.name.clone(),
             uid: self.uid.clone(),
             state: self.state.as_str().to_string(),
+            revision: self.revision,
             seats: t.seats,
             window: t.window.to_string(),
             start_seconds: t.window.start().seconds(),
@@ -622,6 +627,7 @@ pub fn file_timeline(
         uid: String::new(),
         name: name.to_string(),
         state: LicenseState::Issued,
+        revision: 1,
         terms: terms.clone(),
     };
     let customer = CustomerItem {
@@ -711,6 +717,7 @@ pub fn preview(
             uid: String::new(),
             name: edit.name.clone(),
             state: LicenseState::Draft,
+            revision: 1,
             terms: edit.spec(BTreeMap::new()).validate()?,
         }),
     }

@@ -682,7 +682,7 @@ mod signing_in_the_app {
     }
 
     #[test]
-    fn the_sign_plan_names_expired_and_issued_licenses_and_a_bulk_export_leaves_expired_out() {
+    fn the_sign_plan_names_expired_and_issued_licenses_and_leaves_expired_out_unless_asked() {
         let dir = tempfile::tempdir().unwrap();
         let state = state(dir.path());
         signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
@@ -708,21 +708,21 @@ mod signing_in_the_app {
         ));
         let (ids, plan) = signing::plan(&state, &ExportScope::Everything, true, now).unwrap();
         assert_eq!((ids.len(), plan.included, plan.expired_left_out), (6, 6, 0));
-        // One license is always signed when asked for by itself, expired or not.
+        // One license by itself follows the same rule: expired, it is named and left out
+        // unless asked for.
         let first = ids[0];
-        let (one, _) = signing::plan(&state, &ExportScope::License(first), false, now).unwrap();
+        let (one, single) =
+            signing::plan(&state, &ExportScope::License(first), false, now).unwrap();
+        assert!(one.is_empty());
+        assert_eq!((single.included, single.expired_left_out), (0, 1));
+        let (one, _) = signing::plan(&state, &ExportScope::License(first), true, now).unwrap();
         assert_eq!(one, [first]);
         // After issuing it, the plan says which serial it had and which it will get.
-        let (ids, signer) = signing::prepare(
-            &state,
-            &ExportScope::License(first),
-            Some(PASSPHRASE),
-            false,
-        )
-        .unwrap();
+        let (ids, signer) =
+            signing::prepare(&state, &ExportScope::License(first), Some(PASSPHRASE), true).unwrap();
         let file = dir.path().join("one.lic");
         signing::run_export(&state, ids, &signer, &Place::File(file), |_| {}).unwrap();
-        let (_, again) = signing::plan(&state, &ExportScope::License(first), false, now).unwrap();
+        let (_, again) = signing::plan(&state, &ExportScope::License(first), true, now).unwrap();
         let item = &again.items[0];
         let serial = item.issued_serial.unwrap();
         assert_eq!(

@@ -159,6 +159,13 @@ test("Save and sign signs the terms on screen, not the saved ones", async () => 
   const inspected = execFileSync(cli, ["inspect", join(exports, files[0])], { encoding: "utf8" });
   assert.match(inspected, /"seats": 77/);
   assert.match(inspected, /"product": "Scanner"/);
+  // Deleting an issued license is refused under the form's buttons, where the click was; a
+  // problem banner elsewhere goes when another screen is chosen.
+  await click("edit-license");
+  await click("delete-license");
+  const refused = await app.until(() => app.contents("[data-testid=form-problem]"), (p) => p.length === 1, 10_000, "the refusal beside Delete");
+  assert.match(refused[0], /issued/);
+  assert.deepEqual(await app.contents("[data-testid=problem]"), [], "nothing at the top of the page");
 });
 
 test("the sign dialog names an expired license and a bulk export leaves it out", async () => {
@@ -170,6 +177,17 @@ test("the sign dialog names an expired license and a bulk export leaves it out",
   await setDate("edit-end-date", `${YEAR - 1}-12-31`);
   await click("edit-save");
   await app.until(notice, (n) => /Old desk/.test(n[0] ?? ""), 10_000, "the move to Old desk's first day");
+
+  // Signing the expired license by itself follows the same rule as a bulk export: it is named
+  // and left out until "Include expired licenses" is ticked.
+  await click("sign-license");
+  const alone = await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => p.length === 1, 10_000, "the plan for Old desk");
+  assert.match(alone[0], /Signs 0 files; 1 expired license is left out/);
+  assert.equal(await app.execute("return document.querySelector('[data-testid=sign-start]').disabled"), true);
+  await click("sign-include-expired");
+  await app.until(() => app.contents("[data-testid=sign-start]"), (b) => b[0] === "Sign 1 file", 10_000, "Sign 1 file once ticked");
+  await app.press(Keys.escape);
+  await app.until(() => app.findAll("[data-testid=sign-dialog]"), (d) => d.length === 0, 10_000, "the dialog closed");
 
   await click("sign-customer");
   const planned = await app.until(() => app.contents("[data-testid=sign-plan-summary]"), (p) => p.length === 1, 10_000, "the sign plan");

@@ -164,6 +164,8 @@ test("Renew all… shows what it will make first, a renewal is not renewed again
   const [first] = await app.findAll("[data-testid=lane] [data-testid=bar]");
   await app.click(first);
   await click("renew-license");
-  const problem = await app.until(() => app.contents("[data-testid=problem]"), (p) => p.length === 1, 10_000, "the refusal");
+  // The refusal is shown under the form's buttons, where the click was, not at the top.
+  const problem = await app.until(() => app.contents("[data-testid=form-problem]"), (p) => p.length === 1, 10_000, "the refusal beside the buttons");
   assert.match(problem[0], /India already has its next term \(from 01\/01\/2028\); a license is renewed once/);
+  assert.deepEqual(await app.contents("[data-testid=problem]"), []);
 });

@@ -144,6 +144,38 @@ test("a signed license verifies with the command-line tool and with OpenSSL, and
   const csv = join(exports, "timefence-audit.csv");
   await app.until(() => existsSync(csv), (e) => e);
   assert.equal(readFileSync(csv, "utf8").split("\r\n").filter(Boolean).length, 2);
+
+  // Saving the issued license makes revision 2 as a draft, and the notice says the customer's
+  // file stays as it is until that revision is signed.
+  await clickTestId("mode-timeline");
+  await clickTestId("edit-license", 0);
+  const [seats] = await app.waitFor("[data-testid=license-form] [data-testid=edit-seats]");
+  await app.clear(seats);
+  await app.type(seats, "101");
+  await clickTestId("edit-save");
+  const saved = await app.until(() => app.contents("[data-testid=notice] span"), (n) => /revision 2/.test(n[0] ?? ""), 10_000, "the revision notice");
+  assert.match(saved[0], /^Saved L1 India as revision 2, a draft: the customer's file stays valid as it is until you sign this revision/);
+  // Once revision 2 is signed, Check a file says the first file is superseded rather than a
+  // plain "Verified".
+  await clickTestId("sign-license");
+  const asked = await app.until(
+    async () => [...(await app.findAll("[data-testid=sign-passphrase]")), ...(await app.findAll("[data-testid=sign-summary]"))],
+    (found) => found.length > 0,
+    20_000,
+    "the passphrase or the summary",
+  );
+  if ((await app.findAll("[data-testid=sign-passphrase]")).length > 0) {
+    await app.type(asked[0], passphrase);
+    await clickTestId("sign-go");
+  }
+  const written = await app.until(() => app.contents("[data-testid=sign-summary]"), (s) => s.length === 1, 20_000, "revision 2 signed");
+  assert.match(written[0], /^1 of 1 file written/);
+  await clickTestId("sign-close");
+  writeFileSync(opened, text);
+  await clickTestId("mode-check");
+  await clickTestId("open-license");
+  const superseded = await app.until(() => app.contents("[data-testid=check-superseded]"), (s) => s.length === 1, 10_000, "the superseded warning");
+  assert.match(superseded[0], /^Superseded\. This catalogue has issued a newer file of this license since: serial \d+ \(revision 2\)/);
 });
 
 test("a customer's relay is certified on the Keys screen, and the certificate verifies with OpenSSL", async () => {

@@ -305,6 +305,20 @@ impl Catalogue {
         Ok(id)
     }
 
+    /// The newest file issued of the license with this uid, as (serial, revision): a file with
+    /// a lower serial is superseded where verifiers see both.
+    pub fn newest_issue_of(&self, uid: &str) -> Result<Option<(i64, u32)>, CatalogueError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT serial, revision FROM licenses WHERE uid = ?1 AND serial IS NOT NULL
+                 ORDER BY serial DESC LIMIT 1",
+                [uid],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
     /// Runs SQLite's integrity check over the whole file.
     pub fn integrity_check(&self) -> Result<(), CatalogueError> {
         let report: String = self

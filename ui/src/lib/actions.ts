@@ -44,13 +44,11 @@ export async function startCatalogue(first: FirstStart): Promise<{ id: number } 
  * Shows what renewing `licenseIds` will make (names, terms, cost) for a yes before anything is
  * made; `label` names them in the dialog, the undo and the notice.
  */
-export async function askRenew(licenseIds: number[], label: string) {
+export async function askRenew(licenseIds: number[], label: string): Promise<string | null> {
   const plan = await commands.renewalPlan(licenseIds, null);
-  if (plan.status === "error") {
-    notices.fail(describe(plan.error));
-    return;
-  }
+  if (plan.status === "error") return describe(plan.error);
   renewal.pending = { ids: licenseIds, label, plan: plan.data };
+  return null;
 }
 
 /** "A", "A and B", "A, B and C"; more than three by their count. */

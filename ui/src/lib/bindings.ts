@@ -539,6 +539,8 @@ export type FileCheck = {
 	allowed_now: boolean,
 	/**  The file's terms on the timeline of today (in their own zone). */
 	timeline: TimelineView | null,
+	/**  When the catalogue has issued a newer file of the same license: which, in words. */
+	superseded_by: string | null,
 };
 
 /**  A new catalogue's first customer and what it is sold, as the welcome screen asks them. */
@@ -621,6 +623,8 @@ export type Lane = {
 	uid: string,
 	/**  draft, issued or revoked. */
 	state: string,
+	/**  Its revision, from 1 (an edit of an issued license makes the next). */
+	revision: number,
 	/**  Seats. */
 	seats: number,
 	/**  DailyStartTime-DailyEndTime as written. */
@@ -771,7 +775,7 @@ export type PlanItem = {
 	 *  and supersedes it").
 	 */
 	note: string,
-	/**  Whether the export signs it (expired licenses of a bulk export only when asked). */
+	/**  Whether the export signs it (expired licenses only when asked). */
 	included: boolean,
 };
 
@@ -888,7 +892,7 @@ export type SignPlan = {
 	items: PlanItem[],
 	/**  How many files the export writes. */
 	included: number,
-	/**  Expired licenses left out (a bulk export signs them only when asked). */
+	/**  Expired licenses left out (signed only when asked). */
 	expired_left_out: number,
 	/**  How many licenses are expired, not yet valid, or already issued (worth a look). */
 	attention: number,

@@ -7,6 +7,7 @@ const lane = (id: number, name: string, from: number, to: number, limit: number 
   uid: `${id}`.padStart(32, "0"),
   name,
   state: "draft",
+  revision: 1,
   seats: 100,
   window: "00:00-08:00",
   start_seconds: 0,
