@@ -612,7 +612,7 @@ pub fn plan(
             };
             // One rule for every dialog, one license or many: an expired license is named, and
             // signed only when asked for.
-            let included = !(status == "expired" && !include_expired);
+            let included = status != "expired" || include_expired;
             let issued_serial = c.issued_serial(id)?;
             let mut notes = Vec::new();
             match status {

@@ -241,9 +241,12 @@ test("+ New license asks for the name, seats and window in the compact editor, s
   assert.equal((await app.findAll("[data-testid=quick-editor]")).length, 1);
   assert.equal((await bars()).length, count);
   await app.click((await app.findAll("[data-testid=quick-end]"))[0]);
+  // Escape takes the drawing back, and Undo brings it back as it was drawn.
   await app.press(Keys.escape);
   await app.until(() => app.findAll("[data-testid=quick-editor]"), (e) => e.length === 0, 10_000, "the editor closed by Escape");
-  assert.ok((await bars()).some((t) => /New license \d+ 1 seat · 09:00-17:00$/.test(t)), (await bars()).join(" | "));
+  await app.until(bars, (b) => b.length === count - 1, 10_000, "the drawing taken back");
+  await app.click((await app.findAll("[data-testid=undo]"))[0]);
+  await app.until(bars, (b) => b.some((t) => /New license \d+ 1 seat · 09:00-17:00$/.test(t)), 10_000, "the drawing back after Undo");
 });
 
 test("switching the display zone moves the bars and the axis follows that zone", async () => {

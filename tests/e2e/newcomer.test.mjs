@@ -169,3 +169,20 @@ test("Renew all… shows what it will make first, a renewal is not renewed again
   assert.match(problem[0], /India already has its next term \(from 01\/01\/2028\); a license is renewed once/);
   assert.deepEqual(await app.contents("[data-testid=problem]"), []);
 });
+
+test("the keyboard: Enter in the compact editor saves and goes on at + New license; Escape takes a drawing back", async () => {
+  const before = (await app.findAll("[data-testid=bar]")).length;
+  await click("new-license");
+  await app.until(focused, (a) => a === "edit-name", 10_000, "the focus in the compact editor's name");
+  await app.press(..."Philippines 200 seats");
+  await app.press(Keys.enter);
+  await app.until(() => app.findAll("[data-testid=quick-editor]"), (e) => e.length === 0, 10_000, "the editor saved and closed");
+  await app.until(focused, (a) => a === "new-license", 10_000, "the focus on + New license after Enter");
+  // Enter on it adds the next one; Escape takes that one back, and the focus stays useful.
+  await app.press(Keys.enter);
+  await app.until(focused, (a) => a === "edit-name", 10_000, "the next compact editor");
+  assert.equal((await app.findAll("[data-testid=bar]")).length, before + 2);
+  await app.press(Keys.escape);
+  await app.until(() => app.findAll("[data-testid=bar]"), (b) => b.length === before + 1, 10_000, "the drawing taken back");
+  await app.until(focused, (a) => a === "new-license", 10_000, "the focus on + New license after Escape");
+});
