@@ -210,7 +210,7 @@ pub(crate) fn renew(
         (_, Some(id)) => vec![id],
         (Some(id), None) => {
             c.customer(id)?;
-            c.renewable_licenses(Some(id), timefence_terms::chrono::Utc::now().date_naive())?
+            c.renewable_licenses(Some(id), timefence_usage::today_utc())?
         }
         (None, None) => {
             return Err(Failure::from(

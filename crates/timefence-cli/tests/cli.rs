@@ -1101,15 +1101,25 @@ fn products_prices_renewals_and_a_missing_price_from_the_command_line() {
     assert_eq!(next["terms"]["license_start_date"], "2028-01-01");
     assert_eq!(next["terms"]["license_end_date"], "2028-12-31");
     assert_eq!(next["terms"]["product"], "Acme CAD");
-    let all = json_of(&bare(&["licenses", "renew", "--customer", &acme, "--json"]));
-    // Each license without a next term gets one: Day's 2028 draft and the night shift.
+    // On a day of 2027 (the renewal rule looks at which terms still run).
+    let all = json_of(
+        &Command::new(env!("CARGO_BIN_EXE_timefence"))
+            .args(["--catalogue", db.to_str().unwrap()])
+            .args(["licenses", "renew", "--customer", &acme, "--json"])
+            .env("TIMEFENCE_TODAY", "2027-06-01")
+            .output()
+            .unwrap(),
+    );
+    // Each license without a next term gets one, but a next term itself is not renewed again
+    // while the term before it runs: the night shift only, not Day's 2028 draft.
     let ends: Vec<&str> = all["renewed"]
         .as_array()
         .unwrap()
         .iter()
         .map(|l| l["terms"]["license_end_date"].as_str().unwrap())
         .collect();
-    assert_eq!(ends, ["2028-12-31", "2029-12-31"]);
+    assert_eq!(ends, ["2028-12-31"]);
+    assert_eq!(all["renewed"][0]["name"], "Night");
     assert_eq!(
         bare(&["licenses", "renew", "--license", "999"])
             .status

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { TimelineView } from "./bindings";
-import { pictureName, timelineSvg } from "./exporting";
+import { COLOURS, pictureName, timelineSvg } from "./exporting";
 
 const lane = (id: number, name: string, from: number, to: number, limit: number | null = null) => ({
   license_id: id,
@@ -67,5 +67,25 @@ describe("the timeline picture", () => {
 
   it("names the file after the customer and the day", () => {
     expect(pictureName(view, "png")).toBe("Northwind-BPO-Co-2024-06-12.png");
+  });
+});
+
+describe("bar colours", () => {
+  // WCAG 2 relative luminance and contrast ratio.
+  const luminance = (hex: string) => {
+    const [r, g, b] = [1, 3, 5].map((i) => {
+      const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+      return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const contrast = (a: string, b: string) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi! + 0.05) / (lo! + 0.05);
+  };
+
+  it("carry white text at WCAG AA (4.5:1)", () => {
+    for (const colour of COLOURS) expect(contrast(colour, "#ffffff"), colour).toBeGreaterThanOrEqual(4.5);
+    // The window's bars (app.css --bar-1 to --bar-4) are checked in the window itself by axe.
   });
 });

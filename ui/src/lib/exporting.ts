@@ -10,7 +10,8 @@ const LABEL = 220;
 const LANE = 44;
 const AXIS = 40;
 const STRIP = 70;
-const COLOURS = ["#2f6f8f", "#7a5cc2", "#c9753a", "#3b8f5a"];
+/** The bar colours, as app.css has them (--bar-1 to --bar-4), for exported pictures. */
+export const COLOURS = ["#2f6f8f", "#7a5cc2", "#a8591f", "#2f7a4b"];
 
 function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!);
