@@ -163,6 +163,24 @@ fn draft_from_span(
     state.with_catalogue(|c| views::draft_from_span(c, customer_id, &day, from_seconds, to_seconds))
 }
 
+/// The terms "+ New license" starts from: the shift after the customer's latest license.
+#[tauri::command]
+#[specta::specta]
+fn draft_next(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    day: views::DayChoice,
+) -> Result<views::LicenseEdit, AppError> {
+    state.with_catalogue(|c| views::draft_next(c, customer_id, &day))
+}
+
+/// The last day of a whole default term starting on `start`.
+#[tauri::command]
+#[specta::specta]
+fn term_end(start: String) -> Result<String, AppError> {
+    views::term_end(&start)
+}
+
 /// Moves a draft license to the trash (undo brings it back).
 #[tauri::command]
 #[specta::specta]
@@ -922,6 +940,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             save_withdrawal_list,
             start_catalogue,
             renewal_plan,
+            draft_next,
+            term_end,
             license_choices,
             usage_reports,
             withdraw_usage_report,
@@ -1172,6 +1192,8 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
     let demo = MenuItem::with_id(app, "demo", "Open the demo catalogue", true, None::<&str>)?;
     let own = MenuItem::with_id(app, "own", "Open my catalogue", true, None::<&str>)?;
     let usage = MenuItem::with_id(app, "usage", "Import usage report…", true, None::<&str>)?;
+    // The predefined Quit item does nothing on Linux (muda leaves it disabled there).
+    let quit = MenuItem::with_id(app, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?;
     let file = Submenu::with_items(
         app,
         "File",
@@ -1187,11 +1209,12 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
             &PredefinedMenuItem::separator(app)?,
             &logs,
             &PredefinedMenuItem::separator(app)?,
-            &PredefinedMenuItem::quit(app, Some("Quit"))?,
+            &quit,
         ],
     )?;
     app.set_menu(Menu::with_items(app, &[&file])?)?;
     app.on_menu_event(|app, event| match event.id().as_ref() {
+        "quit" => app.exit(0),
         "logs" => {
             if let Err(error) = open_logs(app) {
                 tracing::warn!(%error, "cannot open the log folder");

@@ -806,6 +806,42 @@ pub fn draft_from_span(
     })
 }
 
+/// The last day of a whole default term that starts on `start` (YYYY-MM-DD): what a new
+/// license's end becomes when its start is typed.
+pub fn term_end(start: &str) -> Result<String, AppError> {
+    let first = NaiveDate::parse_from_str(start.trim(), "%Y-%m-%d").map_err(|_| {
+        AppError::InvalidInput {
+            field: "license_start_date".into(),
+            message: format!("Valid from: \"{start}\" is not a date"),
+        }
+    })?;
+    Ok(timefence_terms::term_from(first).1.to_string())
+}
+
+/// The terms "+ New license" starts from: the shift after the customer's latest license (its
+/// window moved to start where that one ends, as long, cut at midnight), so a day of shifts is
+/// added one after the other; 09:00-17:00 for a customer with none. The rest as
+/// [`draft_from_span`] gives.
+pub fn draft_next(
+    catalogue: &Catalogue,
+    customer_id: CustomerId,
+    choice: &DayChoice,
+) -> Result<LicenseEdit, AppError> {
+    const DAY: u32 = 24 * 3600;
+    let licenses = catalogue.licenses_of(customer_id)?;
+    let (from, to) = match licenses.iter().max_by_key(|l| l.id) {
+        Some(last) => {
+            let window = &last.terms.window;
+            let length = window.nominal_length_seconds().clamp(900, DAY);
+            let start = (window.start().seconds() + length) % DAY;
+            (start, (start + length).min(DAY))
+        }
+        None => (9 * 3600, 17 * 3600),
+    };
+    draft_from_span(catalogue, customer_id, choice, from, to)
+        .or_else(|_| draft_from_span(catalogue, customer_id, choice, 9 * 3600, 17 * 3600))
+}
+
 /// A license's window as an iCalendar file: its suggested file name and text.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct CalendarFile {

@@ -407,6 +407,45 @@ fn a_span_drawn_on_the_timeline_becomes_a_window_in_the_customer_s_zone() {
 }
 
 #[test]
+fn new_license_starts_where_the_latest_shift_ends_and_a_typed_start_gives_a_whole_term() {
+    let mut catalogue = demo();
+    let customer = catalogue
+        .add_customer(&timefence_catalogue::NewCustomer {
+            name: "Shift House".into(),
+            default_zone: "UTC".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let day = views::DayChoice {
+        date: Some("2024-06-12".into()),
+        zone: Some("UTC".into()),
+        axis_start: None,
+    };
+    let window = |e: &views::LicenseEdit| (e.daily_start_time.clone(), e.daily_end_time.clone());
+    // None yet: business hours. Then each new one follows the one before, as long, and stops
+    // at midnight.
+    let first = views::draft_next(&catalogue, customer, &day).unwrap();
+    assert_eq!(window(&first), ("09:00".into(), "17:00".into()));
+    let mut india = first.clone();
+    india.daily_start_time = "00:00".into();
+    india.daily_end_time = "08:00".into();
+    views::create_license(&mut catalogue, customer, &india).unwrap();
+    let second = views::draft_next(&catalogue, customer, &day).unwrap();
+    assert_eq!(window(&second), ("08:00".into(), "16:00".into()));
+    views::create_license(&mut catalogue, customer, &second).unwrap();
+    let third = views::draft_next(&catalogue, customer, &day).unwrap();
+    assert_eq!(window(&third), ("16:00".into(), "24:00".into()));
+    views::create_license(&mut catalogue, customer, &third).unwrap();
+    // After one that ends at midnight, the day starts again.
+    let fourth = views::draft_next(&catalogue, customer, &day).unwrap();
+    assert_eq!(window(&fourth), ("00:00".into(), "08:00".into()));
+
+    assert_eq!(views::term_end("2027-01-01").unwrap(), "2027-12-31");
+    assert_eq!(views::term_end("2027-03-15").unwrap(), "2028-03-14");
+    assert!(views::term_end("01/01/2027").is_err());
+}
+
+#[test]
 fn an_axis_from_six_shows_a_night_shift_as_one_bar_and_a_bad_axis_is_refused() {
     let catalogue = demo();
     let id = bpo_id(&catalogue);

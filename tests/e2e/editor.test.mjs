@@ -64,7 +64,7 @@ async function selectCustomer(name) {
   );
   assert.ok(wanted, `no customer named ${name} in the sidebar`);
   await app.click(wanted);
-  await app.until(() => app.texts("[data-testid=customer-name]"), (t) => t[0] === name);
+  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === name);
 }
 
 async function laneWindows() {
@@ -210,7 +210,8 @@ test("+ New license asks for the name, seats and window in the compact editor, s
   await app.press(..."Night desk");
   await app.press(Keys.tab);
   await app.press(..."3");
-  await app.press(Keys.tab);
+  // Past the dates (a year from the day shown unless changed) to the window.
+  await app.press(Keys.tab, Keys.tab, Keys.tab);
   await app.press(..."22:00");
   await app.press(Keys.tab);
   await app.press(..."06:00");
@@ -224,9 +225,12 @@ test("+ New license asks for the name, seats and window in the compact editor, s
   await app.click((await app.findAll("[data-testid=new-license]"))[0]);
   await app.until(() => app.execute("return document.activeElement?.getAttribute('data-testid')"), (a) => a === "edit-name", 10_000, "the focus on the name");
   const [end] = await app.findAll("[data-testid=quick-end]");
+  // It follows the night desk: 06:00-14:00, as long, from where that one ends.
+  assert.equal(await app.execute("return document.querySelector('[data-testid=quick-start]').value"), "06:00");
+  assert.equal(await app.execute("return document.querySelector('[data-testid=quick-end]').value"), "14:00");
   // The same start and end is a whole day, and the editor says so before anything is saved.
   await app.clear(end);
-  await app.type(end, "09:00");
+  await app.type(end, "06:00");
   await app.until(() => app.contents("[data-testid=quick-window]"), (w) => w[0] === "whole day (24 h)", 10_000, "whole day (24 h)");
   await app.clear(end);
   await app.type(end, "25:00");
@@ -246,7 +250,7 @@ test("+ New license asks for the name, seats and window in the compact editor, s
   await app.until(() => app.findAll("[data-testid=quick-editor]"), (e) => e.length === 0, 10_000, "the editor closed by Escape");
   await app.until(bars, (b) => b.length === count - 1, 10_000, "the drawing taken back");
   await app.click((await app.findAll("[data-testid=undo]"))[0]);
-  await app.until(bars, (b) => b.some((t) => /New license \d+ 1 seat · 09:00-17:00$/.test(t)), 10_000, "the drawing back after Undo");
+  await app.until(bars, (b) => b.some((t) => /New license \d+ 1 seat · 06:00-14:00$/.test(t)), 10_000, "the drawing back after Undo");
 });
 
 test("switching the display zone moves the bars and the axis follows that zone", async () => {
@@ -333,14 +337,14 @@ test("a customer is added, renamed, deleted after asking, and brought back by un
   await app.clear(zone);
   await app.type(zone, "Asia/Manila");
   await app.click((await app.findAll("[data-testid=new-customer-save]"))[0]);
-  await app.until(() => app.texts("[data-testid=customer-name]"), (t) => t[0] === "Globex Support");
+  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === "Globex Support");
 
   await app.click((await app.findAll("[data-testid=rename-customer]"))[0]);
   const [rename] = await app.waitFor("[data-testid=customer-name-input]");
   await app.clear(rename);
   await app.type(rename, "Globex Global");
   await app.click((await app.findAll("[data-testid=customer-save]"))[0]);
-  await app.until(() => app.texts("[data-testid=customer-name]"), (t) => t[0] === "Globex Global");
+  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === "Globex Global");
 
   await app.click((await app.findAll("[data-testid=delete-customer]"))[0]);
   const [yes] = await app.waitFor("[data-testid=confirm-yes]");
@@ -389,7 +393,7 @@ test("a renamed license keeps its row and its colour, and names are trimmed and 
   await app.clear(customer);
   await app.type(customer, "  Initech  ");
   await app.click((await app.findAll("[data-testid=new-customer-save]"))[0]);
-  await app.until(() => app.texts("[data-testid=customer-name]"), (t) => t[0] === "Initech", 10_000, "Initech, trimmed");
+  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === "Initech", 10_000, "Initech, trimmed");
 });
 
 test("the timeline exports as SVG and PNG, and a license's window as an iCalendar event", async () => {

@@ -82,7 +82,7 @@ test("Acme BPO's three shifts for 2027, a key and three signed files, counted ac
   await app.until(() => app.contents("[data-testid=customer-name]"), (n) => n[0] === "Acme BPO", 10_000, "Acme BPO's timeline");
 
   await person.pickDate("2027-01-01");
-  await app.until(() => app.execute("return document.querySelector('[data-testid=date]').value"), (v) => v === "2027-01-01", 10_000, "the day shown");
+  await app.until(() => app.execute("return document.querySelector('[data-testid=date]').dataset.iso"), (v) => v === "2027-01-01", 10_000, "the day shown");
   // An empty customer's coverage says what to do rather than showing a row of red zeros.
   assert.match((await app.contents("[data-testid=coverage-empty]"))[0] ?? "", /No license yet/);
   assert.equal((await app.findAll("[data-testid=coverage-value]")).length, 0);

@@ -57,11 +57,11 @@ test("a new catalogue starts empty on the first-run screen, and the demo opens i
 
 test("the BPO's three shifts are drawn as bars with their seats, times and 100/200/50 coverage", async () => {
   await selectCustomer("Contoso Engineering");
-  await app.until(() => app.texts("[data-testid=customer-name]"), (t) => t[0] === "Contoso Engineering");
+  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === "Contoso Engineering");
   await selectCustomer("Northwind BPO");
   await app.until(() => app.contents("[data-testid=bar]"), (t) => t.length === 3);
 
-  const heading = await app.texts("[data-testid=customer-name]");
+  const heading = await app.contents("[data-testid=customer-name]");
   assert.deepEqual(heading, ["Northwind BPO"]);
   const bars = await app.until(
     async () => (await app.contents("[data-testid=bar]")).map((t) => t.replace(/\s+/g, " ").trim()),
@@ -172,7 +172,7 @@ test("the forecast view shows the whole catalogue's demand with the traditional 
   const day = today.endsWith("-07-01") ? today.replace("-07-01", "-07-02") : `${today.slice(0, 4)}-07-01`;
   await app.execute(`const d = document.querySelector('[data-testid=forecast-date]'); d.value = ${JSON.stringify(day)}; d.dispatchEvent(new Event('input', { bubbles: true })); d.dispatchEvent(new Event('change', { bubbles: true }));`);
   await app.click((await app.findAll("[data-testid=mode-timeline]"))[0]);
-  await app.until(() => app.execute("return document.querySelector('[data-testid=date]')?.value"), (v) => v === day, 10_000, "the timeline on the Forecast's day");
+  await app.until(() => app.execute("return document.querySelector('[data-testid=date]')?.dataset.iso"), (v) => v === day, 10_000, "the timeline on the Forecast's day");
   // Read again for that day: today's "now" line is gone.
   await app.until(() => app.findAll("[data-testid=now-line]"), (n) => n.length === 0, 10_000, "the lanes read for that day");
   assert.equal((await app.findAll("[data-testid=bar]")).length, 3);

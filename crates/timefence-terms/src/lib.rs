@@ -83,7 +83,9 @@ pub use coverage::{
 pub use evaluate::{evaluate, Decision, DenyReason};
 pub use ics::{icalendar, CalendarEvent};
 pub use occurrence::Occurrence;
-pub use term::{default_term, next_term, term_for_drawing, term_label, DEFAULT_TERM_MONTHS};
+pub use term::{
+    default_term, next_term, term_for_drawing, term_from, term_label, DEFAULT_TERM_MONTHS,
+};
 pub use terms::{
     DailyWindow, InvalidTerms, Terms, TermsField, TermsProblem, TermsSpec, Weekdays, MAX_SEATS,
     VALID_YEARS,

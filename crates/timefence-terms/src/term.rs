@@ -100,7 +100,9 @@ pub fn term_for_drawing(today: NaiveDate, shown: NaiveDate) -> (NaiveDate, Naive
     }
 }
 
-fn term_from(start: NaiveDate) -> (NaiveDate, NaiveDate) {
+/// A whole default term from `start`: [`DEFAULT_TERM_MONTHS`] months, its last day included
+/// (2027-01-01 to 2027-12-31).
+pub fn term_from(start: NaiveDate) -> (NaiveDate, NaiveDate) {
     let end = start
         .checked_add_months(Months::new(DEFAULT_TERM_MONTHS))
         .and_then(|d| d.pred_opt())

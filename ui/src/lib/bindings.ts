@@ -25,6 +25,10 @@ export const commands = {
 	startCatalogue: (first: FirstStart) => typedError<number, AppError>(__TAURI_INVOKE("start_catalogue", { first })),
 	/**  What renewing licenses would make, and its cost, before anything is made. */
 	renewalPlan: (licenseIds: number[], from: string | null) => typedError<RenewalView, AppError>(__TAURI_INVOKE("renewal_plan", { licenseIds, from })),
+	/**  The terms "+ New license" starts from: the shift after the customer's latest license. */
+	draftNext: (customerId: number, day: DayChoice) => typedError<LicenseEdit, AppError>(__TAURI_INVOKE("draft_next", { customerId, day })),
+	/**  The last day of a whole default term starting on `start`. */
+	termEnd: (start: string) => typedError<string, AppError>(__TAURI_INVOKE("term_end", { start })),
 	/**  A customer's current licenses, to limit a relay certificate to some of them. */
 	licenseChoices: (customerId: number) => typedError<LicenseChoice[], AppError>(__TAURI_INVOKE("license_choices", { customerId })),
 	/**  The usage reports kept for a customer. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { count, dayName, duration, formMessage, localDate, localizeDates } from "./words";
+import { count, datePattern, dayName, duration, formMessage, localDate, localizeDates, readTypedDate } from "./words";
 
 describe("words", () => {
   it("counts in the right number, never with (s)", () => {
@@ -32,5 +32,31 @@ describe("words", () => {
     expect(formMessage('LicenseEndDate "2100-01-01" is outside the years 1970 to 2099', "en-US")).toBe(
       'Valid until "01/01/2100" is outside the years 1970 to 2099',
     );
+  });
+});
+
+describe("typed dates", () => {
+  it("read the locale's order, digits alone, or YYYY-MM-DD", () => {
+    expect(readTypedDate("01/31/2027", "en-US")).toBe("2027-01-31");
+    expect(readTypedDate("01312027", "en-US")).toBe("2027-01-31");
+    expect(readTypedDate("31.01.2027", "de-DE")).toBe("2027-01-31");
+    expect(readTypedDate("31012027", "de-DE")).toBe("2027-01-31");
+    expect(readTypedDate("2027-01-31", "de-DE")).toBe("2027-01-31");
+    expect(readTypedDate("2027/01/31", "ja-JP")).toBe("2027-01-31");
+    expect(readTypedDate("1/5/2027", "en-US")).toBe("2027-01-05");
+  });
+
+  it("are null when not a whole, real date with a four-digit year", () => {
+    // A year out of the engine's range still reads: the engine's own message says why not.
+    expect(readTypedDate("12/31/2250", "en-US")).toBe("2250-12-31");
+    for (const typed of ["", "0131", "02/30/2027", "13/01/2027", "01/31/27", "2027-02-29", "abc"]) {
+      expect(readTypedDate(typed, "en-US"), typed).toBeNull();
+    }
+    expect(readTypedDate("2028-02-29", "en-US")).toBe("2028-02-29");
+  });
+
+  it("have a pattern as placeholder", () => {
+    expect(datePattern("en-US")).toBe("MM/DD/YYYY");
+    expect(datePattern("de-DE")).toBe("DD.MM.YYYY");
   });
 });

@@ -79,3 +79,55 @@ export function formMessage(message: string, locale?: string): string {
   for (const [engine, field] of Object.entries(ENGINE_NAMES)) text = text.replaceAll(engine, FIELD_LABELS[field]!);
   return localizeDates(text, locale);
 }
+
+/**
+ * A date typed as the date fields show them (this locale's order: "01/31/2027", "31.01.2027"),
+ * or as digits alone ("01312027", "31012027"), or as YYYY-MM-DD, read to YYYY-MM-DD; null when
+ * it is not a whole, real date with a four-digit year.
+ */
+export function readTypedDate(typed: string, locale?: string): string | null {
+  const text = typed.trim();
+  const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(text);
+  // The locale's order of day, month and year, read from how it writes a known date.
+  const order = new Intl.DateTimeFormat(locale, { timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit" })
+    .formatToParts(new Date(Date.UTC(2027, 10, 23)))
+    .filter((p) => p.type === "day" || p.type === "month" || p.type === "year")
+    .map((p) => p.type);
+  let parts: Record<string, number> | null = null;
+  if (iso) {
+    parts = { year: Number(iso[1]), month: Number(iso[2]), day: Number(iso[3]) };
+  } else {
+    const digits = text.replace(/\D+/g, " ").trim();
+    const pieces = digits.includes(" ") ? digits.split(" ") : null;
+    const widths = order.map((t) => (t === "year" ? 4 : 2));
+    let values: string[] | null = null;
+    if (pieces && pieces.length === 3) values = pieces;
+    else if (!pieces && digits.length === 8) {
+      values = [];
+      let at = 0;
+      for (const width of widths) {
+        values.push(digits.slice(at, at + width));
+        at += width;
+      }
+    }
+    if (values) {
+      parts = {};
+      order.forEach((type, i) => (parts![type] = Number(values![i])));
+    }
+  }
+  if (!parts) return null;
+  const { year, month, day } = parts as { year: number; month: number; day: number };
+  // Any four-digit year reads: the engine says which years a license may have, beside the field.
+  if (!(year >= 1000 && year <= 9999) || !(month >= 1 && month <= 12) || !(day >= 1 && day <= 31)) return null;
+  const date = new Date(Date.UTC(year, month - 1, day));
+  if (date.getUTCMonth() !== month - 1) return null;
+  return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+/** The placeholder of a typed date field in this locale: "MM/DD/YYYY", "DD.MM.YYYY". */
+export function datePattern(locale?: string): string {
+  return new Intl.DateTimeFormat(locale, { timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit" })
+    .formatToParts(new Date(Date.UTC(2027, 10, 23)))
+    .map((p) => (p.type === "day" ? "DD" : p.type === "month" ? "MM" : p.type === "year" ? "YYYY" : p.value))
+    .join("");
+}
