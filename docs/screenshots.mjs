@@ -40,7 +40,11 @@ const setDate = (date) =>
 try {
   // A new catalogue starts empty, on the first-run screen; the demo opens in its own file.
   await app.waitFor("[data-testid=first-run]");
-  if (theme === "light") await shot("first-run.png");
+  if (theme === "light") {
+    // The welcome screen asks for the first customer and what it is sold.
+    await app.press(..."Acme BPO", Keys.tab, ..."Acme CAD", Keys.tab, ..."5.00");
+    await shot("first-run.png");
+  }
   await click("open-demo");
   await app.waitFor("[data-testid=bar]", 3);
   await setDate(`${YEAR}-06-12`);
@@ -98,8 +102,25 @@ try {
     await app.waitFor("[data-testid=expiring-item]", 3);
     for (const item of (await app.findAll("[data-testid=expiring-item] input")).slice(0, 3)) await app.click(item);
     await click("renew-selected");
+    // What the renewal will make, and its cost, before anything is made.
+    await app.waitFor("[data-testid=renewal-item]", 3);
+    await shot("renewal-plan.png");
+    await click("renewal-confirm");
     await app.until(() => app.contents("[data-testid=notice] span"), (n) => /^Renewed/.test(n[0] ?? ""));
     await shot("renew.png");
+    // + New license: the compact editor, with the dates the license will have.
+    await click("new-license");
+    await app.waitFor("[data-testid=quick-editor]");
+    await shot("new-license.png");
+    await app.press(Keys.escape);
+    // A customer with a very long name: cut to one line, the buttons stay on theirs.
+    await click("rename-customer");
+    const [rename] = await app.waitFor("[data-testid=customer-name-input]");
+    await app.clear(rename);
+    await app.type(rename, "Northwind Business Process Outsourcing Services, Manila, Bangalore and São Paulo Delivery Centres (2027 contract)");
+    await click("customer-save");
+    await app.until(() => app.contents("[data-testid=customer-name]"), (t) => /Delivery Centres/.test(t[0] ?? ""));
+    await shot("long-name.png");
     // Certifying a customer's relay: its key, as timefence-relay keygen wrote it.
     await click("mode-keys");
     execSync(`${join(root, "target/debug/timefence-relay")} keygen --out ${join(work, "relay.key")}`);
