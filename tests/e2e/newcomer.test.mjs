@@ -187,3 +187,43 @@ test("the keyboard: Enter in the compact editor saves and goes on at + New licen
   await app.until(() => app.findAll("[data-testid=bar]"), (b) => b.length === before + 1, 10_000, "the drawing taken back");
   await app.until(focused, (a) => a === "new-license", 10_000, "the focus on + New license after Escape");
 });
+
+test("reading: a 120-character name keeps the header on one line; axe passes with the editor, the form and the sign dialog open", async () => {
+  // axe with the compact editor open, then with the whole form open.
+  await click("new-license");
+  await app.waitFor("[data-testid=quick-editor]");
+  assert.deepEqual(await app.axeViolations(), [], "the timeline with the compact editor open passes axe");
+  await click("quick-more");
+  await app.waitFor("[data-testid=license-form]");
+  assert.deepEqual(await app.axeViolations(), [], "the timeline with the form open passes axe");
+  // The form's Save is in sight at 1280x800 however far down the form reaches.
+  const saveInSight = await app.execute("const r = document.querySelector('[data-testid=edit-save]').getBoundingClientRect(); return r.bottom <= window.innerHeight && r.top >= 0");
+  assert.equal(saveInSight, true, "Save is within the window");
+  await click("delete-license");
+  await app.until(() => app.findAll("[data-testid=license-form]"), (f) => f.length === 0, 10_000, "the form closed");
+  // The sign dialog.
+  await click("sign-customer");
+  await app.waitFor("[data-testid=sign-dialog]");
+  assert.deepEqual(await app.axeViolations(), [], "the sign dialog passes axe");
+  await app.press(Keys.escape);
+  await app.until(() => app.findAll("[data-testid=sign-dialog]"), (d) => d.length === 0, 10_000, "the sign dialog closed");
+
+  // A 120-character name: cut to one line with its tooltip; the buttons stay on one line.
+  const long = "Acme Business Process Outsourcing Services, Manila, Bangalore and São Paulo Delivery Centres, 2027 contract, group".padEnd(120, "x");
+  await click("rename-customer");
+  await app.until(focused, (a) => a === "customer-name-input", 10_000, "Rename puts the cursor in the name");
+  const [field] = await app.waitFor("[data-testid=customer-name-input]");
+  await app.clear(field);
+  await app.type(field, long);
+  await click("customer-save");
+  await app.until(() => app.contents("[data-testid=customer-name]"), (n) => n[0] === long, 10_000, "the long name");
+  if (process.env.E2E_SCREENSHOTS) await app.screenshot(join(process.env.E2E_SCREENSHOTS, "long-name.png"));
+  const header = await app.execute(`
+    const h = document.querySelector('[data-testid=customer-name]');
+    const tops = ['sign-customer', 'renew-customer', 'rename-customer', 'delete-customer'].map((id) => Math.round(document.querySelector('[data-testid=' + id + ']').getBoundingClientRect().top));
+    return { title: h.title, oneLine: h.getBoundingClientRect().height < 40, tops: [...new Set(tops)].length };`);
+  assert.deepEqual(header, { title: long, oneLine: true, tops: 1 });
+  // The ISSUED badge and the Show list's options are never cut.
+  const cut = await app.execute(`return [...document.querySelectorAll('[data-testid=lane] .state')].filter((b) => b.scrollWidth > b.clientWidth + 1).length`);
+  assert.equal(cut, 0);
+});

@@ -44,7 +44,7 @@ test("a new catalogue starts empty on the first-run screen, and the demo opens i
   assert.ok(existsSync(catalogue), "the catalogue file was not created at the --catalogue path");
   await app.click((await app.findAll("[data-testid=open-demo]"))[0]);
   const names = await app.until(
-    () => app.texts("[data-testid=customer] .name"),
+    () => app.contents("[data-testid=customer] .name"),
     (n) => n.length === 4,
     10_000,
     "the four demo customers",
@@ -104,7 +104,7 @@ test("typing in the search box filters the customer list as you type", async () 
   const [search] = await app.waitFor("[data-testid=search]");
   await app.type(search, "tail");
   const names = await app.until(
-    () => app.texts("[data-testid=customer] .name"),
+    () => app.contents("[data-testid=customer] .name"),
     (n) => n.length === 1,
   );
   assert.deepEqual(names, ["Tailspin Design"]);
@@ -112,7 +112,7 @@ test("typing in the search box filters the customer list as you type", async () 
   await app.clear(search);
   await app.type(search, " ");
   const all = await app.until(
-    () => app.texts("[data-testid=customer] .name"),
+    () => app.contents("[data-testid=customer] .name"),
     (n) => n.length === 4,
   );
   assert.equal(all.length, 4);
