@@ -670,8 +670,12 @@ impl PgStore {
             // is caught even on a license nobody has asked about since.
             let latest: Option<i64> = latest.map_err(db)?.get(0);
             let db_now: i64 = db_now.map_err(db)?.get(0);
+            // The time is read after the lock, as the database's is: a time read before it could
+            // be older than a decision the other relay made while this one waited, and a lease
+            // that relay deleted as ended by then would be missing from a decision taken at a
+            // moment it was still running (seen once: 7 leases at 6 seats, clock-file mode).
             let now = match &clock {
-                Clock::File(_) => host_now,
+                Clock::File(_) => clock.now().map_err(StoreError::Clock)?,
                 Clock::System | Clock::Skewed(_) => db_now,
             };
             let mut leases = leases?;
