@@ -28,6 +28,9 @@ after(async () => {
   stopDriver?.();
 });
 
+/** Whether the element is wholly inside the window (1280x800 here). */
+const inSight = (css) =>
+  app.execute(`const r = document.querySelector(${JSON.stringify(css)})?.getBoundingClientRect(); return !!r && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth`);
 const value = (css) => app.execute(`return document.querySelector(${JSON.stringify(css)})?.value ?? null`);
 const focused = () => app.execute("return document.activeElement?.getAttribute('data-testid')");
 async function click(id) {
@@ -149,6 +152,7 @@ test("Renew all… shows what it will make first, a renewal is not renewed again
   assert.equal(items.length, 1, items.join(" | "));
   assert.match(items[0].replace(/\s+/g, " "), /^India · 100 seats · 00:00-08:00 UTC · 01\/01\/2028 to 12\/31\/2028, 12 months$/);
   if (process.env.E2E_SCREENSHOTS) await app.screenshot(join(process.env.E2E_SCREENSHOTS, "renewal-plan.png"));
+  assert.equal(await inSight("[data-testid=renewal-confirm]"), true, "the renewal plan's buttons are in sight");
   assert.ok(dialog);
   await click("renewal-confirm");
   const said = await app.until(async () => [...(await app.contents("[data-testid=notice] span")), ...(await app.contents("[data-testid=problem]"))], (n) => /^Renewed /.test(n[0] ?? ""), 10_000, "the renewal notice");
@@ -202,6 +206,7 @@ test("reading: a 120-character name keeps the header on one line; axe passes wit
   await click("sign-customer");
   await app.waitFor("[data-testid=sign-dialog]");
   assert.deepEqual(await app.axeViolations(), [], "the sign dialog passes axe");
+  await app.until(() => inSight("[data-testid=sign-dialog] button.primary"), (v) => v === true, 10_000, "the sign dialog's button in sight");
   await app.press(Keys.escape);
   await app.until(() => app.findAll("[data-testid=sign-dialog]"), (d) => d.length === 0, 10_000, "the sign dialog closed");
 
