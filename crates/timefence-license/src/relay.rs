@@ -209,18 +209,21 @@ pub(crate) fn read_armor<'a>(
     Some([values[0]?, values[1]?, values[2]?])
 }
 
-/// Reads and verifies a relay certificate against the vendor keys the application trusts.
-pub fn read_certificate(text: &str, vendor: &TrustedKeys) -> Result<RelayCertificate, TrustError> {
-    if text.len() > MAX_TRUST_TEXT {
+/// The signer's key id and the signed payload of an armored text (a certificate, a withdrawal
+/// list) once its signature verifies, over `domain`, against one of the vendor's keys; at most
+/// `max_len` bytes are read.
+fn read_vendor_signed<'a>(
+    text: &'a str,
+    max_len: usize,
+    [begin, end]: [&str; 2],
+    domain: &[u8],
+    vendor: &TrustedKeys,
+) -> Result<(&'a str, Vec<u8>), TrustError> {
+    if text.len() > max_len {
         return Err(TrustError::Malformed);
     }
-    let [key, payload, signature] = read_armor(
-        text,
-        CERTIFICATE_BEGIN,
-        CERTIFICATE_END,
-        ["key", "payload", "signature"],
-    )
-    .ok_or(TrustError::Malformed)?;
+    let [key, payload, signature] = read_armor(text, begin, end, ["key", "payload", "signature"])
+        .ok_or(TrustError::Malformed)?;
     let vendor_key = vendor
         .keys
         .get(key)
@@ -233,10 +236,22 @@ pub fn read_certificate(text: &str, vendor: &TrustedKeys) -> Result<RelayCertifi
         .ok_or(TrustError::Malformed)?;
     vendor_key
         .verify(
-            &[CERTIFICATE_DOMAIN, &bytes].concat(),
+            &[domain, &bytes].concat(),
             &Signature::from_bytes(&signature),
         )
         .map_err(|_| TrustError::BadSignature)?;
+    Ok((key, bytes))
+}
+
+/// Reads and verifies a relay certificate against the vendor keys the application trusts.
+pub fn read_certificate(text: &str, vendor: &TrustedKeys) -> Result<RelayCertificate, TrustError> {
+    let (key, bytes) = read_vendor_signed(
+        text,
+        MAX_TRUST_TEXT,
+        [CERTIFICATE_BEGIN, CERTIFICATE_END],
+        CERTIFICATE_DOMAIN,
+        vendor,
+    )?;
     let payload: CertificatePayload =
         serde_json::from_slice(&bytes).map_err(|_| TrustError::Malformed)?;
     let relay_key = parse_key(&payload.relay_key).ok_or(TrustError::Malformed)?;
@@ -342,32 +357,13 @@ pub fn sign_withdrawals(payload: &WithdrawalsPayload, vendor: &SigningKey) -> St
 
 /// Reads and verifies a withdrawal list against the vendor keys trusted here.
 pub fn read_withdrawals(text: &str, vendor: &TrustedKeys) -> Result<Withdrawals, TrustError> {
-    if text.len() > MAX_WITHDRAWALS_TEXT {
-        return Err(TrustError::Malformed);
-    }
-    let [key, payload, signature] = read_armor(
+    let (key, bytes) = read_vendor_signed(
         text,
-        WITHDRAWALS_BEGIN,
-        WITHDRAWALS_END,
-        ["key", "payload", "signature"],
-    )
-    .ok_or(TrustError::Malformed)?;
-    let vendor_key = vendor
-        .keys
-        .get(key)
-        .ok_or_else(|| TrustError::UnknownVendorKey(key.chars().take(32).collect()))?;
-    let bytes = BASE64.decode(payload).map_err(|_| TrustError::Malformed)?;
-    let signature: [u8; 64] = BASE64
-        .decode(signature)
-        .ok()
-        .and_then(|s| s.try_into().ok())
-        .ok_or(TrustError::Malformed)?;
-    vendor_key
-        .verify(
-            &[WITHDRAWALS_DOMAIN, &bytes].concat(),
-            &Signature::from_bytes(&signature),
-        )
-        .map_err(|_| TrustError::BadSignature)?;
+        MAX_WITHDRAWALS_TEXT,
+        [WITHDRAWALS_BEGIN, WITHDRAWALS_END],
+        WITHDRAWALS_DOMAIN,
+        vendor,
+    )?;
     let payload: WithdrawalsPayload =
         serde_json::from_slice(&bytes).map_err(|_| TrustError::Malformed)?;
     if payload.withdrawn.len() > MAX_WITHDRAWN {
