@@ -11,6 +11,12 @@
 //!
 //! With these, the sockets a slow client holds are bounded in number and in time, and the
 //! relay's threads never wait on them: hyper reads and writes without blocking.
+//!
+//! hyper answers a request it cannot parse by itself (`400`, `414`, and `431` for headers over
+//! its buffer) with an empty body, before the router sees anything, and offers no hook to
+//! change that answer. [`TypedErrors`] sits between hyper and the connection (above TLS) and
+//! replaces those bare answers with the relay's typed JSON body, so every error status a
+//! client can meet carries `{"error": {"type": ...}}`.
 
 use std::future::Future;
 use std::io;
@@ -72,9 +78,10 @@ where
     A::Future: Send + 'static,
     S: Send + 'static,
 {
-    type Stream = A::Stream;
+    type Stream = TypedErrors<A::Stream>;
     type Service = A::Service;
-    type Future = Pin<Box<dyn Future<Output = io::Result<(A::Stream, A::Service)>> + Send>>;
+    type Future =
+        Pin<Box<dyn Future<Output = io::Result<(TypedErrors<A::Stream>, A::Service)>> + Send>>;
 
     fn accept(&self, stream: tokio::net::TcpStream, service: S) -> Self::Future {
         let permit = self.permits.clone().try_acquire_owned();
@@ -84,9 +91,10 @@ where
             // Over the cap: the connection is closed at once (dropped), never queued.
             let permit = permit.map_err(|_| io::Error::other("too many connections"))?;
             let _ = stream.set_nodelay(true);
-            inner
+            let (stream, service) = inner
                 .accept(EdgeStream::new(stream, permit, idle), service)
-                .await
+                .await?;
+            Ok((TypedErrors::new(stream), service))
         })
     }
 }
@@ -169,6 +177,117 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for EdgeStream<S> {
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A stream that rewrites hyper's own bare error answers into typed JSON (see the module's
+/// overview). An answer is hyper's own when it is an error status hyper sends for a request it
+/// could not parse and its head names no `content-type`: every answer of the router names one.
+pub struct TypedErrors<S> {
+    inner: S,
+    /// The replacement answer, and how much of it is written.
+    pending: Option<(Vec<u8>, usize)>,
+}
+
+impl<S> TypedErrors<S> {
+    fn new(inner: S) -> TypedErrors<S> {
+        TypedErrors {
+            inner,
+            pending: None,
+        }
+    }
+}
+
+/// The typed answer for a bare one hyper wrote, or `None` when `head` is not one of them.
+fn typed_answer(head: &[u8]) -> Option<Vec<u8>> {
+    let message = if head.starts_with(b"HTTP/1.1 400 ") {
+        "the request is not well-formed HTTP/1.1"
+    } else if head.starts_with(b"HTTP/1.1 414 ") {
+        "the request's path is longer than the relay reads"
+    } else if head.starts_with(b"HTTP/1.1 431 ") {
+        "the request's headers are larger than the relay reads (64 KiB)"
+    } else {
+        return None;
+    };
+    let end = head.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let names_a_type = head[..end]
+        .split(|b| *b == b'\n')
+        .any(|line| line.to_ascii_lowercase().starts_with(b"content-type:"));
+    if names_a_type {
+        return None;
+    }
+    let status_line_end = head.windows(2).position(|w| w == b"\r\n")?;
+    let refusal = crate::model::Refusal::BadRequest {
+        message: message.to_string(),
+    };
+    let body = serde_json::json!({ "message": refusal.to_string(), "error": refusal }).to_string();
+    let mut answer = head[..status_line_end].to_vec();
+    answer.extend_from_slice(
+        format!(
+            "\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    Some(answer)
+}
+
+impl<S: AsyncWrite + Unpin> TypedErrors<S> {
+    /// Writes what is left of a replacement answer.
+    fn poll_pending(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while let Some((bytes, written)) = &mut self.pending {
+            if *written == bytes.len() {
+                self.pending = None;
+                break;
+            }
+            match Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]) {
+                Poll::Ready(Ok(0)) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Poll::Ready(Ok(n)) => *written += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for TypedErrors<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for TypedErrors<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        std::task::ready!(this.poll_pending(cx))?;
+        if let Some(answer) = typed_answer(buf) {
+            // hyper's bare answer counts as written; the typed one goes out in its place.
+            this.pending = Some((answer, 0));
+            return match this.poll_pending(cx) {
+                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+                _ => Poll::Ready(Ok(buf.len())),
+            };
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_pending(cx))?;
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(self.poll_pending(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }

@@ -181,6 +181,74 @@ fn only_objects_are_bodies_and_every_error_status_has_a_typed_body() {
     assert_eq!(relay.claim(&reference(1), "a", "1").status, 201);
 }
 
+/// Sends `request` as it is and reads the whole answer: status and body.
+fn raw_exchange(base: &str, request: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    // The relay may answer and close before it has read all of a large request.
+    let _ = stream.write_all(request);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).to_string();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no answer: {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[test]
+fn requests_hyper_cannot_parse_get_typed_answers_too() {
+    let setup = Setup::new(&[("a.lic", license_file(1, 1, all_day(5), None))], ms(T));
+    let relay = setup.start(&[]);
+    let typed = |what: &str, (status, body): (u16, String), want: u16| {
+        assert_eq!(status, want, "{what}: {body}");
+        let v: serde_json::Value =
+            serde_json::from_str(&body).unwrap_or_else(|_| panic!("{what}: not JSON: {body:?}"));
+        assert_eq!(v["error"]["type"], "BadRequest", "{what}: {body}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{what}"
+        );
+    };
+    // Headers over the relay's 64 KiB buffer: hyper's own 431.
+    let big = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
+    typed(
+        "large headers",
+        raw_exchange(&relay.base, big.as_bytes()),
+        431,
+    );
+    // Not HTTP at all: hyper's own 400.
+    typed(
+        "garbage",
+        raw_exchange(&relay.base, b"NOT\x01HTTP AT ALL\r\n\r\n"),
+        400,
+    );
+    typed(
+        "bad header",
+        raw_exchange(&relay.base, b"GET /healthz HTTP/1.1\r\nHo st: x\r\n\r\n"),
+        400,
+    );
+    // The router's own answers keep theirs, and the relay goes on answering.
+    let (status, body) = raw_exchange(
+        &relay.base,
+        b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("no such endpoint"), "{body}");
+    assert_eq!(relay.claim(&reference(1), "a", "1").status, 201);
+}
+
 fn raise_own_nofile() {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
