@@ -587,15 +587,15 @@ fn catalogue_info(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueI
     state.with_catalogue(|c| admin::info(c, path.as_deref(), own.as_deref()))
 }
 
-/// Opens the demo catalogue (this year's, made beside the administrator's own on first use).
+/// Opens the demo catalogue (this month's, made beside the administrator's own on first use).
 #[tauri::command]
 #[specta::specta]
 fn open_demo(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
-    let year = timefence_terms::chrono::Datelike::year(&timefence_terms::chrono::Utc::now());
+    let today = timefence_terms::chrono::Local::now().date_naive();
     let path = state
-        .demo_path(year)
+        .demo_path(today)
         .ok_or_else(|| AppError::CatalogueUnavailable("no folder for the demo".into()))?;
-    state.switch_to(&path, Some(year))?;
+    state.switch_to(&path, Some(today))?;
     let own = state.own_path();
     state.with_catalogue(|c| admin::info(c, Some(&path), own.as_deref()))
 }
@@ -1032,10 +1032,9 @@ fn open_state(app: &tauri::App) -> AppState {
         Ok(path) => {
             let state = AppState::open(&path);
             if std::env::args().any(|a| a == DEMO_FLAG) {
-                let year =
-                    timefence_terms::chrono::Datelike::year(&timefence_terms::chrono::Utc::now());
-                if let Some(demo) = state.demo_path(year) {
-                    if let Err(error) = state.switch_to(&demo, Some(year)) {
+                let today = timefence_terms::chrono::Local::now().date_naive();
+                if let Some(demo) = state.demo_path(today) {
+                    if let Err(error) = state.switch_to(&demo, Some(today)) {
                         tracing::warn!(%error, "the demo catalogue cannot be opened");
                     }
                 }
@@ -1102,20 +1101,25 @@ impl AppState {
         self.own.clone()
     }
 
-    /// The demo catalogue's file: `demo-<year>.sqlite` beside the administrator's own, made
-    /// anew each year so that its licenses are live on the day it is opened.
-    pub fn demo_path(&self, year: i32) -> Option<PathBuf> {
+    /// The demo catalogue's file: `demo-<year>-<month>.sqlite` beside the administrator's own,
+    /// made anew each month, so that its licenses run twelve months from the month it is
+    /// opened in: live that day, and none of them expiring.
+    pub fn demo_path(&self, today: timefence_terms::chrono::NaiveDate) -> Option<PathBuf> {
         self.own
             .as_ref()
             .and_then(|own| own.parent())
-            .map(|dir| dir.join(format!("demo-{year}.sqlite")))
+            .map(|dir| dir.join(format!("demo-{}.sqlite", today.format("%Y-%m"))))
     }
 
-    /// Opens the catalogue at `path` in place of the open one (seeding the demo of `year` when
-    /// `demo` and the file is new). The held passphrase is forgotten: it was typed for the
+    /// Opens the catalogue at `path` in place of the open one (seeding the demo dated from
+    /// `demo` when the file is new). The held passphrase is forgotten: it was typed for the
     /// other catalogue's keys. On failure the open catalogue stays as it was.
-    pub fn switch_to(&self, path: &std::path::Path, demo: Option<i32>) -> Result<(), AppError> {
-        let first_run = demo.map_or(FirstRun::Empty, FirstRun::DemoOf);
+    pub fn switch_to(
+        &self,
+        path: &std::path::Path,
+        demo: Option<timefence_terms::chrono::NaiveDate>,
+    ) -> Result<(), AppError> {
+        let first_run = demo.map_or(FirstRun::Empty, FirstRun::DemoFrom);
         let mut guard = self.catalogue.lock().unwrap_or_else(|p| p.into_inner());
         // The open catalogue holds its file exclusively: let go of it first when reopening
         // the same file, and take it back if the new one cannot be opened.

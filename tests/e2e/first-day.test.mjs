@@ -13,6 +13,7 @@
 //   40 presses.
 import { after, afterEach, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Keys, Session, startDriver, temporaryFolder } from "./webdriver.mjs";
@@ -218,4 +219,33 @@ test("by keyboard alone: at most 40 presses", async () => {
   checkFiles();
   console.log(`the first day by keyboard alone: ${actions} presses (${steps} Shift+Tab to Sign & export all)`);
   assert.ok(actions <= 40, `${actions} presses`);
+});
+
+// File › Quit is a native menu item, out of WebDriver's reach: its shortcut is pressed as a
+// person would, through the X server (xdotool's XTEST keys go to the focused window, through
+// GTK's accelerators, not into the page), and the app's process must end.
+test("File › Quit's Ctrl+Q ends the app", async () => {
+  assert.ok(existsSync(application), `no app binary at ${application}`);
+  stopDriver ??= await startDriver();
+  const work = temporaryFolder("timefence-quit-");
+  app = await Session.start(application, ["--catalogue", join(work, "catalogue.sqlite")]);
+  await app.waitFor("[data-testid=first-run]");
+  const pids = () =>
+    spawnSync("pgrep", ["-f", `${application} --catalogue ${work}`], { encoding: "utf8" })
+      .stdout.split("\n")
+      .filter(Boolean);
+  assert.equal(pids().length, 1, "one app process for this catalogue");
+  const [pid] = pids();
+  const windows = spawnSync("xdotool", ["search", "--sync", "--onlyvisible", "--pid", pid], {
+    encoding: "utf8",
+    timeout: 20_000,
+  }).stdout.split("\n").filter(Boolean);
+  assert.ok(windows.length > 0, "the app's window is on the X server");
+  const pressed = spawnSync("xdotool", ["windowfocus", "--sync", windows[0], "key", "ctrl+q"], { timeout: 20_000 });
+  assert.equal(pressed.status, 0, String(pressed.stderr));
+  const deadline = Date.now() + 20_000;
+  while (pids().length > 0) {
+    assert.ok(Date.now() < deadline, "the app still runs 20 s after Ctrl+Q");
+    await new Promise((r) => setTimeout(r, 100));
+  }
 });

@@ -50,8 +50,20 @@ test("a new catalogue starts empty on the first-run screen, and the demo opens i
     "the four demo customers",
   );
   assert.deepEqual(names, ["Contoso Engineering", "Fabrikam Analytics", "Northwind BPO", "Tailspin Design"]);
-  const year = new Date().getUTCFullYear();
-  assert.ok(existsSync(join(dirname(catalogue), `demo-${year}.sqlite`)), "the demo lives in its own file");
+  const today = new Date();
+  const month = `${today.getFullYear()}-${String(today.getMonth() + 1).padStart(2, "0")}`;
+  assert.ok(existsSync(join(dirname(catalogue), `demo-${month}.sqlite`)), "the demo lives in its own file");
+  // Twelve months from this month: live today, and nothing in the expiring list, whatever
+  // the month (in December a calendar-year demo showed all six expiring).
+  await app.click((await app.waitFor('[data-testid=sidebar-show] option[value="30"]'))[0]);
+  await app.until(
+    () => app.contents("[data-testid=expiring-count]"),
+    (t) => t[0] === "0",
+    10_000,
+    "no demo license expiring in 30 days",
+  );
+  await app.click((await app.waitFor('[data-testid=sidebar-show] option[value="0"]'))[0]);
+  await app.waitFor("[data-testid=customer]");
   assert.equal((await app.findAll("[data-testid=demo-banner]")).length, 1);
 });
 
@@ -168,8 +180,10 @@ test("the forecast view shows the whole catalogue's demand with the traditional 
   );
   assert.match(narrowed.replace(/\s+/g, " "), /Peak 200 seats .* provisions 200 seats all day/);
   // The Forecast and the timeline share the day: one picked here is the timeline's on return.
-  const today = new Date().toISOString().slice(0, 10);
-  const day = today.endsWith("-07-01") ? today.replace("-07-01", "-07-02") : `${today.slice(0, 4)}-07-01`;
+  // The 15th of next month: inside the demo's twelve months, and never today.
+  const now = new Date();
+  const next = new Date(Date.UTC(now.getFullYear(), now.getMonth() + 1, 15));
+  const day = next.toISOString().slice(0, 10);
   await app.execute(`const d = document.querySelector('[data-testid=forecast-date]'); d.value = ${JSON.stringify(day)}; d.dispatchEvent(new Event('input', { bubbles: true })); d.dispatchEvent(new Event('change', { bubbles: true }));`);
   await app.click((await app.findAll("[data-testid=mode-timeline]"))[0]);
   await app.until(() => app.execute("return document.querySelector('[data-testid=date]')?.dataset.iso"), (v) => v === day, 10_000, "the timeline on the Forecast's day");

@@ -6,12 +6,33 @@ use timefence_terms::{brief, Terms};
 /// The demo's one product, priced as the brief prices it.
 pub(crate) const PRODUCT: &str = "Timefence demo";
 
-/// `terms` valid from 1 January to 31 December of `year`.
-pub(crate) fn in_year(terms: &Terms, year: i32) -> Result<Terms, CatalogueError> {
+/// `terms` valid from `start` to `end` (as the date fields write them), both included; the
+/// terms' own validation judges dates out of range.
+pub(crate) fn dated(terms: &Terms, start: &str, end: &str) -> Result<Terms, CatalogueError> {
     let mut spec = terms.to_spec();
-    spec.license_start_date = format!("{year:04}-01-01");
-    spec.license_end_date = format!("{year:04}-12-31");
+    spec.license_start_date = start.to_string();
+    spec.license_end_date = end.to_string();
     Ok(spec.validate()?)
+}
+
+/// 1 January to 31 December of `year`.
+pub(crate) fn year_of(year: i32) -> (String, String) {
+    (format!("{year:04}-01-01"), format!("{year:04}-12-31"))
+}
+
+/// Twelve whole months from the first day of `today`'s month: a demo opened on any day is
+/// live that day and has eleven months or more left, so none of it shows as expiring (a demo
+/// dated in the calendar year showed every license expiring all December).
+pub(crate) fn twelve_months_from(today: chrono::NaiveDate) -> (String, String) {
+    use chrono::Datelike;
+    let start = today.with_day(1).unwrap_or(today);
+    match start
+        .checked_add_months(chrono::Months::new(12))
+        .and_then(|next| next.pred_opt())
+    {
+        Some(end) => (start.to_string(), end.to_string()),
+        None => (start.to_string(), "+out-of-range".to_string()),
+    }
 }
 
 pub(crate) struct DemoCustomer {

@@ -58,9 +58,11 @@ pub enum FirstRun {
     /// Fill it with the brief's examples, dated in the brief's 2024: the BPO and one customer
     /// per case (what the tests and benchmarks start from).
     SeedDemo,
-    /// Fill it with the same examples dated in the given year, so that they are live on the
-    /// day the demo is opened.
+    /// Fill it with the same examples dated in the given year.
     DemoOf(i32),
+    /// Fill it with the same examples valid for twelve months from the first day of the given
+    /// date's month, so that they are live on the day the demo is opened and none is expiring.
+    DemoFrom(chrono::NaiveDate),
 }
 
 /// The result of [`Catalogue::open`].
@@ -205,6 +207,10 @@ impl Catalogue {
                 FirstRun::Empty => {}
                 FirstRun::SeedDemo => catalogue.seed_demo(2024)?,
                 FirstRun::DemoOf(year) => catalogue.seed_demo(year)?,
+                FirstRun::DemoFrom(today) => {
+                    let (start, end) = demo::twelve_months_from(today);
+                    catalogue.seed_demo_between(&start, &end)?
+                }
             }
         }
         Ok(Opened { catalogue, created })
@@ -213,6 +219,13 @@ impl Catalogue {
     /// Adds the brief's demo customers and licenses, valid through `year`, and the demo's
     /// product with its price ($5 per seat per 8-hour block), all or nothing.
     pub fn seed_demo(&mut self, year: i32) -> Result<(), CatalogueError> {
+        let (start, end) = demo::year_of(year);
+        self.seed_demo_between(&start, &end)
+    }
+
+    /// Adds the demo (see [`Catalogue::seed_demo`]) with every license valid from `start` to
+    /// `end` (`YYYY-MM-DD`), both included; invalid dates are the terms' typed error.
+    pub fn seed_demo_between(&mut self, start: &str, end: &str) -> Result<(), CatalogueError> {
         let tx = self.conn.transaction()?;
         tx.execute("INSERT INTO products (name) VALUES (?1)", [demo::PRODUCT])?;
         tx.execute(
@@ -223,7 +236,7 @@ impl Catalogue {
         for customer in demo::customers() {
             let id = insert_customer(&tx, &customer.customer)?;
             for (name, terms) in customer.licenses {
-                insert_license(&tx, id, name, &demo::in_year(&terms, year)?)?;
+                insert_license(&tx, id, name, &demo::dated(&terms, start, end)?)?;
             }
         }
         tx.commit()?;

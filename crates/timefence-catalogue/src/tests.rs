@@ -1145,6 +1145,46 @@ fn a_license_s_product_joins_the_list_and_a_rename_follows_it_into_current_licen
 }
 
 #[test]
+fn the_demo_opened_on_any_day_runs_twelve_months_from_its_month_and_nothing_expires_soon() {
+    let days = [
+        ("2026-12-06", "2026-12-01", "2027-11-30"),
+        ("2026-12-31", "2026-12-01", "2027-11-30"),
+        ("2027-01-01", "2027-01-01", "2027-12-31"),
+        ("2028-02-29", "2028-02-01", "2029-01-31"),
+        ("2027-03-31", "2027-03-01", "2028-02-29"),
+    ];
+    for (today, start, end) in days {
+        let date: chrono::NaiveDate = today.parse().unwrap();
+        let opened = Catalogue::open_in_memory(FirstRun::DemoFrom(date)).unwrap();
+        let c = &opened.catalogue;
+        let all: Vec<License> = c
+            .list_customers()
+            .unwrap()
+            .into_iter()
+            .flat_map(|x| c.licenses_of(x.id).unwrap())
+            .collect();
+        assert_eq!(all.len(), 6, "{today}");
+        for l in &all {
+            assert_eq!(
+                (l.terms.start_date.to_string(), l.terms.end_date.to_string()),
+                (start.to_string(), end.to_string()),
+                "{today}: {}",
+                l.name
+            );
+            // Live on the day, and more than 30 days left whatever the day of the month.
+            assert!(l.terms.start_date <= date && date <= l.terms.end_date);
+            assert!((l.terms.end_date - date).num_days() > 300, "{today}");
+        }
+    }
+    // Out of the years a license may have: the terms' typed error, nothing made.
+    let far = chrono::NaiveDate::from_ymd_opt(2099, 6, 1).unwrap();
+    assert!(matches!(
+        Catalogue::open_in_memory(FirstRun::DemoFrom(far)).map(|_| ()),
+        Err(CatalogueError::InvalidTerms(_))
+    ));
+}
+
+#[test]
 fn the_demo_is_dated_in_the_year_asked_for_and_priced() {
     let opened = Catalogue::open_in_memory(FirstRun::DemoOf(2031)).unwrap();
     let c = &opened.catalogue;
