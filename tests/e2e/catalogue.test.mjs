@@ -236,6 +236,9 @@ test("a dialog takes the focus, keeps Tab inside, closes on Escape and gives the
   await click("delete-customer");
   await app.waitFor("[data-testid=confirm]");
   assert.equal(await app.until(active, (a) => a === "confirm-cancel", 5_000, "the focus on Cancel"), "confirm-cancel");
+  for (const button of ["confirm-cancel", "confirm-yes"]) {
+    assert.equal(await app.inSight(`[data-testid=${button}]`), true, `${button} in sight at 1280x800`);
+  }
   await app.press(Keys.tab);
   assert.equal(await active(), "confirm-yes");
   await app.press(Keys.tab);

@@ -442,3 +442,15 @@ test("with 200 licenses on a customer, one drag step updates timeline, coverage 
   const coverage = await app.execute("return document.querySelectorAll('[data-testid=quarter]').length");
   assert.equal(coverage, 96);
 });
+
+test("Edit on the last of 200 lanes brings the form into view, its Save in sight at 1280x800", async () => {
+  await selectCustomer("Two Hundred Shifts");
+  await app.until(() => app.findAll("[data-testid=edit-license]"), (b) => b.length >= 200, 30_000, "200 Edit buttons");
+  const edits = await app.findAll("[data-testid=edit-license]");
+  await app.reveal(edits[edits.length - 1]);
+  await app.click(edits[edits.length - 1]);
+  await app.waitFor("[data-testid=license-form]");
+  await app.until(() => app.inSight("[data-testid=edit-save]"), (v) => v === true, 10_000, "the form's Save in sight");
+  await app.click((await app.findAll("[data-testid=license-form] button.close"))[0]);
+  await app.until(() => app.findAll("[data-testid=license-form]"), (f) => f.length === 0, 10_000, "the form closed");
+});

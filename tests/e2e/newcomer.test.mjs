@@ -28,9 +28,8 @@ after(async () => {
   stopDriver?.();
 });
 
-/** Whether the element is wholly inside the window (1280x800 here). */
-const inSight = (css) =>
-  app.execute(`const r = document.querySelector(${JSON.stringify(css)})?.getBoundingClientRect(); return !!r && r.top >= 0 && r.left >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth`);
+/** Whether the element can be seen and clicked without scrolling (1280x800 here). */
+const inSight = (css) => app.inSight(css);
 const value = (css) => app.execute(`return document.querySelector(${JSON.stringify(css)})?.value ?? null`);
 const focused = () => app.execute("return document.activeElement?.getAttribute('data-testid')");
 async function click(id) {
@@ -200,6 +199,8 @@ test("reading: a 120-character name keeps the header on one line; axe passes wit
   await click("quick-more");
   await app.waitFor("[data-testid=license-form]");
   assert.deepEqual(await app.axeViolations(), [], "the timeline with the form open passes axe");
+  // The form opens below the lanes and is brought into view, Save in sight at 1280x800.
+  await app.until(() => inSight("[data-testid=edit-save]"), (v) => v === true, 10_000, "the form's Save in sight");
   await click("delete-license");
   await app.until(() => app.findAll("[data-testid=license-form]"), (f) => f.length === 0, 10_000, "the form closed");
   // The sign dialog.

@@ -235,6 +235,22 @@ export class Session {
     writeFileSync(path, Buffer.from(png, "base64"));
   }
 
+  /**
+   * Whether the first element matching `css` is wholly inside the window and not covered at
+   * its centre (by a fixed bar, a dialog's backdrop, another panel): what a person can see
+   * and click without scrolling.
+   */
+  async inSight(css) {
+    return this.execute(
+      `const e = document.querySelector(${JSON.stringify(css)});
+       if (!e) return false;
+       const r = e.getBoundingClientRect();
+       if (r.width === 0 || r.height === 0 || r.top < 0 || r.left < 0 || r.bottom > window.innerHeight || r.right > window.innerWidth) return false;
+       const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+       return !!hit && (hit === e || e.contains(hit));`,
+    );
+  }
+
   async rect(element) {
     return call("GET", `/session/${this.id}/element/${element}/rect`);
   }
