@@ -490,6 +490,28 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 *csv,
             )?;
         }
+        Command::Plan {
+            customer,
+            roster,
+            format,
+            max_licenses,
+            product,
+            on,
+            json,
+        } => {
+            return crate::plan_cmd::plan_roster(
+                &c,
+                &crate::plan_cmd::PlanRequest {
+                    customer: *customer,
+                    roster,
+                    format,
+                    max_licenses: *max_licenses,
+                    product: product.as_deref(),
+                    on: on.as_deref(),
+                    json: *json,
+                },
+            );
+        }
         Command::Forecast {
             date,
             zone,

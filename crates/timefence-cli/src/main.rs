@@ -131,6 +131,32 @@ pub(crate) enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// The cheapest licenses for a customer's shift roster: the seats the roster needs per
+    /// quarter-hour of the customer's zone, and at most N daily windows that cover them, priced
+    /// with the product's price book against one 24-hour license.
+    Plan {
+        /// The customer's id (its zone is the roster's wall clock).
+        #[arg(long)]
+        customer: i64,
+        /// The roster file.
+        #[arg(long)]
+        roster: PathBuf,
+        /// The roster's format: csv (agent, start, end, optional zone and activity).
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// The most licenses the plan may have (1 to 20).
+        #[arg(long, default_value_t = 3)]
+        max_licenses: usize,
+        /// The product whose price book prices the plan (default: the catalogue's only one).
+        #[arg(long)]
+        product: Option<String>,
+        /// The date whose price book applies, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        on: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Concurrent seats by hour (or 15 minutes) across customers on a date: the vendor's demand.
     Forecast {
         /// The date, YYYY-MM-DD.
@@ -548,6 +574,7 @@ mod catalogue_cmd;
 mod input;
 mod keys_cmd;
 mod output;
+mod plan_cmd;
 mod products_cmd;
 mod usage_cmd;
 

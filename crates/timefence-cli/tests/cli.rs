@@ -1582,3 +1582,117 @@ fn the_command_line_edits_duplicates_deletes_and_renames_as_the_window_does() {
     let listed = json_of(&with_catalogue(&db, &["customers", "list", "--json"]));
     assert!(listed.to_string().contains("Spare Co"));
 }
+
+/// The brief's BPO as a week's roster (100 agents 00:00-08:00, 200 08:00-16:00, 50 16:00-24:00
+/// UTC, and a spare agent's time off): three licenses at $1,750.00 a day against $3,000.00.
+#[test]
+fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = dir.path().join("c.sqlite");
+    let cat = catalogue.to_str().unwrap();
+    assert!(timefence(&["--catalogue", cat, "demo", "--year", "2027"])
+        .status
+        .success());
+    let customers = timefence(&["--catalogue", cat, "customers", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&customers.stdout).unwrap();
+    let bpo = list["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Northwind BPO")
+        .unwrap()["id"]
+        .to_string();
+    let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples/bpo.csv");
+    let roster = roster.to_str().unwrap();
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &bpo,
+        "--roster",
+        roster,
+        "--on",
+        "2027-01-04",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["plan"]["cost_per_day_minor"], 175_000);
+    assert_eq!(v["plan"]["baseline_per_day_minor"], 300_000);
+    assert_eq!(v["plan"]["optimality"]["type"], "Proven");
+    assert_eq!(v["demand"]["agents"], 350);
+    assert_eq!(v["demand"]["not_working"], 7);
+    let licenses: Vec<(u64, u64, u64)> = v["plan"]["licenses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["start"].as_u64().unwrap(),
+                l["quarters"].as_u64().unwrap(),
+                l["seats"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(licenses, [(0, 32, 100), (32, 32, 200), (64, 32, 50)]);
+    let text = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &bpo,
+        "--roster",
+        roster,
+        "--on",
+        "2027-01-04",
+    ]);
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("00:00-08:00  100 seats  $500.00 a day"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Time-fenced: $1,750.00 a day; one 24-hour license for 200 seats: $3,000.00 a day"
+        ),
+        "{text}"
+    );
+
+    // A bad row: named by line and field, no plan.
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "agent,start,end\nA,2027-01-04T08:00:00Z,2027-01-04T16:00:00Z\nB,2027-01-04T09:00:00Z,2027-01-04T08:00:00Z\n").unwrap();
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &bpo,
+        "--roster",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "timefence: --roster: line 3, end: not after the start"
+    );
+    assert!(out.stdout.is_empty());
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &bpo,
+        "--roster",
+        roster,
+        "--max-licenses",
+        "0",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Licenses: at most 20, at least 1"));
+}

@@ -1,0 +1,137 @@
+//! `timefence plan`: from a customer's roster to the cheapest licenses (see `timefence-roster`).
+
+use crate::input::parse_date;
+use crate::output::print;
+use crate::{Failure, EXIT_OK};
+use serde_json::json;
+use std::path::Path;
+use timefence_catalogue::Catalogue;
+use timefence_roster::{csv::MAX_BYTES, demand::demand, parse_csv, plan};
+use timefence_terms::format_money;
+
+/// What `timefence plan` was asked.
+pub(crate) struct PlanRequest<'a> {
+    pub customer: i64,
+    pub roster: &'a Path,
+    pub format: &'a str,
+    pub max_licenses: usize,
+    pub product: Option<&'a str>,
+    pub on: Option<&'a str>,
+    pub json: bool,
+}
+
+pub(crate) fn plan_roster(c: &Catalogue, request: &PlanRequest<'_>) -> Result<u8, Failure> {
+    if request.format != "csv" {
+        return Err(format!(
+            "--format: \"{}\" is not a roster format this version reads (csv)",
+            request.format
+        )
+        .into());
+    }
+    let customer = c.customer(request.customer)?;
+    let zone = crate::input::parse_zone(&customer.default_zone)?;
+    let products = c.products()?;
+    let product = match request.product {
+        Some(name) => products
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| format!("--product: \"{name}\" is not one of the catalogue's products"))?,
+        None => match products.as_slice() {
+            [only] => only,
+            [] => return Err("the catalogue has no product yet; add the one you sell first (timefence products add)".to_string().into()),
+            _ => {
+                let names: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
+                return Err(format!("--product: pick one of {}", names.join(", ")).into());
+            }
+        },
+    };
+    let on = match request.on {
+        Some(text) => parse_date("--on", text)?,
+        None => timefence_terms::chrono::Local::now().date_naive(),
+    };
+    let price = product.price_on(on).ok_or_else(|| {
+        format!(
+            "{} has no price on {on}; give it one with timefence products set-price",
+            product.name
+        )
+    })?;
+    let pricing = price.pricing();
+    let size = std::fs::metadata(request.roster)
+        .map_err(|e| format!("--roster: {}: {e}", request.roster.display()))?
+        .len();
+    if size > MAX_BYTES as u64 {
+        return Err(format!("--roster: {size} bytes, at most {MAX_BYTES}").into());
+    }
+    let text = std::fs::read_to_string(request.roster)
+        .map_err(|e| format!("--roster: {}: {e}", request.roster.display()))?;
+    let shifts = parse_csv(&text).map_err(|e| format!("--roster: {e}"))?;
+    let need = demand(&shifts, zone);
+    let made = plan(&need, &pricing, request.max_licenses).map_err(|e| e.to_string())?;
+    let money = |minor: u64| format_money(minor as i64, &pricing.currency);
+    let savings = made
+        .baseline_per_day_minor
+        .saturating_sub(made.cost_per_day_minor);
+    let optimality = match made.optimality {
+        timefence_roster::Optimality::Proven => {
+            format!("proven optimal among {} candidate windows", made.candidates)
+        }
+        timefence_roster::Optimality::Gap(gap) => {
+            format!("within {:.2}% of optimal", gap * 100.0)
+        }
+    };
+    let mut text = format!(
+        "Roster: {} working shift{} of {} agent{} ({} shift{} of breaks or time off left out), peak {} seat{}\n\
+         Plan for {} ({}), {} at {} per seat per {} h, {}:\n",
+        need.shifts,
+        plural(need.shifts),
+        need.agents,
+        plural(need.agents),
+        need.not_working,
+        plural(need.not_working),
+        need.peak(),
+        plural(need.peak() as usize),
+        customer.name,
+        customer.default_zone,
+        product.name,
+        money(pricing.price_minor),
+        pricing.block_hours,
+        pricing.rounding.name(),
+    );
+    for l in &made.licenses {
+        text.push_str(&format!(
+            "  {}-{}  {} seat{}  {} a day\n",
+            l.daily_start(),
+            l.daily_end(),
+            l.seats,
+            plural(l.seats as usize),
+            money(timefence_roster::plan::price_per_day(l, &pricing)),
+        ));
+    }
+    text.push_str(&format!(
+        "Time-fenced: {} a day; one 24-hour license for {} seat{}: {} a day (saves {} a day)\nOptimality: {optimality}",
+        money(made.cost_per_day_minor),
+        need.peak(),
+        plural(need.peak() as usize),
+        money(made.baseline_per_day_minor),
+        money(savings),
+    ));
+    let value = json!({
+        "customer": customer.id,
+        "zone": customer.default_zone,
+        "product": product.name,
+        "currency": pricing.currency,
+        "demand": need,
+        "plan": made,
+        "savings_per_day_minor": savings,
+    });
+    print(request.json, value, text);
+    Ok(EXIT_OK)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,164 @@
+//! The seats a roster needs, per quarter-hour of the customer's wall clock.
+//!
+//! A quarter-hour's demand is the peak number of agents working at the same instant inside it,
+//! on any day of the roster (a plan licenses every day alike). The peak is exact: the roster's
+//! starts and ends are swept in time order, so two agents who follow each other inside one
+//! quarter-hour need one seat, not two. Instants map to the zone's wall clock: on a DST day the
+//! skipped quarter-hours need nothing, and a repeated one needs the larger of its two passes.
+
+use crate::csv::{is_working, Shift};
+use chrono::{TimeZone, Timelike};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+/// Quarter-hours in a wall-clock day.
+pub const QUARTERS: usize = 96;
+
+const QUARTER_MS: i64 = 15 * 60 * 1000;
+
+/// Seats needed per quarter-hour of the wall clock (`slots[0]` is 00:00-00:15).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Demand {
+    /// The peak per quarter-hour.
+    pub slots: Vec<u32>,
+    /// Working shifts counted.
+    pub shifts: usize,
+    /// Shifts left out as breaks, meals or time off.
+    pub not_working: usize,
+    /// Agents with at least one working shift.
+    pub agents: usize,
+}
+
+impl Demand {
+    /// The highest demand of the day.
+    pub fn peak(&self) -> u32 {
+        self.slots.iter().copied().max().unwrap_or(0)
+    }
+}
+
+/// The demand of `shifts` on the wall clock of `zone`.
+pub fn demand(shifts: &[Shift], zone: Tz) -> Demand {
+    let mut events: Vec<(i64, i32)> = Vec::with_capacity(shifts.len() * 2);
+    let mut agents = std::collections::HashSet::new();
+    let mut not_working = 0;
+    for shift in shifts {
+        if !is_working(&shift.activity) {
+            not_working += 1;
+            continue;
+        }
+        agents.insert(shift.agent.as_str());
+        events.push((shift.start.timestamp_millis(), 1));
+        events.push((shift.end.timestamp_millis(), -1));
+    }
+    // Ends before starts at the same instant: a shift is [start, end).
+    events.sort_unstable();
+    let mut slots = vec![0u32; QUARTERS];
+    let mut count: i64 = 0;
+    for (i, &(at, delta)) in events.iter().enumerate() {
+        count += i64::from(delta);
+        let Some(&(next, _)) = events.get(i + 1) else {
+            break;
+        };
+        if next == at || count <= 0 {
+            continue;
+        }
+        let seats = u32::try_from(count).unwrap_or(u32::MAX);
+        let (first, last) = (at.div_euclid(QUARTER_MS), (next - 1).div_euclid(QUARTER_MS));
+        for bucket in first..=last {
+            let slot = wall_slot(zone, bucket * QUARTER_MS);
+            slots[slot] = slots[slot].max(seats);
+        }
+    }
+    Demand {
+        slots,
+        shifts: shifts.len() - not_working,
+        not_working,
+        agents: agents.len(),
+    }
+}
+
+/// The wall-clock quarter-hour of `zone` an instant falls in.
+fn wall_slot(zone: Tz, at_ms: i64) -> usize {
+    match zone.timestamp_millis_opt(at_ms).single() {
+        Some(local) => ((local.hour() * 60 + local.minute()) / 15) as usize % QUARTERS,
+        None => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shift(agent: &str, start: &str, end: &str, activity: &str) -> Shift {
+        Shift {
+            agent: agent.into(),
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+            activity: activity.into(),
+        }
+    }
+
+    /// The brute-force oracle: every minute of the roster, counted agent by agent.
+    fn by_minute(shifts: &[Shift], zone: Tz) -> Vec<u32> {
+        let working: Vec<&Shift> = shifts.iter().filter(|s| is_working(&s.activity)).collect();
+        let (Some(from), Some(to)) = (
+            working.iter().map(|s| s.start).min(),
+            working.iter().map(|s| s.end).max(),
+        ) else {
+            return vec![0; QUARTERS];
+        };
+        let mut slots = vec![0u32; QUARTERS];
+        let mut t = from;
+        while t < to {
+            let n = working.iter().filter(|s| s.start <= t && t < s.end).count() as u32;
+            let slot = wall_slot(zone, t.timestamp_millis());
+            slots[slot] = slots[slot].max(n);
+            t += chrono::TimeDelta::minutes(1);
+        }
+        slots
+    }
+
+    #[test]
+    fn peaks_follow_each_other_not_add_up_and_breaks_need_no_seat() {
+        let shifts = [
+            shift("a", "2027-01-04T08:00:00Z", "2027-01-04T08:05:00Z", ""),
+            shift("b", "2027-01-04T08:05:00Z", "2027-01-04T08:10:00Z", ""),
+            shift("c", "2027-01-04T08:00:00Z", "2027-01-04T09:00:00Z", "Break"),
+            shift("d", "2027-01-04T07:50:00Z", "2027-01-04T08:20:00Z", "Phone"),
+            // Another day: the same quarter-hours, fewer agents; the peak is the busier day's.
+            shift("e", "2027-01-05T08:00:00Z", "2027-01-05T08:10:00Z", ""),
+        ];
+        let d = demand(&shifts, "UTC".parse().unwrap());
+        assert_eq!(d.slots[31], 1); // 07:45-08:00: d
+        assert_eq!(d.slots[32], 2); // 08:00-08:15: a then b (one seat), and d
+        assert_eq!(d.slots[33], 1);
+        assert_eq!(d.slots[34], 0);
+        assert_eq!((d.shifts, d.not_working, d.agents), (4, 1, 4));
+        assert_eq!(d.slots, by_minute(&shifts, "UTC".parse().unwrap()));
+    }
+
+    #[test]
+    fn dst_days_and_cross_midnight_match_a_minute_by_minute_count() {
+        // New York: spring forward 14 March 2027, fall back 7 November 2027; shifts across
+        // both and across midnight, at odd minutes.
+        let zone: Tz = "America/New_York".parse().unwrap();
+        let mut shifts = Vec::new();
+        for (i, day) in ["2027-03-13", "2027-03-14", "2027-11-06", "2027-11-07"]
+            .iter()
+            .enumerate()
+        {
+            for k in 0..6 {
+                let start: chrono::DateTime<chrono::Utc> =
+                    format!("{day}T00:00:00Z").parse().unwrap();
+                let start = start + chrono::TimeDelta::minutes(37 * k + 11 * i as i64 + 300);
+                shifts.push(Shift {
+                    agent: format!("a{i}{k}"),
+                    start,
+                    end: start + chrono::TimeDelta::minutes(90 + 53 * k),
+                    activity: String::new(),
+                });
+            }
+        }
+        assert_eq!(demand(&shifts, zone).slots, by_minute(&shifts, zone));
+    }
+}

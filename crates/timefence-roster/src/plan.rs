@@ -1,0 +1,496 @@
+//! The cheapest licenses that cover a demand.
+//!
+//! A proposed license is a daily window (a start quarter-hour and a length, crossing midnight
+//! if it must, or the whole day) with a number of seats, open every day. Its price per day is
+//! the price book's: per seat per block of hours, pro-rata (seat-time at the block price) or in
+//! whole blocks (each day's window rounded up to whole blocks).
+//!
+//! The plan is an integer program: for every candidate window, an integer number of seats and
+//! a yes/no "used"; every quarter-hour's demand covered; at most `max_licenses` used; the least
+//! cost, then the fewest licenses, then the shortest windows (each goal weighted so that one
+//! unit of it outweighs everything the next can add: the BPO's three shifts come out as three
+//! 8-hour windows, not as an equal-cost 16-hour night window over a smaller morning one). `microlp` solves it by branch and bound to proven
+//! optimality (no time limit, so the answer does not depend on the machine's speed).
+//!
+//! The candidate windows start and end where the demand changes (and, in whole blocks, also a
+//! whole number of blocks from such a point). With pro-rata prices that loses nothing: moving a
+//! window's edge inside a stretch of constant demand changes the cost linearly, so some optimum
+//! has every edge where the demand or another edge changes, and by induction where the demand
+//! does. The tests check plans against an exhaustive search on a coarser grid.
+
+use crate::demand::{Demand, QUARTERS};
+use microlp::{ComparisonOp, OptimizationDirection, Problem};
+use serde::Serialize;
+use timefence_terms::{Pricing, Rounding};
+
+/// The most licenses a plan may be asked for.
+pub const MAX_LICENSES: usize = 20;
+
+/// The most seats a quarter-hour may need.
+pub const MAX_SEATS: u32 = 100_000;
+
+/// The largest objective the solver's floating point holds exactly (2^52).
+const EXACT: f64 = 4_503_599_627_370_496.0;
+
+/// One license of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProposedLicense {
+    /// The quarter-hour the window opens (0 = 00:00).
+    pub start: usize,
+    /// How many quarter-hours it stays open (96 = all day).
+    pub quarters: usize,
+    /// Seats.
+    pub seats: u32,
+}
+
+impl ProposedLicense {
+    /// The window's opening time, `HH:MM`.
+    pub fn daily_start(&self) -> String {
+        clock(self.start)
+    }
+
+    /// The window's closing time, `HH:MM` (`24:00` for a window that closes at midnight).
+    pub fn daily_end(&self) -> String {
+        let end = (self.start + self.quarters) % QUARTERS;
+        if end == 0 {
+            "24:00".into()
+        } else {
+            clock(end)
+        }
+    }
+
+    /// Whether quarter-hour `q` is inside the window.
+    pub fn covers(&self, q: usize) -> bool {
+        (q + QUARTERS - self.start) % QUARTERS < self.quarters
+    }
+}
+
+fn clock(quarter: usize) -> String {
+    format!("{:02}:{:02}", quarter / 4, quarter % 4 * 15)
+}
+
+/// How sure the plan's cost is.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "type", content = "data")]
+pub enum Optimality {
+    /// No cheaper plan exists within the candidate windows.
+    Proven,
+    /// The solver stopped with this relative gap to its best bound.
+    Gap(f64),
+}
+
+/// A plan: the licenses, what they cost per day, and how sure that is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The licenses, by opening time.
+    pub licenses: Vec<ProposedLicense>,
+    /// Their price per (23-, 24- or 25-hour) day of 24 hours in minor units, as the price book
+    /// prices one ordinary day: pro-rata rounded down once per license.
+    pub cost_per_day_minor: u64,
+    /// One 24-hour license for the demand's peak, per day, in minor units.
+    pub baseline_per_day_minor: u64,
+    /// Candidate windows considered.
+    pub candidates: usize,
+    /// How sure the cost is.
+    pub optimality: Optimality,
+}
+
+/// Why no plan was made.
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize)]
+#[serde(tag = "type", content = "data")]
+pub enum PlanError {
+    /// The number of licenses asked for is out of range.
+    #[error("Licenses: at most {MAX_LICENSES}, at least 1 (asked for {0})")]
+    MaxLicenses(usize),
+    /// The demand is malformed or too large.
+    #[error("the demand is out of range: {0}")]
+    Demand(String),
+    /// The solver failed or returned a plan that does not cover the demand.
+    #[error("the solver failed: {0}")]
+    Solver(String),
+}
+
+/// A window's price per seat per day, in minor units times `4 × block_hours` (so that a
+/// pro-rata quarter-hour is a whole number).
+fn scaled_price(quarters: usize, pricing: &Pricing) -> u64 {
+    let block = 4 * u64::from(pricing.block_hours.max(1));
+    match pricing.rounding {
+        Rounding::ProRata => quarters as u64 * pricing.price_minor,
+        Rounding::WholeBlocks => (quarters as u64).div_ceil(block) * block * pricing.price_minor,
+    }
+}
+
+/// One day's price of `license` in minor units (pro-rata rounded down).
+pub fn price_per_day(license: &ProposedLicense, pricing: &Pricing) -> u64 {
+    let block = 4 * u64::from(pricing.block_hours.max(1));
+    scaled_price(license.quarters, pricing) * u64::from(license.seats) / block
+}
+
+/// The candidate windows `(start, quarters)` for `demand` (see the module's overview).
+fn candidates(slots: &[u32], pricing: &Pricing) -> Vec<(usize, usize)> {
+    let changes: Vec<usize> = (0..QUARTERS)
+        .filter(|&q| slots[q] != slots[(q + QUARTERS - 1) % QUARTERS])
+        .collect();
+    let mut out = vec![(0, QUARTERS)];
+    for &a in &changes {
+        for &b in &changes {
+            if a != b {
+                out.push((a, (b + QUARTERS - a) % QUARTERS));
+            }
+        }
+    }
+    if pricing.rounding == Rounding::WholeBlocks {
+        let block = 4 * pricing.block_hours.max(1) as usize;
+        for &p in &changes {
+            let mut length = block;
+            while length < QUARTERS {
+                out.push((p, length));
+                out.push(((p + QUARTERS - length) % QUARTERS, length));
+                length += block;
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The cheapest set of at most `max_licenses` licenses covering `demand`, priced by
+/// `pricing` (see the module's overview).
+pub fn plan(demand: &Demand, pricing: &Pricing, max_licenses: usize) -> Result<Plan, PlanError> {
+    if !(1..=MAX_LICENSES).contains(&max_licenses) {
+        return Err(PlanError::MaxLicenses(max_licenses));
+    }
+    let slots = &demand.slots;
+    if slots.len() != QUARTERS {
+        return Err(PlanError::Demand(format!(
+            "{} quarter-hours, not {QUARTERS}",
+            slots.len()
+        )));
+    }
+    let peak = demand.peak();
+    if peak > MAX_SEATS {
+        return Err(PlanError::Demand(format!(
+            "{peak} seats at once, at most {MAX_SEATS}"
+        )));
+    }
+    let baseline = ProposedLicense {
+        start: 0,
+        quarters: QUARTERS,
+        seats: peak,
+    };
+    let baseline_per_day_minor = price_per_day(&baseline, pricing);
+    if peak == 0 {
+        return Ok(Plan {
+            licenses: Vec::new(),
+            cost_per_day_minor: 0,
+            baseline_per_day_minor,
+            candidates: 0,
+            optimality: Optimality::Proven,
+        });
+    }
+    let windows = candidates(slots, pricing);
+    // Fewest licenses outweighs every total of window lengths; least cost outweighs both.
+    let per_license = (max_licenses * QUARTERS + 1) as f64;
+    let per_cost = (max_licenses + 1) as f64 * per_license;
+    let most = per_cost * scaled_price(QUARTERS, pricing) as f64 * f64::from(peak) * 2.0;
+    if most > EXACT {
+        return Err(PlanError::Demand(format!(
+            "{peak} seats at {} minor units per block are too many to plan exactly",
+            pricing.price_minor
+        )));
+    }
+    let mut problem = Problem::new(OptimizationDirection::Minimize);
+    let upper = i32::try_from(peak).map_err(|e| PlanError::Demand(e.to_string()))?;
+    let vars: Vec<_> = windows
+        .iter()
+        .map(|&(_, quarters)| {
+            let seats = problem.add_integer_var(
+                per_cost * scaled_price(quarters, pricing) as f64,
+                (0, upper),
+            );
+            let used = problem.add_binary_var(per_license + quarters as f64);
+            problem.add_constraint(
+                [(seats, 1.0), (used, -f64::from(peak))],
+                ComparisonOp::Le,
+                0.0,
+            );
+            (seats, used)
+        })
+        .collect();
+    problem.add_constraint(
+        vars.iter()
+            .map(|&(_, used)| (used, 1.0))
+            .collect::<Vec<_>>(),
+        ComparisonOp::Le,
+        max_licenses as f64,
+    );
+    for (q, &need) in slots.iter().enumerate() {
+        if need == 0 {
+            continue;
+        }
+        let covering: Vec<_> = windows
+            .iter()
+            .zip(&vars)
+            .filter(|(&(start, quarters), _)| (q + QUARTERS - start) % QUARTERS < quarters)
+            .map(|(_, &(seats, _))| (seats, 1.0))
+            .collect();
+        problem.add_constraint(covering, ComparisonOp::Ge, f64::from(need));
+    }
+    let outcome = problem
+        .solve()
+        .map_err(|e| PlanError::Solver(e.to_string()))?;
+    let optimal = outcome.is_optimal();
+    let solution = outcome
+        .into_solution()
+        .map_err(|_| PlanError::Solver("stopped without a solution".into()))?;
+    let optimality = if optimal {
+        Optimality::Proven
+    } else {
+        Optimality::Gap(solution.gap().unwrap_or(f64::INFINITY))
+    };
+    let mut licenses: Vec<ProposedLicense> = windows
+        .iter()
+        .zip(&vars)
+        .filter_map(|(&(start, quarters), &(seats, _))| {
+            let seats = solution.var_value(seats).round();
+            (seats >= 1.0).then_some(ProposedLicense {
+                start,
+                quarters,
+                seats: seats as u32,
+            })
+        })
+        .collect();
+    licenses.sort_by_key(|l| (l.start, l.quarters));
+    // The solver works in floating point: the plan is checked in integers before it is given.
+    for (q, &need) in slots.iter().enumerate() {
+        let covered: u64 = licenses
+            .iter()
+            .filter(|l| l.covers(q))
+            .map(|l| u64::from(l.seats))
+            .sum();
+        if covered < u64::from(need) {
+            return Err(PlanError::Solver(format!(
+                "the plan covers {covered} of {need} seats at {}",
+                clock(q)
+            )));
+        }
+    }
+    if licenses.len() > max_licenses {
+        return Err(PlanError::Solver(format!(
+            "{} licenses where at most {max_licenses} were asked for",
+            licenses.len()
+        )));
+    }
+    Ok(Plan {
+        cost_per_day_minor: licenses.iter().map(|l| price_per_day(l, pricing)).sum(),
+        licenses,
+        baseline_per_day_minor,
+        candidates: windows.len(),
+        optimality,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd(price_minor: u64, block_hours: u32, rounding: Rounding) -> Pricing {
+        Pricing {
+            currency: "USD".into(),
+            price_minor,
+            block_hours,
+            rounding,
+        }
+    }
+
+    fn demand_of(slots: Vec<u32>) -> Demand {
+        Demand {
+            slots,
+            shifts: 0,
+            not_working: 0,
+            agents: 0,
+        }
+    }
+
+    /// Every set of at most `k` windows on a grid of `step` quarter-hours, each with 1 to
+    /// `peak` seats: the least price per day that covers `slots` (in scaled units, as the
+    /// program's objective), and the fewest licenses at that price.
+    fn exhaustive(slots: &[u32], pricing: &Pricing, k: usize, step: usize) -> (u64, usize) {
+        let peak = *slots.iter().max().unwrap();
+        let mut windows = vec![(0, QUARTERS)];
+        for a in (0..QUARTERS).step_by(step) {
+            for length in (step..QUARTERS).step_by(step) {
+                windows.push((a, length));
+            }
+        }
+        struct Search<'a> {
+            windows: Vec<(usize, usize)>,
+            chosen: Vec<(usize, usize, u32)>,
+            k: usize,
+            peak: u32,
+            slots: &'a [u32],
+            pricing: &'a Pricing,
+            best: (u64, usize),
+        }
+        impl Search<'_> {
+            fn walk(&mut self, from: usize) {
+                let covered = (0..QUARTERS).all(|q| {
+                    self.chosen
+                        .iter()
+                        .filter(|&&(s, l, _)| (q + QUARTERS - s) % QUARTERS < l)
+                        .map(|&(_, _, n)| n)
+                        .sum::<u32>()
+                        >= self.slots[q]
+                });
+                if covered {
+                    let cost: u64 = self
+                        .chosen
+                        .iter()
+                        .map(|&(_, l, n)| scaled_price(l, self.pricing) * u64::from(n))
+                        .sum();
+                    self.best = self.best.min((cost, self.chosen.len()));
+                    return;
+                }
+                if self.chosen.len() == self.k {
+                    return;
+                }
+                for i in from..self.windows.len() {
+                    for seats in 1..=self.peak {
+                        let (start, length) = self.windows[i];
+                        self.chosen.push((start, length, seats));
+                        self.walk(i + 1);
+                        self.chosen.pop();
+                    }
+                }
+            }
+        }
+        let mut search = Search {
+            windows,
+            chosen: Vec::new(),
+            k,
+            peak,
+            slots,
+            pricing,
+            best: (u64::MAX, usize::MAX),
+        };
+        search.walk(0);
+        search.best
+    }
+
+    fn objective(plan: &Plan, pricing: &Pricing) -> (u64, usize) {
+        (
+            plan.licenses
+                .iter()
+                .map(|l| scaled_price(l.quarters, pricing) * u64::from(l.seats))
+                .sum(),
+            plan.licenses.len(),
+        )
+    }
+
+    #[test]
+    fn the_briefs_bpo_costs_1750_against_3000_in_three_licenses() {
+        let mut slots = vec![100; 32];
+        slots.extend(vec![200; 32]);
+        slots.extend(vec![50; 32]);
+        for rounding in [Rounding::ProRata, Rounding::WholeBlocks] {
+            let pricing = usd(500, 8, rounding);
+            let plan = plan(&demand_of(slots.clone()), &pricing, 3).unwrap();
+            assert_eq!(plan.cost_per_day_minor, 175_000, "{rounding:?}");
+            assert_eq!(plan.baseline_per_day_minor, 300_000);
+            assert_eq!(plan.optimality, Optimality::Proven);
+            let windows: Vec<(String, String, u32)> = plan
+                .licenses
+                .iter()
+                .map(|l| (l.daily_start(), l.daily_end(), l.seats))
+                .collect();
+            assert_eq!(
+                windows,
+                [
+                    ("00:00".into(), "08:00".into(), 100),
+                    ("08:00".into(), "16:00".into(), 200),
+                    ("16:00".into(), "24:00".into(), 50)
+                ]
+            );
+        }
+        // With one license only, the whole day at the peak is all there is.
+        let one = plan(&demand_of(slots), &usd(500, 8, Rounding::ProRata), 1).unwrap();
+        assert_eq!(one.cost_per_day_minor, 300_000);
+        assert_eq!(one.licenses.len(), 1);
+    }
+
+    #[test]
+    fn a_night_shift_is_one_window_across_midnight() {
+        let slots: Vec<u32> = (0..QUARTERS)
+            .map(|q| if !(24..88).contains(&q) { 7 } else { 0 })
+            .collect();
+        let plan = plan(&demand_of(slots), &usd(500, 8, Rounding::ProRata), 3).unwrap();
+        assert_eq!(plan.licenses.len(), 1);
+        let l = &plan.licenses[0];
+        assert_eq!(
+            (l.daily_start(), l.daily_end(), l.seats),
+            ("22:00".into(), "06:00".into(), 7)
+        );
+        assert_eq!(plan.cost_per_day_minor, 7 * 500);
+    }
+
+    #[test]
+    fn bad_requests_are_typed() {
+        let d = demand_of(vec![1; QUARTERS]);
+        let p = usd(500, 8, Rounding::ProRata);
+        assert_eq!(plan(&d, &p, 0), Err(PlanError::MaxLicenses(0)));
+        assert_eq!(plan(&d, &p, 21), Err(PlanError::MaxLicenses(21)));
+        assert!(matches!(
+            plan(&demand_of(vec![1; 5]), &p, 3),
+            Err(PlanError::Demand(_))
+        ));
+        let empty = plan(&demand_of(vec![0; QUARTERS]), &p, 3).unwrap();
+        assert!(empty.licenses.is_empty());
+    }
+
+    /// A small deterministic generator, so the instances are the same on every run.
+    struct Lcg(u64);
+    impl Lcg {
+        fn next(&mut self, below: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % below
+        }
+    }
+
+    /// 240 random instances: demand 0 to 3 seats, constant over 3-hour stretches; at most 2
+    /// licenses; blocks of 3, 6, 12 or 24 hours (on the grid), both roundings. The exhaustive
+    /// search tries every window on the 3-hour grid with 1 to 3 seats each.
+    #[test]
+    fn plans_cost_what_an_exhaustive_search_finds_on_240_small_instances() {
+        let mut random = Lcg(7);
+        let mut checked = 0;
+        for i in 0..240 {
+            let stretch: Vec<u32> = (0..8).map(|_| random.next(4) as u32).collect();
+            if stretch.iter().all(|&s| s == 0) {
+                continue;
+            }
+            let slots: Vec<u32> = (0..QUARTERS).map(|q| stretch[q / 12]).collect();
+            let block = [3, 6, 12, 24][i % 4];
+            let rounding = if i % 2 == 0 {
+                Rounding::ProRata
+            } else {
+                Rounding::WholeBlocks
+            };
+            let pricing = usd(100 + random.next(900), block, rounding);
+            let k = 1 + i % 2;
+            let made = plan(&demand_of(slots.clone()), &pricing, k).unwrap();
+            assert_eq!(made.optimality, Optimality::Proven);
+            assert_eq!(
+                objective(&made, &pricing),
+                exhaustive(&slots, &pricing, k, 12),
+                "instance {i}: {stretch:?}, {block} h blocks, {rounding:?}, {k} licenses: {:?}",
+                made.licenses
+            );
+            checked += 1;
+        }
+        assert!(checked >= 200, "{checked} instances checked");
+    }
+}
