@@ -774,7 +774,7 @@ mod signing_in_the_app {
     }
 
     #[test]
-    fn the_demo_opens_in_its_own_file_for_this_year_and_the_passphrase_is_forgotten_on_the_way() {
+    fn the_demo_opens_in_its_own_file_for_this_month_and_the_passphrase_is_forgotten_on_the_way() {
         let dir = tempfile::tempdir().unwrap();
         let own = dir.path().join("catalogue.sqlite");
         let state = AppState::open(&own);
@@ -785,18 +785,19 @@ mod signing_in_the_app {
         );
         signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
         signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE), true).ok();
-        let year = chrono::Datelike::year(&chrono::Utc::now());
-        let demo = state.demo_path(year).unwrap();
-        assert_eq!(demo, dir.path().join(format!("demo-{year}.sqlite")));
-        state.switch_to(&demo, Some(year)).unwrap();
+        let today: chrono::NaiveDate = "2026-12-06".parse().unwrap();
+        let demo = state.demo_path(today).unwrap();
+        assert_eq!(demo, dir.path().join("demo-2026-12.sqlite"));
+        state.switch_to(&demo, Some(today)).unwrap();
         assert_eq!(signing::status(&state).unwrap().seconds_left, 0);
-        let live = state
+        let term = state
             .with_catalogue(|c| {
                 let id = c.list_customers()?[0].id;
-                Ok(c.licenses_of(id)?[0].terms.end_date)
+                let terms = &c.licenses_of(id)?[0].terms;
+                Ok((terms.start_date.to_string(), terms.end_date.to_string()))
             })
             .unwrap();
-        assert_eq!(chrono::Datelike::year(&live), year);
+        assert_eq!(term, ("2026-12-01".to_string(), "2027-11-30".to_string()));
         assert_eq!(state.place().path.unwrap(), demo);
         state.switch_to(&own, None).unwrap();
         assert_eq!(
