@@ -132,7 +132,7 @@ export const commands = {
 	signPlan: (scope: ExportScope, includeExpired: boolean) => typedError<SignPlan, AppError>(__TAURI_INVOKE("sign_plan", { scope, includeExpired })),
 	/**  Which catalogue is open and whether it is empty. */
 	catalogueInfo: () => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("catalogue_info")),
-	/**  Opens the demo catalogue (this year's, made beside the administrator's own on first use). */
+	/**  Opens the demo catalogue (this month's, made beside the administrator's own on first use). */
 	openDemo: () => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("open_demo")),
 	/**  Goes back from the demo to the administrator's own catalogue. */
 	openOwnCatalogue: () => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("open_own_catalogue")),
