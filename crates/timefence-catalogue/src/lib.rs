@@ -318,6 +318,27 @@ impl Catalogue {
         Ok(id)
     }
 
+    /// Adds several licenses to a customer, all or none: every spec is validated first, and
+    /// they are written in one transaction (a plan applied as drafts, say).
+    pub fn add_licenses(
+        &mut self,
+        customer: CustomerId,
+        licenses: &[(String, TermsSpec)],
+    ) -> Result<Vec<LicenseId>, CatalogueError> {
+        let validated = licenses
+            .iter()
+            .map(|(name, spec)| Ok((name, spec.validate()?)))
+            .collect::<Result<Vec<_>, CatalogueError>>()?;
+        let tx = self.conn.transaction()?;
+        require_customer(&tx, customer)?;
+        let mut ids = Vec::with_capacity(validated.len());
+        for (name, terms) in &validated {
+            ids.push(insert_license(&tx, customer, name, terms)?);
+        }
+        tx.commit()?;
+        Ok(ids)
+    }
+
     /// The newest file issued of the license with this uid, as (serial, revision): a file with
     /// a lower serial is superseded where verifiers see both.
     pub fn newest_issue_of(&self, uid: &str) -> Result<Option<(i64, u32)>, CatalogueError> {

@@ -1538,3 +1538,64 @@ fn a_license_names_a_product_of_the_catalogue_and_a_first_start_adds_customer_an
         "nothing was made by checking"
     );
 }
+
+#[test]
+fn several_licenses_are_added_all_or_none() {
+    let mut c = Catalogue::open_in_memory(FirstRun::Empty)
+        .unwrap()
+        .catalogue;
+    let customer = c
+        .add_customer(&NewCustomer {
+            name: "Acme".into(),
+            contact: String::new(),
+            country: String::new(),
+            default_zone: "UTC".into(),
+            notes: String::new(),
+        })
+        .unwrap();
+    let good = spec("09:00", "17:00");
+    let bad = spec("09:00", "25:00");
+    let refused = c.add_licenses(
+        customer,
+        &[("One".into(), good.clone()), ("Two".into(), bad)],
+    );
+    assert!(matches!(refused, Err(CatalogueError::InvalidTerms(_))));
+    assert!(
+        c.licenses_of(customer).unwrap().is_empty(),
+        "nothing was added"
+    );
+    // A name refused while writing, after the first license was written: rolled back.
+    let refused = c.add_licenses(
+        customer,
+        &[("One".into(), good.clone()), ("   ".into(), good.clone())],
+    );
+    assert!(
+        matches!(refused, Err(CatalogueError::EmptyName)),
+        "{refused:?}"
+    );
+    assert!(
+        c.licenses_of(customer).unwrap().is_empty(),
+        "nothing was written"
+    );
+    let ids = c
+        .add_licenses(
+            customer,
+            &[
+                ("One".into(), good.clone()),
+                ("Two".into(), spec("17:00", "01:00")),
+            ],
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let names: Vec<String> = c
+        .licenses_of(customer)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(names, ["One", "Two"]);
+    assert!(matches!(
+        c.add_licenses(999, &[("Three".into(), good)]),
+        Err(CatalogueError::CustomerNotFound(999))
+    ));
+}

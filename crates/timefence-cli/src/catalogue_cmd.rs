@@ -497,10 +497,17 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             max_licenses,
             product,
             on,
+            apply,
+            from,
+            to,
             json,
         } => {
+            let apply = match (apply, from, to) {
+                (true, Some(from), Some(to)) => Some((from.as_str(), to.as_str())),
+                _ => None,
+            };
             return crate::plan_cmd::plan_roster(
-                &c,
+                &mut c,
                 &crate::plan_cmd::PlanRequest {
                     customer: *customer,
                     roster,
@@ -508,6 +515,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                     max_licenses: *max_licenses,
                     product: product.as_deref(),
                     on: on.as_deref(),
+                    apply,
                     json: *json,
                 },
             );

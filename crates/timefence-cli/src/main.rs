@@ -153,6 +153,15 @@ pub(crate) enum Command {
         /// The date whose price book applies, YYYY-MM-DD (default: today).
         #[arg(long)]
         on: Option<String>,
+        /// Add the plan's licenses to the customer as drafts, valid from --from to --to.
+        #[arg(long, requires_all = ["from", "to"])]
+        apply: bool,
+        /// First valid date of the applied licenses, YYYY-MM-DD.
+        #[arg(long, requires = "apply")]
+        from: Option<String>,
+        /// Last valid date of the applied licenses, YYYY-MM-DD.
+        #[arg(long, requires = "apply")]
+        to: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

@@ -17,10 +17,12 @@ pub(crate) struct PlanRequest<'a> {
     pub max_licenses: usize,
     pub product: Option<&'a str>,
     pub on: Option<&'a str>,
+    /// Add the plan as drafts valid from the first date to the second.
+    pub apply: Option<(&'a str, &'a str)>,
     pub json: bool,
 }
 
-pub(crate) fn plan_roster(c: &Catalogue, request: &PlanRequest<'_>) -> Result<u8, Failure> {
+pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Result<u8, Failure> {
     if request.format != "csv" {
         return Err(format!(
             "--format: \"{}\" is not a roster format this version reads (csv)",
@@ -115,6 +117,41 @@ pub(crate) fn plan_roster(c: &Catalogue, request: &PlanRequest<'_>) -> Result<u8
         money(made.baseline_per_day_minor),
         money(savings),
     ));
+    let mut added: Vec<i64> = Vec::new();
+    if let Some((from, to)) = request.apply {
+        let drafts: Vec<(String, timefence_terms::TermsSpec)> = made
+            .licenses
+            .iter()
+            .map(|l| {
+                let window = format!("{}-{}", l.daily_start(), l.daily_end());
+                let spec = timefence_terms::TermsSpec {
+                    license_start_date: from.to_string(),
+                    license_end_date: to.to_string(),
+                    daily_start_time: l.daily_start(),
+                    daily_end_time: l.daily_end(),
+                    daily_time_consumption_limit: None,
+                    time_zone: customer.default_zone.clone(),
+                    weekdays: None,
+                    seats: i64::from(l.seats),
+                    product: product.name.clone(),
+                    features: Default::default(),
+                };
+                (format!("Plan {window}"), spec)
+            })
+            .collect();
+        added = c.add_licenses(customer.id, &drafts)?;
+        text.push_str(&format!(
+            "\nAdded {} draft license{} for {}, valid {from} to {to}: {}",
+            added.len(),
+            plural(added.len()),
+            customer.name,
+            drafts
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let value = json!({
         "customer": customer.id,
         "zone": customer.default_zone,
@@ -123,6 +160,7 @@ pub(crate) fn plan_roster(c: &Catalogue, request: &PlanRequest<'_>) -> Result<u8
         "demand": need,
         "plan": made,
         "savings_per_day_minor": savings,
+        "added": added,
     });
     print(request.json, value, text);
     Ok(EXIT_OK)

@@ -1682,6 +1682,92 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
         "timefence: --roster: line 3, end: not after the start"
     );
     assert!(out.stdout.is_empty());
+    // Applied: three drafts with the plan's windows and seats, all or none.
+    let names = |cat: &str| -> Vec<String> {
+        let out = timefence(&[
+            "--catalogue",
+            cat,
+            "licenses",
+            "list",
+            "--customer",
+            &bpo,
+            "--json",
+        ]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let list = v.get("licenses").unwrap_or(&v).as_array().unwrap().clone();
+        list.iter()
+            .map(|l| {
+                let terms = &l["terms"];
+                format!(
+                    "{} {} {} {}-{}",
+                    l["name"].as_str().unwrap(),
+                    terms["seats"],
+                    l["state"].as_str().unwrap_or(""),
+                    terms["daily_start_time"].as_str().unwrap_or(""),
+                    terms["daily_end_time"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let before = names(cat);
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &bpo,
+        "--roster",
+        roster,
+        "--on",
+        "2027-01-04",
+        "--apply",
+        "--from",
+        "2027-12-31",
+        "--to",
+        "2027-01-01",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(names(cat), before, "a refused apply adds nothing");
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &bpo,
+        "--roster",
+        roster,
+        "--on",
+        "2027-01-04",
+        "--apply",
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-12-31",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Added 3 draft licenses for Northwind BPO, valid 2027-01-01 to 2027-12-31: Plan 00:00-08:00, Plan 08:00-16:00, Plan 16:00-24:00"));
+    let after = names(cat);
+    assert_eq!(after.len(), before.len() + 3);
+    for added in [
+        "Plan 00:00-08:00 100 draft 00:00-08:00",
+        "Plan 08:00-16:00 200 draft 08:00-16:00",
+        "Plan 16:00-24:00 50 draft 16:00-24:00",
+    ] {
+        assert!(
+            after.iter().any(|n| n.eq_ignore_ascii_case(added)),
+            "{added} in {after:?}"
+        );
+    }
     let out = timefence(&[
         "--catalogue",
         cat,
