@@ -454,3 +454,21 @@ test("Edit on the last of 200 lanes brings the form into view, its Save in sight
   await app.click((await app.findAll("[data-testid=license-form] button.close"))[0]);
   await app.until(() => app.findAll("[data-testid=license-form]"), (f) => f.length === 0, 10_000, "the form closed");
 });
+
+test("a drag on a license whose form is open leaves the page where the drag was", async () => {
+  await selectCustomer("Two Hundred Shifts");
+  await app.until(() => app.findAll("[data-testid=edit-license]"), (b) => b.length >= 200, 30_000, "200 Edit buttons");
+  // The form of the first license opens below the 200th lane, and is brought into view.
+  await app.click((await app.findAll("[data-testid=edit-license]"))[0]);
+  await app.until(() => app.inSight("[data-testid=edit-save]"), (v) => v === true, 10_000, "the form's Save in sight");
+  // Back up to that license's bar, and drag its end an hour earlier.
+  await app.execute("document.querySelector('[data-testid=handle-end]').scrollIntoView({block: 'center'})");
+  const before = (await app.contents("[data-testid=bar]"))[0];
+  const hour = (await app.rect((await app.findAll("[data-testid=bar]"))[0])).width / 2;
+  await app.drag((await app.findAll("[data-testid=handle-end]"))[0], -hour / 2, { steps: 4 });
+  await app.until(() => app.contents("[data-testid=bar]"), (b) => b[0] !== before, 10_000, "the bar saved with its new end");
+  await app.waitFor("[data-testid=edit-save]");
+  assert.equal(await app.inSight("[data-testid=handle-end]"), true, "the dragged bar is still in sight, the page did not jump to the form");
+  await app.click((await app.findAll("[data-testid=license-form] button.close"))[0]);
+  await app.until(() => app.findAll("[data-testid=license-form]"), (f) => f.length === 0, 10_000, "the form closed");
+});
