@@ -74,11 +74,18 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
         .baseline_per_day_minor
         .saturating_sub(made.cost_per_day_minor);
     let optimality = match made.optimality {
-        timefence_roster::Optimality::Proven => {
-            format!("proven optimal among {} candidate windows", made.candidates)
-        }
-        timefence_roster::Optimality::Gap(gap) => {
-            format!("within {:.2}% of optimal", gap * 100.0)
+        _ if made.licenses.is_empty() => "nothing to license: no agent works".to_string(),
+        timefence_roster::Optimality::Proven => format!(
+            "proven optimal among {} candidate window{}",
+            made.candidates,
+            plural(made.candidates)
+        ),
+        timefence_roster::Optimality::Gap(gap) if gap.is_finite() && gap < 1.0 => format!(
+            "not proven: the search stopped at its limit, at most {:.2}% above the optimum",
+            gap * 100.0
+        ),
+        timefence_roster::Optimality::Gap(_) => {
+            "not proven: the search stopped at its limit without a bound".to_string()
         }
     };
     let mut text = format!(
@@ -118,6 +125,13 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
         money(savings),
     ));
     let mut added: Vec<i64> = Vec::new();
+    if let (Some(_), true) = (request.apply, made.licenses.is_empty()) {
+        return Err(
+            "--apply: the plan has no license to add (no agent works in the roster)"
+                .to_string()
+                .into(),
+        );
+    }
     if let Some((from, to)) = request.apply {
         let drafts: Vec<(String, timefence_terms::TermsSpec)> = made
             .licenses
@@ -139,7 +153,13 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
                 (format!("Plan {window}"), spec)
             })
             .collect();
-        added = c.add_licenses(customer.id, &drafts)?;
+        added = c.add_licenses(customer.id, &drafts).map_err(|e| match e {
+            // The plan's own terms are valid; only the dates came from the command line.
+            timefence_catalogue::CatalogueError::InvalidTerms(t) => {
+                Failure::from(format!("--from, --to: {t}"))
+            }
+            other => Failure::from(other),
+        })?;
         text.push_str(&format!(
             "\nAdded {} draft license{} for {}, valid {from} to {to}: {}",
             added.len(),

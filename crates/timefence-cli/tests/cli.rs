@@ -1732,6 +1732,10 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "timefence: --from, --to: the license ends (2027-01-01) before it starts (2027-12-31)"
+    );
     assert_eq!(names(cat), before, "a refused apply adds nothing");
     let out = timefence(&[
         "--catalogue",

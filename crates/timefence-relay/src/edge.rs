@@ -13,10 +13,10 @@
 //! relay's threads never wait on them: hyper reads and writes without blocking.
 //!
 //! hyper answers a request it cannot parse by itself (`400`, `414`, and `431` for headers over
-//! its buffer) with an empty body, before the router sees anything, and offers no hook to
-//! change that answer. [`TypedErrors`] sits between hyper and the connection (above TLS) and
-//! replaces those bare answers with the relay's typed JSON body, so every error status a
-//! client can meet carries `{"error": {"type": ...}}`.
+//! its buffer or over 100 of them) with an empty body, before the router sees anything, and
+//! offers no hook to change that answer. [`TypedErrors`] sits between hyper and the connection
+//! (above TLS) and replaces those bare answers with the relay's typed JSON body, so every error
+//! status a client can meet carries `{"error": {"type": ...}}`.
 
 use std::future::Future;
 use std::io;
@@ -206,7 +206,7 @@ fn typed_answer(head: &[u8]) -> Option<Vec<u8>> {
     } else if head.starts_with(b"HTTP/1.1 414 ") {
         "the request's path is longer than the relay reads"
     } else if head.starts_with(b"HTTP/1.1 431 ") {
-        "the request's headers are larger than the relay reads (64 KiB)"
+        "the request has more headers (over 100) or larger ones (over 64 KiB) than the relay reads"
     } else {
         return None;
     };

@@ -228,6 +228,14 @@ fn requests_hyper_cannot_parse_get_typed_answers_too() {
         raw_exchange(&relay.base, big.as_bytes()),
         431,
     );
+    // Over hyper's 100 headers, small as they are: its 431 too.
+    let many: String = (0..150).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let many = format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{many}\r\n");
+    typed(
+        "150 headers",
+        raw_exchange(&relay.base, many.as_bytes()),
+        431,
+    );
     // Not HTTP at all: hyper's own 400.
     typed(
         "garbage",

@@ -1,9 +1,10 @@
 //! The seats a roster needs, per quarter-hour of the customer's wall clock.
 //!
 //! A quarter-hour's demand is the peak number of agents working at the same instant inside it,
-//! on any day of the roster (a plan licenses every day alike). The peak is exact: the roster's
-//! starts and ends are swept in time order, so two agents who follow each other inside one
-//! quarter-hour need one seat, not two. Instants map to the zone's wall clock: on a DST day the
+//! on any day of the roster (a plan licenses every day alike). An agent counts once however
+//! many of their rows overlap (a shift row with activity rows on top, a roster merged twice).
+//! The peak is exact: the roster's starts and ends are swept in time order, so two agents who
+//! follow each other inside one quarter-hour need one seat, not two. Instants map to the zone's wall clock: on a DST day the
 //! skipped quarter-hours need nothing, and a repeated one needs the larger of its two passes.
 
 use crate::csv::{is_working, Shift};
@@ -38,17 +39,38 @@ impl Demand {
 
 /// The demand of `shifts` on the wall clock of `zone`.
 pub fn demand(shifts: &[Shift], zone: Tz) -> Demand {
-    let mut events: Vec<(i64, i32)> = Vec::with_capacity(shifts.len() * 2);
-    let mut agents = std::collections::HashSet::new();
+    let mut by_agent: std::collections::HashMap<&str, Vec<(i64, i64)>> = Default::default();
     let mut not_working = 0;
     for shift in shifts {
         if !is_working(&shift.activity) {
             not_working += 1;
             continue;
         }
-        agents.insert(shift.agent.as_str());
-        events.push((shift.start.timestamp_millis(), 1));
-        events.push((shift.end.timestamp_millis(), -1));
+        by_agent
+            .entry(shift.agent.as_str())
+            .or_default()
+            .push((shift.start.timestamp_millis(), shift.end.timestamp_millis()));
+    }
+    let mut events: Vec<(i64, i32)> = Vec::with_capacity(shifts.len() * 2);
+    for spans in by_agent.values_mut() {
+        // Each agent's working time as disjoint spans: overlapping or touching rows merge.
+        spans.sort_unstable();
+        let mut merged: Option<(i64, i64)> = None;
+        for &(start, end) in spans.iter() {
+            merged = match merged {
+                Some((s, e)) if start <= e => Some((s, e.max(end))),
+                Some((s, e)) => {
+                    events.push((s, 1));
+                    events.push((e, -1));
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        if let Some((s, e)) = merged {
+            events.push((s, 1));
+            events.push((e, -1));
+        }
     }
     // Ends before starts at the same instant: a shift is [start, end).
     events.sort_unstable();
@@ -73,7 +95,7 @@ pub fn demand(shifts: &[Shift], zone: Tz) -> Demand {
         slots,
         shifts: shifts.len() - not_working,
         not_working,
-        agents: agents.len(),
+        agents: by_agent.len(),
     }
 }
 
@@ -135,6 +157,25 @@ mod tests {
         assert_eq!(d.slots[34], 0);
         assert_eq!((d.shifts, d.not_working, d.agents), (4, 1, 4));
         assert_eq!(d.slots, by_minute(&shifts, "UTC".parse().unwrap()));
+    }
+
+    #[test]
+    fn an_agent_counts_once_however_their_rows_overlap() {
+        let shifts = [
+            shift("a", "2027-01-04T08:00:00Z", "2027-01-04T16:00:00Z", "Shift"),
+            shift("a", "2027-01-04T08:00:00Z", "2027-01-04T12:00:00Z", "Phone"),
+            shift("a", "2027-01-04T12:00:00Z", "2027-01-04T12:30:00Z", "Lunch"),
+            shift("a", "2027-01-04T12:30:00Z", "2027-01-04T16:00:00Z", "Phone"),
+            shift("b", "2027-01-04T10:00:00Z", "2027-01-04T11:00:00Z", ""),
+            shift("b", "2027-01-04T11:00:00Z", "2027-01-04T13:00:00Z", ""),
+        ];
+        let d = demand(&shifts, "UTC".parse().unwrap());
+        assert_eq!(d.peak(), 2);
+        assert_eq!(
+            (d.slots[32], d.slots[40], d.slots[48], d.slots[60]),
+            (1, 2, 2, 1)
+        );
+        assert_eq!((d.shifts, d.not_working, d.agents), (5, 1, 2));
     }
 
     #[test]
