@@ -11,8 +11,9 @@
 //! unit of it outweighs everything the next can add: the BPO's three shifts come out as three
 //! 8-hour windows, not as an equal-cost 16-hour night window over a smaller morning one). `microlp` solves it by branch and bound, with a limit
 //! on nodes ([`NODE_LIMIT`]; a count, not a time, so the answer does not depend on the
-//! machine's speed): within it the plan is proven optimal, beyond it the best plan found is
-//! returned with its gap. Measured here: 8 or 12 changes of demand a day are proven in about a
+//! machine's speed): within it the plan is proven optimal, beyond it the best of the search's
+//! plan, the whole day at the peak and the nested layers of [`nested_layers`] is returned with
+//! its gap. Measured here: 8 or 12 changes of demand a day are proven in about a
 //! second; 24 changes (553 candidate windows) stop at the limit after several seconds with a
 //! gap of 4 to 31%. A stronger solver is the next step for rosters with many shift starts.
 //!
@@ -167,6 +168,98 @@ fn candidates(slots: &[u32], pricing: &Pricing) -> Vec<(usize, usize)> {
     out
 }
 
+/// The smallest window (start, quarter-hours) holding every quarter-hour whose demand is over
+/// `level`, or `None` when there is none.
+fn arc_over(slots: &[u32], level: u32) -> Option<(usize, usize)> {
+    let over: Vec<bool> = slots.iter().map(|&d| d > level).collect();
+    if !over.iter().any(|&o| o) {
+        return None;
+    }
+    if over.iter().all(|&o| o) {
+        return Some((0, QUARTERS));
+    }
+    // The longest run of quarter-hours not over the level, around the clock, is left out.
+    let (mut best_start, mut best_len) = (0, 0);
+    for start in 0..QUARTERS {
+        if over[start] || !over[(start + QUARTERS - 1) % QUARTERS] {
+            continue;
+        }
+        let len = (0..QUARTERS)
+            .take_while(|i| !over[(start + i) % QUARTERS])
+            .count();
+        if len > best_len {
+            (best_start, best_len) = (start, len);
+        }
+    }
+    Some(((best_start + best_len) % QUARTERS, QUARTERS - best_len))
+}
+
+/// A good plan found fast, for when the search stops at its limit: nested layers. Levels 0 = T0 < T1 < ... <
+/// Tm = peak (m at most `most` licenses) each give a license over the smallest window holding
+/// every quarter-hour needing more than the level below, with the difference as seats; every
+/// quarter-hour is covered up to the first level at or over its demand. The levels are chosen
+/// by dynamic programming for the least cost.
+fn nested_layers(slots: &[u32], pricing: &Pricing, most: usize) -> Vec<ProposedLicense> {
+    let mut levels: Vec<u32> = slots.iter().copied().filter(|&d| d > 0).collect();
+    levels.push(0);
+    levels.sort_unstable();
+    levels.dedup();
+    let n = levels.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    let arcs: Vec<Option<(usize, usize)>> = levels.iter().map(|&l| arc_over(slots, l)).collect();
+    let step = |a: usize, b: usize| -> u128 {
+        let quarters = arcs[a].map_or(0, |(_, q)| q);
+        u128::from(scaled_price(quarters, pricing)) * u128::from(levels[b] - levels[a])
+    };
+    // best[j][b]: least cost reaching level b with j layers, and the level below it.
+    let mut best = vec![vec![(u128::MAX, usize::MAX); n]; most + 1];
+    best[0][0] = (0, usize::MAX);
+    for j in 1..=most {
+        for b in 1..n {
+            for a in 0..b {
+                let (below, _) = best[j - 1][a];
+                if below == u128::MAX {
+                    continue;
+                }
+                let cost = below.saturating_add(step(a, b));
+                if cost < best[j][b].0 {
+                    best[j][b] = (cost, a);
+                }
+            }
+        }
+    }
+    let Some(layers) = (1..=most).min_by_key(|&j| (best[j][n - 1].0, j)) else {
+        return Vec::new();
+    };
+    let mut plan: Vec<ProposedLicense> = Vec::new();
+    let (mut j, mut b) = (layers, n - 1);
+    while j > 0 && b > 0 {
+        let a = best[j][b].1;
+        if a == usize::MAX {
+            return Vec::new();
+        }
+        if let Some((start, quarters)) = arcs[a] {
+            // Layers over the same window are one license.
+            match plan
+                .iter_mut()
+                .find(|l| (l.start, l.quarters) == (start, quarters))
+            {
+                Some(l) => l.seats += levels[b] - levels[a],
+                None => plan.push(ProposedLicense {
+                    start,
+                    quarters,
+                    seats: levels[b] - levels[a],
+                }),
+            }
+        }
+        (j, b) = (j - 1, a);
+    }
+    plan.sort_by_key(|l| (l.start, l.quarters));
+    plan
+}
+
 /// The cheapest set of at most `max_licenses` licenses covering `demand`, priced by
 /// `pricing` (see the module's overview).
 pub fn plan(demand: &Demand, pricing: &Pricing, max_licenses: usize) -> Result<Plan, PlanError> {
@@ -259,6 +352,7 @@ pub fn plan_within(
             .collect();
         problem.add_constraint(covering, ComparisonOp::Ge, f64::from(need));
     }
+    let layered = nested_layers(slots, pricing, max_licenses);
     let outcome = problem
         .solve_with({
             let mut options = SolveOptions::default();
@@ -317,6 +411,10 @@ pub fn plan_within(
     let whole_day = [baseline.clone()];
     if !optimal && objective(&whole_day) < objective(&licenses) {
         licenses = whole_day.to_vec();
+    }
+    // ... nor more than the nested layers (a search stopped early often holds worse).
+    if !optimal && !layered.is_empty() && objective(&layered) < objective(&licenses) {
+        licenses = layered;
     }
     let optimality = if optimal {
         Optimality::Proven
@@ -536,6 +634,41 @@ mod tests {
             made,
             plan_within(&d, &pricing, 3, 200).unwrap(),
             "the same plan again"
+        );
+        // Never dearer than the nested layers, nor than the whole day at the peak.
+        let layered: u64 = nested_layers(&slots, &pricing, 3)
+            .iter()
+            .map(|l| price_per_day(l, &pricing))
+            .sum();
+        assert!(made.cost_per_day_minor <= layered && layered < made.baseline_per_day_minor);
+    }
+
+    #[test]
+    fn nested_layers_cover_the_demand_around_midnight_too() {
+        // Night 22:00-06:00 needs 7, the evening 18:00-22:00 needs 3, the day nothing.
+        let slots: Vec<u32> = (0..QUARTERS)
+            .map(|q| match q {
+                0..24 | 88..96 => 7,
+                72..88 => 3,
+                _ => 0,
+            })
+            .collect();
+        let pricing = usd(500, 8, Rounding::ProRata);
+        let layers = nested_layers(&slots, &pricing, 2);
+        for (q, &need) in slots.iter().enumerate() {
+            let covered: u32 = layers.iter().filter(|l| l.covers(q)).map(|l| l.seats).sum();
+            assert!(covered >= need, "{q}: {covered} < {need}");
+        }
+        let windows: Vec<(String, String, u32)> = layers
+            .iter()
+            .map(|l| (l.daily_start(), l.daily_end(), l.seats))
+            .collect();
+        assert_eq!(
+            windows,
+            [
+                ("18:00".into(), "06:00".into(), 3),
+                ("22:00".into(), "06:00".into(), 4)
+            ]
         );
     }
 
