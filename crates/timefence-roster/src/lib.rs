@@ -9,9 +9,9 @@
 //! - [`demand`]: the seats the roster needs, per quarter-hour of the customer's wall clock: the
 //!   peak of concurrent working agents in that quarter-hour on any day (a DST day's skipped
 //!   quarter-hours need nothing, its repeated ones count both passes);
-//! - [`plan`]: the cheapest set of at most N daily windows with seats that covers the demand
-//!   in every quarter-hour, priced per seat per block as the cost panel prices, solved exactly
-//!   as an integer program (`microlp`, pure Rust) with its optimality reported.
+//! - [`plan`](mod@plan): the cheapest set of at most N daily windows with seats that covers
+//!   the demand in every quarter-hour, priced per seat per block as the cost panel prices,
+//!   solved as an integer program (`microlp`, pure Rust) with its optimality reported.
 //!
 //! Only working activities need a seat ([`csv::is_working`]): breaks, meals and time off do
 //! not.

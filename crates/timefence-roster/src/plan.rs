@@ -12,7 +12,7 @@
 //! 8-hour windows, not as an equal-cost 16-hour night window over a smaller morning one). `microlp` solves it by branch and bound, with a limit
 //! on nodes ([`NODE_LIMIT`]; a count, not a time, so the answer does not depend on the
 //! machine's speed): within it the plan is proven optimal, beyond it the best of the search's
-//! plan, the whole day at the peak and the nested layers of [`nested_layers`] is returned with
+//! plan, the whole day at the peak and the nested layers (`nested_layers`) is returned with
 //! its gap. Measured here: 8 or 12 changes of demand a day are proven in about a
 //! second; 24 changes (553 candidate windows) stop at the limit after several seconds with a
 //! gap of 4 to 31%. A stronger solver is the next step for rosters with many shift starts.
