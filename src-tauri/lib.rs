@@ -592,10 +592,7 @@ fn catalogue_info(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueI
 #[specta::specta]
 fn open_demo(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
     let today = timefence_terms::chrono::Local::now().date_naive();
-    let path = state
-        .demo_path(today)
-        .ok_or_else(|| AppError::CatalogueUnavailable("no folder for the demo".into()))?;
-    state.switch_to(&path, Some(today))?;
+    let path = state.open_demo_of(today)?;
     let own = state.own_path();
     state.with_catalogue(|c| admin::info(c, Some(&path), own.as_deref()))
 }
@@ -1024,6 +1021,22 @@ fn catalogue_path(app: &tauri::App) -> Result<PathBuf, String> {
     }
 }
 
+/// Whether `name` is a demo catalogue's file name: `demo-YYYY.sqlite` (older versions) or
+/// `demo-YYYY-MM.sqlite`.
+fn is_demo_file(name: &str) -> bool {
+    let Some(date) = name
+        .strip_prefix("demo-")
+        .and_then(|rest| rest.strip_suffix(".sqlite"))
+    else {
+        return false;
+    };
+    let digits = |part: &str, n: usize| part.len() == n && part.bytes().all(|b| b.is_ascii_digit());
+    match date.split_once('-') {
+        Some((year, month)) => digits(year, 4) && digits(month, 2),
+        None => digits(date, 4),
+    }
+}
+
 /// The command-line flag that opens the demo catalogue instead of the administrator's own.
 pub const DEMO_FLAG: &str = "--demo";
 
@@ -1033,10 +1046,8 @@ fn open_state(app: &tauri::App) -> AppState {
             let state = AppState::open(&path);
             if std::env::args().any(|a| a == DEMO_FLAG) {
                 let today = timefence_terms::chrono::Local::now().date_naive();
-                if let Some(demo) = state.demo_path(today) {
-                    if let Err(error) = state.switch_to(&demo, Some(today)) {
-                        tracing::warn!(%error, "the demo catalogue cannot be opened");
-                    }
+                if let Err(error) = state.open_demo_of(today) {
+                    tracing::warn!(%error, "the demo catalogue cannot be opened");
                 }
             }
             state
@@ -1109,6 +1120,33 @@ impl AppState {
             .as_ref()
             .and_then(|own| own.parent())
             .map(|dir| dir.join(format!("demo-{}.sqlite", today.format("%Y-%m"))))
+    }
+
+    /// Opens the demo of `today`'s month in place of the open catalogue, and removes the demo
+    /// files of other months beside it (each month makes a new one; none holds anything of the
+    /// administrator's). Returns the demo's path.
+    pub fn open_demo_of(
+        &self,
+        today: timefence_terms::chrono::NaiveDate,
+    ) -> Result<PathBuf, AppError> {
+        let path = self
+            .demo_path(today)
+            .ok_or_else(|| AppError::CatalogueUnavailable("no folder for the demo".into()))?;
+        self.switch_to(&path, Some(today))?;
+        if let (Some(dir), Some(keep)) = (path.parent(), path.file_name()) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let name = entry.file_name();
+                let text = name.to_string_lossy();
+                let base = ["-wal", "-shm", "-journal"]
+                    .iter()
+                    .find_map(|suffix| text.strip_suffix(suffix))
+                    .unwrap_or(&text);
+                if base != keep.to_string_lossy() && is_demo_file(base) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(path)
     }
 
     /// Opens the catalogue at `path` in place of the open one (seeding the demo dated from

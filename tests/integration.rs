@@ -785,10 +785,32 @@ mod signing_in_the_app {
         );
         signing::generate(&state, PASSPHRASE, PASSPHRASE).unwrap();
         signing::prepare(&state, &ExportScope::Everything, Some(PASSPHRASE), true).ok();
+        // Last month's demo, a demo of the old yearly kind, and files that are not demos.
+        for name in [
+            "demo-2026-11.sqlite",
+            "demo-2026-11.sqlite-wal",
+            "demo-2025.sqlite",
+            "demo-notes.sqlite",
+            "demo-2026-11.txt",
+        ] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
         let today: chrono::NaiveDate = "2026-12-06".parse().unwrap();
-        let demo = state.demo_path(today).unwrap();
+        let demo = state.open_demo_of(today).unwrap();
         assert_eq!(demo, dir.path().join("demo-2026-12.sqlite"));
-        state.switch_to(&demo, Some(today)).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .filter(|n| n.starts_with("demo-"))
+            .collect();
+        left.sort();
+        assert_eq!(
+            left.iter()
+                .filter(|n| !n.starts_with("demo-2026-12.sqlite"))
+                .collect::<Vec<_>>(),
+            ["demo-2026-11.txt", "demo-notes.sqlite"],
+            "other months' demos removed, other files kept"
+        );
         assert_eq!(signing::status(&state).unwrap().seconds_left, 0);
         let term = state
             .with_catalogue(|c| {
