@@ -502,10 +502,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             to,
             json,
         } => {
-            let apply = match (apply, from, to) {
-                (true, Some(from), Some(to)) => Some((from.as_str(), to.as_str())),
-                _ => None,
-            };
+            let term = from.as_deref().zip(to.as_deref());
             return crate::plan_cmd::plan_roster(
                 &mut c,
                 &crate::plan_cmd::PlanRequest {
@@ -515,7 +512,8 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                     max_licenses: *max_licenses,
                     product: product.as_deref(),
                     on: on.as_deref(),
-                    apply,
+                    term,
+                    apply: *apply,
                     json: *json,
                 },
             );

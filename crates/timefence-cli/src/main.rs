@@ -156,11 +156,11 @@ pub(crate) enum Command {
         /// Add the plan's licenses to the customer as drafts, valid from --from to --to.
         #[arg(long, requires_all = ["from", "to"])]
         apply: bool,
-        /// First valid date of the applied licenses, YYYY-MM-DD.
-        #[arg(long, requires = "apply")]
+        /// First date of the term the plan is priced over (and its drafts valid from), YYYY-MM-DD.
+        #[arg(long, requires = "to")]
         from: Option<String>,
-        /// Last valid date of the applied licenses, YYYY-MM-DD.
-        #[arg(long, requires = "apply")]
+        /// Last date of that term, inclusive, YYYY-MM-DD.
+        #[arg(long, requires = "from")]
         to: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]

@@ -17,8 +17,10 @@ pub(crate) struct PlanRequest<'a> {
     pub max_licenses: usize,
     pub product: Option<&'a str>,
     pub on: Option<&'a str>,
-    /// Add the plan as drafts valid from the first date to the second.
-    pub apply: Option<(&'a str, &'a str)>,
+    /// The term the plan is priced over (first and last date).
+    pub term: Option<(&'a str, &'a str)>,
+    /// Add the plan as drafts valid over the term.
+    pub apply: bool,
     pub json: bool,
 }
 
@@ -125,52 +127,74 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
         money(savings),
     ));
     let mut added: Vec<i64> = Vec::new();
-    if let (Some(_), true) = (request.apply, made.licenses.is_empty()) {
+    let mut term_json = serde_json::Value::Null;
+    if request.apply && made.licenses.is_empty() {
         return Err(
             "--apply: the plan has no license to add (no agent works in the roster)"
                 .to_string()
                 .into(),
         );
     }
-    if let Some((from, to)) = request.apply {
+    if let Some((from, to)) = request.term {
+        let spec = |start: String, end: String, seats: u32| timefence_terms::TermsSpec {
+            license_start_date: from.to_string(),
+            license_end_date: to.to_string(),
+            daily_start_time: start,
+            daily_end_time: end,
+            daily_time_consumption_limit: None,
+            time_zone: customer.default_zone.clone(),
+            weekdays: None,
+            seats: i64::from(seats),
+            product: product.name.clone(),
+            features: Default::default(),
+        };
+        // Only the dates came from the command line: a refusal of these terms is theirs.
+        let dates = |e: timefence_terms::InvalidTerms| Failure::from(format!("--from, --to: {e}"));
         let drafts: Vec<(String, timefence_terms::TermsSpec)> = made
             .licenses
             .iter()
             .map(|l| {
-                let window = format!("{}-{}", l.daily_start(), l.daily_end());
-                let spec = timefence_terms::TermsSpec {
-                    license_start_date: from.to_string(),
-                    license_end_date: to.to_string(),
-                    daily_start_time: l.daily_start(),
-                    daily_end_time: l.daily_end(),
-                    daily_time_consumption_limit: None,
-                    time_zone: customer.default_zone.clone(),
-                    weekdays: None,
-                    seats: i64::from(l.seats),
-                    product: product.name.clone(),
-                    features: Default::default(),
-                };
-                (format!("Plan {window}"), spec)
+                let name = format!("Plan {}-{}", l.daily_start(), l.daily_end());
+                (name, spec(l.daily_start(), l.daily_end(), l.seats))
             })
             .collect();
-        added = c.add_licenses(customer.id, &drafts).map_err(|e| match e {
-            // The plan's own terms are valid; only the dates came from the command line.
-            timefence_catalogue::CatalogueError::InvalidTerms(t) => {
-                Failure::from(format!("--from, --to: {t}"))
-            }
-            other => Failure::from(other),
-        })?;
+        let terms = drafts
+            .iter()
+            .map(|(_, s)| s.validate())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(dates)?;
+        let whole_day = spec("00:00".into(), "24:00".into(), need.peak().max(1))
+            .validate()
+            .map_err(dates)?;
+        let (first, last) = (whole_day.start_date, whole_day.end_date);
+        // Priced as the cost panel prices: each day's real length in the customer's zone.
+        let refs: Vec<&timefence_terms::Terms> = terms.iter().collect();
+        let fenced = timefence_terms::cost_preview(&refs, &pricing, zone, first, last).fenced_minor;
+        let whole =
+            timefence_terms::cost_preview(&[&whole_day], &pricing, zone, first, last).fenced_minor;
         text.push_str(&format!(
-            "\nAdded {} draft license{} for {}, valid {from} to {to}: {}",
-            added.len(),
-            plural(added.len()),
-            customer.name,
-            drafts
-                .iter()
-                .map(|(name, _)| name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            "\nOver {from} to {to}: {} against {} for one 24-hour license for {} seat{}",
+            money(fenced),
+            money(whole),
+            need.peak(),
+            plural(need.peak() as usize),
         ));
+        term_json =
+            json!({ "from": from, "to": to, "fenced_minor": fenced, "baseline_minor": whole });
+        if request.apply {
+            added = c.add_licenses(customer.id, &drafts)?;
+            text.push_str(&format!(
+                "\nAdded {} draft license{} for {}, valid {from} to {to}: {}",
+                added.len(),
+                plural(added.len()),
+                customer.name,
+                drafts
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
     }
     let value = json!({
         "customer": customer.id,
@@ -180,6 +204,7 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
         "demand": need,
         "plan": made,
         "savings_per_day_minor": savings,
+        "term": term_json,
         "added": added,
     });
     print(request.json, value, text);

@@ -1786,3 +1786,114 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Licenses: at most 20, at least 1"));
 }
+
+/// A plan priced over a term as the cost panel prices it: each night's real length in the
+/// customer's zone, the DST night an hour short.
+#[test]
+fn plan_prices_its_licenses_over_a_term_with_each_days_real_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("c.sqlite");
+    let cat = cat.to_str().unwrap();
+    assert!(timefence(&["--catalogue", cat, "demo", "--year", "2027"])
+        .status
+        .success());
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "customers",
+        "add",
+        "--name",
+        "Night Desk",
+        "--zone",
+        "America/New_York",
+        "--json",
+    ]);
+    let id = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["id"].to_string();
+    let mut roster = String::from("agent,start,end,zone\n");
+    for day in 10..17 {
+        roster.push_str(&format!(
+            "N1,2027-03-{day} 22:00,2027-03-{} 06:00,America/New_York\n",
+            day + 1
+        ));
+    }
+    let file = dir.path().join("nights.csv");
+    std::fs::write(&file, roster).unwrap();
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &id,
+        "--roster",
+        file.to_str().unwrap(),
+        "--on",
+        "2027-03-10",
+        "--from",
+        "2027-03-13",
+        "--to",
+        "2027-03-15",
+        "--json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let l = &v["plan"]["licenses"][0];
+    assert_eq!(
+        (
+            l["start"].as_u64(),
+            l["quarters"].as_u64(),
+            l["seats"].as_u64()
+        ),
+        (Some(88), Some(32), Some(1))
+    );
+    // Nights opening 13 March (7 h: the clocks spring forward), 14 March (8 h) and 15 March
+    // (2 h inside the term) make 17 h at $5 per 8 h: $10.625, rounded down once. One 24-hour
+    // license is billed 24 + 23 + 24 = 71 h: $44.375, rounded down.
+    assert_eq!(v["term"]["fenced_minor"], 1062);
+    assert_eq!(v["term"]["baseline_minor"], 4437);
+    // The BPO over a year: 365 days at $1,750.00 against $3,000.00.
+    let bpo = timefence(&["--catalogue", cat, "customers", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&bpo.stdout).unwrap();
+    let bpo = list["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Northwind BPO")
+        .unwrap()["id"]
+        .to_string();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples/bpo.csv");
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &bpo,
+        "--roster",
+        sample.to_str().unwrap(),
+        "--on",
+        "2027-01-04",
+        "--from",
+        "2027-01-01",
+        "--to",
+        "2027-12-31",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("Over 2027-01-01 to 2027-12-31: $638,750.00 against $1,095,000.00 for one 24-hour license for 200 seats"), "{text}");
+    // --from without --to is refused by the command line itself.
+    let out = timefence(&[
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        &bpo,
+        "--roster",
+        sample.to_str().unwrap(),
+        "--from",
+        "2027-01-01",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
