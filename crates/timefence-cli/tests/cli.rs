@@ -1583,6 +1583,24 @@ fn the_command_line_edits_duplicates_deletes_and_renames_as_the_window_does() {
     assert!(listed.to_string().contains("Spare Co"));
 }
 
+/// The id of the customer named `name` in catalogue `cat`, as the command line takes it.
+fn customer_id(cat: &str, name: &str) -> String {
+    let out = timefence(&["--catalogue", cat, "customers", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    list["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap()["id"]
+        .to_string()
+}
+
+/// The brief's BPO as a week's roster, the sample beside the planner.
+fn bpo_roster() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples/bpo.csv")
+}
+
 /// The brief's BPO as a week's roster (100 agents 00:00-08:00, 200 08:00-16:00, 50 16:00-24:00
 /// UTC, and a spare agent's time off): three licenses at $1,750.00 a day against $3,000.00.
 #[test]
@@ -1593,16 +1611,8 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
     assert!(timefence(&["--catalogue", cat, "demo", "--year", "2027"])
         .status
         .success());
-    let customers = timefence(&["--catalogue", cat, "customers", "list", "--json"]);
-    let list: serde_json::Value = serde_json::from_slice(&customers.stdout).unwrap();
-    let bpo = list["customers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Northwind BPO")
-        .unwrap()["id"]
-        .to_string();
-    let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples/bpo.csv");
+    let bpo = customer_id(cat, "Northwind BPO");
+    let roster = bpo_roster();
     let roster = roster.to_str().unwrap();
     let out = timefence(&[
         "--catalogue",
@@ -1856,16 +1866,8 @@ fn plan_prices_its_licenses_over_a_term_with_each_days_real_length() {
     assert_eq!(v["term"]["fenced_minor"], 1062);
     assert_eq!(v["term"]["baseline_minor"], 4437);
     // The BPO over a year: 365 days at $1,750.00 against $3,000.00.
-    let bpo = timefence(&["--catalogue", cat, "customers", "list", "--json"]);
-    let list: serde_json::Value = serde_json::from_slice(&bpo.stdout).unwrap();
-    let bpo = list["customers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Northwind BPO")
-        .unwrap()["id"]
-        .to_string();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples/bpo.csv");
+    let bpo = customer_id(cat, "Northwind BPO");
+    let sample = bpo_roster();
     let out = timefence(&[
         "--catalogue",
         cat,

@@ -87,43 +87,6 @@ pub fn is_working(activity: &str) -> bool {
     )
 }
 
-/// Splits one CSV line into fields (RFC 4180 quoting within the line).
-fn fields(line: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    let mut at_start = true;
-    while let Some(c) = chars.next() {
-        if quoted {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    chars.next();
-                    field.push('"');
-                } else {
-                    quoted = false;
-                }
-            } else {
-                field.push(c);
-            }
-        } else if c == '"' && at_start {
-            quoted = true;
-            at_start = false;
-        } else if c == ',' {
-            out.push(std::mem::take(&mut field));
-            at_start = true;
-        } else {
-            field.push(c);
-            at_start = false;
-        }
-    }
-    if quoted {
-        return Err("a quoted field is not closed".into());
-    }
-    out.push(field);
-    Ok(out)
-}
-
 fn parse_time(text: &str, zone: Option<Tz>) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
@@ -161,21 +124,19 @@ pub fn parse_csv(text: &str) -> Result<Vec<Shift>, RosterError> {
             text.len()
         )));
     }
-    let mut lines = text.lines().enumerate();
-    let header = loop {
-        match lines.next() {
-            Some((_, l)) if l.trim().is_empty() => continue,
-            Some((_, l)) => break l.trim_start_matches('\u{feff}'),
-            None => return Err(RosterError::MissingColumn("agent".into())),
-        }
-    };
-    let names: Vec<String> = fields(header)
-        .map_err(|problem| RosterError::Row {
+    // The `csv` crate reads the file as the catalogue's import does (RFC 4180 quoting, a BOM,
+    // blank lines skipped); a row's field count is checked here to name its line.
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let names: Vec<String> = reader
+        .headers()
+        .map_err(|e| RosterError::Row {
             line: 1,
             field: "header".into(),
-            problem,
+            problem: e.to_string(),
         })?
-        .into_iter()
+        .iter()
         .map(|n| n.trim().to_lowercase())
         .collect();
     let column = |name: &str| names.iter().position(|n| n == name);
@@ -183,22 +144,23 @@ pub fn parse_csv(text: &str) -> Result<Vec<Shift>, RosterError> {
     let (agent_at, start_at, end_at) = (required("agent")?, required("start")?, required("end")?);
     let (zone_at, activity_at) = (column("zone"), column("activity"));
     let mut shifts = Vec::new();
-    for (index, line) in lines {
-        let number = index + 1;
-        if line.trim().is_empty() {
-            continue;
-        }
+    for record in reader.records() {
         if shifts.len() == MAX_ROWS {
             return Err(RosterError::TooLarge(format!(
                 "more than {MAX_ROWS} shifts"
             )));
         }
+        let row = record.map_err(|e| RosterError::Row {
+            line: e.position().map_or(0, |p| p.line() as usize),
+            field: "row".into(),
+            problem: e.to_string(),
+        })?;
+        let number = row.position().map_or(0, |p| p.line() as usize);
         let bad = |field: &str, problem: String| RosterError::Row {
             line: number,
             field: field.into(),
             problem,
         };
-        let row = fields(line).map_err(|p| bad("row", p))?;
         if row.len() != names.len() {
             return Err(bad(
                 "row",

@@ -70,8 +70,14 @@ impl ProposedLicense {
 
     /// Whether quarter-hour `q` is inside the window.
     pub fn covers(&self, q: usize) -> bool {
-        (q + QUARTERS - self.start) % QUARTERS < self.quarters
+        window_covers(self.start, self.quarters, q)
     }
+}
+
+/// Whether quarter-hour `q` is inside the window of `quarters` quarter-hours opening at `start`
+/// (around midnight if it must).
+fn window_covers(start: usize, quarters: usize, q: usize) -> bool {
+    (q + QUARTERS - start) % QUARTERS < quarters
 }
 
 fn clock(quarter: usize) -> String {
@@ -308,6 +314,10 @@ pub fn plan_within(
     // Fewest licenses outweighs every total of window lengths; least cost outweighs both.
     let per_license = (max_licenses * QUARTERS + 1) as f64;
     let per_cost = (max_licenses + 1) as f64 * per_license;
+    // What one seat, and one license used, add to the objective (one definition for the
+    // program and for comparing plans after it).
+    let seat_weight = |quarters: usize| per_cost * scaled_price(quarters, pricing) as f64;
+    let used_weight = |quarters: usize| per_license + quarters as f64;
     let most = per_cost * scaled_price(QUARTERS, pricing) as f64 * f64::from(peak) * 2.0;
     if most > EXACT {
         return Err(PlanError::Demand(format!(
@@ -320,11 +330,8 @@ pub fn plan_within(
     let vars: Vec<_> = windows
         .iter()
         .map(|&(_, quarters)| {
-            let seats = problem.add_integer_var(
-                per_cost * scaled_price(quarters, pricing) as f64,
-                (0, upper),
-            );
-            let used = problem.add_binary_var(per_license + quarters as f64);
+            let seats = problem.add_integer_var(seat_weight(quarters), (0, upper));
+            let used = problem.add_binary_var(used_weight(quarters));
             problem.add_constraint(
                 [(seats, 1.0), (used, -f64::from(peak))],
                 ComparisonOp::Le,
@@ -347,7 +354,7 @@ pub fn plan_within(
         let covering: Vec<_> = windows
             .iter()
             .zip(&vars)
-            .filter(|(&(start, quarters), _)| (q + QUARTERS - start) % QUARTERS < quarters)
+            .filter(|(&(start, quarters), _)| window_covers(start, quarters, q))
             .map(|(_, &(seats, _))| (seats, 1.0))
             .collect();
         problem.add_constraint(covering, ComparisonOp::Ge, f64::from(need));
@@ -399,11 +406,7 @@ pub fn plan_within(
     // What the program minimises, in integers: cost first, then licenses, then lengths.
     let objective = |plan: &[ProposedLicense]| -> f64 {
         plan.iter()
-            .map(|l| {
-                per_cost * (scaled_price(l.quarters, pricing) * u64::from(l.seats)) as f64
-                    + per_license
-                    + l.quarters as f64
-            })
+            .map(|l| seat_weight(l.quarters) * f64::from(l.seats) + used_weight(l.quarters))
             .sum()
     };
     // Stopped at its node limit, the search may hold a plan dearer than the whole day at the
@@ -487,7 +490,7 @@ mod tests {
                 let covered = (0..QUARTERS).all(|q| {
                     self.chosen
                         .iter()
-                        .filter(|&&(s, l, _)| (q + QUARTERS - s) % QUARTERS < l)
+                        .filter(|&&(s, l, _)| window_covers(s, l, q))
                         .map(|&(_, _, n)| n)
                         .sum::<u32>()
                         >= self.slots[q]
