@@ -141,9 +141,18 @@ pub(crate) enum Command {
         /// The roster file.
         #[arg(long)]
         roster: PathBuf,
-        /// The roster's format: csv (agent, start, end, optional zone and activity).
-        #[arg(long, default_value = "csv")]
-        format: String,
+        /// The roster's format: csv (agent, start, end, optional zone and activity), iex (NICE
+        /// IEX WFM's Agent Schedule Detail export) or genesys (Genesys Cloud WFM's agent
+        /// schedules, JSON). Default: what the file shows (JSON is genesys, a #fields line iex).
+        #[arg(long)]
+        format: Option<String>,
+        /// An IEX export's dateFormat (mmddyyyy, the export's default; ddmmyyyy, yyyymmdd, ...).
+        #[arg(long)]
+        date_format: Option<String>,
+        /// The IEX management unit's zone (e.g. America/New_York): its times are read in it,
+        /// whatever the TZ field says (needed when TZ is missing or not an IANA name).
+        #[arg(long)]
+        zone: Option<String>,
         /// The most licenses the plan may have (1 to 20).
         #[arg(long, default_value_t = 3)]
         max_licenses: usize,

@@ -6,14 +6,21 @@ use crate::{Failure, EXIT_OK};
 use serde_json::json;
 use std::path::Path;
 use timefence_catalogue::Catalogue;
-use timefence_roster::{csv::MAX_BYTES, demand::demand, parse_csv, plan};
+use timefence_roster::{
+    csv::MAX_BYTES, demand::demand, parse, plan, DateFormat, Format, IexOptions,
+};
 use timefence_terms::format_money;
 
 /// What `timefence plan` was asked.
 pub(crate) struct PlanRequest<'a> {
     pub customer: i64,
     pub roster: &'a Path,
-    pub format: &'a str,
+    /// The roster's format (default: what the file shows).
+    pub format: Option<&'a str>,
+    /// An IEX export's dateFormat.
+    pub date_format: Option<&'a str>,
+    /// The zone of an IEX export without an IANA `TZ`.
+    pub zone: Option<&'a str>,
     pub max_licenses: usize,
     pub product: Option<&'a str>,
     pub on: Option<&'a str>,
@@ -25,13 +32,26 @@ pub(crate) struct PlanRequest<'a> {
 }
 
 pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Result<u8, Failure> {
-    if request.format != "csv" {
-        return Err(format!(
-            "--format: \"{}\" is not a roster format this version reads (csv)",
-            request.format
-        )
-        .into());
-    }
+    let format = match request.format {
+        Some(name) => Some(Format::from_name(name).ok_or_else(|| {
+            format!("--format: \"{name}\" is not a roster format this version reads (csv, iex, genesys)")
+        })?),
+        None => None,
+    };
+    let date_format = match request.date_format {
+        Some(name) => DateFormat::from_name(name).ok_or_else(|| {
+            format!("--date-format: \"{name}\" is not an IEX dateFormat (mmddyyyy, mmddyy, ddmmyyyy, ddmmyy, yyyymmdd, yyyyddmm, yymmdd, yyddmm)")
+        })?,
+        None => DateFormat::default(),
+    };
+    let roster_zone = match request.zone {
+        Some(name) => Some(
+            name.trim()
+                .parse()
+                .map_err(|_| format!("--zone: \"{name}\" is not an IANA time zone name"))?,
+        ),
+        None => None,
+    };
     let customer = c.customer(request.customer)?;
     let zone = crate::input::parse_zone(&customer.default_zone)?;
     let products = c.products()?;
@@ -68,7 +88,12 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
     }
     let text = std::fs::read_to_string(request.roster)
         .map_err(|e| format!("--roster: {}: {e}", request.roster.display()))?;
-    let shifts = parse_csv(&text).map_err(|e| format!("--roster: {e}"))?;
+    let format = format.unwrap_or_else(|| Format::of(&text));
+    let options = IexOptions {
+        date_format,
+        zone: roster_zone,
+    };
+    let shifts = parse(format, &text, options).map_err(|e| format!("--roster: {e}"))?;
     let need = demand(&shifts, zone);
     let made = plan(&need, &pricing, request.max_licenses).map_err(|e| e.to_string())?;
     let money = |minor: u64| format_money(minor as i64, &pricing.currency);

@@ -1899,3 +1899,87 @@ fn plan_prices_its_licenses_over_a_term_with_each_days_real_length() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The same BPO roster as NICE IEX's Agent Schedule Detail export and as Genesys Cloud's agent
+/// schedules: the format is seen from the file, and the plan is the same $1,750.00 a day. A
+/// bad line is named with its line and field, and an unknown format is refused.
+#[test]
+fn plan_reads_the_bpo_roster_from_iex_and_genesys_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalogue = dir.path().join("c.sqlite");
+    let cat = catalogue.to_str().unwrap();
+    assert!(timefence(&["--catalogue", cat, "demo", "--year", "2027"])
+        .status
+        .success());
+    let bpo = customer_id(cat, "Northwind BPO");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples");
+    for name in ["bpo.iex.txt", "bpo.genesys.json"] {
+        let roster = samples.join(name);
+        let out = timefence(&[
+            "--catalogue",
+            cat,
+            "plan",
+            "--customer",
+            &bpo,
+            "--roster",
+            roster.to_str().unwrap(),
+            "--on",
+            "2027-01-04",
+            "--json",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["plan"]["cost_per_day_minor"], 175_000, "{name}");
+        assert_eq!(v["demand"]["agents"], 350, "{name}");
+        assert_eq!(v["demand"]["not_working"], 7, "{name}");
+    }
+    let bad = dir.path().join("bad.txt");
+    std::fs::write(
+        &bad,
+        "#fields:excdate|TZ|tvID|excCode|startTime|stopTime\n\
+         01042027|UTC|A1|Open|08:00|16:00\n\
+         01042027|Eastern|A2|Open|08:00|16:00\n",
+    )
+    .unwrap();
+    let plan = |extra: &[&str]| {
+        let mut args = vec![
+            "--catalogue",
+            cat,
+            "plan",
+            "--customer",
+            &bpo,
+            "--roster",
+            bad.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        timefence(&args)
+    };
+    let out = plan(&[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 3, TZ") && err.contains("--zone"),
+        "{err}"
+    );
+    // With the management unit's zone named, its times are read in it.
+    let out = plan(&["--zone", "America/New_York", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = plan(&["--format", "ical"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--format: \"ical\"") && err.contains("csv, iex, genesys"),
+        "{err}"
+    );
+    let out = plan(&["--date-format", "dd/mm"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--date-format"));
+}

@@ -44,9 +44,17 @@ pub enum RosterError {
     /// The file is larger than [`MAX_BYTES`] or has more than [`MAX_ROWS`] shifts.
     #[error("the roster is too large: {0}")]
     TooLarge(String),
-    /// The header line lacks a required column.
-    #[error("line 1: the header has no \"{0}\" column (it needs agent, start and end)")]
+    /// The header (or the document) lacks a required column or entry.
+    #[error("the roster has no \"{0}\" (see the format's required fields)")]
     MissingColumn(String),
+    /// An entry of a structured roster (JSON) is wrong.
+    #[error("{path}: {problem}")]
+    Entry {
+        /// Where, as a path in the document (`agentSchedules[3].shifts[1].startDate`).
+        path: String,
+        /// What is wrong, in words.
+        problem: String,
+    },
     /// A row is wrong.
     #[error("line {line}, {field}: {problem}")]
     Row {
@@ -84,6 +92,7 @@ pub fn is_working(activity: &str) -> bool {
             | "absent"
             | "leave"
             | "unavailable"
+            | "unscheduled"
     )
 }
 

@@ -4,8 +4,10 @@
 //! the vendor both ask is "what is the cheapest set of daily time-fenced licenses that covers
 //! this roster?". This crate answers it in three steps:
 //!
-//! - [`csv`]: a roster as a plain CSV file (agent, start, end, and an optional zone and
-//!   activity), every row checked, a bad row named by line and field, nothing half-read;
+//! - [`csv`], [`iex`], [`genesys`]: a roster as a plain CSV file (agent, start, end, and an
+//!   optional zone and activity), as NICE IEX WFM's Agent Schedule Detail export, or as Genesys
+//!   Cloud WFM's agent schedules (JSON); every row checked, a bad row named by line (or path)
+//!   and field, nothing half-read;
 //! - [`demand`]: the seats the roster needs, per quarter-hour of the customer's wall clock: the
 //!   peak of concurrent working agents in that quarter-hour on any day (a DST day's skipped
 //!   quarter-hours need nothing, its repeated ones count both passes);
@@ -19,8 +21,57 @@
 
 pub mod csv;
 pub mod demand;
+pub mod genesys;
+pub mod iex;
 pub mod plan;
 
 pub use csv::{parse_csv, RosterError, Shift};
+pub use genesys::parse_genesys;
+pub use iex::{parse_iex, DateFormat, IexOptions};
+
+/// The roster formats read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A plain CSV ([`csv`]).
+    Csv,
+    /// NICE IEX WFM's Agent Schedule Detail export ([`iex`]).
+    Iex,
+    /// Genesys Cloud WFM's agent schedules as JSON ([`genesys`]).
+    Genesys,
+}
+
+impl Format {
+    /// The format named `csv`, `iex` or `genesys`.
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "iex" | "nice" => Some(Format::Iex),
+            "genesys" | "json" => Some(Format::Genesys),
+            _ => None,
+        }
+    }
+
+    /// The format a file's text shows: a JSON object is Genesys, a `#fields` line is IEX,
+    /// anything else CSV.
+    pub fn of(text: &str) -> Format {
+        let text = text.trim_start_matches('\u{feff}').trim_start();
+        if text.starts_with('{') {
+            Format::Genesys
+        } else if text.starts_with("#fields") || text.lines().any(|l| l.starts_with("#fields")) {
+            Format::Iex
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+/// Reads a roster in `format` (IEX with `iex`'s settings).
+pub fn parse(format: Format, text: &str, iex: IexOptions) -> Result<Vec<Shift>, RosterError> {
+    match format {
+        Format::Csv => parse_csv(text),
+        Format::Iex => parse_iex(text, iex),
+        Format::Genesys => parse_genesys(text),
+    }
+}
 pub use demand::{Demand, QUARTERS};
 pub use plan::{plan, Optimality, Plan, PlanError, ProposedLicense};
