@@ -142,8 +142,9 @@ pub(crate) enum Command {
         #[arg(long)]
         roster: PathBuf,
         /// The roster's format: csv (agent, start, end, optional zone and activity), iex (NICE
-        /// IEX WFM's Agent Schedule Detail export) or genesys (Genesys Cloud WFM's agent
-        /// schedules, JSON). Default: what the file shows (JSON is genesys, a #fields line iex).
+        /// IEX WFM's Agent Schedule Detail export), genesys (Genesys Cloud WFM's agent
+        /// schedules, JSON) or ics (iCalendar, one event per shift, recurring or not).
+        /// Default: what the file shows (JSON is genesys, a #fields line iex, BEGIN:VCALENDAR ics).
         #[arg(long)]
         format: Option<String>,
         /// An IEX export's dateFormat (mmddyyyy, the export's default; ddmmyyyy, yyyymmdd, ...).

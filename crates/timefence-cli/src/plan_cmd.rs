@@ -34,7 +34,7 @@ pub(crate) struct PlanRequest<'a> {
 pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Result<u8, Failure> {
     let format = match request.format {
         Some(name) => Some(Format::from_name(name).ok_or_else(|| {
-            format!("--format: \"{name}\" is not a roster format this version reads (csv, iex, genesys)")
+            format!("--format: \"{name}\" is not a roster format this version reads (csv, iex, genesys, ics)")
         })?),
         None => None,
     };

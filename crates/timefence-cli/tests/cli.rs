@@ -1900,8 +1900,8 @@ fn plan_prices_its_licenses_over_a_term_with_each_days_real_length() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// The same BPO roster as NICE IEX's Agent Schedule Detail export and as Genesys Cloud's agent
-/// schedules: the format is seen from the file, and the plan is the same $1,750.00 a day. A
+/// The same BPO roster as NICE IEX's Agent Schedule Detail export, as Genesys Cloud's agent
+/// schedules and as recurring iCalendar events: the format is seen from the file, and the plan is the same $1,750.00 a day. A
 /// bad line is named with its line and field, and an unknown format is refused.
 #[test]
 fn plan_reads_the_bpo_roster_from_iex_and_genesys_exports() {
@@ -1913,7 +1913,7 @@ fn plan_reads_the_bpo_roster_from_iex_and_genesys_exports() {
         .success());
     let bpo = customer_id(cat, "Northwind BPO");
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples");
-    for name in ["bpo.iex.txt", "bpo.genesys.json"] {
+    for name in ["bpo.iex.txt", "bpo.genesys.json", "bpo.ics"] {
         let roster = samples.join(name);
         let out = timefence(&[
             "--catalogue",
@@ -1974,10 +1974,10 @@ fn plan_reads_the_bpo_roster_from_iex_and_genesys_exports() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = plan(&["--format", "ical"]);
+    let out = plan(&["--format", "xls"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("--format: \"ical\"") && err.contains("csv, iex, genesys"),
+        err.contains("--format: \"xls\"") && err.contains("csv, iex, genesys, ics"),
         "{err}"
     );
     let out = plan(&["--date-format", "dd/mm"]);

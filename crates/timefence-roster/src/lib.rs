@@ -4,10 +4,10 @@
 //! the vendor both ask is "what is the cheapest set of daily time-fenced licenses that covers
 //! this roster?". This crate answers it in three steps:
 //!
-//! - [`csv`], [`iex`], [`genesys`]: a roster as a plain CSV file (agent, start, end, and an
-//!   optional zone and activity), as NICE IEX WFM's Agent Schedule Detail export, or as Genesys
-//!   Cloud WFM's agent schedules (JSON); every row checked, a bad row named by line (or path)
-//!   and field, nothing half-read;
+//! - [`csv`], [`iex`], [`genesys`], [`ics`]: a roster as a plain CSV file (agent, start, end,
+//!   and an optional zone and activity), as NICE IEX WFM's Agent Schedule Detail export, as
+//!   Genesys Cloud WFM's agent schedules (JSON), or as iCalendar events (recurring or not);
+//!   every row checked, a bad row named by line (or path) and field, nothing half-read;
 //! - [`demand`]: the seats the roster needs, per quarter-hour of the customer's wall clock: the
 //!   peak of concurrent working agents in that quarter-hour on any day (a DST day's skipped
 //!   quarter-hours need nothing, its repeated ones count both passes);
@@ -22,11 +22,13 @@
 pub mod csv;
 pub mod demand;
 pub mod genesys;
+pub mod ics;
 pub mod iex;
 pub mod plan;
 
 pub use csv::{parse_csv, RosterError, Shift};
 pub use genesys::parse_genesys;
+pub use ics::parse_ics;
 pub use iex::{parse_iex, DateFormat, IexOptions};
 
 /// The roster formats read.
@@ -38,6 +40,8 @@ pub enum Format {
     Iex,
     /// Genesys Cloud WFM's agent schedules as JSON ([`genesys`]).
     Genesys,
+    /// An iCalendar file, one event per shift ([`ics`]).
+    Ics,
 }
 
 impl Format {
@@ -47,16 +51,19 @@ impl Format {
             "csv" => Some(Format::Csv),
             "iex" | "nice" => Some(Format::Iex),
             "genesys" | "json" => Some(Format::Genesys),
+            "ics" | "ical" | "icalendar" => Some(Format::Ics),
             _ => None,
         }
     }
 
-    /// The format a file's text shows: a JSON object is Genesys, a `#fields` line is IEX,
-    /// anything else CSV.
+    /// The format a file's text shows: a JSON object is Genesys, `BEGIN:VCALENDAR` iCalendar,
+    /// a `#fields` line IEX, anything else CSV.
     pub fn of(text: &str) -> Format {
         let text = text.trim_start_matches('\u{feff}').trim_start();
         if text.starts_with('{') {
             Format::Genesys
+        } else if text.len() >= 15 && text[..15].eq_ignore_ascii_case("BEGIN:VCALENDAR") {
+            Format::Ics
         } else if text.starts_with("#fields") || text.lines().any(|l| l.starts_with("#fields")) {
             Format::Iex
         } else {
@@ -71,6 +78,7 @@ pub fn parse(format: Format, text: &str, iex: IexOptions) -> Result<Vec<Shift>, 
         Format::Csv => parse_csv(text),
         Format::Iex => parse_iex(text, iex),
         Format::Genesys => parse_genesys(text),
+        Format::Ics => parse_ics(text),
     }
 }
 pub use demand::{Demand, QUARTERS};

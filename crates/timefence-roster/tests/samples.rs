@@ -1,5 +1,6 @@
 //! The BPO roster beside the planner, in each format it reads: the same shifts in CSV, in NICE
-//! IEX's Agent Schedule Detail export and in Genesys Cloud's agent schedules must give the same
+//! IEX's Agent Schedule Detail export, in Genesys Cloud's agent schedules and as recurring
+//! iCalendar events must give the same
 //! demand, on any wall clock, and the same plan.
 
 use std::path::Path;
@@ -23,6 +24,8 @@ fn the_three_samples_are_one_roster() {
     let csv = read("bpo.csv");
     let iex = read("bpo.iex.txt");
     let genesys = read("bpo.genesys.json");
+    let ics = read("bpo.ics");
+    assert_eq!(Format::of(&sample("bpo.ics")), Format::Ics);
     assert_eq!(Format::of(&sample("bpo.iex.txt")), Format::Iex);
     assert_eq!(Format::of(&sample("bpo.genesys.json")), Format::Genesys);
     assert_eq!(csv.len(), 2457);
@@ -34,6 +37,7 @@ fn the_three_samples_are_one_roster() {
         let expected = demand(&csv, zone);
         assert_eq!(demand(&iex, zone), expected, "IEX in {zone}");
         assert_eq!(demand(&genesys, zone), expected, "Genesys in {zone}");
+        assert_eq!(demand(&ics, zone), expected, "iCalendar in {zone}");
     }
     let utc = demand(&iex, chrono_tz::UTC);
     assert_eq!((utc.agents, utc.not_working, utc.peak()), (350, 7, 200));
