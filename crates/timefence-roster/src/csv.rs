@@ -45,7 +45,7 @@ pub enum RosterError {
     #[error("the roster is too large: {0}")]
     TooLarge(String),
     /// The header (or the document) lacks a required column or entry.
-    #[error("the roster has no \"{0}\" (see the format's required fields)")]
+    #[error("the roster has no \"{0}\" (a CSV roster's first line names agent, start and end; an IEX export needs its #fields line; Genesys JSON its agentSchedules)")]
     MissingColumn(String),
     /// An entry of a structured roster (JSON) is wrong.
     #[error("{path}: {problem}")]
