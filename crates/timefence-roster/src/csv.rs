@@ -117,22 +117,42 @@ fn parse_time(text: &str, zone: Option<Tz>) -> Result<DateTime<Utc>, String> {
     let zone = zone.ok_or_else(|| {
         format!("\"{text}\" has no offset; give one, or the row's time zone in a zone column")
     })?;
-    // A local time in a DST gap does not exist; one in the repeated hour is taken at its
-    // first pass, as a clock on the wall would first show it.
+    wall_clock(zone, local, text)
+}
+
+/// A wall-clock time in `zone` (`written` as the roster wrote it, for the message), as every
+/// format reads one: a local time in a DST gap does not exist; one in the repeated hour is
+/// taken at its first pass, as a clock on the wall would first show it.
+pub(crate) fn wall_clock(
+    zone: Tz,
+    local: NaiveDateTime,
+    written: &str,
+) -> Result<DateTime<Utc>, String> {
     zone.from_local_datetime(&local)
         .earliest()
         .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("{text} does not exist in {zone} (the clocks skip it)"))
+        .ok_or_else(|| format!("{written} does not exist in {zone} (the clocks skip it)"))
 }
 
-/// Reads a roster CSV (see the module's overview).
-pub fn parse_csv(text: &str) -> Result<Vec<Shift>, RosterError> {
+/// Refuses a roster file larger than [`MAX_BYTES`] before it is read.
+pub(crate) fn check_size(text: &str) -> Result<(), RosterError> {
     if text.len() > MAX_BYTES {
         return Err(RosterError::TooLarge(format!(
             "{} bytes, at most {MAX_BYTES}",
             text.len()
         )));
     }
+    Ok(())
+}
+
+/// The refusal of a roster with more than [`MAX_ROWS`] shifts.
+pub(crate) fn too_many_shifts() -> RosterError {
+    RosterError::TooLarge(format!("more than {MAX_ROWS} shifts"))
+}
+
+/// Reads a roster CSV (see the module's overview).
+pub fn parse_csv(text: &str) -> Result<Vec<Shift>, RosterError> {
+    check_size(text)?;
     // The `csv` crate reads the file as the catalogue's import does (RFC 4180 quoting, a BOM,
     // blank lines skipped); a row's field count is checked here to name its line.
     let mut reader = csv::ReaderBuilder::new()
@@ -155,9 +175,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<Shift>, RosterError> {
     let mut shifts = Vec::new();
     for record in reader.records() {
         if shifts.len() == MAX_ROWS {
-            return Err(RosterError::TooLarge(format!(
-                "more than {MAX_ROWS} shifts"
-            )));
+            return Err(too_many_shifts());
         }
         let row = record.map_err(|e| RosterError::Row {
             line: e.position().map_or(0, |p| p.line() as usize),

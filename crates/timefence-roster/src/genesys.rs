@@ -19,19 +19,16 @@
 //! A bad entry is reported with its path in the document
 //! (`agentSchedules[3].shifts[1].startDate`) and nothing is returned. Limits as for CSV.
 
-use crate::csv::{RosterError, Shift, MAX_BYTES, MAX_NAME, MAX_ROWS, MAX_SHIFT_HOURS};
+use crate::csv::{
+    check_size, too_many_shifts, RosterError, Shift, MAX_NAME, MAX_ROWS, MAX_SHIFT_HOURS,
+};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 use std::collections::HashMap;
 
 /// Reads Genesys Cloud agent schedules (see the module's overview).
 pub fn parse_genesys(text: &str) -> Result<Vec<Shift>, RosterError> {
-    if text.len() > MAX_BYTES {
-        return Err(RosterError::TooLarge(format!(
-            "{} bytes, at most {MAX_BYTES}",
-            text.len()
-        )));
-    }
+    check_size(text)?;
     let root: Value =
         serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(text)).map_err(|e| {
             RosterError::Row {
@@ -118,9 +115,7 @@ fn push(
     activity: String,
 ) -> Result<(), RosterError> {
     if shifts.len() == MAX_ROWS {
-        return Err(RosterError::TooLarge(format!(
-            "more than {MAX_ROWS} shifts"
-        )));
+        return Err(too_many_shifts());
     }
     shifts.push(Shift {
         agent: agent.to_string(),

@@ -19,7 +19,10 @@
 //! event has at most [`MAX_OCCURRENCES`] occurrences. A bad event is reported by its position
 //! and property (`VEVENT 3 (UID shift-7), DTSTART: ...`) and nothing is returned.
 
-use crate::csv::{RosterError, Shift, MAX_BYTES, MAX_NAME, MAX_ROWS, MAX_SHIFT_HOURS};
+use crate::csv::{
+    check_size, too_many_shifts, wall_clock, RosterError, Shift, MAX_NAME, MAX_ROWS,
+    MAX_SHIFT_HOURS,
+};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 use icalendar::parser::{read_calendar, unfold, Component, Property};
@@ -32,12 +35,7 @@ pub const MAX_OCCURRENCES: u16 = 10_000;
 
 /// Reads an iCalendar roster (see the module's overview).
 pub fn parse_ics(text: &str) -> Result<Vec<Shift>, RosterError> {
-    if text.len() > MAX_BYTES {
-        return Err(RosterError::TooLarge(format!(
-            "{} bytes, at most {MAX_BYTES}",
-            text.len()
-        )));
-    }
+    check_size(text)?;
     let unfolded = unfold(text.strip_prefix('\u{feff}').unwrap_or(text));
     let calendar = read_calendar(&unfolded).map_err(|e| RosterError::Entry {
         path: "the iCalendar file".into(),
@@ -144,9 +142,7 @@ pub fn parse_ics(text: &str) -> Result<Vec<Shift>, RosterError> {
                 continue;
             }
             if shifts.len() == MAX_ROWS {
-                return Err(RosterError::TooLarge(format!(
-                    "more than {MAX_ROWS} shifts"
-                )));
+                return Err(too_many_shifts());
             }
             shifts.push(Shift {
                 agent: agent.clone(),
@@ -230,10 +226,7 @@ fn instant(property: &Property<'_>) -> Result<Option<DateTime<Utc>>, String> {
     let zone: Tz = zone_name
         .parse()
         .map_err(|_| format!("TZID \"{zone_name}\" is not an IANA time zone"))?;
-    zone.from_local_datetime(&local)
-        .earliest()
-        .map(|t| Some(t.with_timezone(&Utc)))
-        .ok_or_else(|| format!("{value} does not exist in {zone} (the clocks skip it)"))
+    wall_clock(zone, local, value).map(Some)
 }
 
 /// An RFC 5545 duration (`PT8H`, `PT7H30M`, `P1D`, `P1W`) as exact time.

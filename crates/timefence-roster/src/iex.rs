@@ -26,8 +26,11 @@
 //! and field, and nothing is returned. Limits as for CSV ([`crate::csv::MAX_BYTES`],
 //! [`crate::csv::MAX_ROWS`], [`crate::csv::MAX_NAME`]).
 
-use crate::csv::{RosterError, Shift, MAX_BYTES, MAX_NAME, MAX_ROWS, MAX_SHIFT_HOURS};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
+use crate::csv::{
+    check_size, too_many_shifts, wall_clock, RosterError, Shift, MAX_NAME, MAX_ROWS,
+    MAX_SHIFT_HOURS,
+};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 /// The date formats an IEX export may be configured with (its `dateFormat` attribute).
@@ -120,12 +123,7 @@ fn parse_clock(text: &str) -> Option<NaiveTime> {
 
 /// Reads an Agent Schedule Detail export (see the module's overview).
 pub fn parse_iex(text: &str, options: IexOptions) -> Result<Vec<Shift>, RosterError> {
-    if text.len() > MAX_BYTES {
-        return Err(RosterError::TooLarge(format!(
-            "{} bytes, at most {MAX_BYTES}",
-            text.len()
-        )));
-    }
+    check_size(text)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut names: Option<Vec<String>> = None;
     let mut shifts = Vec::new();
@@ -146,9 +144,7 @@ pub fn parse_iex(text: &str, options: IexOptions) -> Result<Vec<Shift>, RosterEr
             return Err(RosterError::MissingColumn("#fields".into()));
         };
         if shifts.len() == MAX_ROWS {
-            return Err(RosterError::TooLarge(format!(
-                "more than {MAX_ROWS} shifts"
-            )));
+            return Err(too_many_shifts());
         }
         let fields: Vec<&str> = raw.split('|').collect();
         let bad = |field: &str, problem: String| RosterError::Row {
@@ -284,13 +280,9 @@ fn find_field<'l>(
     })
 }
 
-/// A wall-clock time in `zone`: a time the clocks skip does not exist; one they repeat is taken
-/// at its first pass, as for CSV.
+/// A wall-clock time in `zone`, as every format reads one.
 fn local(zone: Tz, at: chrono::NaiveDateTime) -> Result<DateTime<Utc>, String> {
-    zone.from_local_datetime(&at)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| format!("{at} does not exist in {zone} (the clocks skip it)"))
+    wall_clock(zone, at, &at.to_string())
 }
 
 #[cfg(test)]
