@@ -9,6 +9,7 @@
 pub mod admin;
 mod error;
 pub mod export;
+pub mod roster;
 pub mod signing;
 pub mod usage;
 pub mod views;
@@ -780,6 +781,49 @@ async fn import_usage_report(
     usage::import(&state, &path)
 }
 
+/// Reads a roster (`request.path`, or one the administrator picks when it is empty) and plans
+/// the cheapest licenses for the customer; nothing is saved.
+#[tauri::command]
+#[specta::specta]
+async fn plan_roster(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    request: roster::RosterRequest,
+) -> Result<roster::RosterPlanView, AppError> {
+    let mut request = request;
+    if request.path.trim().is_empty() {
+        request.path = export::choose_open_path(&app, "Roster", &["csv", "txt", "json", "ics"])?
+            .to_string_lossy()
+            .into_owned();
+    }
+    roster::plan(&state, customer_id, &request)
+}
+
+/// Adds the plan shown (`fingerprint`) as drafts for the customer.
+#[tauri::command]
+#[specta::specta]
+fn apply_roster_plan(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    request: roster::RosterRequest,
+    fingerprint: String,
+) -> Result<roster::AppliedPlanView, AppError> {
+    roster::apply(&state, customer_id, &request, &fingerprint)
+}
+
+/// A roster's demand on each quarter-hour of the day the timeline shows.
+#[tauri::command]
+#[specta::specta]
+fn roster_overlay(
+    state: tauri::State<'_, AppState>,
+    customer_id: i64,
+    choice: views::DayChoice,
+    demand: Vec<Vec<u32>>,
+) -> Result<Vec<roster::DemandQuarter>, AppError> {
+    roster::overlay(&state, customer_id, &choice, &demand)
+}
+
 /// The relay certificates this catalogue signed.
 #[tauri::command]
 #[specta::specta]
@@ -946,6 +990,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             customer_usage,
             usage_suggestions,
             usage_overlay,
+            plan_roster,
+            apply_roster_plan,
+            roster_overlay,
             customers_page,
             customer_timeline,
             backup_catalogue,

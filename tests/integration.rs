@@ -1070,3 +1070,181 @@ fn actual_use_folds_onto_the_display_day_across_both_dst_changes() {
         );
     }
 }
+
+/// The brief's BPO as a roster, planned for the demo's Northwind BPO in the app: three
+/// licenses at $1,750.00 a day against $3,000.00 for one 24-hour license, proven optimal, beside
+/// the customer's current licenses (the demo's own three: the same cost). Apply adds the plan
+/// as drafts in one step; a plan that is no longer the one shown (another product's price, a
+/// changed file) is refused and adds nothing; bad requests are typed errors.
+#[test]
+fn a_roster_is_planned_beside_the_current_licenses_and_applied_as_drafts() {
+    use timefence_app::roster::{apply_of, plan_of, RosterRequest};
+    let mut catalogue = demo();
+    let bpo = bpo_id(&catalogue);
+    let on = catalogue.licenses_of(bpo).unwrap()[0].terms.start_date;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bpo.csv");
+    let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("crates/timefence-roster/samples");
+    std::fs::copy(samples.join("bpo.csv"), &path).unwrap();
+    let request = RosterRequest {
+        path: path.to_string_lossy().into_owned(),
+        product: None,
+        max_licenses: 3,
+        from: None,
+        to: None,
+    };
+    let view = plan_of(&catalogue, bpo, &request, on).unwrap();
+    let windows: Vec<(&str, u32)> = view
+        .licenses
+        .iter()
+        .map(|l| (l.window.as_str(), l.seats))
+        .collect();
+    assert_eq!(
+        windows,
+        [
+            ("00:00-08:00", 100),
+            ("08:00-16:00", 200),
+            ("16:00-24:00", 50)
+        ]
+    );
+    assert_eq!(
+        (
+            view.per_day.as_str(),
+            view.baseline_per_day.as_str(),
+            view.savings_per_day.as_str()
+        ),
+        ("$1,750.00", "$3,000.00", "$1,250.00")
+    );
+    assert!(view.proven, "{}", view.optimality);
+    assert_eq!(view.demand.len(), 7);
+    assert!(view.demand.iter().all(|day| day.len() == 96));
+    assert_eq!(view.peak, 200);
+    assert_eq!(view.format, "roster CSV");
+    assert_eq!(view.request.from.as_deref(), Some(on.to_string().as_str()));
+    assert_eq!(view.current.len(), 1);
+    assert_eq!(view.current[0].per_day, "$1,750.00");
+    assert_eq!(
+        view.licenses[1].covers,
+        "200 seats of the 200 needed at the busiest quarter-hour of 08:00-16:00, every day"
+    );
+
+    let before = catalogue.licenses_of(bpo).unwrap().len();
+    // A plan that is not the one shown adds nothing.
+    let stale = apply_of(
+        &mut catalogue,
+        bpo,
+        &request,
+        "2024-01-01/2024-12-31/x/0+96x1",
+        on,
+    );
+    assert!(
+        matches!(stale, Err(timefence_app::AppError::Conflict(_))),
+        "{stale:?}"
+    );
+    assert_eq!(catalogue.licenses_of(bpo).unwrap().len(), before);
+    let applied = apply_of(&mut catalogue, bpo, &request, &view.fingerprint, on).unwrap();
+    assert_eq!(
+        applied.names,
+        ["Plan 00:00-08:00", "Plan 08:00-16:00", "Plan 16:00-24:00"]
+    );
+    let after = catalogue.licenses_of(bpo).unwrap();
+    assert_eq!(after.len(), before + 3);
+    for id in &applied.license_ids {
+        let license = after.iter().find(|l| l.id == *id).unwrap();
+        assert_eq!(license.state, timefence_catalogue::LicenseState::Draft);
+        assert_eq!(license.terms.start_date, on);
+    }
+
+    // Bad requests: typed, naming the field, nothing saved.
+    let field_of = |result: Result<
+        timefence_app::roster::RosterPlanView,
+        timefence_app::AppError,
+    >| match result {
+        Err(timefence_app::AppError::InvalidInput { field, .. }) => field,
+        other => panic!("expected InvalidInput, got {other:?}"),
+    };
+    let missing = RosterRequest {
+        path: dir.path().join("none.csv").to_string_lossy().into_owned(),
+        ..request.clone()
+    };
+    assert_eq!(field_of(plan_of(&catalogue, bpo, &missing, on)), "roster");
+    let zero = RosterRequest {
+        max_licenses: 0,
+        ..request.clone()
+    };
+    assert_eq!(
+        field_of(plan_of(&catalogue, bpo, &zero, on)),
+        "max_licenses"
+    );
+    let backwards = RosterRequest {
+        from: Some("2024-05-01".into()),
+        to: Some("2024-04-01".into()),
+        ..request.clone()
+    };
+    assert_eq!(field_of(plan_of(&catalogue, bpo, &backwards, on)), "to");
+    let unknown = RosterRequest {
+        product: Some("Nothing We Sell".into()),
+        ..request.clone()
+    };
+    assert_eq!(field_of(plan_of(&catalogue, bpo, &unknown, on)), "product");
+    std::fs::write(&path, "agent,start,end\nA1,2024-01-04T08:00:00Z,nonsense\n").unwrap();
+    let bad_row = plan_of(&catalogue, bpo, &request, on);
+    match bad_row {
+        Err(timefence_app::AppError::InvalidInput { field, message }) => {
+            assert_eq!(field, "roster");
+            assert!(
+                message.contains("line 2") && message.contains("end"),
+                "{message}"
+            );
+        }
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+    assert_eq!(catalogue.licenses_of(bpo).unwrap().len(), before + 3);
+}
+
+/// The roster's demand (on the customer's UTC clock) drawn on New York's spring-forward day:
+/// 92 quarter-hours, each with the demand of the UTC quarter-hour it is (an oracle from the
+/// instants themselves), and a demand of the wrong length refused.
+#[test]
+fn a_roster_s_demand_follows_the_display_zone_across_a_dst_day() {
+    use timefence_app::roster::overlay_of;
+    use timefence_terms::chrono::{Datelike, TimeZone, Timelike};
+    let catalogue = demo();
+    let bpo = bpo_id(&catalogue);
+    // Each weekday its own demand (Sunday 2024-03-10 differs from the Saturday before it).
+    let demand: Vec<Vec<u32>> = (0..7u32)
+        .map(|d| {
+            (0..96)
+                .map(|q| match q / 32 {
+                    0 => 100 + d,
+                    1 => 200 + d,
+                    _ => 50 + d,
+                })
+                .collect()
+        })
+        .collect();
+    let choice = views::DayChoice {
+        date: Some("2024-03-10".into()),
+        zone: Some("America/New_York".into()),
+        axis_start: None,
+    };
+    let now = timefence_terms::chrono::Utc::now();
+    let quarters = overlay_of(&catalogue, bpo, &choice, &demand, now).unwrap();
+    assert_eq!(quarters.len(), 92);
+    let starts = timefence_terms::chrono_tz::America::New_York
+        .with_ymd_and_hms(2024, 3, 10, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&timefence_terms::chrono::Utc);
+    for q in &quarters {
+        let at = starts + timefence_terms::chrono::TimeDelta::seconds(i64::from(q.from_seconds));
+        let utc_quarter = (at.hour() * 4 + at.minute() / 15) as usize;
+        let weekday = at.weekday().num_days_from_monday() as usize;
+        assert_eq!(q.seats, demand[weekday][utc_quarter], "{at}");
+    }
+    // The day shown starts on Sunday in New York (05:00 UTC) and ends on Monday UTC.
+    assert_eq!((quarters[0].seats, quarters[91].seats), (106, 100));
+    assert!(overlay_of(&catalogue, bpo, &choice, &demand[..6], now).is_err());
+    let mut short = demand.clone();
+    short[3].pop();
+    assert!(overlay_of(&catalogue, bpo, &choice, &short, now).is_err());
+}

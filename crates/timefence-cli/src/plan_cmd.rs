@@ -7,7 +7,7 @@ use serde_json::json;
 use std::path::Path;
 use timefence_catalogue::Catalogue;
 use timefence_roster::{
-    csv::MAX_BYTES, demand::demand, parse, plan, DateFormat, Format, IexOptions,
+    csv::MAX_BYTES, propose, DateFormat, Format, IexOptions, ProposalError, ProposalRequest,
 };
 use timefence_terms::format_money;
 
@@ -88,33 +88,39 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
     }
     let text = std::fs::read_to_string(request.roster)
         .map_err(|e| format!("--roster: {}: {e}", request.roster.display()))?;
-    let format = format.unwrap_or_else(|| Format::of(&text));
-    let options = IexOptions {
-        date_format,
-        zone: roster_zone,
+    let term = match request.term {
+        Some((from, to)) => Some((parse_date("--from", from)?, parse_date("--to", to)?)),
+        None => None,
     };
-    let shifts = parse(format, &text, options).map_err(|e| format!("--roster: {e}"))?;
-    let need = demand(&shifts, zone);
-    let made = plan(&need, &pricing, request.max_licenses).map_err(|e| e.to_string())?;
+    if request.apply && term.is_none() {
+        return Err("--apply: give the drafts' term with --from and --to"
+            .to_string()
+            .into());
+    }
+    let proposal = propose(&ProposalRequest {
+        text: &text,
+        format,
+        iex: IexOptions {
+            date_format,
+            zone: roster_zone,
+        },
+        zone,
+        product: &product.name,
+        pricing: &pricing,
+        max_licenses: request.max_licenses,
+        term,
+    })
+    .map_err(|e| match e {
+        ProposalError::Roster(e) => format!("--roster: {e}"),
+        // Only the dates came from the command line: a refusal of these terms is theirs.
+        ProposalError::Term(e) => format!("--from, --to: {e}"),
+        ProposalError::Plan(e) => e.to_string(),
+    })?;
+    let (need, made) = (&proposal.demand, &proposal.plan);
     let money = |minor: u64| format_money(minor as i64, &pricing.currency);
     let savings = made
         .baseline_per_day_minor
         .saturating_sub(made.cost_per_day_minor);
-    let optimality = match made.optimality {
-        _ if made.licenses.is_empty() => "nothing to license: no agent works".to_string(),
-        timefence_roster::Optimality::Proven => format!(
-            "proven optimal among {} candidate window{}",
-            made.candidates,
-            plural(made.candidates)
-        ),
-        timefence_roster::Optimality::Gap(gap) if gap.is_finite() && gap < 1.0 => format!(
-            "not proven: the search stopped at its limit, at most {:.2}% above the optimum",
-            gap * 100.0
-        ),
-        timefence_roster::Optimality::Gap(_) => {
-            "not proven: the search stopped at its limit without a bound".to_string()
-        }
-    };
     let mut text = format!(
         "Roster: {} working shift{} of {} agent{} ({} shift{} of breaks or time off left out), peak {} seat{}\n\
          Plan for {} ({}), {} at {} per seat per {} h, {}:\n",
@@ -133,26 +139,32 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
         pricing.block_hours,
         pricing.rounding.name(),
     );
-    for l in &made.licenses {
+    for (l, per_day) in made.licenses.iter().zip(&proposal.per_day_minor) {
         text.push_str(&format!(
-            "  {}-{}  {} seat{}  {} a day\n",
+            "  {}-{}  {}  {} seat{}  {} a day\n",
             l.daily_start(),
             l.daily_end(),
+            l.days_text(),
             l.seats,
             plural(l.seats as usize),
-            money(timefence_roster::plan::price_per_day(l, &pricing)),
+            money(*per_day),
         ));
     }
+    let weekly = if made.licenses.iter().any(|l| l.weekday_names().is_some()) {
+        format!(" on average ({} a week)", money(made.cost_per_week_minor))
+    } else {
+        String::new()
+    };
     text.push_str(&format!(
-        "Time-fenced: {} a day; one 24-hour license for {} seat{}: {} a day (saves {} a day)\nOptimality: {optimality}",
+        "Time-fenced: {} a day{weekly}; one 24-hour license for {} seat{}: {} a day (saves {} a day)\nOptimality: {}",
         money(made.cost_per_day_minor),
         need.peak(),
         plural(need.peak() as usize),
         money(made.baseline_per_day_minor),
         money(savings),
+        made.optimality_text(),
     ));
     let mut added: Vec<i64> = Vec::new();
-    let mut term_json = serde_json::Value::Null;
     if request.apply && made.licenses.is_empty() {
         return Err(
             "--apply: the plan has no license to add (no agent works in the roster)"
@@ -160,66 +172,37 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
                 .into(),
         );
     }
-    if let Some((from, to)) = request.term {
-        let spec = |start: String, end: String, seats: u32| timefence_terms::TermsSpec {
-            license_start_date: from.to_string(),
-            license_end_date: to.to_string(),
-            daily_start_time: start,
-            daily_end_time: end,
-            daily_time_consumption_limit: None,
-            time_zone: customer.default_zone.clone(),
-            weekdays: None,
-            seats: i64::from(seats),
-            product: product.name.clone(),
-            features: Default::default(),
-        };
-        // Only the dates came from the command line: a refusal of these terms is theirs.
-        let dates = |e: timefence_terms::InvalidTerms| Failure::from(format!("--from, --to: {e}"));
-        let drafts: Vec<(String, timefence_terms::TermsSpec)> = made
-            .licenses
-            .iter()
-            .map(|l| {
-                let name = format!("Plan {}-{}", l.daily_start(), l.daily_end());
-                (name, spec(l.daily_start(), l.daily_end(), l.seats))
-            })
-            .collect();
-        let terms = drafts
-            .iter()
-            .map(|(_, s)| s.validate())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(dates)?;
-        let whole_day = spec("00:00".into(), "24:00".into(), need.peak().max(1))
-            .validate()
-            .map_err(dates)?;
-        let (first, last) = (whole_day.start_date, whole_day.end_date);
-        // Priced as the cost panel prices: each day's real length in the customer's zone.
-        let refs: Vec<&timefence_terms::Terms> = terms.iter().collect();
-        let fenced = timefence_terms::cost_preview(&refs, &pricing, zone, first, last).fenced_minor;
-        let whole =
-            timefence_terms::cost_preview(&[&whole_day], &pricing, zone, first, last).fenced_minor;
-        text.push_str(&format!(
-            "\nOver {from} to {to}: {} against {} for one 24-hour license for {} seat{}",
-            money(fenced),
-            money(whole),
-            need.peak(),
-            plural(need.peak() as usize),
-        ));
-        term_json =
-            json!({ "from": from, "to": to, "fenced_minor": fenced, "baseline_minor": whole });
-        if request.apply {
-            added = c.add_licenses(customer.id, &drafts)?;
+    let term_json = match &proposal.term {
+        Some(cost) => {
             text.push_str(&format!(
-                "\nAdded {} draft license{} for {}, valid {from} to {to}: {}",
-                added.len(),
-                plural(added.len()),
-                customer.name,
-                drafts
-                    .iter()
-                    .map(|(name, _)| name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "\nOver {} to {}: {} against {} for one 24-hour license for {} seat{}",
+                cost.from,
+                cost.to,
+                money(cost.fenced_minor),
+                money(cost.baseline_minor),
+                need.peak(),
+                plural(need.peak() as usize),
             ));
+            json!({ "from": cost.from, "to": cost.to, "fenced_minor": cost.fenced_minor, "baseline_minor": cost.baseline_minor })
         }
+        None => serde_json::Value::Null,
+    };
+    if let (true, Some(cost)) = (request.apply, &proposal.term) {
+        added = c.add_licenses(customer.id, &proposal.drafts)?;
+        text.push_str(&format!(
+            "\nAdded {} draft license{} for {}, valid {} to {}: {}",
+            added.len(),
+            plural(added.len()),
+            customer.name,
+            cost.from,
+            cost.to,
+            proposal
+                .drafts
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     let value = json!({
         "customer": customer.id,
@@ -227,6 +210,7 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
         "product": product.name,
         "currency": pricing.currency,
         "demand": need,
+        "format": format!("{:?}", proposal.format).to_lowercase(),
         "plan": made,
         "savings_per_day_minor": savings,
         "term": term_json,

@@ -1664,7 +1664,7 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
     ]);
     let text = String::from_utf8_lossy(&text.stdout).to_string();
     assert!(
-        text.contains("00:00-08:00  100 seats  $500.00 a day"),
+        text.contains("00:00-08:00  every day  100 seats  $500.00 a day"),
         "{text}"
     );
     assert!(

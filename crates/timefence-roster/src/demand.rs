@@ -1,4 +1,5 @@
-//! The seats a roster needs, per quarter-hour of the customer's wall clock.
+//! The seats a roster needs, per quarter-hour of the customer's wall clock, over every day and
+//! per weekday.
 //!
 //! A quarter-hour's demand is the peak number of agents working at the same instant inside it,
 //! on any day of the roster (a plan licenses every day alike). An agent counts once however
@@ -8,7 +9,7 @@
 //! skipped quarter-hours need nothing, and a repeated one needs the larger of its two passes.
 
 use crate::csv::{is_working, Shift};
-use chrono::{TimeZone, Timelike};
+use chrono::{Datelike, TimeZone, Timelike};
 use chrono_tz::Tz;
 use serde::Serialize;
 
@@ -20,8 +21,15 @@ const QUARTER_MS: i64 = 15 * 60 * 1000;
 /// Seats needed per quarter-hour of the wall clock (`slots[0]` is 00:00-00:15).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Demand {
-    /// The peak per quarter-hour.
+    /// The peak per quarter-hour, over every day.
     pub slots: Vec<u32>,
+    /// The peak per quarter-hour of each weekday (Monday first; 7 × 96). When the roster spans
+    /// less than a week, a weekday it does not reach cannot be told apart from a day off, so
+    /// every weekday then needs what the busiest day needs (`slots`).
+    pub by_weekday: Vec<Vec<u32>>,
+    /// Whether the roster spans a whole week of the customer's dates (then `by_weekday` is
+    /// read from it; otherwise each row is `slots`).
+    pub weekly: bool,
     /// Working shifts counted.
     pub shifts: usize,
     /// Shifts left out as breaks, meals or time off.
@@ -74,7 +82,7 @@ pub fn demand(shifts: &[Shift], zone: Tz) -> Demand {
     }
     // Ends before starts at the same instant: a shift is [start, end).
     events.sort_unstable();
-    let mut slots = vec![0u32; QUARTERS];
+    let mut by_weekday = vec![vec![0u32; QUARTERS]; 7];
     let mut count: i64 = 0;
     for (i, &(at, delta)) in events.iter().enumerate() {
         count += i64::from(delta);
@@ -87,23 +95,74 @@ pub fn demand(shifts: &[Shift], zone: Tz) -> Demand {
         let seats = u32::try_from(count).unwrap_or(u32::MAX);
         let (first, last) = (at.div_euclid(QUARTER_MS), (next - 1).div_euclid(QUARTER_MS));
         for bucket in first..=last {
-            let slot = wall_slot(zone, bucket * QUARTER_MS);
-            slots[slot] = slots[slot].max(seats);
+            let (weekday, slot) = wall_slot(zone, bucket * QUARTER_MS);
+            by_weekday[weekday][slot] = by_weekday[weekday][slot].max(seats);
+        }
+    }
+    let slots: Vec<u32> = (0..QUARTERS)
+        .map(|q| by_weekday.iter().map(|day| day[q]).max().unwrap_or(0))
+        .collect();
+    // A week of the customer's dates, from the first working instant's to the last's.
+    let dates = |at: Option<i64>| {
+        at.and_then(|ms| zone.timestamp_millis_opt(ms).single())
+            .map(|local| local.date_naive())
+    };
+    let weekly = match (
+        dates(events.first().map(|e| e.0)),
+        dates(events.last().map(|e| e.0 - 1)),
+    ) {
+        (Some(first), Some(last)) => (last - first).num_days() >= 6,
+        _ => false,
+    };
+    if !weekly {
+        by_weekday = vec![slots.clone(); 7];
+    } else {
+        // A wall quarter-hour a weekday never had in the roster's span (02:00 on the one Sunday
+        // the clocks went forward) is not a time nobody works: it needs what that quarter-hour
+        // needs on the busiest day, so no plan saves on a time that does not exist.
+        let mut seen = vec![[false; QUARTERS]; 7];
+        let mut unseen = 7 * QUARTERS;
+        if let (Some(first), Some(last)) = (events.first(), events.last()) {
+            let (from, to) = (
+                first.0.div_euclid(QUARTER_MS),
+                (last.0 - 1).div_euclid(QUARTER_MS),
+            );
+            for bucket in from..=to {
+                let (weekday, slot) = wall_slot(zone, bucket * QUARTER_MS);
+                if !std::mem::replace(&mut seen[weekday][slot], true) {
+                    unseen -= 1;
+                    if unseen == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        for (row, seen) in by_weekday.iter_mut().zip(&seen) {
+            for q in 0..QUARTERS {
+                if !seen[q] {
+                    row[q] = slots[q];
+                }
+            }
         }
     }
     Demand {
         slots,
+        by_weekday,
+        weekly,
         shifts: shifts.len() - not_working,
         not_working,
         agents: by_agent.len(),
     }
 }
 
-/// The wall-clock quarter-hour of `zone` an instant falls in.
-fn wall_slot(zone: Tz, at_ms: i64) -> usize {
+/// The weekday (Monday 0) and wall-clock quarter-hour of `zone` an instant falls in.
+fn wall_slot(zone: Tz, at_ms: i64) -> (usize, usize) {
     match zone.timestamp_millis_opt(at_ms).single() {
-        Some(local) => ((local.hour() * 60 + local.minute()) / 15) as usize % QUARTERS,
-        None => 0,
+        Some(local) => (
+            local.weekday().num_days_from_monday() as usize,
+            ((local.hour() * 60 + local.minute()) / 15) as usize % QUARTERS,
+        ),
+        None => (0, 0),
     }
 }
 
@@ -133,7 +192,7 @@ mod tests {
         let mut t = from;
         while t < to {
             let n = working.iter().filter(|s| s.start <= t && t < s.end).count() as u32;
-            let slot = wall_slot(zone, t.timestamp_millis());
+            let (_, slot) = wall_slot(zone, t.timestamp_millis());
             slots[slot] = slots[slot].max(n);
             t += chrono::TimeDelta::minutes(1);
         }
@@ -176,6 +235,43 @@ mod tests {
             (1, 2, 2, 1)
         );
         assert_eq!((d.shifts, d.not_working, d.agents), (5, 1, 2));
+    }
+
+    /// A week of New York nights (22:00-06:00) across the change to summer time: the one
+    /// Sunday's 02:00-03:00 never existed, so it needs what the other days' 02:00 needs, and
+    /// every weekday needs the same (nothing for a plan to save on a Sunday). Less than a week
+    /// of nights, every weekday needs the busiest day's demand.
+    #[test]
+    fn a_week_across_spring_forward_has_the_same_demand_every_weekday() {
+        let zone: Tz = "America/New_York".parse().unwrap();
+        let night = |day: u32| {
+            let start = zone
+                .with_ymd_and_hms(2027, 3, day, 22, 0, 0)
+                .unwrap()
+                .with_timezone(&chrono::Utc);
+            Shift {
+                agent: "N1".into(),
+                start,
+                end: zone
+                    .with_ymd_and_hms(2027, 3, day + 1, 6, 0, 0)
+                    .unwrap()
+                    .with_timezone(&chrono::Utc),
+                activity: String::new(),
+            }
+        };
+        let week: Vec<Shift> = (10..17).map(night).collect();
+        let d = demand(&week, zone);
+        assert!(d.weekly);
+        assert!(
+            d.by_weekday.iter().all(|row| *row == d.slots),
+            "{:?}",
+            d.by_weekday
+        );
+        assert_eq!(d.slots[8], 1, "02:00 on the other days");
+        let three: Vec<Shift> = (10..13).map(night).collect();
+        let d = demand(&three, zone);
+        assert!(!d.weekly);
+        assert!(d.by_weekday.iter().all(|row| *row == d.slots));
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //!   quarter-hours need nothing, its repeated ones count both passes);
 //! - [`plan`](mod@plan): the cheapest set of at most N daily windows with seats that covers
 //!   the demand in every quarter-hour, priced per seat per block as the cost panel prices,
-//!   solved as an integer program (`microlp`, pure Rust) with its optimality reported.
+//!   solved as an integer program (`microlp`, pure Rust) with its optimality reported;
+//! - [`proposal`]: the three for one customer, with the plan written as draft terms and priced
+//!   over a term, the one path the CLI and the app share.
 //!
 //! Only working activities need a seat ([`csv::is_working`]): breaks, meals and time off do
 //! not.
@@ -25,6 +27,7 @@ pub mod genesys;
 pub mod ics;
 pub mod iex;
 pub mod plan;
+pub mod proposal;
 
 pub use csv::{parse_csv, RosterError, Shift};
 pub use genesys::parse_genesys;
@@ -83,3 +86,4 @@ pub fn parse(format: Format, text: &str, iex: IexOptions) -> Result<Vec<Shift>, 
 }
 pub use demand::{Demand, QUARTERS};
 pub use plan::{plan, Optimality, Plan, PlanError, ProposedLicense};
+pub use proposal::{propose, Proposal, ProposalError, ProposalRequest, TermCost};

@@ -1,14 +1,16 @@
 // Changes to the catalogue that more than one screen starts: adding a customer (the sidebar,
 // the welcome screen), renewing (the sidebar's expiring list, the timeline's "Renew all…", a
-// license's form), importing a usage report (the menu, a dropped file, the Usage panel) and
-// adding a product (the license form). Each asks the shell, records its undo, reads back what
+// license's form), importing a usage report (the menu, a dropped file, the Usage panel),
+// planning from a roster (a dropped file, the timeline's "Plan from roster…") and adding a
+// product (the license form). Each asks the shell, records its undo, reads back what
 // changed and says what happened; what to show next is the caller's.
-import { commands, type FirstStart, type RenewalView } from "./bindings";
+import { commands, type DayChoice, type FirstStart, type RenewalView } from "./bindings";
 import { describe, unwrap } from "./errors";
 import { catalogue } from "./state/catalogue.svelte";
 import { history } from "./state/history.svelte";
 import { notices } from "./state/notices.svelte";
 import { renewal } from "./state/renewal.svelte";
+import { DEFAULT_MAX_LICENSES, roster } from "./state/roster.svelte";
 import { refreshCustomers, selection } from "./state/selection.svelte";
 import { count, localDate, localizeDates } from "./words";
 
@@ -137,4 +139,59 @@ export async function addProduct(name: string): Promise<{ name: string } | { pro
   await catalogue.loadProducts();
   notices.notify(`Added product ${result.data.name}: set its price on the Products screen`);
   return { name: result.data.name };
+}
+
+/**
+ * Plans licenses for `customer` from the roster at `path` (or one the administrator picks),
+ * for the product its licenses are for, at most three, over a year from today.
+ */
+export async function planRoster(customer: number, path: string | null, day: DayChoice) {
+  const problem = await roster.open(customer, { path: path ?? "", product: null, max_licenses: DEFAULT_MAX_LICENSES, from: null, to: null }, day);
+  if (problem) notices.fail(problem);
+  else if (roster.plan) notices.clearProblem();
+}
+
+/** Adds the roster's plan as drafts for its customer; Undo takes them all back in one step. */
+export async function applyRosterPlan(day: () => DayChoice) {
+  const plan = roster.plan;
+  const customer = roster.customer;
+  if (!plan || customer === null) return;
+  const result = await commands.applyRosterPlan(customer, plan.request, plan.fingerprint);
+  if (result.status === "error") {
+    notices.fail(describe(result.error));
+    // The roster or the price changed on disk: show the plan as it is now.
+    if (result.error.type === "Conflict") await roster.replan({}, day());
+    return;
+  }
+  const { license_ids: made, names, from, to } = result.data;
+  const ids = history.ids;
+  // Undo and Redo read the current costs again when the same plan is still shown.
+  const again = async (applied: string[] | null) => {
+    if (roster.plan?.fingerprint !== plan.fingerprint) return;
+    await roster.replan({}, day());
+    roster.applied = applied;
+  };
+  history.remember(
+    `Add the roster's plan (${listed(names)})`,
+    async () => {
+      for (const id of made) unwrap(await commands.deleteLicense(ids.current(id)));
+      await again(null);
+    },
+    async () => {
+      for (const id of made) unwrap(await commands.restoreLicense(ids.current(id)));
+      await again(names);
+    },
+  );
+  await refreshCustomers(true);
+  await selection.refresh();
+  // Drafts that do not open on the day shown (a term from a later date) are shown where they
+  // first open, so what was added is on screen.
+  const lane = selection.view?.lanes.find((l) => made.includes(l.license_id));
+  if (lane && lane.pieces.length === 0 && lane.next_opening_date) {
+    selection.date = lane.next_opening_date;
+    await selection.refresh();
+  }
+  await again(names);
+  notices.clearProblem();
+  notices.notify(`Added ${listed(names)} as drafts, valid ${localDate(from)} to ${localDate(to)}`, true);
 }

@@ -46,6 +46,15 @@ export const commands = {
 	 *  95th percentile per quarter-hour, and where claims were refused).
 	 */
 	usageOverlay: (customerId: number, choice: DayChoice) => typedError<LaneActual[], AppError>(__TAURI_INVOKE("usage_overlay", { customerId, choice })),
+	/**
+	 *  Reads a roster (`request.path`, or one the administrator picks when it is empty) and plans
+	 *  the cheapest licenses for the customer; nothing is saved.
+	 */
+	planRoster: (customerId: number, request: RosterRequest) => typedError<RosterPlanView, AppError>(__TAURI_INVOKE("plan_roster", { customerId, request })),
+	/**  Adds the plan shown (`fingerprint`) as drafts for the customer. */
+	applyRosterPlan: (customerId: number, request: RosterRequest, fingerprint: string) => typedError<AppliedPlanView, AppError>(__TAURI_INVOKE("apply_roster_plan", { customerId, request, fingerprint })),
+	/**  A roster's demand on each quarter-hour of the day the timeline shows. */
+	rosterOverlay: (customerId: number, choice: DayChoice, demand: number[][]) => typedError<DemandQuarter[], AppError>(__TAURI_INVOKE("roster_overlay", { customerId, choice, demand })),
 	/**  A page of customers by name, filtered by what was typed in the search box. */
 	customersPage: (filter: string, offset: number, limit: number) => typedError<CustomerPage, AppError>(__TAURI_INVOKE("customers_page", { filter, offset, limit })),
 	/**
@@ -257,6 +266,18 @@ export type AppError =
 /**  Signing needs the passphrase of this key (none is held, or it expired). */
 { type: "PassphraseNeeded"; data: string };
 
+/**  The drafts Apply added. */
+export type AppliedPlanView = {
+	/**  Their ids. */
+	license_ids: number[],
+	/**  Their names. */
+	names: string[],
+	/**  The term, YYYY-MM-DD. */
+	from: string,
+	/**  Its last date. */
+	to: string,
+};
+
 /**  One audit log line. */
 export type AuditLine = {
 	/**  `issued` (a license file), `certified` or `withdrawn` (a relay certificate). */
@@ -399,6 +420,16 @@ export type CurrencyCost = {
 	formulas: string[],
 };
 
+/**  One currency's cost of the customer's current licenses. */
+export type CurrentCostView = {
+	/**  ISO 4217 code. */
+	currency: string,
+	/**  On the date the plan is priced, formatted. */
+	per_day: string,
+	/**  Over the plan's term, formatted. */
+	over_term: string,
+};
+
 /**  One customer's reported use against what it licenses, for the Forecast. */
 export type CustomerActual = {
 	/**  The customer. */
@@ -453,6 +484,16 @@ export type DayChoice = {
 	zone: string | null,
 	/**  HH:MM the axis starts at; empty or null for 00:00. */
 	axis_start: string | null,
+};
+
+/**  The roster's demand on one quarter-hour of the day shown. */
+export type DemandQuarter = {
+	/**  Start, seconds since the day's start. */
+	from_seconds: number,
+	/**  End. */
+	to_seconds: number,
+	/**  Seats the roster needs then. */
+	seats: number,
 };
 
 /**  How the contents of an export are sent. */
@@ -829,6 +870,22 @@ export type ProductView = {
 	license_count: number,
 };
 
+/**  One proposed license. */
+export type ProposedView = {
+	/**  The name its draft gets ("Plan 08:00-16:00"). */
+	name: string,
+	/**  The window ("08:00-16:00", "all day"). */
+	window: string,
+	/**  The days it opens ("every day", "Mon-Fri"). */
+	days: string,
+	/**  Seats. */
+	seats: number,
+	/**  Its price per day it opens, formatted. */
+	per_day: string,
+	/**  What it covers, in words ("the 200 seats needed from 08:00 to 16:00"). */
+	covers: string,
+};
+
 /**  Refusals at one quarter-hour of the day shown. */
 export type RefusalMark = {
 	/**  Start, seconds since the day's start. */
@@ -878,6 +935,80 @@ export type RenewalView = {
 	cost: string[],
 	/**  Products with no price for the new term. */
 	missing_prices: string[],
+};
+
+/**  A roster read and planned for one customer. */
+export type RosterPlanView = {
+	/**  The request, with its defaults filled in (the panel re-plans with it). */
+	request: RosterRequest,
+	/**  The file's name. */
+	file_name: string,
+	/**  The format it was read as ("NICE IEX WFM export"). */
+	format: string,
+	/**  What was read, in one line. */
+	summary: string,
+	/**  The customer's zone, whose wall clock the demand and the windows follow. */
+	zone: string,
+	/**  The product priced. */
+	product: string,
+	/**
+	 *  Seats needed per quarter-hour of the customer's wall clock on each weekday (7 rows of
+	 *  96, Monday first; `[d][0]` is 00:00-00:15).
+	 */
+	demand: number[][],
+	/**  The highest of them. */
+	peak: number,
+	/**  The proposed licenses, by opening time. */
+	licenses: ProposedView[],
+	/**
+	 *  The plan per day, formatted (a week's cost over 7 when some licenses open on some
+	 *  weekdays only).
+	 */
+	per_day: string,
+	/**  The plan per week, formatted. */
+	per_week: string,
+	/**  One 24-hour license for the peak, per day, formatted. */
+	baseline_per_day: string,
+	/**  What the plan saves per day against it, formatted. */
+	savings_per_day: string,
+	/**  "One 24-hour license for 200 seats". */
+	baseline_label: string,
+	/**  The term, YYYY-MM-DD. */
+	from: string,
+	/**  Its last date. */
+	to: string,
+	/**  The plan over the term, formatted. */
+	over_term: string,
+	/**  The 24-hour license over the term, formatted. */
+	baseline_over_term: string,
+	/**  The customer's current licenses per currency (none when they have none). */
+	current: CurrentCostView[],
+	/**  How sure the plan is, in words. */
+	optimality: string,
+	/**  Whether no cheaper plan exists among the candidate windows. */
+	proven: boolean,
+	/**
+	 *  What Apply must find again: the plan's licenses and term, so that a roster changed on
+	 *  disk since it was shown is planned again rather than applied unseen.
+	 */
+	fingerprint: string,
+};
+
+/**  What to plan: which roster, for which product, with how many licenses, over which term. */
+export type RosterRequest = {
+	/**  The roster file. */
+	path: string,
+	/**
+	 *  The product the licenses are for; `null` for the one the customer's licenses are for
+	 *  (else the catalogue's first).
+	 */
+	product: string | null,
+	/**  The most licenses the plan may use (1 to 20). */
+	max_licenses: number,
+	/**  The drafts' first date, YYYY-MM-DD; `null` for today. */
+	from: string | null,
+	/**  Their last date; `null` for a year from `from`, less a day. */
+	to: string | null,
 };
 
 /**  One bad row of a CSV import. */
