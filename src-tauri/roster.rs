@@ -144,6 +144,12 @@ fn invalid(field: &str, message: impl Into<String>) -> AppError {
     }
 }
 
+/// The customer's zone, whose wall clock the roster's demand follows.
+fn zone_of(name: &str) -> Result<Tz, AppError> {
+    name.parse()
+        .map_err(|_| invalid("zone", format!("\"{name}\" is not an IANA zone")))
+}
+
 fn date(field: &str, label: &str, text: &str) -> Result<NaiveDate, AppError> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .map_err(|_| invalid(field, format!("{label}: \"{}\" is not a date", text.trim())))
@@ -207,12 +213,7 @@ fn proposal_of(
     on: NaiveDate,
 ) -> Result<(RosterPlanView, Proposal), AppError> {
     let row = c.customer(customer)?;
-    let zone: Tz = row.default_zone.parse().map_err(|_| {
-        invalid(
-            "zone",
-            format!("\"{}\" is not an IANA zone", row.default_zone),
-        )
-    })?;
+    let zone = zone_of(&row.default_zone)?;
     let products = c.products()?;
     let product = match request.product.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(name) => products
@@ -494,12 +495,7 @@ pub fn overlay_of(
         ));
     }
     let row = c.customer(customer)?;
-    let zone: Tz = row.default_zone.parse().map_err(|_| {
-        invalid(
-            "zone",
-            format!("\"{}\" is not an IANA zone", row.default_zone),
-        )
-    })?;
+    let zone = zone_of(&row.default_zone)?;
     let licenses = c.licenses_of(customer)?;
     let terms: Vec<&Terms> = licenses.iter().map(|l| &l.terms).collect();
     let day = crate::views::display_day(choice, &row.default_zone, &terms, now)?;

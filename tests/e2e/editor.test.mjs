@@ -52,20 +52,7 @@ after(async () => {
   stopDriver?.();
 });
 
-async function selectCustomer(name) {
-  const wanted = await app.until(
-    async () => {
-      for (const element of await app.findAll("[data-testid=customer]")) {
-        if ((await app.text(element)).startsWith(name)) return element;
-      }
-      return null;
-    },
-    (e) => e !== null,
-  );
-  assert.ok(wanted, `no customer named ${name} in the sidebar`);
-  await app.click(wanted);
-  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === name);
-}
+const selectCustomer = (name) => app.selectCustomer(name);
 
 async function laneWindows() {
   return (await app.contents("[data-testid=lane] .label small:first-of-type")).map(normal);

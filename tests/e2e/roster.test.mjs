@@ -46,22 +46,6 @@ after(async () => {
   stopDriver?.();
 });
 
-async function selectCustomer(name) {
-  const wanted = await app.until(
-    async () => {
-      for (const element of await app.findAll("[data-testid=customer]")) {
-        if ((await app.text(element)).startsWith(name)) return element;
-      }
-      return null;
-    },
-    (e) => e !== null,
-    10_000,
-    `${name} in the sidebar`,
-  );
-  await app.click(wanted);
-  await app.until(() => app.contents("[data-testid=customer-name]"), (t) => t[0] === name, 10_000, `${name}'s timeline`);
-}
-
 /** What the webview sends when a file is dropped on the window. */
 async function dropFile(path) {
   await app.executeAsync(
@@ -74,7 +58,7 @@ async function dropFile(path) {
 }
 
 test("a roster dropped on the window shows its demand and a plan, applied as drafts and undone in one step", async () => {
-  await selectCustomer("Southwind BPO");
+  await app.selectCustomer("Southwind BPO");
   await app.waitFor("[data-testid=coverage-empty]");
 
   await dropFile(join(samples, "bpo.csv"));
@@ -148,7 +132,7 @@ test("Plan from roster… reads an IEX export into the same plan, and a roster f
   );
   assert.equal((await app.findAll("[data-testid=roster-license]")).length, 1);
 
-  await selectCustomer("Northwind BPO");
+  await app.selectCustomer("Northwind BPO");
   assert.equal((await app.findAll("[data-testid=roster]")).length, 0);
   assert.equal((await app.findAll("[data-testid=demand-line]")).length, 0);
   console.log(`newcomer actions from a dropped roster to applied drafts: ${actions}`);

@@ -132,6 +132,23 @@ export class Session {
     return call("GET", `/session/${this.id}/element/${element}/attribute/${name}`);
   }
 
+  /** Clicks the customer whose sidebar entry starts with `name`, and waits for its timeline. */
+  async selectCustomer(name) {
+    const wanted = await this.until(
+      async () => {
+        for (const element of await this.findAll("[data-testid=customer]")) {
+          if ((await this.text(element)).startsWith(name)) return element;
+        }
+        return null;
+      },
+      (e) => e !== null,
+      10_000,
+      `${name} in the sidebar`,
+    );
+    await this.click(wanted);
+    await this.until(() => this.contents("[data-testid=customer-name]"), (t) => t[0] === name, 10_000, `${name}'s timeline`);
+  }
+
   /** Scrolls `element` to the middle of whatever scrolls around it, as a person scrolls to it. */
   async reveal(element) {
     await this.execute("arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' })", [{ [ELEMENT_KEY]: element }]);
