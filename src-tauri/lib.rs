@@ -800,10 +800,11 @@ async fn plan_roster(
     roster::plan(&state, customer_id, &request)
 }
 
-/// Adds the plan shown (`fingerprint`) as drafts for the customer.
+/// Adds the plan shown (`fingerprint`) as drafts for the customer (planned again off the
+/// window's thread).
 #[tauri::command]
 #[specta::specta]
-fn apply_roster_plan(
+async fn apply_roster_plan(
     state: tauri::State<'_, AppState>,
     customer_id: i64,
     request: roster::RosterRequest,
@@ -812,16 +813,17 @@ fn apply_roster_plan(
     roster::apply(&state, customer_id, &request, &fingerprint)
 }
 
-/// A roster's demand on each quarter-hour of the day the timeline shows.
+/// A roster's demand (taken in `zone`) on each quarter-hour of the day the timeline shows.
 #[tauri::command]
 #[specta::specta]
-fn roster_overlay(
+async fn roster_overlay(
     state: tauri::State<'_, AppState>,
     customer_id: i64,
     choice: views::DayChoice,
     demand: Vec<Vec<u32>>,
+    zone: String,
 ) -> Result<Vec<roster::DemandQuarter>, AppError> {
-    roster::overlay(&state, customer_id, &choice, &demand)
+    roster::overlay(&state, customer_id, &choice, &demand, &zone)
 }
 
 /// The relay certificates this catalogue signed.

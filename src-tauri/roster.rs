@@ -8,7 +8,7 @@ use crate::views::DayChoice;
 use crate::AppState;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use timefence_catalogue::Catalogue;
+use timefence_catalogue::{Catalogue, CustomerSummary, License, PriceSchedules, Product};
 use timefence_roster::csv::MAX_BYTES;
 use timefence_roster::{
     propose, Format, IexOptions, Proposal, ProposalError, ProposalRequest, QUARTERS,
@@ -205,16 +205,36 @@ fn term_of(request: &RosterRequest, on: NaiveDate) -> Result<(NaiveDate, NaiveDa
     Ok((from, to))
 }
 
-/// Reads and plans (nothing is saved).
-fn proposal_of(
-    c: &Catalogue,
-    customer: i64,
+/// What a plan needs from the catalogue, read under its lock; the roster is read and planned
+/// after the lock is let go, so a long plan never holds up the window.
+pub struct Facts {
+    customer_id: i64,
+    customer: CustomerSummary,
+    products: Vec<Product>,
+    licenses: Vec<License>,
+    schedules: PriceSchedules,
+}
+
+/// Reads [`Facts`] for `customer`.
+pub fn facts(c: &Catalogue, customer: i64) -> Result<Facts, AppError> {
+    Ok(Facts {
+        customer_id: customer,
+        customer: c.customer(customer)?,
+        products: c.products()?,
+        licenses: c.licenses_of(customer)?,
+        schedules: c.price_schedules()?,
+    })
+}
+
+/// Reads and plans (nothing is saved); `today` is the default term's first date.
+fn proposal_from(
+    facts: &Facts,
     request: &RosterRequest,
-    on: NaiveDate,
+    today: NaiveDate,
 ) -> Result<(RosterPlanView, Proposal), AppError> {
-    let row = c.customer(customer)?;
+    let row = &facts.customer;
     let zone = zone_of(&row.default_zone)?;
-    let products = c.products()?;
+    let products = &facts.products;
     let product = match request.product.as_deref().filter(|p| !p.trim().is_empty()) {
         Some(name) => products
             .iter()
@@ -228,11 +248,7 @@ fn proposal_of(
         // The product the customer's licenses are for (the newest's), else the catalogue's
         // first: the panel offers the others.
         None => {
-            let licensed = c
-                .licenses_of(customer)?
-                .into_iter()
-                .map(|l| l.terms.product)
-                .rev();
+            let licensed = facts.licenses.iter().map(|l| &l.terms.product).rev();
             let mut chosen = None;
             for name in licensed {
                 if let Some(p) = products
@@ -248,6 +264,10 @@ fn proposal_of(
             })?
         }
     };
+    // Priced as on the term's first day (per day), and over the term by the price book's
+    // dates, as the current licenses are.
+    let (from, to) = term_of(request, today)?;
+    let on = from;
     let price = product.price_on(on).ok_or_else(|| {
         invalid(
             "product",
@@ -278,7 +298,6 @@ fn proposal_of(
     }
     let text = std::fs::read_to_string(path)
         .map_err(|e| invalid("roster", format!("Roster: {name}: {e}")))?;
-    let (from, to) = term_of(request, on)?;
     let proposal = propose(&ProposalRequest {
         text: &text,
         format: None,
@@ -328,17 +347,33 @@ fn proposal_of(
             }
         })
         .collect();
-    let cost = proposal.term.clone().unwrap_or(timefence_roster::TermCost {
-        from,
-        to,
-        fenced_minor: 0,
-        baseline_minor: 0,
+    // The plan and one 24-hour license over the term, by the price book's dates (a price
+    // that changes within the term counts from its date), in the plan's currency.
+    let drafts: Vec<Terms> = proposal
+        .drafts
+        .iter()
+        .filter_map(|(_, spec)| spec.validate().ok())
+        .collect();
+    let whole_day = proposal.drafts.first().and_then(|(_, spec)| {
+        let mut spec = spec.clone();
+        spec.daily_start_time = "00:00".into();
+        spec.daily_end_time = "24:00".into();
+        spec.weekdays = None;
+        spec.seats = i64::from(need.peak().max(1));
+        spec.validate().ok()
     });
+    let over_term = |terms: Vec<&Terms>| -> u64 {
+        schedule_cost(&facts.schedules.priced(&terms), zone, from, to)
+            .totals
+            .iter()
+            .find(|t| t.currency == pricing.currency)
+            .map_or(0, |t| t.fenced_minor)
+    };
+    let plan_over_term = over_term(drafts.iter().collect());
+    let baseline_over_term = whole_day.as_ref().map_or(0, |t| over_term(vec![t]));
     // The current licenses priced as the cost panel prices them, per currency.
-    let current_rows = c.licenses_of(customer)?;
-    let current_terms: Vec<&Terms> = current_rows.iter().map(|l| &l.terms).collect();
-    let schedules = c.price_schedules()?;
-    let priced = schedules.priced(&current_terms);
+    let current_terms: Vec<&Terms> = facts.licenses.iter().map(|l| &l.terms).collect();
+    let priced = facts.schedules.priced(&current_terms);
     let on_day = schedule_cost(&priced, zone, on, on);
     let over = schedule_cost(&priced, zone, from, to);
     let current = over
@@ -357,12 +392,19 @@ fn proposal_of(
             }
         })
         .collect();
+    // Everything the drafts would be made of: a plan that differs in any of it is not the
+    // one shown.
     let fingerprint = format!(
-        "{from}/{to}/{}/{}",
+        "{from}/{to}/{}/{}/{} {} per {} h {}/{}",
+        row.default_zone,
         product.name,
+        pricing.currency,
+        pricing.price_minor,
+        pricing.block_hours,
+        pricing.rounding.name(),
         made.licenses
             .iter()
-            .map(|l| format!("{}+{}x{}", l.start, l.quarters, l.seats))
+            .map(|l| format!("{}+{}x{}@{:02x}", l.start, l.quarters, l.seats, l.weekdays))
             .collect::<Vec<_>>()
             .join(",")
     );
@@ -401,8 +443,8 @@ fn proposal_of(
         ),
         from: from.to_string(),
         to: to.to_string(),
-        over_term: money(cost.fenced_minor),
-        baseline_over_term: money(cost.baseline_minor),
+        over_term: money(plan_over_term),
+        baseline_over_term: money(baseline_over_term),
         current,
         optimality: made.optimality_text(),
         proven: matches!(made.optimality, timefence_roster::Optimality::Proven),
@@ -411,29 +453,27 @@ fn proposal_of(
     Ok((view, proposal))
 }
 
-/// Plans `request` for `customer`, priced on `on`; nothing is saved.
+/// Plans `request` for `customer`, the default term from `today`; nothing is saved.
 pub fn plan_of(
     c: &Catalogue,
     customer: i64,
     request: &RosterRequest,
-    on: NaiveDate,
+    today: NaiveDate,
 ) -> Result<RosterPlanView, AppError> {
-    proposal_of(c, customer, request, on).map(|(view, _)| view)
+    proposal_from(&facts(c, customer)?, request, today).map(|(view, _)| view)
 }
 
-/// Adds the plan as drafts, one transaction; refused when the plan is no longer the one shown
-/// (`fingerprint`): the roster or the prices changed since.
-pub fn apply_of(
-    c: &mut Catalogue,
-    customer: i64,
+/// The drafts of a plan, when it is still the one shown (`fingerprint`).
+fn drafts_if_shown(
+    facts: &Facts,
     request: &RosterRequest,
     fingerprint: &str,
-    on: NaiveDate,
-) -> Result<AppliedPlanView, AppError> {
-    let (view, proposal) = proposal_of(c, customer, request, on)?;
+    today: NaiveDate,
+) -> Result<(RosterPlanView, Proposal), AppError> {
+    let (view, proposal) = proposal_from(facts, request, today)?;
     if view.fingerprint != fingerprint {
         return Err(AppError::Conflict(
-            "The roster or its product's price changed since the plan was shown; nothing was added. Look at the new plan and apply it again".into(),
+            "The roster, the customer's zone or the product's price changed since the plan was shown; nothing was added. Look at the new plan and add it again".into(),
         ));
     }
     if proposal.drafts.is_empty() {
@@ -441,6 +481,15 @@ pub fn apply_of(
             "The plan has no license to add: no agent works in the roster".into(),
         ));
     }
+    Ok((view, proposal))
+}
+
+fn add_drafts(
+    c: &mut Catalogue,
+    customer: i64,
+    view: RosterPlanView,
+    proposal: &Proposal,
+) -> Result<AppliedPlanView, AppError> {
     let ids = c.add_licenses(customer, &proposal.drafts)?;
     Ok(AppliedPlanView {
         license_ids: ids,
@@ -450,34 +499,59 @@ pub fn apply_of(
     })
 }
 
-/// The date plans are priced on and their term starts from by default (`TIMEFENCE_TODAY` in
-/// tests, as for usage reports).
+/// Adds the plan as drafts, one transaction; refused when the plan is no longer the one shown
+/// (`fingerprint`): the roster, the zone or the price changed since.
+pub fn apply_of(
+    c: &mut Catalogue,
+    customer: i64,
+    request: &RosterRequest,
+    fingerprint: &str,
+    today: NaiveDate,
+) -> Result<AppliedPlanView, AppError> {
+    let (view, proposal) = drafts_if_shown(&facts(c, customer)?, request, fingerprint, today)?;
+    add_drafts(c, customer, view, &proposal)
+}
+
+/// Today (`TIMEFENCE_TODAY` in tests, as for usage reports): the default term starts on it.
 fn today() -> NaiveDate {
     timefence_usage::today_utc()
 }
 
-/// [`plan_of`] on the open catalogue.
+/// [`plan_of`] on the open catalogue, planned outside its lock.
 pub fn plan(
     state: &AppState,
     customer: i64,
     request: &RosterRequest,
 ) -> Result<RosterPlanView, AppError> {
-    let on = today();
-    state.with_catalogue(|c| plan_of(c, customer, request, on))
+    let facts = state.with_catalogue(|c| facts(c, customer))?;
+    proposal_from(&facts, request, today()).map(|(view, _)| view)
 }
 
-/// [`apply_of`] on the open catalogue.
+/// [`apply_of`] on the open catalogue: planned again outside its lock, then added under it
+/// when what the catalogue holds is still what the plan was made from.
 pub fn apply(
     state: &AppState,
     customer: i64,
     request: &RosterRequest,
     fingerprint: &str,
 ) -> Result<AppliedPlanView, AppError> {
-    let on = today();
-    state.with_catalogue(|c| apply_of(c, customer, request, fingerprint, on))
+    let read = state.with_catalogue(|c| facts(c, customer))?;
+    let (view, proposal) = drafts_if_shown(&read, request, fingerprint, today())?;
+    state.with_catalogue(|c| {
+        // A price or the zone changed while the plan was made: the plan is not the one shown.
+        let now = facts(c, read.customer_id)?;
+        if now.customer.default_zone != read.customer.default_zone
+            || now.products != read.products
+        {
+            return Err(AppError::Conflict(
+                "The customer's zone or the product's price changed while the plan was made; nothing was added. Look at the new plan and add it again".into(),
+            ));
+        }
+        add_drafts(c, customer, view, &proposal)
+    })
 }
 
-/// The roster's `demand` (7 weekdays of 96 wall quarter-hours of the customer's zone) on each
+/// The roster's `demand` (7 weekdays of 96 wall quarter-hours of `demand_zone`) on each
 /// quarter-hour of the day `choice` names, in the timeline's zone and axis: each quarter-hour
 /// needs what its weekday and wall time on the customer's clock need (a quarter-hour that
 /// clock skips is never shown, one it repeats is shown twice).
@@ -486,6 +560,7 @@ pub fn overlay_of(
     customer: i64,
     choice: &DayChoice,
     demand: &[Vec<u32>],
+    demand_zone: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<DemandQuarter>, AppError> {
     if demand.len() != 7 || demand.iter().any(|row| row.len() != QUARTERS) {
@@ -494,8 +569,10 @@ pub fn overlay_of(
             format!("the demand is 7 weekdays of {QUARTERS} quarter-hours"),
         ));
     }
+    // The zone the demand was taken in (the customer's when it was planned), whatever the
+    // customer's zone is now.
+    let zone = zone_of(demand_zone)?;
     let row = c.customer(customer)?;
-    let zone = zone_of(&row.default_zone)?;
     let licenses = c.licenses_of(customer)?;
     let terms: Vec<&Terms> = licenses.iter().map(|l| &l.terms).collect();
     let day = crate::views::display_day(choice, &row.default_zone, &terms, now)?;
@@ -521,6 +598,7 @@ pub fn overlay(
     customer: i64,
     choice: &DayChoice,
     demand: &[Vec<u32>],
+    demand_zone: &str,
 ) -> Result<Vec<DemandQuarter>, AppError> {
-    state.with_catalogue(|c| overlay_of(c, customer, choice, demand, Utc::now()))
+    state.with_catalogue(|c| overlay_of(c, customer, choice, demand, demand_zone, Utc::now()))
 }

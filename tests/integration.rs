@@ -1142,6 +1142,18 @@ fn a_roster_is_planned_beside_the_current_licenses_and_applied_as_drafts() {
         "{stale:?}"
     );
     assert_eq!(catalogue.licenses_of(bpo).unwrap().len(), before);
+    // Nor does a plan made for another zone: the customer moved to Manila since it was shown.
+    let row = catalogue.customer(bpo).unwrap();
+    catalogue
+        .update_customer(bpo, &row.name, "Asia/Manila")
+        .unwrap();
+    let moved = apply_of(&mut catalogue, bpo, &request, &view.fingerprint, on);
+    assert!(
+        matches!(moved, Err(timefence_app::AppError::Conflict(_))),
+        "{moved:?}"
+    );
+    assert_eq!(catalogue.licenses_of(bpo).unwrap().len(), before);
+    catalogue.update_customer(bpo, &row.name, "UTC").unwrap();
     let applied = apply_of(&mut catalogue, bpo, &request, &view.fingerprint, on).unwrap();
     assert_eq!(
         applied.names,
@@ -1229,7 +1241,7 @@ fn a_roster_s_demand_follows_the_display_zone_across_a_dst_day() {
         axis_start: None,
     };
     let now = timefence_terms::chrono::Utc::now();
-    let quarters = overlay_of(&catalogue, bpo, &choice, &demand, now).unwrap();
+    let quarters = overlay_of(&catalogue, bpo, &choice, &demand, "UTC", now).unwrap();
     assert_eq!(quarters.len(), 92);
     let starts = timefence_terms::chrono_tz::America::New_York
         .with_ymd_and_hms(2024, 3, 10, 0, 0, 0)
@@ -1243,8 +1255,8 @@ fn a_roster_s_demand_follows_the_display_zone_across_a_dst_day() {
     }
     // The day shown starts on Sunday in New York (05:00 UTC) and ends on Monday UTC.
     assert_eq!((quarters[0].seats, quarters[91].seats), (106, 100));
-    assert!(overlay_of(&catalogue, bpo, &choice, &demand[..6], now).is_err());
+    assert!(overlay_of(&catalogue, bpo, &choice, &demand[..6], "UTC", now).is_err());
     let mut short = demand.clone();
     short[3].pop();
-    assert!(overlay_of(&catalogue, bpo, &choice, &short, now).is_err());
+    assert!(overlay_of(&catalogue, bpo, &choice, &short, "UTC", now).is_err());
 }

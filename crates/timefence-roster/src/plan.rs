@@ -503,8 +503,19 @@ pub fn plan_within(
             .map(|l| scaled_price(l.quarters, pricing) as f64 * f64::from(l.seats * l.days()))
             .sum()
     };
-    let bound = weekly_bound(demand, pricing, true)?;
-    let every_day_bound = weekly_bound(demand, pricing, false)?;
+    // The every-day plan is a plan whatever happens below: a failure of the weekday search
+    // leaves it standing, said not proven.
+    let unproven = |daily: Plan| Plan {
+        optimality: Optimality::Gap(1.0),
+        ..daily
+    };
+    let (bound, every_day_bound) = match (
+        weekly_bound(demand, pricing, true),
+        weekly_bound(demand, pricing, false),
+    ) {
+        (Ok(bound), Ok(every_day)) => (bound, every_day),
+        _ => return Ok(unproven(daily)),
+    };
     let gap_to_bound = |plan: &Plan| {
         let cost = week(plan);
         if cost > 0.0 {
@@ -526,13 +537,15 @@ pub fn plan_within(
         });
     }
     // Six masks make the program six times larger: the same work, in nodes, as the every-day one.
-    let by_weekday = solve(
+    let Ok(by_weekday) = solve(
         demand,
         pricing,
         max_licenses,
         (node_limit / MASKS.len() as u64).max(1),
         true,
-    )?;
+    ) else {
+        return Ok(unproven(daily));
+    };
     if by_weekday.optimality == Optimality::Proven {
         return Ok(by_weekday);
     }
@@ -634,7 +647,8 @@ fn solve(
     // program and for comparing plans after it).
     let seat_weight = |quarters: usize| per_cost * scaled_price(quarters, pricing) as f64;
     let used_weight = |quarters: usize| per_license + quarters as f64;
-    let most = per_cost * scaled_price(QUARTERS, pricing) as f64 * f64::from(peak) * 2.0 * 7.0;
+    let week = if by_weekday { 7.0 } else { 1.0 };
+    let most = per_cost * scaled_price(QUARTERS, pricing) as f64 * f64::from(peak) * 2.0 * week;
     if most > EXACT {
         return Err(PlanError::Demand(format!(
             "{peak} seats at {} minor units per block are too many to plan exactly",

@@ -51,10 +51,13 @@ export const commands = {
 	 *  the cheapest licenses for the customer; nothing is saved.
 	 */
 	planRoster: (customerId: number, request: RosterRequest) => typedError<RosterPlanView, AppError>(__TAURI_INVOKE("plan_roster", { customerId, request })),
-	/**  Adds the plan shown (`fingerprint`) as drafts for the customer. */
+	/**
+	 *  Adds the plan shown (`fingerprint`) as drafts for the customer (planned again off the
+	 *  window's thread).
+	 */
 	applyRosterPlan: (customerId: number, request: RosterRequest, fingerprint: string) => typedError<AppliedPlanView, AppError>(__TAURI_INVOKE("apply_roster_plan", { customerId, request, fingerprint })),
-	/**  A roster's demand on each quarter-hour of the day the timeline shows. */
-	rosterOverlay: (customerId: number, choice: DayChoice, demand: number[][]) => typedError<DemandQuarter[], AppError>(__TAURI_INVOKE("roster_overlay", { customerId, choice, demand })),
+	/**  A roster's demand (taken in `zone`) on each quarter-hour of the day the timeline shows. */
+	rosterOverlay: (customerId: number, choice: DayChoice, demand: number[][], zone: string) => typedError<DemandQuarter[], AppError>(__TAURI_INVOKE("roster_overlay", { customerId, choice, demand, zone })),
 	/**  A page of customers by name, filtered by what was typed in the search box. */
 	customersPage: (filter: string, offset: number, limit: number) => typedError<CustomerPage, AppError>(__TAURI_INVOKE("customers_page", { filter, offset, limit })),
 	/**

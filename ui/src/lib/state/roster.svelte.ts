@@ -27,6 +27,9 @@ export class Roster {
   busy = $state(false);
   #api: RosterApi;
   #overlayKey = "";
+  #sequence = 0;
+  /** The newest request asked for (its plan may still be on its way). */
+  #wanted: RosterRequest | null = null;
 
   constructor(api: RosterApi = commands) {
     this.#api = api;
@@ -37,10 +40,18 @@ export class Roster {
    * not, or null. A refusal leaves the plan shown as it was.
    */
   async open(customer: number, request: RosterRequest, day: DayChoice): Promise<string | null> {
+    // Only the newest request's answer is shown: a slower, older one (or one that comes back
+    // after the roster was put away) is dropped.
+    const mine = ++this.#sequence;
+    this.#wanted = request;
     this.busy = true;
     try {
       const result = await this.#api.planRoster(customer, request);
-      if (result.status === "error") return result.error.type === "Cancelled" ? null : describe(result.error);
+      if (mine !== this.#sequence) return null;
+      if (result.status === "error") {
+        this.#wanted = this.plan?.request ?? null;
+        return result.error.type === "Cancelled" ? null : describe(result.error);
+      }
       // The same plan read again (after Apply, to show the current costs) keeps its state.
       if (this.customer !== customer || this.plan?.fingerprint !== result.data.fingerprint) this.applied = null;
       this.plan = result.data;
@@ -49,14 +60,17 @@ export class Roster {
       await this.refreshDemand(customer, day);
       return null;
     } finally {
-      this.busy = false;
+      if (mine === this.#sequence) this.busy = false;
     }
   }
 
-  /** Plans the shown roster again with `changes` (another product, count or term). */
+  /**
+   * Plans the shown roster again with `changes` (another product, count or term), on top of
+   * the changes asked for before whose plans have not come back yet.
+   */
   async replan(changes: Partial<RosterRequest>, day: DayChoice): Promise<string | null> {
     if (!this.plan || this.customer === null) return null;
-    return this.open(this.customer, { ...this.plan.request, ...changes }, day);
+    return this.open(this.customer, { ...(this.#wanted ?? this.plan.request), ...changes }, day);
   }
 
   /** Reads the demand on `day` again when the day, zone or axis changed. */
@@ -66,13 +80,16 @@ export class Roster {
     const key = JSON.stringify([customer, day, plan.fingerprint]);
     if (key === this.#overlayKey) return;
     this.#overlayKey = key;
-    const result = await this.#api.rosterOverlay(customer, day, plan.demand);
+    const result = await this.#api.rosterOverlay(customer, day, plan.demand, plan.zone);
     if (this.plan !== plan || this.#overlayKey !== key) return;
     this.demand = result.status === "ok" ? result.data : [];
   }
 
   /** Puts the roster away. */
   close() {
+    this.#sequence++;
+    this.#wanted = null;
+    this.busy = false;
     this.plan = null;
     this.customer = null;
     this.demand = [];

@@ -58,6 +58,37 @@ describe("the roster", () => {
     expect(roster.plan?.fingerprint).toBe("3");
   });
 
+  it("shows only the newest request's plan, keeps earlier changes still on their way, and drops answers after close", async () => {
+    const answers: ((value: unknown) => void)[] = [];
+    const planned: RosterRequest[] = [];
+    const api = {
+      planRoster: (_customer: number, request: RosterRequest) =>
+        new Promise((resolve) => {
+          planned.push(request);
+          answers.push(() => resolve(ok({ request, fingerprint: `${request.max_licenses}/${request.from}`, demand: [] } as unknown as RosterPlanView)));
+        }),
+      rosterOverlay: async () => ok([]),
+    } as unknown as RosterApi;
+    const roster = new Roster(api);
+    const first = roster.open(7, request(), day);
+    answers[0]!(null);
+    await first;
+    const a = roster.replan({ max_licenses: 1 }, day);
+    const b = roster.replan({ from: "2027-02-01" }, day);
+    expect(planned[2]).toEqual({ ...request(1), from: "2027-02-01" });
+    answers[2]!(null);
+    await b;
+    answers[1]!(null);
+    await a;
+    expect(roster.plan?.fingerprint).toBe("1/2027-02-01");
+    expect(roster.busy).toBe(false);
+    const late = roster.replan({ max_licenses: 2 }, day);
+    roster.close();
+    answers[3]!(null);
+    await late;
+    expect(roster.plan).toBeNull();
+  });
+
   it("remembers Apply for the same plan read again, and forgets it for another plan", async () => {
     const { api, planned } = shell();
     const roster = new Roster(api);
