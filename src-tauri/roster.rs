@@ -13,9 +13,9 @@ use timefence_roster::csv::MAX_BYTES;
 use timefence_roster::{
     propose, Format, IexOptions, Proposal, ProposalError, ProposalRequest, QUARTERS,
 };
-use timefence_terms::chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Timelike, Utc};
+use timefence_terms::chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike, Utc};
 use timefence_terms::chrono_tz::Tz;
-use timefence_terms::{format_money, schedule_cost, Terms};
+use timefence_terms::{format_count, format_money, schedule_cost, term_from, Terms};
 
 /// What to plan: which roster, for which product, with how many licenses, over which term.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
@@ -164,21 +164,8 @@ fn format_name(format: Format) -> &'static str {
     }
 }
 
-/// 12345 as "12,345".
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn plural(n: usize, noun: &str) -> String {
-    let n_text = grouped(n as u64);
+    let n_text = format_count(n as u64);
     if n == 1 {
         format!("{n_text} {noun}")
     } else {
@@ -194,10 +181,7 @@ fn term_of(request: &RosterRequest, on: NaiveDate) -> Result<(NaiveDate, NaiveDa
     };
     let to = match request.to.as_deref().filter(|t| !t.trim().is_empty()) {
         Some(text) => date("to", "To", text)?,
-        None => from
-            .checked_add_months(Months::new(12))
-            .and_then(|d| d.pred_opt())
-            .unwrap_or(from),
+        None => term_from(from).1,
     };
     if to < from {
         return Err(invalid("to", "To: the last date is before the first"));
@@ -291,8 +275,8 @@ fn proposal_from(
             "roster",
             format!(
                 "Roster: {name} is {} bytes, at most {}",
-                grouped(size),
-                grouped(MAX_BYTES as u64)
+                format_count(size),
+                format_count(MAX_BYTES as u64)
             ),
         ));
     }
@@ -326,18 +310,12 @@ fn proposal_from(
             } else {
                 format!("{}-{}", l.daily_start(), l.daily_end())
             };
-            let busiest = (0..7)
-                .flat_map(|d| (0..QUARTERS).map(move |q| (d, q)))
-                .filter(|&(d, q)| l.covers_on(d, q))
-                .map(|(d, q)| need.by_weekday.get(d).map_or(need.slots[q], |row| row[q]))
-                .max()
-                .unwrap_or(0);
             ProposedView {
                 name: timefence_roster::proposal::draft_name(l),
                 covers: format!(
                     "{} of the {} needed at the busiest quarter-hour of {window}, {}",
                     plural(l.seats as usize, "seat"),
-                    grouped(u64::from(busiest)),
+                    format_count(u64::from(l.busiest(need))),
                     l.days_text(),
                 ),
                 window,
@@ -349,19 +327,6 @@ fn proposal_from(
         .collect();
     // The plan and one 24-hour license over the term, by the price book's dates (a price
     // that changes within the term counts from its date), in the plan's currency.
-    let drafts: Vec<Terms> = proposal
-        .drafts
-        .iter()
-        .filter_map(|(_, spec)| spec.validate().ok())
-        .collect();
-    let whole_day = proposal.drafts.first().and_then(|(_, spec)| {
-        let mut spec = spec.clone();
-        spec.daily_start_time = "00:00".into();
-        spec.daily_end_time = "24:00".into();
-        spec.weekdays = None;
-        spec.seats = i64::from(need.peak().max(1));
-        spec.validate().ok()
-    });
     let over_term = |terms: Vec<&Terms>| -> u64 {
         schedule_cost(&facts.schedules.priced(&terms), zone, from, to)
             .totals
@@ -369,8 +334,8 @@ fn proposal_from(
             .find(|t| t.currency == pricing.currency)
             .map_or(0, |t| t.fenced_minor)
     };
-    let plan_over_term = over_term(drafts.iter().collect());
-    let baseline_over_term = whole_day.as_ref().map_or(0, |t| over_term(vec![t]));
+    let plan_over_term = over_term(proposal.draft_terms.iter().collect());
+    let baseline_over_term = proposal.baseline.as_ref().map_or(0, |t| over_term(vec![t]));
     // The current licenses priced as the cost panel prices them, per currency.
     let current_terms: Vec<&Terms> = facts.licenses.iter().map(|l| &l.terms).collect();
     let priced = facts.schedules.priced(&current_terms);
@@ -422,7 +387,7 @@ fn proposal_from(
             "{}, {} ({} of breaks or time off left out), peak {}",
             plural(need.agents, "agent"),
             plural(need.shifts, "working shift"),
-            grouped(need.not_working as u64),
+            format_count(need.not_working as u64),
             plural(need.peak() as usize, "seat"),
         ),
         zone: row.default_zone.clone(),

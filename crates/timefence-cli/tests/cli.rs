@@ -1596,6 +1596,31 @@ fn customer_id(cat: &str, name: &str) -> String {
         .to_string()
 }
 
+/// The 2027 demo catalogue at `cat` (its price book and Northwind BPO, in UTC).
+fn demo_2027(cat: &str) {
+    let made = timefence(&["--catalogue", cat, "demo", "--year", "2027"]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+}
+
+/// `timefence plan` for `customer` with `roster`, and `more` flags.
+fn plan(cat: &str, customer: &str, roster: &str, more: &[&str]) -> Output {
+    let mut args = vec![
+        "--catalogue",
+        cat,
+        "plan",
+        "--customer",
+        customer,
+        "--roster",
+        roster,
+    ];
+    args.extend(more);
+    timefence(&args)
+}
+
 /// The brief's BPO as a week's roster, the sample beside the planner.
 fn bpo_roster() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples/bpo.csv")
@@ -1608,24 +1633,11 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
     let dir = tempfile::tempdir().unwrap();
     let catalogue = dir.path().join("c.sqlite");
     let cat = catalogue.to_str().unwrap();
-    assert!(timefence(&["--catalogue", cat, "demo", "--year", "2027"])
-        .status
-        .success());
+    demo_2027(cat);
     let bpo = customer_id(cat, "Northwind BPO");
     let roster = bpo_roster();
     let roster = roster.to_str().unwrap();
-    let out = timefence(&[
-        "--catalogue",
-        cat,
-        "plan",
-        "--customer",
-        &bpo,
-        "--roster",
-        roster,
-        "--on",
-        "2027-01-04",
-        "--json",
-    ]);
+    let out = plan(cat, &bpo, roster, &["--on", "2027-01-04", "--json"]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -1651,17 +1663,7 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
         })
         .collect();
     assert_eq!(licenses, [(0, 32, 100), (32, 32, 200), (64, 32, 50)]);
-    let text = timefence(&[
-        "--catalogue",
-        cat,
-        "plan",
-        "--customer",
-        &bpo,
-        "--roster",
-        roster,
-        "--on",
-        "2027-01-04",
-    ]);
+    let text = plan(cat, &bpo, roster, &["--on", "2027-01-04"]);
     let text = String::from_utf8_lossy(&text.stdout).to_string();
     assert!(
         text.contains("00:00-08:00  every day  100 seats  $500.00 a day"),
@@ -1677,15 +1679,7 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
     // A bad row: named by line and field, no plan.
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "agent,start,end\nA,2027-01-04T08:00:00Z,2027-01-04T16:00:00Z\nB,2027-01-04T09:00:00Z,2027-01-04T08:00:00Z\n").unwrap();
-    let out = timefence(&[
-        "--catalogue",
-        cat,
-        "plan",
-        "--customer",
-        &bpo,
-        "--roster",
-        bad.to_str().unwrap(),
-    ]);
+    let out = plan(cat, &bpo, bad.to_str().unwrap(), &[]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
@@ -1720,22 +1714,20 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
             .collect()
     };
     let before = names(cat);
-    let out = timefence(&[
-        "--catalogue",
+    let out = plan(
         cat,
-        "plan",
-        "--customer",
         &bpo,
-        "--roster",
         roster,
-        "--on",
-        "2027-01-04",
-        "--apply",
-        "--from",
-        "2027-12-31",
-        "--to",
-        "2027-01-01",
-    ]);
+        &[
+            "--on",
+            "2027-01-04",
+            "--apply",
+            "--from",
+            "2027-12-31",
+            "--to",
+            "2027-01-01",
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -1747,22 +1739,20 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
         "timefence: --from, --to: the license ends (2027-01-01) before it starts (2027-12-31)"
     );
     assert_eq!(names(cat), before, "a refused apply adds nothing");
-    let out = timefence(&[
-        "--catalogue",
+    let out = plan(
         cat,
-        "plan",
-        "--customer",
         &bpo,
-        "--roster",
         roster,
-        "--on",
-        "2027-01-04",
-        "--apply",
-        "--from",
-        "2027-01-01",
-        "--to",
-        "2027-12-31",
-    ]);
+        &[
+            "--on",
+            "2027-01-04",
+            "--apply",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-12-31",
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -1782,17 +1772,7 @@ fn plan_turns_the_bpo_roster_into_three_licenses_at_1750_a_day() {
             "{added} in {after:?}"
         );
     }
-    let out = timefence(&[
-        "--catalogue",
-        cat,
-        "plan",
-        "--customer",
-        &bpo,
-        "--roster",
-        roster,
-        "--max-licenses",
-        "0",
-    ]);
+    let out = plan(cat, &bpo, roster, &["--max-licenses", "0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Licenses: at most 20, at least 1"));
 }
@@ -1804,9 +1784,7 @@ fn plan_prices_its_licenses_over_a_term_with_each_days_real_length() {
     let dir = tempfile::tempdir().unwrap();
     let cat = dir.path().join("c.sqlite");
     let cat = cat.to_str().unwrap();
-    assert!(timefence(&["--catalogue", cat, "demo", "--year", "2027"])
-        .status
-        .success());
+    demo_2027(cat);
     let out = timefence(&[
         "--catalogue",
         cat,
@@ -1828,22 +1806,20 @@ fn plan_prices_its_licenses_over_a_term_with_each_days_real_length() {
     }
     let file = dir.path().join("nights.csv");
     std::fs::write(&file, roster).unwrap();
-    let out = timefence(&[
-        "--catalogue",
+    let out = plan(
         cat,
-        "plan",
-        "--customer",
         &id,
-        "--roster",
         file.to_str().unwrap(),
-        "--on",
-        "2027-03-10",
-        "--from",
-        "2027-03-13",
-        "--to",
-        "2027-03-15",
-        "--json",
-    ]);
+        &[
+            "--on",
+            "2027-03-10",
+            "--from",
+            "2027-03-13",
+            "--to",
+            "2027-03-15",
+            "--json",
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -1868,35 +1844,28 @@ fn plan_prices_its_licenses_over_a_term_with_each_days_real_length() {
     // The BPO over a year: 365 days at $1,750.00 against $3,000.00.
     let bpo = customer_id(cat, "Northwind BPO");
     let sample = bpo_roster();
-    let out = timefence(&[
-        "--catalogue",
+    let out = plan(
         cat,
-        "plan",
-        "--customer",
         &bpo,
-        "--roster",
         sample.to_str().unwrap(),
-        "--on",
-        "2027-01-04",
-        "--from",
-        "2027-01-01",
-        "--to",
-        "2027-12-31",
-    ]);
+        &[
+            "--on",
+            "2027-01-04",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-12-31",
+        ],
+    );
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(text.contains("Over 2027-01-01 to 2027-12-31: $638,750.00 against $1,095,000.00 for one 24-hour license for 200 seats"), "{text}");
     // --from without --to is refused by the command line itself.
-    let out = timefence(&[
-        "--catalogue",
+    let out = plan(
         cat,
-        "plan",
-        "--customer",
         &bpo,
-        "--roster",
         sample.to_str().unwrap(),
-        "--from",
-        "2027-01-01",
-    ]);
+        &["--from", "2027-01-01"],
+    );
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -1908,25 +1877,17 @@ fn plan_reads_the_bpo_roster_from_iex_and_genesys_exports() {
     let dir = tempfile::tempdir().unwrap();
     let catalogue = dir.path().join("c.sqlite");
     let cat = catalogue.to_str().unwrap();
-    assert!(timefence(&["--catalogue", cat, "demo", "--year", "2027"])
-        .status
-        .success());
+    demo_2027(cat);
     let bpo = customer_id(cat, "Northwind BPO");
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../timefence-roster/samples");
     for name in ["bpo.iex.txt", "bpo.genesys.json", "bpo.ics"] {
         let roster = samples.join(name);
-        let out = timefence(&[
-            "--catalogue",
+        let out = plan(
             cat,
-            "plan",
-            "--customer",
             &bpo,
-            "--roster",
             roster.to_str().unwrap(),
-            "--on",
-            "2027-01-04",
-            "--json",
-        ]);
+            &["--on", "2027-01-04", "--json"],
+        );
         assert_eq!(
             out.status.code(),
             Some(0),

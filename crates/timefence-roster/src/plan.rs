@@ -89,6 +89,22 @@ impl ProposedLicense {
         })
     }
 
+    /// The most seats `demand` needs in a quarter-hour this license is open (on any weekday
+    /// it opens).
+    pub fn busiest(&self, demand: &Demand) -> u32 {
+        (0..7)
+            .flat_map(|d| (0..QUARTERS).map(move |q| (d, q)))
+            .filter(|&(d, q)| self.covers_on(d, q))
+            .map(|(d, q)| {
+                demand
+                    .by_weekday
+                    .get(d)
+                    .map_or(demand.slots[q], |row| row[q])
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The days in words: "every day", "Mon-Fri", "Sat, Sun".
     pub fn days_text(&self) -> String {
         days_text(self.weekdays)

@@ -60,6 +60,11 @@ pub struct Proposal {
     pub per_day_minor: Vec<u64>,
     /// Each proposed license as a name and draft terms (empty without a term).
     pub drafts: Vec<(String, TermsSpec)>,
+    /// The drafts' terms, validated, in the same order.
+    pub draft_terms: Vec<Terms>,
+    /// One 24-hour license for the demand's peak over the term (none without a term or a
+    /// demand): what the plan is set against.
+    pub baseline: Option<Terms>,
     /// The plan and one 24-hour license over the term (without a term, none).
     pub term: Option<TermCost>,
 }
@@ -99,8 +104,8 @@ pub fn propose(request: &ProposalRequest<'_>) -> Result<Proposal, ProposalError>
         .iter()
         .map(|l| price_per_day(l, request.pricing))
         .collect();
-    let (drafts, term) = match request.term {
-        None => (Vec::new(), None),
+    let (drafts, draft_terms, baseline, term) = match request.term {
+        None => (Vec::new(), Vec::new(), None, None),
         Some((from, to)) => {
             let spec = |start: String, end: String, seats: u32, weekdays| TermsSpec {
                 license_start_date: from.to_string(),
@@ -146,7 +151,8 @@ pub fn propose(request: &ProposalRequest<'_>) -> Result<Proposal, ProposalError>
                     whole.fenced_minor
                 },
             };
-            (drafts, Some(cost))
+            let baseline = (need.peak() > 0).then_some(whole_day);
+            (drafts, terms, baseline, Some(cost))
         }
     };
     Ok(Proposal {
@@ -155,6 +161,8 @@ pub fn propose(request: &ProposalRequest<'_>) -> Result<Proposal, ProposalError>
         plan: made,
         per_day_minor,
         drafts,
+        draft_terms,
+        baseline,
         term,
     })
 }

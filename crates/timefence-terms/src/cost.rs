@@ -685,6 +685,19 @@ pub fn currency_digits(currency: &str) -> Option<u8> {
         .map(|i| CURRENCIES[i].1)
 }
 
+/// A count as an administrator reads it, its thousands grouped: `2,450`.
+pub fn format_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
 /// Money as an administrator reads it: `$3,000.00` for USD, `EUR 1,750.00`, `JPY 1,200` or
 /// `KWD 1.250` otherwise, with as many decimals as the currency's minor unit has.
 pub fn format_money(minor: i64, currency: &str) -> String {
@@ -692,14 +705,7 @@ pub fn format_money(minor: i64, currency: &str) -> String {
     let unit = 10u64.pow(digits);
     let sign = if minor < 0 { "-" } else { "" };
     let minor = minor.unsigned_abs();
-    let whole = (minor / unit).to_string();
-    let mut grouped = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    let grouped = format_count(minor / unit);
     let prefix = if currency.eq_ignore_ascii_case("USD") {
         "$".to_string()
     } else {

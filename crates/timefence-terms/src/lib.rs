@@ -73,9 +73,9 @@ pub use clock::{
 };
 pub use cost::seats_text;
 pub use cost::{
-    baseline_formula, cost_preview, currency_digits, format_money, parse_money, schedule_cost,
-    Amount, CostPreview, CurrencyTotal, LicenseCharge, LicenseCost, PriceSchedule, Priced, Pricing,
-    Rounding, ScheduleCost,
+    baseline_formula, cost_preview, currency_digits, format_count, format_money, parse_money,
+    schedule_cost, Amount, CostPreview, CurrencyTotal, LicenseCharge, LicenseCost, PriceSchedule,
+    Priced, Pricing, Rounding, ScheduleCost,
 };
 pub use coverage::{
     default_view_date, segments, Coverage, DayView, DisplayDay, Forecast, HourMark, Segment, Step,

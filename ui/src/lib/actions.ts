@@ -186,11 +186,7 @@ export async function applyRosterPlan(day: () => DayChoice) {
   await selection.refresh();
   // Drafts that do not open on the day shown (a term from a later date) are shown where they
   // first open, so what was added is on screen.
-  const lane = selection.view?.lanes.find((l) => made.includes(l.license_id));
-  if (lane && lane.pieces.length === 0 && lane.next_opening_date) {
-    selection.date = lane.next_opening_date;
-    await selection.refresh();
-  }
+  if (made[0] !== undefined) await selection.follow(made[0]);
   await again(names);
   notices.clearProblem();
   notices.notify(`Added ${listed(names)} as drafts, valid ${localDate(from)} to ${localDate(to)}`, true);

@@ -115,6 +115,18 @@ export class Selection {
     void this.refreshUsage();
   }
 
+  /**
+   * Moves the view to the first day license `id` opens when it does not open on the day shown;
+   * resolves to that license's lane when it moved, else null.
+   */
+  async follow(id: number) {
+    const lane = this.view?.lanes.find((l) => l.license_id === id);
+    if (!lane || lane.pieces.length > 0 || !lane.next_opening_date) return null;
+    this.date = lane.next_opening_date;
+    await this.refresh();
+    return lane;
+  }
+
   /** Reads the shown customer's use, suggestions and the day's overlay. */
   async refreshUsage() {
     const id = this.customer;
