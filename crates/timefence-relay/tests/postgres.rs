@@ -193,3 +193,37 @@ fn a_second_relay_refuses_a_clock_behind_a_licenses_last_decision_on_the_first()
     assert_eq!(refused.error(), "ClockRollback", "{refused:?}");
     check(&cluster.events(), &subjects, 5_000, false);
 }
+
+/// Relays started together on an empty database all come up: one of them creates the schema
+/// and the others wait for its commit. (The lock that orders them was once released before
+/// the schema's transaction committed, and a second relay then failed to create a table the
+/// first had made: "storage cannot be opened".)
+#[test]
+fn relays_started_together_on_an_empty_database_all_come_up() {
+    let cluster = Cluster::start();
+    let start = ms("2027-03-27T19:00:00Z");
+    for round in 0..4 {
+        cluster.query(&format!("CREATE DATABASE together{round}"));
+        let url = cluster
+            .url()
+            .replace("/postgres", &format!("/together{round}"));
+        let (subjects, setup) = three_licenses(start, Some(url));
+        let relays: Vec<RelayProcess> = std::thread::scope(|scope| {
+            let started: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| setup.start(&["--ttl", "600"])))
+                .collect();
+            started.into_iter().map(|s| s.join().unwrap()).collect()
+        });
+        // Each decides on the storage: a seat on a license open at this hour.
+        for (i, relay) in relays.iter().enumerate() {
+            let answers: Vec<Reply> = subjects
+                .iter()
+                .map(|s| relay.claim(&s.reference, &format!("h{i}"), "1"))
+                .collect();
+            assert!(
+                answers.iter().any(|a| a.status == 201),
+                "round {round}, relay {i}: {answers:?}"
+            );
+        }
+    }
+}

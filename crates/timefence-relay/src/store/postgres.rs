@@ -292,9 +292,14 @@ fn unavailable(error: impl ToString) -> StoreError {
 
 /// A database error with the server's own words (for the relay's log; answers carry none).
 fn db(error: tokio_postgres::Error) -> StoreError {
+    StoreError::Unavailable(db_text(&error))
+}
+
+/// The server's code and message when it sent one ("db error" alone says nothing).
+fn db_text(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
-        Some(e) => StoreError::Unavailable(format!("{}: {}", e.code().code(), e.message())),
-        None => StoreError::Unavailable(error.to_string()),
+        Some(e) => format!("{}: {}", e.code().code(), e.message()),
+        None => error.to_string(),
     }
 }
 
@@ -452,14 +457,17 @@ impl PgStore {
         let client = connect(&config)
             .await
             .map_err(|e| StoreError::Open(e.to_string()))?;
-        // Two relays starting together may both create the schema; the lock makes it once.
+        // Two relays starting together may both create the schema; the lock makes it once. It
+        // is the transaction's own, released by its commit: a lock released before the commit
+        // let a second relay look for tables the first had not yet committed and fail to
+        // create them again.
         client
             .batch_execute(&format!(
-                "SELECT pg_advisory_lock(7402); {} SELECT pg_advisory_unlock(7402);",
+                "BEGIN; SELECT pg_advisory_xact_lock(7402); {} COMMIT;",
                 sql::SCHEMA_POSTGRES
             ))
             .await
-            .map_err(|e| StoreError::Open(e.to_string()))?;
+            .map_err(|e| StoreError::Open(db_text(&e)))?;
         let mut pool: Vec<Mutex<Option<Conn>>> =
             (0..CONNECTIONS).map(|_| Mutex::new(None)).collect();
         pool[0] = Mutex::new(Some(prepare(client).await?));
