@@ -1,7 +1,7 @@
 //! The catalogue subcommands: customers, licenses, CSV import and export, backup and restore.
 
 use crate::input::{open, parse_date, parse_zone};
-use crate::output::{customer_json, hit_json, license_json, license_line, print};
+use crate::output::{customer_json, hit_json, license_json, license_line, plural, print};
 use crate::{Command, Failure, TermsArgs, EXIT_OK};
 use clap::Subcommand;
 use serde_json::json;
@@ -215,8 +215,12 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
                 .iter()
                 .map(|x| {
                     format!(
-                        "{:>6}  {}  ({} licenses, {})",
-                        x.id, x.name, x.license_count, x.default_zone
+                        "{:>6}  {}  ({} license{}, {})",
+                        x.id,
+                        x.name,
+                        x.license_count,
+                        plural(x.license_count as usize),
+                        x.default_zone
                     )
                 })
                 .collect();
@@ -558,7 +562,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
             c.generate(*customers, *licenses_each, *seed)?;
             println!("added {customers} customers with {licenses_each} licenses each");
         }
-        Command::Backup { file, json } => {
+        Command::Backup { file, json, .. } => {
             c.backup_to(file)?;
             print(
                 *json,
@@ -578,6 +582,8 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         | Command::Occurrences { .. }
         | Command::Key(_)
         | Command::Relay(_)
+        | Command::Team(_)
+        | Command::Catalogue(_)
         | Command::Sign { .. }
         | Command::Verify { .. }
         | Command::Check { .. }

@@ -110,13 +110,22 @@ pub(crate) enum RelayCommand {
 }
 
 fn passphrase() -> Result<zeroize::Zeroizing<String>, Failure> {
-    if let Ok(value) = std::env::var("TIMEFENCE_PASSPHRASE") {
+    secret("TIMEFENCE_PASSPHRASE", "Passphrase", "passphrase")
+}
+
+/// A secret from `env`, else typed at a prompt without echo (or a pipe's first line).
+pub(crate) fn secret(
+    env: &str,
+    prompt: &str,
+    what: &str,
+) -> Result<zeroize::Zeroizing<String>, Failure> {
+    if let Ok(value) = std::env::var(env) {
         return Ok(zeroize::Zeroizing::new(value));
     }
     // At a terminal: a prompt, and what is typed not shown. From a pipe: its first line.
     let echo_off = EchoOff::at_terminal();
     if echo_off.is_some() {
-        eprint!("Passphrase: ");
+        eprint!("{prompt}: ");
     }
     let mut line = zeroize::Zeroizing::new(String::new());
     let read = std::io::stdin().read_line(&mut line);
@@ -124,13 +133,12 @@ fn passphrase() -> Result<zeroize::Zeroizing<String>, Failure> {
         eprintln!();
     }
     drop(echo_off);
-    read.map_err(|e| Failure::from(format!("cannot read the passphrase: {e}")))?;
+    read.map_err(|e| Failure::from(format!("cannot read the {what}: {e}")))?;
     let trimmed = line.trim_end_matches(['\r', '\n']).to_string();
     if trimmed.is_empty() {
-        return Err(Failure::from(
-            "the passphrase is empty: type it at the prompt, or set TIMEFENCE_PASSPHRASE"
-                .to_string(),
-        ));
+        return Err(Failure::from(format!(
+            "the {what} is empty: type it at the prompt, or set {env}"
+        )));
     }
     Ok(zeroize::Zeroizing::new(trimmed))
 }

@@ -221,6 +221,12 @@ pub(crate) enum Command {
     /// Signing keys: generate, list, export the public half, import.
     #[command(subcommand)]
     Key(keys_cmd::KeyCommand),
+    /// A catalogue a team shares on PostgreSQL: set it up, and who may do what.
+    #[command(subcommand)]
+    Team(team_cmd::TeamCommand),
+    /// Move the local catalogue into a team catalogue.
+    #[command(subcommand)]
+    Catalogue(team_cmd::CatalogueCommand),
     /// Seat servers (Timefence Relay): certify a customer's relay key.
     #[command(subcommand)]
     Relay(keys_cmd::RelayCommand),
@@ -299,10 +305,14 @@ pub(crate) enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
-    /// Copy the catalogue into a new single-file backup.
+    /// Copy the catalogue into a new single-file backup (or, with --from, a team catalogue).
     Backup {
         /// The backup file to create (never overwritten).
         file: PathBuf,
+        /// A team catalogue on PostgreSQL to back up instead of the local one
+        /// (postgres://user@host/database).
+        #[arg(long, value_name = "URL")]
+        from: Option<String>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -595,9 +605,16 @@ mod keys_cmd;
 mod output;
 mod plan_cmd;
 mod products_cmd;
+mod team_cmd;
 mod usage_cmd;
 
 fn main() -> ExitCode {
+    // Output piped into `head` ends quietly when the reader stops, as other tools do, instead
+    // of a panic on the broken pipe.
+    // SAFETY: restores the default action of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let result: Result<u8, Failure> = match &cli.command {
         Command::Evaluate {
@@ -618,6 +635,9 @@ fn main() -> ExitCode {
             .terms()
             .and_then(|t| run_occurrences(&t, from, to, *json))
             .map_err(Failure::from),
+        Command::Team(_) | Command::Catalogue(_) | Command::Backup { from: Some(_), .. } => {
+            team_cmd::run(cli.catalogue.clone(), &cli.command)
+        }
         other => catalogue_cmd::run(cli.catalogue.clone(), other),
     };
     match result {

@@ -13,6 +13,15 @@ pub(crate) fn print(json_out: bool, value: serde_json::Value, text: String) {
     }
 }
 
+/// "s" for any count but one ("1 license", "2 licenses").
+pub(crate) fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 pub(crate) fn customer_json(c: &CustomerSummary) -> serde_json::Value {
     json!({ "id": c.id, "uid": c.uid, "name": c.name, "default_zone": c.default_zone, "license_count": c.license_count })
 }

@@ -1,7 +1,7 @@
 //! `timefence plan`: from a customer's roster to the cheapest licenses (see `timefence-roster`).
 
 use crate::input::parse_date;
-use crate::output::print;
+use crate::output::{plural, print};
 use crate::{Failure, EXIT_OK};
 use serde_json::json;
 use std::path::Path;
@@ -218,12 +218,4 @@ pub(crate) fn plan_roster(c: &mut Catalogue, request: &PlanRequest<'_>) -> Resul
     });
     print(request.json, value, text);
     Ok(EXIT_OK)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }

@@ -1944,3 +1944,76 @@ fn plan_reads_the_bpo_roster_from_iex_and_genesys_exports() {
     let out = plan(&["--date-format", "dd/mm"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--date-format"));
 }
+
+/// The team commands against a real PostgreSQL server (a throwaway cluster): init, members,
+/// a catalogue pushed in and backed up out, and the exit codes of what is refused.
+#[test]
+fn team_init_members_push_and_backup() {
+    let cluster = timefence_pgtest::Cluster::start();
+    cluster.query("CREATE DATABASE team");
+    let url = cluster.url_as("relay", "team");
+    let dir = tempfile::tempdir().unwrap();
+    let mine = dir.path().join("mine.sqlite");
+    let mine = mine.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_timefence"))
+            .args(args)
+            .env("TIMEFENCE_MEMBER_PASSWORD", "a long enough password")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    assert_eq!(run(&["--catalogue", mine, "demo"]).0, Some(0));
+    let (code, said) = run(&["team", "init", "--server", &url]);
+    assert_eq!(code, Some(0), "{said}");
+    let (code, said) = run(&["team", "add", "ana", "--role", "editor", "--server", &url]);
+    assert_eq!((code, said.trim()), (Some(0), "added ana as editor"));
+    let (code, said) = run(&["team", "add", "Ana B", "--role", "editor", "--server", &url]);
+    assert_eq!(code, Some(2), "{said}");
+    assert!(said.contains("member name \"Ana B\""), "{said}");
+    let (code, said) = run(&["team", "add", "bo", "--role", "admin", "--server", &url]);
+    assert_eq!(code, Some(2), "{said}");
+    let (code, said) = run(&["team", "role", "ana", "viewer", "--server", &url]);
+    assert_eq!((code, said.trim()), (Some(0), "ana is now viewer"));
+    let (_, said) = run(&["team", "list", "--server", &url, "--json"]);
+    let listed: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!([{"name": "ana", "role": "viewer"}])
+    );
+
+    let (code, said) = run(&[
+        "--catalogue",
+        mine,
+        "catalogue",
+        "push",
+        "--to",
+        &url,
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{said}");
+    let pushed: serde_json::Value = serde_json::from_str(&said).unwrap();
+    let (code, said) = run(&["--catalogue", mine, "catalogue", "push", "--to", &url]);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(said.contains("not empty: customers has"), "{said}");
+
+    let copy = dir.path().join("copy.sqlite");
+    let copy = copy.to_str().unwrap();
+    let (code, said) = run(&["backup", copy, "--from", &url, "--json"]);
+    assert_eq!(code, Some(0), "{said}");
+    let backed: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!(backed["tables"], pushed["tables"]);
+    assert!(pushed["rows"].as_u64().unwrap() > 0);
+    let listed = |path: &str| run(&["--catalogue", path, "customers", "list"]).1;
+    assert_eq!(listed(copy), listed(mine));
+    assert!(
+        listed(copy).contains("(1 license, UTC)"),
+        "{}",
+        listed(copy)
+    );
+}

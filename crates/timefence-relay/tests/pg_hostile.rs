@@ -4,7 +4,7 @@
 
 mod common;
 use common::history::*;
-use common::pg::Cluster;
+use common::pg::{Cluster, Recorded};
 use common::*;
 use serde_json::json;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

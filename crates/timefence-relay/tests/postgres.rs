@@ -3,7 +3,7 @@
 
 mod common;
 use common::history::*;
-use common::pg::Cluster;
+use common::pg::{Cluster, Recorded};
 use common::*;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

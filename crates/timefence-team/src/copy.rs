@@ -1,0 +1,389 @@
+//! Moving a catalogue in (`push`: SQLite to an empty team catalogue) and out (`backup`: a
+//! team catalogue to a new SQLite file). Rows are copied one to one, table by table, in one
+//! transaction on each side; before committing, every table's rows are read back from the
+//! destination and compared with the source by count and checksum.
+
+use crate::{connect, version, TeamError, TEAM_VERSION};
+use postgres::binary_copy::BinaryCopyInWriter;
+use postgres::types::{ToSql, Type};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use timefence_catalogue::{Catalogue, FirstRun};
+
+/// The tables copied, parents before the rows that refer to them. The search index and
+/// SQLite's own tables are derived and not copied; nor is where a signing key's encrypted
+/// private half lies on one machine (`signing_keys.private_file`): the team catalogue keeps
+/// public halves only.
+const TABLES: &[&str] = &[
+    "customers",
+    "products",
+    "signing_keys",
+    "licenses",
+    "price_books",
+    "audit_log",
+    "settings",
+    "deleted_customers",
+    "deleted_licenses",
+    "usage_reports",
+    "deleted_usage_reports",
+    "files_being_issued",
+    "relay_certificates",
+];
+
+/// What was copied of one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableCopy {
+    /// The table.
+    pub table: String,
+    /// Rows copied (the same on both sides).
+    pub rows: u64,
+    /// SHA-256 over the rows' values (hex; the same on both sides).
+    pub checksum: String,
+}
+
+/// One value as both engines hold it.
+#[derive(Debug, Clone, PartialEq)]
+enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+/// The kind of a team catalogue's column.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    Int,
+    Text,
+    Blob,
+}
+
+impl Kind {
+    fn pg_type(self) -> Type {
+        match self {
+            Kind::Int => Type::INT8,
+            Kind::Text => Type::TEXT,
+            Kind::Blob => Type::BYTEA,
+        }
+    }
+}
+
+/// A table's copied columns, as the team catalogue has them (in order).
+fn columns(
+    client: &mut impl postgres::GenericClient,
+    table: &str,
+) -> Result<Vec<(String, Kind)>, TeamError> {
+    let rows = client.query(
+        "SELECT column_name, data_type FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+        &[&table],
+    )?;
+    rows.into_iter()
+        .map(|row| {
+            let (name, kind): (String, String) = (row.get(0), row.get(1));
+            let kind = match kind.as_str() {
+                "bigint" => Kind::Int,
+                "text" => Kind::Text,
+                "bytea" => Kind::Blob,
+                other => {
+                    return Err(TeamError::Mismatch {
+                        table: table.to_string(),
+                        detail: format!("column {name} is {other}, which is not copied"),
+                    })
+                }
+            };
+            Ok((name, kind))
+        })
+        .collect()
+}
+
+/// A table's checksum: each row's values hashed, the row hashes sorted (so neither engine's
+/// order or collation matters), hashed together.
+fn checksum(rows: &[Vec<Value>]) -> String {
+    let mut hashes: Vec<[u8; 32]> = rows
+        .iter()
+        .map(|row| {
+            let mut h = Sha256::new();
+            for value in row {
+                match value {
+                    Value::Null => h.update(b"n"),
+                    Value::Int(i) => {
+                        h.update(b"i");
+                        h.update(i.to_be_bytes());
+                    }
+                    Value::Text(t) => {
+                        h.update(b"t");
+                        h.update((t.len() as u64).to_be_bytes());
+                        h.update(t.as_bytes());
+                    }
+                    Value::Blob(b) => {
+                        h.update(b"b");
+                        h.update((b.len() as u64).to_be_bytes());
+                        h.update(b);
+                    }
+                }
+            }
+            h.finalize().into()
+        })
+        .collect();
+    hashes.sort_unstable();
+    let mut all = Sha256::new();
+    for hash in &hashes {
+        all.update(hash);
+    }
+    all.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sqlite_rows(
+    conn: &rusqlite::Connection,
+    table: &str,
+    columns: &[(String, Kind)],
+) -> Result<Vec<Vec<Value>>, TeamError> {
+    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+    let mut statement = conn.prepare(&format!("SELECT {} FROM {table}", names.join(", ")))?;
+    let mut rows = statement.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let mut values = Vec::with_capacity(columns.len());
+        for (i, (name, kind)) in columns.iter().enumerate() {
+            use rusqlite::types::ValueRef;
+            let value = match (row.get_ref(i)?, kind) {
+                (ValueRef::Null, _) => Value::Null,
+                (ValueRef::Integer(v), Kind::Int) => Value::Int(v),
+                (ValueRef::Text(t), Kind::Text) => {
+                    Value::Text(String::from_utf8_lossy(t).into_owned())
+                }
+                (ValueRef::Blob(b), Kind::Blob) => Value::Blob(b.to_vec()),
+                (other, _) => {
+                    return Err(TeamError::Mismatch {
+                        table: table.to_string(),
+                        detail: format!(
+                            "column {name} holds {:?}, not {kind:?}",
+                            other.data_type()
+                        ),
+                    })
+                }
+            };
+            values.push(value);
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
+fn pg_rows(
+    client: &mut impl postgres::GenericClient,
+    table: &str,
+    columns: &[(String, Kind)],
+) -> Result<Vec<Vec<Value>>, TeamError> {
+    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+    let rows = client.query(&format!("SELECT {} FROM {table}", names.join(", ")), &[])?;
+    Ok(rows
+        .iter()
+        .map(|row| {
+            columns
+                .iter()
+                .enumerate()
+                .map(|(i, (_, kind))| match kind {
+                    Kind::Int => row.get::<_, Option<i64>>(i).map_or(Value::Null, Value::Int),
+                    Kind::Text => row
+                        .get::<_, Option<String>>(i)
+                        .map_or(Value::Null, Value::Text),
+                    Kind::Blob => row
+                        .get::<_, Option<Vec<u8>>>(i)
+                        .map_or(Value::Null, Value::Blob),
+                })
+                .collect()
+        })
+        .collect())
+}
+
+fn compare(
+    table: &str,
+    source: &[Vec<Value>],
+    copied: &[Vec<Value>],
+) -> Result<TableCopy, TeamError> {
+    let (want, got) = (checksum(source), checksum(copied));
+    if source.len() != copied.len() || want != got {
+        return Err(TeamError::Mismatch {
+            table: table.to_string(),
+            detail: format!(
+                "{} rows read, {} rows written, checksums {} and {}",
+                source.len(),
+                copied.len(),
+                &want[..12],
+                &got[..12]
+            ),
+        });
+    }
+    Ok(TableCopy {
+        table: table.to_string(),
+        rows: source.len() as u64,
+        checksum: want,
+    })
+}
+
+/// Opens a SQLite catalogue at the team's version (migrating an older file, as the app does).
+fn open_sqlite(path: &Path, first_run: FirstRun) -> Result<rusqlite::Connection, TeamError> {
+    Catalogue::open(path, first_run).map_err(|e| TeamError::Sqlite(e.to_string()))?;
+    let conn = rusqlite::Connection::open(path)?;
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found != TEAM_VERSION {
+        return Err(TeamError::WrongVersion {
+            found,
+            known: TEAM_VERSION,
+        });
+    }
+    Ok(conn)
+}
+
+fn check_team_version(client: &mut postgres::Client) -> Result<(), TeamError> {
+    match version(client)? {
+        None => Err(TeamError::NotInitialised),
+        Some(found) if found != TEAM_VERSION => Err(TeamError::WrongVersion {
+            found,
+            known: TEAM_VERSION,
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Copies the SQLite catalogue at `from` into the empty team catalogue at `url`, in one
+/// transaction: every table's rows, ids kept (and each identity moved past them), the serial
+/// sequence moved past every serial issued. Read back and compared before the commit.
+pub fn push(from: &Path, url: &str) -> Result<Vec<TableCopy>, TeamError> {
+    if !from.exists() {
+        return Err(TeamError::Sqlite(format!(
+            "{} does not exist",
+            from.display()
+        )));
+    }
+    let sqlite = open_sqlite(from, FirstRun::Empty)?;
+    let mut client = connect(url)?;
+    check_team_version(&mut client)?;
+    let mut tx = client.transaction()?;
+    // Nobody else writes while the catalogue moves in.
+    tx.batch_execute(&format!(
+        "LOCK TABLE {} IN EXCLUSIVE MODE",
+        TABLES.join(", ")
+    ))?;
+    for table in TABLES {
+        let rows: i64 = tx
+            .query_one(&format!("SELECT count(*) FROM {table}"), &[])?
+            .get(0);
+        if rows > 0 {
+            return Err(TeamError::NotEmpty {
+                table: table.to_string(),
+                rows,
+            });
+        }
+    }
+    let mut report = Vec::new();
+    for table in TABLES {
+        let columns = columns(&mut tx, table)?;
+        let source = sqlite_rows(&sqlite, table, &columns)?;
+        let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+        let types: Vec<Type> = columns.iter().map(|(_, k)| k.pg_type()).collect();
+        let sink = tx.copy_in(&format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+            names.join(", ")
+        ))?;
+        let mut writer = BinaryCopyInWriter::new(sink, &types);
+        for row in &source {
+            let params: Vec<Box<dyn ToSql + Sync>> = row
+                .iter()
+                .zip(&columns)
+                .map(|(value, (_, kind))| -> Box<dyn ToSql + Sync> {
+                    match (value, kind) {
+                        (Value::Int(i), _) => Box::new(*i),
+                        (Value::Text(t), _) => Box::new(t.clone()),
+                        (Value::Blob(b), _) => Box::new(b.clone()),
+                        (Value::Null, Kind::Int) => Box::new(None::<i64>),
+                        (Value::Null, Kind::Text) => Box::new(None::<String>),
+                        (Value::Null, Kind::Blob) => Box::new(None::<Vec<u8>>),
+                    }
+                })
+                .collect();
+            let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p.as_ref()).collect();
+            writer.write(&refs)?;
+        }
+        writer.finish()?;
+        if columns.iter().any(|(n, _)| n == "id") {
+            tx.batch_execute(&format!(
+                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table} \
+                 HAVING max(id) IS NOT NULL AND pg_get_serial_sequence('{table}', 'id') IS NOT NULL"
+            ))?;
+        }
+        let copied = pg_rows(&mut tx, table, &columns)?;
+        report.push(compare(table, &source, &copied)?);
+    }
+    tx.batch_execute(
+        "SELECT setval('license_serials', m) FROM (SELECT max(s) AS m FROM ( \
+         SELECT serial AS s FROM licenses UNION ALL SELECT serial FROM audit_log \
+         UNION ALL SELECT serial FROM files_being_issued UNION ALL SELECT serial FROM deleted_licenses) a) b \
+         WHERE m IS NOT NULL",
+    )?;
+    tx.commit()?;
+    Ok(report)
+}
+
+/// Writes the team catalogue at `url` to a new SQLite catalogue at `to` (the app opens it as
+/// any catalogue), from one consistent snapshot of the server. Read back and compared before
+/// the file's transaction commits; a failure leaves no file.
+pub fn backup(url: &str, to: &Path) -> Result<Vec<TableCopy>, TeamError> {
+    if to.exists() {
+        return Err(TeamError::FileExists(to.display().to_string()));
+    }
+    let mut client = connect(url)?;
+    check_team_version(&mut client)?;
+    let written = (|| {
+        let mut sqlite = open_sqlite(to, FirstRun::Empty)?;
+        let mut snapshot = client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let file = sqlite.transaction()?;
+        // A new catalogue may hold rows of its own (settings); the backup's replace them.
+        for table in TABLES.iter().rev() {
+            file.execute(&format!("DELETE FROM {table}"), [])?;
+        }
+        let mut report = Vec::new();
+        for table in TABLES {
+            let columns = columns(&mut snapshot, table)?;
+            let source = pg_rows(&mut snapshot, table, &columns)?;
+            let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+            let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
+            {
+                let mut insert = file.prepare(&format!(
+                    "INSERT INTO {table} ({}) VALUES ({})",
+                    names.join(", "),
+                    marks.join(", ")
+                ))?;
+                for row in &source {
+                    let values: Vec<rusqlite::types::Value> = row
+                        .iter()
+                        .map(|v| match v {
+                            Value::Null => rusqlite::types::Value::Null,
+                            Value::Int(i) => rusqlite::types::Value::Integer(*i),
+                            Value::Text(t) => rusqlite::types::Value::Text(t.clone()),
+                            Value::Blob(b) => rusqlite::types::Value::Blob(b.clone()),
+                        })
+                        .collect();
+                    insert.execute(rusqlite::params_from_iter(values))?;
+                }
+            }
+            let copied = sqlite_rows(&file, table, &columns)?;
+            report.push(compare(table, &source, &copied)?);
+        }
+        file.commit()?;
+        Ok(report)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(to);
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", to.display()));
+        }
+    }
+    written
+}

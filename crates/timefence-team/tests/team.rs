@@ -1,0 +1,221 @@
+//! The team catalogue on a real PostgreSQL server (a throwaway cluster): roles refused by the
+//! server itself through raw SQL, the audit trigger's user, and a SQLite catalogue pushed in
+//! and backed up out with nothing lost.
+
+use timefence_catalogue::{Catalogue, FirstRun};
+use timefence_pgtest::Cluster;
+use timefence_team::*;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A cluster with a team catalogue in database `team` and one member per role.
+fn team() -> (Cluster, String) {
+    let cluster = Cluster::start();
+    cluster.query("CREATE DATABASE team");
+    let url = cluster.url_as("relay", "team");
+    init(&url).unwrap();
+    for (name, role) in [
+        ("vic", Role::Viewer),
+        ("eda", Role::Editor),
+        ("sam", Role::Signer),
+        ("ola", Role::Owner),
+    ] {
+        add_member(&url, name, role, PASSWORD).unwrap();
+    }
+    (cluster, url)
+}
+
+/// Runs `sql` as `user` on the team database; `Err` with the server's SQLSTATE.
+fn run_as(cluster: &Cluster, user: &str, sql: &str) -> Result<(), String> {
+    let mut client = postgres::Client::connect(&cluster.url_as(user, "team"), postgres::NoTls)
+        .expect("connects");
+    client
+        .batch_execute(sql)
+        .map_err(|e| e.code().map(|c| c.code().to_string()).unwrap_or_default())
+}
+
+#[test]
+fn init_add_role_and_list() {
+    let (cluster, url) = team();
+    let listed: Vec<(String, Role)> = members(&url)
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.name, m.role))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            ("eda".to_string(), Role::Editor),
+            ("ola".to_string(), Role::Owner),
+            ("sam".to_string(), Role::Signer),
+            ("vic".to_string(), Role::Viewer),
+        ]
+    );
+    set_role(&url, "vic", Role::Editor).unwrap();
+    let vic = members(&url).unwrap().into_iter().find(|m| m.name == "vic");
+    assert_eq!(vic.map(|m| m.role), Some(Role::Editor));
+    // The old role is gone with the new one given: vic edits now, and nothing more.
+    assert_eq!(
+        run_as(
+            &cluster,
+            "vic",
+            "INSERT INTO customers (name, created_at) VALUES ('V', 'now')"
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        set_role(&url, "nobody", Role::Viewer),
+        Err(TeamError::NoSuchMember("nobody".into()))
+    );
+    assert_eq!(init(&url), Err(TeamError::AlreadyInitialised(TEAM_VERSION)));
+    assert!(matches!(
+        add_member(&url, "vic", Role::Viewer, PASSWORD),
+        Err(TeamError::Database(text)) if text.starts_with("42710")
+    ));
+    // The password is stored as a SCRAM verifier, never as typed.
+    let stored = cluster.query("SELECT rolpassword FROM pg_authid WHERE rolname = 'eda'");
+    assert!(stored[0][0].starts_with("SCRAM-SHA-256$"), "{stored:?}");
+    assert!(!stored[0][0].contains(PASSWORD));
+}
+
+/// For each role, an operation of each class it may not do is refused by PostgreSQL itself
+/// (42501, insufficient privilege) through raw SQL with that member's login; what it may do
+/// goes through.
+#[test]
+fn each_role_is_refused_by_the_server_what_it_may_not_do() {
+    let (cluster, _url) = team();
+    // Rows to act on, made by the catalogue's owner.
+    cluster.query_on(
+        "team",
+        "INSERT INTO customers (name, created_at) VALUES ('Acme', 'x'); \
+         INSERT INTO licenses (customer_id, name, seats, start_date, end_date, daily_start, daily_end, zone, weekdays, created_at, updated_at) \
+         VALUES (1, 'Day', 5, '2027-01-01', '2027-12-31', '09:00', '17:00', 'UTC', 127, 'x', 'x'); \
+         INSERT INTO signing_keys VALUES ('k1', decode(repeat('00', 32), 'hex'), 'x', 'active')",
+    );
+    let edit_customer = "INSERT INTO customers (name, created_at) VALUES ('New', 'x')";
+    let edit_license = "UPDATE licenses SET seats = 7 WHERE id = 1";
+    let edit_price = "INSERT INTO products (name) VALUES ('P')";
+    let issue =
+        "UPDATE licenses SET state = 'issued', serial = nextval('license_serials') WHERE id = 1";
+    let audit = "INSERT INTO audit_log (issued_at, license_id, revision, key_id, serial, file_sha256) VALUES ('x', 1, 1, 'k1', 1, 'f')";
+    let keys =
+        "INSERT INTO signing_keys VALUES ('k2', decode(repeat('01', 32), 'hex'), 'x', 'standby')";
+    let members_sql = "CREATE ROLE intruder LOGIN";
+    let forge = "INSERT INTO team_changes (who, table_name, operation, row_key) VALUES ('x', 'x', 'x', 'x')";
+    let erase = "DELETE FROM team_changes";
+    let schema = "DROP TABLE licenses";
+    let read = "SELECT * FROM licenses, customers, team_changes";
+    let denied = Err("42501".to_string());
+    let cases: &[(&str, &str, Result<(), String>)] = &[
+        ("vic", read, Ok(())),
+        ("vic", edit_customer, denied.clone()),
+        ("vic", edit_license, denied.clone()),
+        ("vic", edit_price, denied.clone()),
+        ("vic", issue, denied.clone()),
+        ("vic", audit, denied.clone()),
+        ("vic", keys, denied.clone()),
+        ("vic", members_sql, denied.clone()),
+        ("eda", edit_customer, Ok(())),
+        ("eda", edit_license, Ok(())),
+        ("eda", edit_price, Ok(())),
+        ("eda", audit, denied.clone()),
+        ("eda", keys, denied.clone()),
+        ("eda", members_sql, denied.clone()),
+        ("eda", "SELECT nextval('license_serials')", denied.clone()),
+        ("sam", edit_customer, denied.clone()),
+        ("sam", edit_license, denied.clone()),
+        ("sam", issue, Ok(())),
+        ("sam", audit, Ok(())),
+        ("sam", keys, denied.clone()),
+        ("sam", members_sql, denied.clone()),
+        ("ola", keys, Ok(())),
+        (
+            "ola",
+            "INSERT INTO customers (name, created_at) VALUES ('Owned', 'x')",
+            Ok(()),
+        ),
+        ("ola", members_sql, Ok(())),
+    ];
+    for (user, sql, expected) in cases {
+        assert_eq!(&run_as(&cluster, user, sql), expected, "{user}: {sql}");
+    }
+    // Nobody writes, changes or erases the audit log, nor touches the schema.
+    for user in ["vic", "eda", "sam", "ola"] {
+        for sql in [forge, erase, schema] {
+            assert_eq!(run_as(&cluster, user, sql), denied, "{user}: {sql}");
+        }
+    }
+}
+
+/// The database writes who changed what: the member's login, not anything the client says.
+#[test]
+fn the_audit_trigger_records_the_members_login() {
+    let (cluster, _url) = team();
+    run_as(
+        &cluster,
+        "eda",
+        "INSERT INTO customers (name, created_at) VALUES ('Acme', 'x')",
+    )
+    .unwrap();
+    run_as(
+        &cluster,
+        "eda",
+        "SET ROLE timefence_editor; UPDATE customers SET notes = 'big' WHERE name = 'Acme'",
+    )
+    .unwrap();
+    let changes = cluster.query_on(
+        "team",
+        "SELECT who, table_name, operation, new->>'name', new->>'notes' FROM team_changes ORDER BY id",
+    );
+    assert_eq!(
+        changes,
+        vec![
+            vec!["eda", "customers", "INSERT", "Acme", ""],
+            vec!["eda", "customers", "UPDATE", "Acme", "big"],
+        ]
+    );
+}
+
+/// The demo catalogue with its trash, pushed in and backed up out: every table's rows and
+/// checksum the same on all three, and the backup opens as a catalogue with the same
+/// customers. A second push into the now full catalogue is refused and changes nothing.
+#[test]
+fn push_and_backup_round_trip_a_catalogue() {
+    let (_cluster, url) = team();
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("mine.sqlite");
+    let opened = Catalogue::open(&source, FirstRun::SeedDemo).unwrap();
+    let mut catalogue = opened.catalogue;
+    let customers = catalogue.list_customers().unwrap();
+    catalogue.delete_customer(customers[0].id).unwrap();
+    let before = catalogue.list_customers().unwrap();
+    drop(catalogue);
+
+    let pushed = push(&source, &url).unwrap();
+    let rows = |report: &[TableCopy], table: &str| {
+        report.iter().find(|t| t.table == table).map(|t| t.rows)
+    };
+    assert_eq!(rows(&pushed, "customers"), Some(before.len() as u64));
+    assert_eq!(rows(&pushed, "deleted_customers"), Some(1));
+    assert!(rows(&pushed, "licenses").unwrap() > 0);
+    assert!(rows(&pushed, "price_books").unwrap() > 0);
+
+    assert!(matches!(
+        push(&source, &url),
+        Err(TeamError::NotEmpty { table, .. }) if table == "customers"
+    ));
+
+    let copy = dir.path().join("backup.sqlite");
+    let backed = backup(&url, &copy).unwrap();
+    assert_eq!(
+        backed, pushed,
+        "the backup's tables are the pushed ones, row for row"
+    );
+    let reopened = Catalogue::open(&copy, FirstRun::Empty).unwrap();
+    assert!(!reopened.created);
+    assert_eq!(reopened.catalogue.list_customers().unwrap(), before);
+    assert_eq!(
+        backup(&url, &copy),
+        Err(TeamError::FileExists(copy.display().to_string()))
+    );
+}
