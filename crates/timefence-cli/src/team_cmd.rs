@@ -75,7 +75,7 @@ impl From<TeamError> for Failure {
             | TeamError::ShortPassword
             | TeamError::BadRole(_)
             | TeamError::FileExists(_)
-            | TeamError::TlsNotSupported(_) => EXIT_BAD_INPUT,
+            | TeamError::Tls(_) => EXIT_BAD_INPUT,
             _ => EXIT_CATALOGUE,
         };
         Failure {

@@ -326,85 +326,11 @@ fn two_relays_whose_clocks_differ_by_30_s_decide_on_one_time_line() {
     assert_eq!(checked.peak.get(&license).copied(), Some(3), "never full");
 }
 
-/// A CA and a certificate it signed for `localhost` and 127.0.0.1, made with OpenSSL:
-/// (CA PEM, server chain PEM, server key PEM).
-fn certificates(dir: &std::path::Path, name: &str) -> (String, String, String) {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl runs");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let ca_key = format!("{name}-ca.key");
-    let ca = format!("{name}-ca.pem");
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        &ca_key,
-        "-out",
-        &ca,
-        "-days",
-        "2",
-        "-subj",
-        &format!("/CN={name} test CA"),
-    ]);
-    std::fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
-    )
-    .unwrap();
-    run(&[
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ]);
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        &ca,
-        "-CAkey",
-        &ca_key,
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    ]);
-    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-    (read(&ca), read("server.pem"), read("server.key"))
-}
-
 #[test]
 fn the_relay_speaks_tls_to_postgresql_and_checks_its_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let (ca, cert, key) = certificates(dir.path(), "right");
-    let (other_ca, _, _) = certificates(dir.path(), "other");
+    let (ca, cert, key) = timefence_pgtest::certificates(dir.path(), "right");
+    let (other_ca, _, _) = timefence_pgtest::certificates(dir.path(), "other");
     let cluster = Cluster::start_with_tls(Some((&cert, &key)));
     let (_, mut setup, license) = real_time_license(2);
     std::fs::write(dir.path().join("ca.pem"), &ca).unwrap();

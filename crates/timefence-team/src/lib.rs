@@ -12,7 +12,9 @@
 //!   in clear;
 //! - [`push`] copies a SQLite catalogue into an empty team catalogue, and [`backup`] writes a
 //!   team catalogue to a new SQLite file; both compare every table's row count and checksum
-//!   on both sides before they commit, and change nothing when they differ.
+//!   on both sides before they commit, and change nothing when they differ;
+//! - [`Changes`] hears every committed change to the catalogue as it commits (the audit
+//!   trigger's `NOTIFY`), with who made it and which customer it touches.
 //!
 //! ```no_run
 //! use timefence_team::{init, add_member, Role};
@@ -23,8 +25,10 @@
 #![deny(missing_docs)]
 
 mod copy;
+mod live;
 
 pub use copy::{backup, push, TableCopy};
+pub use live::{Change, Changes};
 
 use postgres::{Client, NoTls};
 
@@ -47,9 +51,9 @@ pub enum TeamError {
     /// The server refused or could not be reached; its own words.
     #[error("database: {0}")]
     Database(String),
-    /// The URL asks for TLS, which these commands do not speak yet.
-    #[error("TLS to the team server is not supported by this command yet: connect through a trusted network or an SSH tunnel ({0})")]
-    TlsNotSupported(String),
+    /// The URL's TLS settings: a missing or unreadable CA, or a mode that checks nothing.
+    #[error("TLS: {0}")]
+    Tls(String),
     /// `init` on a database that already holds a team catalogue.
     #[error("the database already holds a team catalogue (version {0})")]
     AlreadyInitialised(i64),
@@ -167,13 +171,18 @@ pub struct Member {
     pub role: Role,
 }
 
-/// Connects; TLS is refused with a typed error rather than silently dropped.
+/// Connects: plain TCP, or with `sslmode=verify-full&sslrootcert=CA.pem` TLS with the
+/// server's certificate and name checked (the relay's way, libpq's settings).
 pub(crate) fn connect(url: &str) -> Result<Client, TeamError> {
-    let tls = ["sslmode=require", "sslmode=verify", "sslrootcert="];
-    if tls.iter().any(|t| url.contains(t)) {
-        return Err(TeamError::TlsNotSupported("sslmode in the URL".to_string()));
-    }
-    Ok(Client::connect(url, NoTls)?)
+    let (url, tls) = timefence_pgtls::split_tls(url).map_err(TeamError::Tls)?;
+    let connected = match tls {
+        None => Client::connect(&url, NoTls),
+        Some(tls) => Client::connect(&url, tls),
+    };
+    connected.map_err(|error| match error.as_db_error() {
+        Some(_) => TeamError::from(error),
+        None => TeamError::Database(timefence_pgtls::error_chain(&error)),
+    })
 }
 
 /// The team catalogue's version, or `None` when the database has none.

@@ -196,11 +196,20 @@ DECLARE
     before JSONB := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
     after  JSONB := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
     keyed  JSONB := coalesce(after, before);
+    change BIGINT;
 BEGIN
     INSERT INTO public.team_changes (who, table_name, operation, row_key, old, new)
     VALUES (session_user, TG_TABLE_NAME, TG_OP,
             coalesce(keyed->>'id', keyed->>'key_id', keyed->>'key', keyed->>'serial'),
-            before, after);
+            before, after)
+    RETURNING id INTO change;
+    -- Every open window learns of the change when it commits (NOTIFY is delivered at
+    -- commit, and not at all on rollback): which row, whose customer, by whom.
+    PERFORM pg_notify('timefence_changes', json_build_object(
+        'change', change, 'who', session_user, 'table', TG_TABLE_NAME, 'operation', TG_OP,
+        'key', coalesce(keyed->>'id', keyed->>'key_id', keyed->>'key', keyed->>'serial'),
+        'customer', CASE WHEN TG_TABLE_NAME = 'customers' THEN keyed->>'id'
+                         ELSE keyed->>'customer_id' END)::text);
     RETURN NULL;
 END $$;
 

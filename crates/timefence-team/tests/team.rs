@@ -219,3 +219,114 @@ fn push_and_backup_round_trip_a_catalogue() {
         Err(TeamError::FileExists(copy.display().to_string()))
     );
 }
+
+/// Another member's edit is heard by a listening window as it commits, with who made it and
+/// which customer it touches; a rolled-back edit is never heard. Delay measured over 50 edits
+/// (printed, not asserted: the machine's speed is not the product's).
+#[test]
+fn a_listener_hears_each_committed_change_and_no_rolled_back_one() {
+    let (cluster, _url) = team();
+    let mut changes = Changes::listen(&cluster.url_as("vic", "team")).unwrap();
+    let mut editor =
+        postgres::Client::connect(&cluster.url_as("eda", "team"), postgres::NoTls).unwrap();
+    let id: i64 = editor
+        .query_one(
+            "INSERT INTO customers (name, created_at) VALUES ('Acme', 'x') RETURNING id",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let wait = std::time::Duration::from_secs(10);
+    let first = changes.next(wait).unwrap().expect("the insert is heard");
+    assert_eq!(
+        (
+            first.who.as_str(),
+            first.table.as_str(),
+            first.operation.as_str()
+        ),
+        ("eda", "customers", "INSERT")
+    );
+    assert_eq!((first.key, first.customer), (id.to_string(), Some(id)));
+
+    let mut tx = editor.transaction().unwrap();
+    tx.execute("UPDATE customers SET notes = 'never' WHERE id = $1", &[&id])
+        .unwrap();
+    tx.rollback().unwrap();
+    let mut delays = Vec::new();
+    for n in 0..50 {
+        let sent = std::time::Instant::now();
+        editor
+            .execute(
+                "UPDATE customers SET notes = $2 WHERE id = $1",
+                &[&id, &format!("edit {n}")],
+            )
+            .unwrap();
+        let heard = changes
+            .next(wait)
+            .unwrap()
+            .expect("every committed edit is heard");
+        delays.push(sent.elapsed());
+        assert_eq!(
+            (heard.operation.as_str(), heard.customer),
+            ("UPDATE", Some(id))
+        );
+        let notes = cluster.query_on(
+            "team",
+            &format!(
+                "SELECT new->>'notes' FROM team_changes WHERE id = {}",
+                heard.change
+            ),
+        );
+        assert_eq!(
+            notes[0][0],
+            format!("edit {n}"),
+            "heard in order, the rollback never"
+        );
+    }
+    delays.sort();
+    eprintln!(
+        "an edit heard by a listener on loopback: median {:?}, p99 {:?} (50 edits)",
+        delays[25], delays[49]
+    );
+}
+
+/// TLS to the team server, the certificate checked: a server whose certificate another CA
+/// signed is not believed, and a mode that checks nothing is refused with a way forward.
+#[test]
+fn team_commands_speak_tls_and_check_the_servers_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = timefence_pgtest::certificates(dir.path(), "right");
+    let (other_ca, _, _) = timefence_pgtest::certificates(dir.path(), "other");
+    std::fs::write(dir.path().join("ca.pem"), &ca).unwrap();
+    std::fs::write(dir.path().join("other.pem"), &other_ca).unwrap();
+    let cluster = Cluster::start_with_tls(Some((&cert, &key)));
+    cluster.query("CREATE DATABASE team");
+    let url = |mode: &str| format!("postgres://relay@localhost:{}/team?{mode}", cluster.port,);
+    let checked = |root: &str| {
+        url(&format!(
+            "sslmode=verify-full&sslrootcert={}",
+            dir.path().join(root).display()
+        ))
+    };
+    init(&checked("ca.pem")).unwrap();
+    add_member(&checked("ca.pem"), "ana", Role::Viewer, PASSWORD).unwrap();
+    // The server sees the session encrypted (a listener keeps one open).
+    let _listening = Changes::listen(&checked("ca.pem")).unwrap();
+    let encrypted =
+        cluster.query("SELECT count(*) FROM pg_stat_ssl WHERE ssl AND pid <> pg_backend_pid()");
+    assert_eq!(
+        encrypted[0][0], "1",
+        "one encrypted session, the listener's"
+    );
+    let refused = members(&checked("other.pem")).unwrap_err();
+    assert!(
+        matches!(&refused, TeamError::Database(text) if text.to_lowercase().contains("certificate")),
+        "{refused:?}"
+    );
+    let refused = members(&url("sslmode=require")).unwrap_err();
+    assert!(
+        matches!(&refused, TeamError::Tls(text) if text.contains("verify-full")),
+        "{refused:?}"
+    );
+    assert_eq!(members(&checked("ca.pem")).unwrap().len(), 1);
+}

@@ -330,77 +330,10 @@ pub struct Target {
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
 }
 
-/// Takes libpq's TLS settings off a `postgres://` URL (tokio-postgres knows `sslmode` only as
-/// disable, prefer and require, and verifies nothing itself):
-/// - none, or `sslmode=disable`: plain TCP, as on a trusted host or through a tunnel;
-/// - `sslmode=verify-full&sslrootcert=CA.pem`: TLS, the server's certificate checked against
-///   that CA and its name against the host (rustls);
-/// - `require`, `verify-ca`, `prefer`, `allow`: refused with a way forward, since none of
-///   them checks that the server is the one named.
-fn split_tls(
-    url: &str,
-) -> Result<(String, Option<tokio_postgres_rustls::MakeRustlsConnect>), StoreError> {
-    let Some((base, query)) = url.split_once('?') else {
-        return Ok((url.to_string(), None));
-    };
-    let (mut mode, mut root) = (None, None);
-    let mut kept = Vec::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        match pair.split_once('=') {
-            Some(("sslmode", value)) => mode = Some(value.to_string()),
-            Some(("sslrootcert", value)) => root = Some(value.to_string()),
-            _ => kept.push(pair),
-        }
-    }
-    let rest = if kept.is_empty() {
-        base.to_string()
-    } else {
-        format!("{base}?{}", kept.join("&"))
-    };
-    match mode.as_deref() {
-        None | Some("disable") => Ok((rest, None)),
-        Some("verify-full") => {
-            let root = root.ok_or_else(|| {
-                StoreError::Open(
-                    "sslmode=verify-full needs sslrootcert=PATH, the CA that signed the server's certificate".into(),
-                )
-            })?;
-            let pem = std::fs::read(&root)
-                .map_err(|e| StoreError::Open(format!("sslrootcert {root}: {e}")))?;
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert = cert.map_err(|e| StoreError::Open(format!("sslrootcert {root}: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| StoreError::Open(format!("sslrootcert {root}: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(StoreError::Open(format!("sslrootcert {root}: no certificate")));
-            }
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| StoreError::Open(e.to_string()))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
-            let rest = if rest.contains('?') {
-                format!("{rest}&sslmode=require")
-            } else {
-                format!("{rest}?sslmode=require")
-            };
-            Ok((rest, Some(tokio_postgres_rustls::MakeRustlsConnect::new(config))))
-        }
-        Some(other) => Err(StoreError::Open(format!(
-            "sslmode={other} does not check that the server is the one named: use sslmode=verify-full&sslrootcert=CA.pem (or sslmode=disable on a trusted network)"
-        ))),
-    }
-}
-
 /// The URL's settings with the relay's timeouts and keepalive added (settings the URL gives
 /// itself in `options` come after, so they win), and its TLS.
 pub fn configure(url: &str, timeouts: &Timeouts) -> Result<Target, StoreError> {
-    let (url, tls) = split_tls(url)?;
+    let (url, tls) = timefence_pgtls::split_tls(url).map_err(StoreError::Open)?;
     let mut config: tokio_postgres::Config = url
         .parse()
         .map_err(|e| StoreError::Open(format!("the PostgreSQL URL: {e}")))?;
@@ -487,16 +420,9 @@ async fn create_schema(client: &Client) -> Result<(), tokio_postgres::Error> {
 
 /// A connection error, with the TLS failure's own words (an unknown CA, a wrong name).
 fn tls_or_db(error: tokio_postgres::Error) -> StoreError {
-    use std::error::Error;
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(inner) = source {
-        text = format!("{text}: {inner}");
-        source = inner.source();
-    }
     match error.as_db_error() {
         Some(_) => db(error),
-        None => StoreError::Unavailable(text),
+        None => StoreError::Unavailable(timefence_pgtls::error_chain(&error)),
     }
 }
 
