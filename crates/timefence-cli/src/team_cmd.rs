@@ -111,6 +111,23 @@ fn report(verb: &str, tables: &[TableCopy], json_out: bool, target: String) {
     );
 }
 
+/// A URL as it may be printed: a password in it replaced by `***`.
+fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let host_from = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..host_from].rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _password)) => {
+                format!("{scheme}://{name}:***@{host}{}", &rest[host_from..])
+            }
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
 pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, Failure> {
     match command {
         Command::Team(TeamCommand::Init { server }) => {
@@ -165,7 +182,7 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         Command::Catalogue(CatalogueCommand::Push { to, json }) => {
             let from = catalogue_path(catalogue)?;
             let tables = timefence_team::push(&from, to)?;
-            report("pushed", &tables, *json, to.clone());
+            report("pushed", &tables, *json, shown(to));
         }
         Command::Backup {
             file,
@@ -178,4 +195,19 @@ pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, F
         _ => unreachable!("routed to another command file"),
     }
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_password_in_a_url_is_never_printed() {
+        assert_eq!(
+            super::shown("postgres://ana:s3cret@db.example:5432/team?sslmode=verify-full"),
+            "postgres://ana:***@db.example:5432/team?sslmode=verify-full"
+        );
+        assert_eq!(
+            super::shown("postgres://ana@db.example/team"),
+            "postgres://ana@db.example/team"
+        );
+    }
 }

@@ -6,7 +6,31 @@
 //! its name against the host.
 #![deny(missing_docs)]
 
+use std::path::Path;
 use std::sync::Arc;
+
+/// A TLS client configuration (rustls, ring) that trusts the certificates in the PEM file
+/// `ca` and nothing else.
+pub fn trusting(ca: &Path) -> Result<rustls::ClientConfig, String> {
+    let shown = ca.display();
+    let pem = std::fs::read(ca).map_err(|e| format!("{shown}: {e}"))?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
+        roots
+            .add(cert.map_err(|e| format!("{shown}: {e}"))?)
+            .map_err(|e| format!("{shown}: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("{shown}: no certificate"));
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth())
+}
 
 /// Takes libpq's TLS settings off a `postgres://` URL (tokio-postgres knows `sslmode` only as
 /// disable, prefer and require, and verifies nothing itself):
@@ -41,25 +65,7 @@ pub fn split_tls(
             let root = root.ok_or_else(|| {
                 "sslmode=verify-full needs sslrootcert=PATH, the CA that signed the server's certificate".to_string()
             })?;
-            let pem = std::fs::read(&root)
-                .map_err(|e| format!("sslrootcert {root}: {e}"))?;
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-                let cert = cert.map_err(|e| format!("sslrootcert {root}: {e}"))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("sslrootcert {root}: {e}"))?;
-            }
-            if roots.is_empty() {
-                return Err(format!("sslrootcert {root}: no certificate"));
-            }
-            let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            let config = trusting(Path::new(&root)).map_err(|e| format!("sslrootcert {e}"))?;
             let rest = if rest.contains('?') {
                 format!("{rest}&sslmode=require")
             } else {

@@ -826,21 +826,7 @@ fn status(url: &str, ca: Option<&Path>, token: Option<&str>) -> Result<(), Strin
 
 /// The TLS settings `status` trusts the relay with: the given CA only.
 fn tls_client(ca: &Path) -> Result<Arc<rustls::ClientConfig>, String> {
-    let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-        roots
-            .add(cert.map_err(|e| format!("{}: {e}", ca.display()))?)
-            .map_err(|e| format!("{}: {e}", ca.display()))?;
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(Arc::new(config))
+    timefence_pgtls::trusting(ca).map(Arc::new)
 }
 
 /// An HTTP/1.1 GET, over TLS when given, enough for `status` without a client library.

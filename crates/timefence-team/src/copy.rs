@@ -97,6 +97,37 @@ fn columns(
         .collect()
 }
 
+/// Columns the SQLite catalogue has and the team catalogue leaves out on purpose.
+const LOCAL_ONLY: &[(&str, &str)] = &[("signing_keys", "private_file")];
+
+/// The same columns on both sides (but [`LOCAL_ONLY`]): a column one side has and the other
+/// lacks would be lost without a word.
+fn same_columns(
+    sqlite: &rusqlite::Connection,
+    table: &str,
+    columns: &[(String, Kind)],
+) -> Result<(), TeamError> {
+    let mut statement = sqlite.prepare(&format!("PRAGMA table_info({table})"))?;
+    let mut local: Vec<String> = statement
+        .query_map([], |row| row.get::<_, String>(1))?
+        .collect::<Result<_, _>>()?;
+    local.retain(|c| !LOCAL_ONLY.contains(&(table, c.as_str())));
+    local.sort();
+    let mut team: Vec<String> = columns.iter().map(|(n, _)| n.clone()).collect();
+    team.sort();
+    if local != team {
+        return Err(TeamError::Mismatch {
+            table: table.to_string(),
+            detail: format!(
+                "the SQLite catalogue's columns ({}) are not the team catalogue's ({})",
+                local.join(", "),
+                team.join(", ")
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// A table's checksum: each row's values hashed, the row hashes sorted (so neither engine's
 /// order or collation matters), hashed together.
 fn checksum(rows: &[Vec<Value>]) -> String {
@@ -150,9 +181,15 @@ fn sqlite_rows(
             let value = match (row.get_ref(i)?, kind) {
                 (ValueRef::Null, _) => Value::Null,
                 (ValueRef::Integer(v), Kind::Int) => Value::Int(v),
-                (ValueRef::Text(t), Kind::Text) => {
-                    Value::Text(String::from_utf8_lossy(t).into_owned())
-                }
+                (ValueRef::Text(t), Kind::Text) => match std::str::from_utf8(t) {
+                    Ok(text) => Value::Text(text.to_string()),
+                    Err(_) => {
+                        return Err(TeamError::Mismatch {
+                            table: table.to_string(),
+                            detail: format!("column {name} holds text that is not UTF-8"),
+                        })
+                    }
+                },
                 (ValueRef::Blob(b), Kind::Blob) => Value::Blob(b.to_vec()),
                 (other, _) => {
                     return Err(TeamError::Mismatch {
@@ -258,7 +295,9 @@ pub fn push(from: &Path, url: &str) -> Result<Vec<TableCopy>, TeamError> {
             from.display()
         )));
     }
-    let sqlite = open_sqlite(from, FirstRun::Empty)?;
+    let mut file = open_sqlite(from, FirstRun::Empty)?;
+    // One snapshot of the file for every table.
+    let sqlite = file.transaction()?;
     let mut client = connect(url)?;
     check_team_version(&mut client)?;
     let mut tx = client.transaction()?;
@@ -281,6 +320,7 @@ pub fn push(from: &Path, url: &str) -> Result<Vec<TableCopy>, TeamError> {
     let mut report = Vec::new();
     for table in TABLES {
         let columns = columns(&mut tx, table)?;
+        same_columns(&sqlite, table, &columns)?;
         let source = sqlite_rows(&sqlite, table, &columns)?;
         let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
         let types: Vec<Type> = columns.iter().map(|(_, k)| k.pg_type()).collect();
@@ -308,19 +348,36 @@ pub fn push(from: &Path, url: &str) -> Result<Vec<TableCopy>, TeamError> {
             writer.write(&refs)?;
         }
         writer.finish()?;
-        if columns.iter().any(|(n, _)| n == "id") {
-            tx.batch_execute(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table} \
-                 HAVING max(id) IS NOT NULL AND pg_get_serial_sequence('{table}', 'id') IS NOT NULL"
-            ))?;
-        }
         let copied = pg_rows(&mut tx, table, &columns)?;
         report.push(compare(table, &source, &copied)?);
+    }
+    // New rows' ids start past every id copied, the trash's too: the SQLite catalogue
+    // never gives a trashed row's id to another, so that a restore gets its own back.
+    for table in [
+        "customers",
+        "products",
+        "licenses",
+        "price_books",
+        "audit_log",
+        "usage_reports",
+        "relay_certificates",
+    ] {
+        let trash = match table {
+            "customers" | "licenses" | "usage_reports" => {
+                format!(" UNION ALL SELECT max(id) FROM deleted_{table}")
+            }
+            _ => String::new(),
+        };
+        tx.batch_execute(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(m)) \
+             FROM (SELECT max(id) AS m FROM {table}{trash}) ids HAVING max(m) IS NOT NULL"
+        ))?;
     }
     tx.batch_execute(
         "SELECT setval('license_serials', m) FROM (SELECT max(s) AS m FROM ( \
          SELECT serial AS s FROM licenses UNION ALL SELECT serial FROM audit_log \
-         UNION ALL SELECT serial FROM files_being_issued UNION ALL SELECT serial FROM deleted_licenses) a) b \
+         UNION ALL SELECT serial FROM files_being_issued UNION ALL SELECT serial FROM deleted_licenses \
+         UNION ALL SELECT CAST(value AS BIGINT) FROM settings WHERE key = 'last_serial') a) b \
          WHERE m IS NOT NULL",
     )?;
     tx.commit()?;
@@ -351,6 +408,7 @@ pub fn backup(url: &str, to: &Path) -> Result<Vec<TableCopy>, TeamError> {
         let mut report = Vec::new();
         for table in TABLES {
             let columns = columns(&mut snapshot, table)?;
+            same_columns(&file, table, &columns)?;
             let source = pg_rows(&mut snapshot, table, &columns)?;
             let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
             let marks: Vec<String> = (1..=names.len()).map(|i| format!("?{i}")).collect();
@@ -375,6 +433,22 @@ pub fn backup(url: &str, to: &Path) -> Result<Vec<TableCopy>, TeamError> {
             }
             let copied = sqlite_rows(&file, table, &columns)?;
             report.push(compare(table, &source, &copied)?);
+        }
+        // Serials the team handed out past the last one recorded (a file begun and never
+        // written) are never handed out again by the backup's catalogue.
+        let handed: Option<i64> = snapshot
+            .query_one(
+                "SELECT CASE WHEN is_called THEN last_value END FROM license_serials",
+                &[],
+            )?
+            .get(0);
+        if let Some(handed) = handed {
+            file.execute(
+                "INSERT INTO settings (key, value) VALUES ('last_serial', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                 WHERE CAST(settings.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+                [handed.to_string()],
+            )?;
         }
         file.commit()?;
         Ok(report)

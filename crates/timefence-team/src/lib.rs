@@ -68,6 +68,10 @@ pub enum TeamError {
         /// The version this build reads and writes.
         known: i64,
     },
+    /// `init` on a server where another database already holds a team (the roles are the
+    /// server's).
+    #[error("this PostgreSQL server already has a team (roles timefence_viewer, ...): one team catalogue per server")]
+    ServerHasATeam,
     /// `push` into a team catalogue that already has rows.
     #[error("the team catalogue is not empty: {table} has {rows} rows")]
     NotEmpty {
@@ -187,6 +191,10 @@ pub(crate) fn connect(url: &str) -> Result<Client, TeamError> {
 
 /// The team catalogue's version, or `None` when the database has none.
 pub(crate) fn version(client: &mut Client) -> Result<Option<i64>, TeamError> {
+    version_in(client)
+}
+
+fn version_in(client: &mut impl postgres::GenericClient) -> Result<Option<i64>, TeamError> {
     let made: bool = client
         .query_one("SELECT to_regclass('public.team_meta') IS NOT NULL", &[])?
         .get(0);
@@ -209,6 +217,20 @@ pub fn init(url: &str) -> Result<(), TeamError> {
     let mut tx = client.transaction()?;
     // Two `init`s at once: the second waits here and then finds the first's tables.
     tx.batch_execute("SELECT pg_advisory_xact_lock(7403)")?;
+    if let Some(found) = version_in(&mut tx)? {
+        return Err(TeamError::AlreadyInitialised(found));
+    }
+    // The groups are the server's, not the database's: a second team on the same server would
+    // share them, and its members would act on this team's catalogue.
+    let taken: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'timefence_viewer')",
+            &[],
+        )?
+        .get(0);
+    if taken {
+        return Err(TeamError::ServerHasATeam);
+    }
     tx.batch_execute(SCHEMA)?;
     tx.batch_execute(ROLES)?;
     tx.execute(
@@ -235,8 +257,9 @@ pub fn check_member_name(name: &str) -> Result<(), TeamError> {
 }
 
 /// Adds a member with a role and a password (stored by the server as a SCRAM-SHA-256
-/// verifier computed here: the password itself never crosses the network). Owners may add
-/// members themselves (`CREATEROLE`).
+/// verifier computed here: the password itself never crosses the network). The catalogue's
+/// owner (who ran `init`) and members with the owner role may add members; the server's
+/// `team_add_member` checks the name, the role and the verifier again.
 pub fn add_member(url: &str, name: &str, role: Role, password: &str) -> Result<(), TeamError> {
     check_member_name(name)?;
     if password.chars().count() < MIN_PASSWORD {
@@ -247,41 +270,27 @@ pub fn add_member(url: &str, name: &str, role: Role, password: &str) -> Result<(
         return Err(TeamError::NotInitialised);
     }
     let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
-    let create = if role == Role::Owner {
-        "CREATEROLE"
-    } else {
-        "NOCREATEROLE"
-    };
-    // The name was checked to be a plain identifier and the verifier is base64 and `$`:
-    // neither can end the quoted text.
-    client.batch_execute(&format!(
-        "CREATE ROLE \"{name}\" LOGIN {create} PASSWORD '{verifier}' IN ROLE {}",
-        role.group()
-    ))?;
+    client.execute(
+        "SELECT team_add_member($1, $2, $3)",
+        &[&name, &verifier, &role.name()],
+    )?;
     Ok(())
 }
 
-/// Gives a member another role (and takes the old one away), in one transaction.
+/// Gives a member another role (and takes the old one away), in one transaction; only a
+/// member of the team is touched.
 pub fn set_role(url: &str, name: &str, role: Role) -> Result<(), TeamError> {
     check_member_name(name)?;
     let mut client = connect(url)?;
-    if !members(url)?.iter().any(|m| m.name == name) {
-        return Err(TeamError::NoSuchMember(name.to_string()));
+    if version(&mut client)?.is_none() {
+        return Err(TeamError::NotInitialised);
     }
-    let groups: Vec<String> = Role::ALL.iter().map(|r| r.group()).collect();
-    let create = if role == Role::Owner {
-        "CREATEROLE"
-    } else {
-        "NOCREATEROLE"
-    };
-    let mut tx = client.transaction()?;
-    tx.batch_execute(&format!(
-        "REVOKE {} FROM \"{name}\"; GRANT {} TO \"{name}\"; ALTER ROLE \"{name}\" {create}",
-        groups.join(", "),
-        role.group()
-    ))?;
-    tx.commit()?;
-    Ok(())
+    match client.execute("SELECT team_set_role($1, $2)", &[&name, &role.name()]) {
+        Err(e) if e.code().map(|c| c.code()) == Some("42704") => {
+            Err(TeamError::NoSuchMember(name.to_string()))
+        }
+        other => other.map(|_| ()).map_err(TeamError::from),
+    }
 }
 
 /// The team's members and their roles, by name.

@@ -23,19 +23,19 @@ pub struct Change {
     pub customer: Option<i64>,
 }
 
-impl Change {
-    fn parse(payload: &str) -> Option<Change> {
-        let v: serde_json::Value = serde_json::from_str(payload).ok()?;
-        let text = |k: &str| v.get(k)?.as_str().map(str::to_string);
-        Some(Change {
-            change: v.get("change")?.as_i64()?,
-            who: text("who")?,
-            table: text("table")?,
-            operation: text("operation")?,
-            key: text("key").unwrap_or_default(),
-            customer: text("customer").and_then(|c| c.parse().ok()),
-        })
-    }
+/// The line of `team_changes` a notification names. Anyone connected may send a NOTIFY on
+/// the channel, so its payload is only a pointer: what is reported is read from the table the
+/// trigger alone writes.
+const READ_CHANGE: &str = "SELECT who, table_name, operation, row_key, \
+     CASE WHEN table_name = 'customers' THEN row_key \
+          ELSE coalesce(new, old)->>'customer_id' END \
+     FROM team_changes WHERE id = $1";
+
+fn change_id(payload: &str) -> Option<i64> {
+    serde_json::from_str::<serde_json::Value>(payload)
+        .ok()?
+        .get("change")?
+        .as_i64()
 }
 
 /// A connection listening for the team's changes.
@@ -51,15 +51,33 @@ impl Changes {
         Ok(Changes { client })
     }
 
-    /// The next change, waiting at most `wait`; `None` when none came in that time.
+    /// The next change, waiting at most `wait`; `None` when none came in that time. A
+    /// notification that names no line of `team_changes` (sent by hand) is passed over.
     pub fn next(&mut self, wait: Duration) -> Result<Option<Change>, TeamError> {
-        let mut notifications = self.client.notifications();
-        let mut waiting = notifications.timeout_iter(wait);
-        while let Some(n) = waiting.next()? {
-            if let Some(change) = Change::parse(n.payload()) {
-                return Ok(Some(change));
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let payload = {
+                let mut notifications = self.client.notifications();
+                let mut waiting = notifications.timeout_iter(left);
+                match waiting.next()? {
+                    Some(n) => n.payload().to_string(),
+                    None => return Ok(None),
+                }
+            };
+            let Some(id) = change_id(&payload) else {
+                continue;
+            };
+            if let Some(row) = self.client.query_opt(READ_CHANGE, &[&id])? {
+                return Ok(Some(Change {
+                    change: id,
+                    who: row.get(0),
+                    table: row.get(1),
+                    operation: row.get(2),
+                    key: row.get(3),
+                    customer: row.get::<_, Option<String>>(4).and_then(|c| c.parse().ok()),
+                }));
             }
         }
-        Ok(None)
     }
 }

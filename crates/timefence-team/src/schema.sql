@@ -190,14 +190,26 @@ CREATE TABLE team_changes (
 );
 CREATE INDEX team_changes_by_row ON team_changes(table_name, row_key);
 
+-- Nothing but the catalogue's own tables may call it: a member who attached it to a table
+-- of their own (a temporary one, say) could write lines of their choosing. Members cannot
+-- create tables or functions anywhere (see roles.sql), and the function checks besides.
 CREATE FUNCTION team_record_change() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    before JSONB := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) END;
-    after  JSONB := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) END;
-    keyed  JSONB := coalesce(after, before);
+    before JSONB;
+    after  JSONB;
+    keyed  JSONB;
     change BIGINT;
 BEGIN
+    IF TG_TABLE_SCHEMA <> 'public' OR TG_TABLE_NAME <> ALL (ARRAY['customers', 'licenses',
+        'products', 'price_books', 'signing_keys', 'audit_log', 'settings', 'deleted_customers',
+        'deleted_licenses', 'usage_reports', 'deleted_usage_reports', 'files_being_issued',
+        'relay_certificates']) THEN
+        RAISE EXCEPTION 'team_record_change: not a catalogue table' USING ERRCODE = '42501';
+    END IF;
+    before := CASE WHEN TG_OP <> 'INSERT' THEN pg_catalog.to_jsonb(OLD) END;
+    after := CASE WHEN TG_OP <> 'DELETE' THEN pg_catalog.to_jsonb(NEW) END;
+    keyed := coalesce(after, before);
     INSERT INTO public.team_changes (who, table_name, operation, row_key, old, new)
     VALUES (session_user, TG_TABLE_NAME, TG_OP,
             coalesce(keyed->>'id', keyed->>'key_id', keyed->>'key', keyed->>'serial'),
@@ -205,7 +217,7 @@ BEGIN
     RETURNING id INTO change;
     -- Every open window learns of the change when it commits (NOTIFY is delivered at
     -- commit, and not at all on rollback): which row, whose customer, by whom.
-    PERFORM pg_notify('timefence_changes', json_build_object(
+    PERFORM pg_catalog.pg_notify('timefence_changes', pg_catalog.json_build_object(
         'change', change, 'who', session_user, 'table', TG_TABLE_NAME, 'operation', TG_OP,
         'key', coalesce(keyed->>'id', keyed->>'key_id', keyed->>'key', keyed->>'serial'),
         'customer', CASE WHEN TG_TABLE_NAME = 'customers' THEN keyed->>'id'
@@ -224,6 +236,26 @@ BEGIN
                        'FOR EACH ROW EXECUTE FUNCTION team_record_change()', t || '_changes', t);
     END LOOP;
 END $$;
+
+REVOKE ALL ON FUNCTION team_record_change() FROM PUBLIC;
+
+-- Only a signer may issue: mark a license issued or give it a serial (an editor's edit of an
+-- issued license supersedes it and makes a draft, which an editor may do).
+CREATE FUNCTION team_guard_issue() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF (NEW.serial IS NOT NULL AND (TG_OP = 'INSERT' OR NEW.serial IS DISTINCT FROM OLD.serial))
+       OR (NEW.state = 'issued' AND (TG_OP = 'INSERT' OR OLD.state <> 'issued')) THEN
+        IF NOT (pg_catalog.pg_has_role(current_user, 'timefence_signer', 'USAGE')
+                OR pg_catalog.pg_has_role(current_user,
+                       (SELECT relowner FROM pg_catalog.pg_class WHERE oid = TG_RELID), 'USAGE')) THEN
+            RAISE EXCEPTION 'only a signer may issue a license' USING ERRCODE = '42501';
+        END IF;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER licenses_guard_issue BEFORE INSERT OR UPDATE ON licenses
+    FOR EACH ROW EXECUTE FUNCTION team_guard_issue();
 
 CREATE TABLE team_meta (
     key   TEXT PRIMARY KEY,

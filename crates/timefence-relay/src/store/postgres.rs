@@ -303,8 +303,10 @@ const VACUUM_AFTER: u64 = 4_000;
 
 /// The hot tables: few live rows, rewritten by every request. `SKIP_LOCKED`: when the other
 /// relay of a pair is vacuuming one of them, this one leaves it to it.
-const VACUUM_HOT: &str =
-    "VACUUM (SKIP_LOCKED) relay_leases, relay_charges, relay_occurrences, relay_licenses";
+/// `TRUNCATE false`: the freed pages are reused, not given back, which would take the table's
+/// exclusive lock under load. The small tables first, so that the larger ones (charges grow
+/// with holders and days) never keep them waiting.
+const VACUUM_HOT: &str = "VACUUM (SKIP_LOCKED, TRUNCATE false) relay_licenses, relay_leases, relay_occurrences, relay_charges";
 
 fn unavailable(error: impl ToString) -> StoreError {
     StoreError::Unavailable(error.to_string())
@@ -394,8 +396,13 @@ const SCHEMA_VERSION: i64 = 1;
 /// writes even when the index exists, and waited out the other relay's vacuum until its lock
 /// timeout stopped the start.
 async fn create_schema(client: &Client) -> Result<(), tokio_postgres::Error> {
+    // Waiting for another relay's schema, or for a lock the DDL needs, may take longer than
+    // a request's limits allow; a start is not a request.
     client
-        .batch_execute("BEGIN; SELECT pg_advisory_xact_lock(7402)")
+        .batch_execute(
+            "BEGIN; SET LOCAL lock_timeout = '60s'; SET LOCAL statement_timeout = '60s'; \
+             SELECT pg_advisory_xact_lock(7402)",
+        )
         .await?;
     let made: bool = client
         .query_one("SELECT to_regclass('relay_meta') IS NOT NULL", &[])
@@ -473,7 +480,24 @@ impl PgStore {
         let store = self.clone();
         tokio::spawn(async move {
             if slot.as_ref().is_none_or(|c| c.is_closed()) {
-                *slot = connect(&store.config).await.ok();
+                // No statement limit on this connection: a vacuum of the tables that grow
+                // (charges) may take longer than a request may. A statement of its own, since
+                // VACUUM runs in no transaction block.
+                let connected = match connect(&store.config).await {
+                    Ok(client) => client
+                        .batch_execute("SET statement_timeout = 0")
+                        .await
+                        .map(|_| client)
+                        .map_err(|e| StoreError::Unavailable(db_text(&e))),
+                    Err(error) => Err(error),
+                };
+                *slot = match connected {
+                    Ok(client) => Some(client),
+                    Err(error) => {
+                        eprintln!("timefence-relay: vacuum: {error}");
+                        None
+                    }
+                };
             }
             if let Some(client) = slot.as_ref() {
                 if let Err(error) = client.batch_execute(VACUUM_HOT).await {
