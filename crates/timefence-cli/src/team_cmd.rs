@@ -20,7 +20,7 @@ pub(crate) struct Server {
 #[derive(Subcommand)]
 pub(crate) enum TeamCommand {
     /// Create the team catalogue in an empty database: tables, roles, the audit trigger.
-    /// Run it as the database's owner.
+    /// Run it as a PostgreSQL superuser.
     Init {
         #[command(flatten)]
         server: Server,

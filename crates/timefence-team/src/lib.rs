@@ -132,7 +132,7 @@ pub enum Role {
     Editor,
     /// Records issued files: a license's state and serial, the audit entry (and reads).
     Signer,
-    /// Everything, and the key registry and the team's settings; adds members.
+    /// Everything the others may, the key registry, and members (added and given roles).
     Owner,
 }
 
@@ -206,7 +206,7 @@ fn version_in(client: &mut impl postgres::GenericClient) -> Result<Option<i64>, 
 }
 
 /// Creates the team catalogue in the database `url` names: the tables, the roles and their
-/// GRANTs, the audit trigger. Run it as the database's owner (or a superuser); the tables
+/// GRANTs, the audit trigger. Run it as a PostgreSQL superuser (it creates roles); the tables
 /// belong to that user, whom no member's role can act as. One transaction: a failure leaves
 /// the database as it was.
 pub fn init(url: &str) -> Result<(), TeamError> {
