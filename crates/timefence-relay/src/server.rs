@@ -264,27 +264,32 @@ async fn authenticate(
     let Some(tokens) = &relay.client_tokens else {
         return next.run(request).await;
     };
+    // A refusal reads the request's body first (as much as any request may have): answered
+    // with its body unread, the connection was closed or kept depending on whether the body
+    // had arrived by then, and a client reusing it (a wrong token, then the right one) saw
+    // the connection end under its next request.
+    let refused = |request: HttpRequest, message: &str| {
+        let message = message.to_string();
+        async move {
+            let _ = axum::body::to_bytes(request.into_body(), MAX_BODY).await;
+            refusal(Refusal::Unauthorized { message }).into_response()
+        }
+    };
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(str::trim);
-    let Some(given) = given else {
-        return refusal(Refusal::Unauthorized {
-            message: "this relay requires Authorization: Bearer TOKEN".into(),
-        })
-        .into_response();
+    let Some(given) = given.map(str::to_string) else {
+        return refused(request, "this relay requires Authorization: Bearer TOKEN").await;
     };
     let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(given.as_bytes()).into();
     let known = tokens
         .iter()
         .fold(subtle::Choice::from(0), |found, t| found | t.ct_eq(&hash));
     if !bool::from(known) {
-        return refusal(Refusal::Unauthorized {
-            message: "the token is not one this relay accepts".into(),
-        })
-        .into_response();
+        return refused(request, "the token is not one this relay accepts").await;
     }
     next.run(request).await
 }

@@ -668,14 +668,23 @@ impl PgStore {
             let recent_from = (instant(host_now) - chrono::TimeDelta::days(3))
                 .date_naive()
                 .to_string();
+            // Charges decide only under a daily limit (how much of it a holder, and the
+            // license, have left). A license without one reads none: no holder's row, and no
+            // round trip under the lock for the requests that join the batch while it waits.
+            let mut limited = jobs.iter().any(|(l, _)| l.terms.daily_limit.is_some());
             let claimants: Vec<&str> = jobs
                 .iter()
+                .filter(|_| limited)
                 .filter_map(|(_, r)| match r {
                     Request::Claim { holder, .. } => Some(holder.as_str()),
                     _ => None,
                 })
                 .collect();
-            let named: Vec<&str> = jobs.iter().filter_map(|(_, r)| r.lease()).collect();
+            let named: Vec<&str> = jobs
+                .iter()
+                .filter(|_| limited)
+                .filter_map(|(_, r)| r.lease())
+                .collect();
             let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&reference];
             let recent: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
                 [&reference, &recent_from];
@@ -743,8 +752,12 @@ impl PgStore {
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
                     .extend(more);
+                // A revision with a limit may join a batch begun without one: its keys (and
+                // any not read yet) are then read on demand below.
+                limited |= added.iter().any(|(l, _)| l.terms.daily_limit.is_some());
                 let mut keys: Vec<(String, String)> = added
                     .iter()
+                    .filter(|_| limited)
                     .filter_map(|(l, r)| charge_key(l, r, &leases, now))
                     .filter(|(o, h)| !charges.known(o, h))
                     .collect();
@@ -769,7 +782,7 @@ impl PgStore {
             for (license, request) in &jobs {
                 let key = charge_key(license, request, &leases, now);
                 let (occurrence_charged, holder_charged) = match &key {
-                    Some((o, h)) => {
+                    Some((o, h)) if limited => {
                         if !charges.known(o, h) {
                             let row = client
                                 .query_one(&st.charges, &[&reference, o, h])
@@ -779,7 +792,7 @@ impl PgStore {
                         }
                         charges.get(o, h)
                     }
-                    None => (0, 0),
+                    _ => (0, 0),
                 };
                 let snapshot = Snapshot {
                     high_water: mark,
