@@ -79,11 +79,15 @@ pub fn split_tls(
     }
 }
 
-/// A connection error with every cause's own words (an unknown CA, a wrong name), which the
-/// outer error alone does not say.
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+/// A PostgreSQL error as the relay's log and the team commands say it: the server's code and
+/// message when it sent one ("db error" alone says nothing), else every cause's own words (an
+/// unknown CA, a wrong name), which the outer error alone does not say.
+pub fn error_text(error: &tokio_postgres::Error) -> String {
+    if let Some(e) = error.as_db_error() {
+        return format!("{}: {}", e.code().code(), e.message());
+    }
     let mut text = error.to_string();
-    let mut source = error.source();
+    let mut source = std::error::Error::source(error);
     while let Some(inner) = source {
         text = format!("{text}: {inner}");
         source = inner.source();

@@ -3,7 +3,7 @@
 //! transaction on each side; before committing, every table's rows are read back from the
 //! destination and compared with the source by count and checksum.
 
-use crate::{connect, version, TeamError, TEAM_VERSION};
+use crate::{connect, require_team, TeamError, TEAM_VERSION};
 use postgres::binary_copy::BinaryCopyInWriter;
 use postgres::types::{ToSql, Type};
 use sha2::{Digest, Sha256};
@@ -274,17 +274,6 @@ fn open_sqlite(path: &Path, first_run: FirstRun) -> Result<rusqlite::Connection,
     Ok(conn)
 }
 
-fn check_team_version(client: &mut postgres::Client) -> Result<(), TeamError> {
-    match version(client)? {
-        None => Err(TeamError::NotInitialised),
-        Some(found) if found != TEAM_VERSION => Err(TeamError::WrongVersion {
-            found,
-            known: TEAM_VERSION,
-        }),
-        Some(_) => Ok(()),
-    }
-}
-
 /// Copies the SQLite catalogue at `from` into the empty team catalogue at `url`, in one
 /// transaction: every table's rows, ids kept (and each identity moved past them), the serial
 /// sequence moved past every serial issued. Read back and compared before the commit.
@@ -299,7 +288,7 @@ pub fn push(from: &Path, url: &str) -> Result<Vec<TableCopy>, TeamError> {
     // One snapshot of the file for every table.
     let sqlite = file.transaction()?;
     let mut client = connect(url)?;
-    check_team_version(&mut client)?;
+    require_team(&mut client)?;
     let mut tx = client.transaction()?;
     // Nobody else writes while the catalogue moves in.
     tx.batch_execute(&format!(
@@ -392,7 +381,7 @@ pub fn backup(url: &str, to: &Path) -> Result<Vec<TableCopy>, TeamError> {
         return Err(TeamError::FileExists(to.display().to_string()));
     }
     let mut client = connect(url)?;
-    check_team_version(&mut client)?;
+    require_team(&mut client)?;
     let written = (|| {
         let mut sqlite = open_sqlite(to, FirstRun::Empty)?;
         let mut snapshot = client

@@ -110,10 +110,7 @@ pub enum TeamError {
 
 impl From<postgres::Error> for TeamError {
     fn from(error: postgres::Error) -> TeamError {
-        TeamError::Database(match error.as_db_error() {
-            Some(e) => format!("{}: {}", e.code().code(), e.message()),
-            None => error.to_string(),
-        })
+        TeamError::Database(timefence_pgtls::error_text(&error))
     }
 }
 
@@ -179,22 +176,14 @@ pub struct Member {
 /// server's certificate and name checked (the relay's way, libpq's settings).
 pub(crate) fn connect(url: &str) -> Result<Client, TeamError> {
     let (url, tls) = timefence_pgtls::split_tls(url).map_err(TeamError::Tls)?;
-    let connected = match tls {
-        None => Client::connect(&url, NoTls),
-        Some(tls) => Client::connect(&url, tls),
-    };
-    connected.map_err(|error| match error.as_db_error() {
-        Some(_) => TeamError::from(error),
-        None => TeamError::Database(timefence_pgtls::error_chain(&error)),
+    Ok(match tls {
+        None => Client::connect(&url, NoTls)?,
+        Some(tls) => Client::connect(&url, tls)?,
     })
 }
 
 /// The team catalogue's version, or `None` when the database has none.
-pub(crate) fn version(client: &mut Client) -> Result<Option<i64>, TeamError> {
-    version_in(client)
-}
-
-fn version_in(client: &mut impl postgres::GenericClient) -> Result<Option<i64>, TeamError> {
+fn version(client: &mut impl postgres::GenericClient) -> Result<Option<i64>, TeamError> {
     let made: bool = client
         .query_one("SELECT to_regclass('public.team_meta') IS NOT NULL", &[])?
         .get(0);
@@ -205,19 +194,28 @@ fn version_in(client: &mut impl postgres::GenericClient) -> Result<Option<i64>, 
     Ok(row.and_then(|r| r.get::<_, String>(0).parse().ok()))
 }
 
+/// A team catalogue at this build's version, or why not.
+pub(crate) fn require_team(client: &mut Client) -> Result<(), TeamError> {
+    match version(client)? {
+        None => Err(TeamError::NotInitialised),
+        Some(found) if found != TEAM_VERSION => Err(TeamError::WrongVersion {
+            found,
+            known: TEAM_VERSION,
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Creates the team catalogue in the database `url` names: the tables, the roles and their
 /// GRANTs, the audit trigger. Run it as a PostgreSQL superuser (it creates roles); the tables
 /// belong to that user, whom no member's role can act as. One transaction: a failure leaves
 /// the database as it was.
 pub fn init(url: &str) -> Result<(), TeamError> {
     let mut client = connect(url)?;
-    if let Some(found) = version(&mut client)? {
-        return Err(TeamError::AlreadyInitialised(found));
-    }
     let mut tx = client.transaction()?;
     // Two `init`s at once: the second waits here and then finds the first's tables.
     tx.batch_execute("SELECT pg_advisory_xact_lock(7403)")?;
-    if let Some(found) = version_in(&mut tx)? {
+    if let Some(found) = version(&mut tx)? {
         return Err(TeamError::AlreadyInitialised(found));
     }
     // The groups are the server's, not the database's: a second team on the same server would
@@ -266,9 +264,7 @@ pub fn add_member(url: &str, name: &str, role: Role, password: &str) -> Result<(
         return Err(TeamError::ShortPassword);
     }
     let mut client = connect(url)?;
-    if version(&mut client)?.is_none() {
-        return Err(TeamError::NotInitialised);
-    }
+    require_team(&mut client)?;
     let verifier = postgres_protocol::password::scram_sha_256(password.as_bytes());
     client.execute(
         "SELECT team_add_member($1, $2, $3)",
@@ -282,9 +278,7 @@ pub fn add_member(url: &str, name: &str, role: Role, password: &str) -> Result<(
 pub fn set_role(url: &str, name: &str, role: Role) -> Result<(), TeamError> {
     check_member_name(name)?;
     let mut client = connect(url)?;
-    if version(&mut client)?.is_none() {
-        return Err(TeamError::NotInitialised);
-    }
+    require_team(&mut client)?;
     match client.execute("SELECT team_set_role($1, $2)", &[&name, &role.name()]) {
         Err(e) if e.code().map(|c| c.code()) == Some("42704") => {
             Err(TeamError::NoSuchMember(name.to_string()))

@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use timefence_pgtls::error_text as db_text;
 use tokio::sync::{oneshot, Mutex, Semaphore};
 use tokio_postgres::{Client, GenericClient, NoTls, Statement};
 
@@ -317,14 +318,6 @@ fn db(error: tokio_postgres::Error) -> StoreError {
     StoreError::Unavailable(db_text(&error))
 }
 
-/// The server's code and message when it sent one ("db error" alone says nothing).
-fn db_text(error: &tokio_postgres::Error) -> String {
-    match error.as_db_error() {
-        Some(e) => format!("{}: {}", e.code().code(), e.message()),
-        None => error.to_string(),
-    }
-}
-
 /// Where and how to connect: the server's settings, and TLS.
 #[derive(Clone)]
 pub struct Target {
@@ -363,7 +356,7 @@ pub fn configure(url: &str, timeouts: &Timeouts) -> Result<Target, StoreError> {
 async fn connect(target: &Target) -> Result<Client, StoreError> {
     let client = match &target.tls {
         None => {
-            let (client, connection) = target.config.connect(NoTls).await.map_err(tls_or_db)?;
+            let (client, connection) = target.config.connect(NoTls).await.map_err(db)?;
             // Ends when the server goes away; the client then reports itself closed.
             tokio::spawn(async move {
                 let _ = connection.await;
@@ -371,11 +364,7 @@ async fn connect(target: &Target) -> Result<Client, StoreError> {
             client
         }
         Some(tls) => {
-            let (client, connection) = target
-                .config
-                .connect(tls.clone())
-                .await
-                .map_err(tls_or_db)?;
+            let (client, connection) = target.config.connect(tls.clone()).await.map_err(db)?;
             tokio::spawn(async move {
                 let _ = connection.await;
             });
@@ -423,14 +412,6 @@ async fn create_schema(client: &Client) -> Result<(), tokio_postgres::Error> {
             .await?;
     }
     client.batch_execute("COMMIT").await
-}
-
-/// A connection error, with the TLS failure's own words (an unknown CA, a wrong name).
-fn tls_or_db(error: tokio_postgres::Error) -> StoreError {
-    match error.as_db_error() {
-        Some(_) => db(error),
-        None => StoreError::Unavailable(timefence_pgtls::error_chain(&error)),
-    }
 }
 
 impl PgStore {

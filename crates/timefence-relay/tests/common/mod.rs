@@ -10,7 +10,6 @@ pub mod pg;
 
 use serde_json::{json, Value};
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -90,13 +89,9 @@ pub fn ms(text: &str) -> i64 {
         .timestamp_millis()
 }
 
-/// A free TCP port on loopback.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+// Not every test file picks ports itself.
+#[allow(unused_imports)]
+pub use timefence_pgtest::free_port;
 
 /// A relay's folder, keys and clock; start as many processes on it as a test needs.
 pub struct Setup {
