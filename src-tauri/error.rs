@@ -72,6 +72,12 @@ pub enum AppError {
     /// Signing needs the passphrase of this key (none is held, or it expired).
     #[error("the passphrase of key {0} is needed to sign")]
     PassphraseNeeded(String),
+    /// A team catalogue's server refused: the connected member's role may not do this.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// A team catalogue's server cannot be reached; nothing was saved.
+    #[error("{0}")]
+    ServerAway(String),
 }
 
 impl From<timefence_terms::InvalidTerms> for AppError {
@@ -142,7 +148,11 @@ impl From<CatalogueError> for AppError {
             | CatalogueError::CertificateNotFound(_) => AppError::NotFound(error.to_string()),
             CatalogueError::NewerSchema { .. }
             | CatalogueError::Unreachable { .. }
+            | CatalogueError::NotATeamCatalogue(_)
             | CatalogueError::InUse(_) => AppError::CatalogueUnavailable(error.to_string()),
+            CatalogueError::NotAllowed(_) => AppError::NotAllowed(error.to_string()),
+            CatalogueError::ServerAway(_) => AppError::ServerAway(error.to_string()),
+            CatalogueError::OnlyOnAFile(_) => AppError::Conflict(error.to_string()),
             CatalogueError::Corrupt { .. }
             | CatalogueError::Damaged(_)
             | CatalogueError::Storage(_) => AppError::Storage(error.to_string()),

@@ -1,8 +1,10 @@
 //! CSV export and import of customers and licenses. An import checks every row first and
 //! writes nothing unless all of them are good.
 
-use crate::{insert_customer, insert_license, Catalogue, CatalogueError, NewCustomer};
-use rusqlite::OptionalExtension;
+use crate::{
+    customer_named, insert_customer, insert_license, Catalogue, CatalogueError, DbError,
+    NewCustomer,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use timefence_terms::TermsSpec;
@@ -92,14 +94,19 @@ impl Catalogue {
     pub fn export_customers_csv(&self) -> Result<String, CatalogueError> {
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record(CUSTOMER_COLUMNS).map_err(csv_error)?;
-        let mut statement = self.conn.prepare(
-            "SELECT name, contact, country, default_zone, notes FROM customers ORDER BY name, id",
+        let rows = self.conn.query(
+            &format!(
+                "SELECT name, contact, country, default_zone, notes FROM customers ORDER BY {}, id",
+                self.conn.nocase("name")
+            ),
+            [],
+            |row| {
+                (0..5)
+                    .map(|i| row.get::<_, String>(i).map(|t| to_cell(&t)))
+                    .collect::<Result<Vec<String>, _>>()
+            },
         )?;
-        let mut rows = statement.query([])?;
-        while let Some(row) = rows.next()? {
-            let fields: Vec<String> = (0..5)
-                .map(|i| row.get::<_, String>(i).map(|t| to_cell(&t)))
-                .collect::<Result<_, _>>()?;
+        for fields in rows {
             out.write_record(&fields).map_err(csv_error)?;
         }
         writer_into_string(out)
@@ -188,14 +195,7 @@ impl Catalogue {
         let mut new_names: HashMap<String, usize> = HashMap::new();
         for (line, customer) in &customers {
             let key = customer.name.trim().to_lowercase();
-            let exists: Option<i64> = self
-                .conn
-                .query_row(
-                    "SELECT id FROM customers WHERE name = ?1",
-                    [customer.name.trim()],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let exists = customer_named(&self.conn, customer.name.trim(), None)?;
             if customer.name.trim().is_empty() {
                 problems.push(RowProblem {
                     file: "customers",
@@ -231,14 +231,7 @@ impl Catalogue {
         let mut checked = Vec::new();
         for (line, customer, name, spec) in licenses {
             let known_here = new_names.contains_key(&customer.trim().to_lowercase());
-            let known_before: Option<i64> = self
-                .conn
-                .query_row(
-                    "SELECT id FROM customers WHERE name = ?1",
-                    [customer.trim()],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let known_before = customer_named(&self.conn, customer.trim(), None)?;
             if !known_here && known_before.is_none() {
                 problems.push(RowProblem {
                     file: "licenses",
@@ -277,11 +270,8 @@ impl Catalogue {
             report.customers += 1;
         }
         for (customer, name, terms) in &checked {
-            let id: i64 = tx.query_row(
-                "SELECT id FROM customers WHERE name = ?1",
-                [customer.trim()],
-                |r| r.get(0),
-            )?;
+            let id = customer_named(&tx, customer.trim(), None)?
+                .ok_or(CatalogueError::Storage(DbError::NoRows))?;
             insert_license(&tx, id, name, terms)?;
             report.licenses += 1;
         }

@@ -1,4 +1,4 @@
-use crate::LicenseId;
+use crate::{DbError, LicenseId};
 use timefence_terms::InvalidTerms;
 
 /// Everything that can go wrong with the catalogue.
@@ -140,7 +140,39 @@ pub enum CatalogueError {
         /// Why.
         reason: String,
     },
-    /// SQLite failed.
+    /// A PostgreSQL database that holds no team catalogue.
+    #[error(
+        "{0} holds no Timefence team catalogue; its owner makes one with `timefence team init`"
+    )]
+    NotATeamCatalogue(String),
+    /// What only a catalogue file can do, asked of a team catalogue; says what to do instead.
+    #[error("{0}")]
+    OnlyOnAFile(&'static str),
+    /// The team catalogue's server refused: the connected member's role may not do this.
+    #[error("your role in this team catalogue may not do this ({0}); ask the team's owner")]
+    NotAllowed(String),
+    /// The team catalogue's server cannot be reached; nothing was saved.
+    #[error("the team catalogue's server cannot be reached ({0}); nothing was saved")]
+    ServerAway(String),
+    /// The storage engine failed.
     #[error("the catalogue could not be read or written: {0}")]
-    Storage(#[from] rusqlite::Error),
+    Storage(DbError),
+}
+
+impl From<DbError> for CatalogueError {
+    fn from(error: DbError) -> CatalogueError {
+        if error.sql_state() == Some("42501") {
+            return CatalogueError::NotAllowed(error.to_string());
+        }
+        if error.is_connection_lost() {
+            return CatalogueError::ServerAway(error.to_string());
+        }
+        CatalogueError::Storage(error)
+    }
+}
+
+impl From<rusqlite::Error> for CatalogueError {
+    fn from(error: rusqlite::Error) -> CatalogueError {
+        CatalogueError::Storage(DbError::Sqlite(error))
+    }
 }

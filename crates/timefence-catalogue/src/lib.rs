@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod csv_io;
+mod db;
 mod demo;
 mod error;
 mod generate;
@@ -34,13 +35,16 @@ pub use records::{
     AuditEntry, AuditRow, FileBeingIssued, KeyStatus, RelayCertificateRecord, SigningKeyRecord,
 };
 pub use renew::MAX_EXPIRING_DAYS;
+pub use schema::{POSTGRES_SCHEMA, POSTGRES_SCHEMA_VERSION};
 pub use search::{LicenseHit, Page, SearchResults};
 pub use timefence_terms::Rounding;
 pub use usage::{NewUsageReport, StoredUsageReport};
 
+pub use db::{DbError, Engine};
 pub use error::CatalogueError;
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use db::{params, Db, OptionalExtension, Row};
+use rusqlite::Connection;
 use std::collections::BTreeMap;
 use std::path::Path;
 use timefence_terms::{Terms, TermsSpec, Weekdays};
@@ -166,7 +170,7 @@ pub struct License {
 /// An open catalogue.
 #[derive(Debug)]
 pub struct Catalogue {
-    conn: Connection,
+    conn: Db,
 }
 
 impl Catalogue {
@@ -187,9 +191,68 @@ impl Catalogue {
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(|e| in_use_or(e, path))?;
         Catalogue::prepare(conn, first_run).map_err(|e| match e {
-            CatalogueError::Storage(inner) => in_use_or(inner, path),
+            CatalogueError::Storage(DbError::Sqlite(inner)) => in_use_or(inner, path),
             other => other,
         })
+    }
+
+    /// Connects to a team catalogue on PostgreSQL (`postgres://member@host/db`, with
+    /// `?sslmode=verify-full&sslrootcert=CA.pem` for TLS). The catalogue must have been made
+    /// by `timefence team init` at this build's schema version; the member's role decides
+    /// what the server lets this connection do.
+    pub fn connect(url: &str) -> Result<Catalogue, CatalogueError> {
+        let unreachable = |reason: String| CatalogueError::Unreachable {
+            path: redacted(url),
+            reason,
+        };
+        let client = match db::connect_postgres(url) {
+            Ok(client) => client,
+            Err(db::ConnectError::Tls(reason)) => return Err(unreachable(reason)),
+            Err(db::ConnectError::Db(error)) => return Err(unreachable(error.to_string())),
+        };
+        let conn = Db::postgres(url, client);
+        let made: bool = conn.query_row(
+            "SELECT to_regclass('public.team_meta') IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let version: Option<String> = if made {
+            conn.query_row(
+                "SELECT value FROM team_meta WHERE key = 'version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+        } else {
+            None
+        };
+        let Some(found) = version.and_then(|v| v.parse::<i64>().ok()) else {
+            return Err(CatalogueError::NotATeamCatalogue(redacted(url)));
+        };
+        if found != POSTGRES_SCHEMA_VERSION {
+            return Err(CatalogueError::NewerSchema {
+                found,
+                known: POSTGRES_SCHEMA_VERSION,
+            });
+        }
+        Ok(Catalogue { conn })
+    }
+
+    /// Opens what `location` names: a team catalogue for a `postgres://` or `postgresql://`
+    /// URL, otherwise the catalogue file at that path.
+    pub fn open_location(location: &str, first_run: FirstRun) -> Result<Opened, CatalogueError> {
+        if is_team_url(location) {
+            return Ok(Opened {
+                catalogue: Catalogue::connect(location)?,
+                created: false,
+            });
+        }
+        Catalogue::open(Path::new(location), first_run)
+    }
+
+    /// The engine this catalogue is on.
+    pub fn engine(&self) -> Engine {
+        self.conn.engine()
     }
 
     /// A catalogue held in memory, for tests and previews.
@@ -201,19 +264,26 @@ impl Catalogue {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let from_version = schema::migrate(&mut conn)?;
         let created = from_version == 0;
-        let mut catalogue = Catalogue { conn };
+        let mut catalogue = Catalogue {
+            conn: Db::sqlite(conn),
+        };
         if created {
-            match first_run {
-                FirstRun::Empty => {}
-                FirstRun::SeedDemo => catalogue.seed_demo(2024)?,
-                FirstRun::DemoOf(year) => catalogue.seed_demo(year)?,
-                FirstRun::DemoFrom(today) => {
-                    let (start, end) = demo::twelve_months_from(today);
-                    catalogue.seed_demo_between(&start, &end)?
-                }
-            }
+            catalogue.fill_new(first_run)?;
         }
         Ok(Opened { catalogue, created })
+    }
+
+    /// Fills a new, empty catalogue as `first_run` says.
+    pub fn fill_new(&mut self, first_run: FirstRun) -> Result<(), CatalogueError> {
+        match first_run {
+            FirstRun::Empty => Ok(()),
+            FirstRun::SeedDemo => self.seed_demo(2024),
+            FirstRun::DemoOf(year) => self.seed_demo(year),
+            FirstRun::DemoFrom(today) => {
+                let (start, end) = demo::twelve_months_from(today);
+                self.seed_demo_between(&start, &end)
+            }
+        }
     }
 
     /// Adds the brief's demo customers and licenses, valid through `year`, and the demo's
@@ -227,11 +297,15 @@ impl Catalogue {
     /// `end` (`YYYY-MM-DD`), both included; invalid dates are the terms' typed error.
     pub fn seed_demo_between(&mut self, start: &str, end: &str) -> Result<(), CatalogueError> {
         let tx = self.conn.transaction()?;
-        tx.execute("INSERT INTO products (name) VALUES (?1)", [demo::PRODUCT])?;
+        let product: i64 = tx.query_row(
+            "INSERT INTO products (name) VALUES (?1) RETURNING id",
+            [demo::PRODUCT],
+            |r| r.get(0),
+        )?;
         tx.execute(
             "INSERT INTO price_books (product_id, applies_from, currency, price_minor, block_hours, rounding, created_at)
-             VALUES (last_insert_rowid(), '1970-01-01', 'USD', 500, 8, 'pro_rata', ?1)",
-            [now_text()],
+             VALUES (?1, '1970-01-01', 'USD', 500, 8, 'pro_rata', ?2)",
+            params![product, now_text()],
         )?;
         for customer in demo::customers() {
             let id = insert_customer(&tx, &customer.customer)?;
@@ -245,12 +319,13 @@ impl Catalogue {
 
     /// Every customer, by name.
     pub fn list_customers(&self) -> Result<Vec<CustomerSummary>, CatalogueError> {
-        let mut statement = self.conn.prepare_cached(
+        let mut statement = self.conn.prepare_cached(&format!(
             "SELECT c.id, c.name, c.default_zone,
                     (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded'),
                     coalesce(c.uid, '')
-             FROM customers c ORDER BY c.name COLLATE NOCASE, c.id",
-        )?;
+             FROM customers c ORDER BY {}, c.id",
+            self.conn.nocase("c.name")
+        ))?;
         let rows = statement.query_map([], |row| {
             Ok(CustomerSummary {
                 id: row.get(0)?,
@@ -355,9 +430,11 @@ impl Catalogue {
 
     /// Runs SQLite's integrity check over the whole file.
     pub fn integrity_check(&self) -> Result<(), CatalogueError> {
-        let report: String = self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        // A team's server keeps its own pages; only a file is checked here.
+        let Some(conn) = self.conn.as_sqlite() else {
+            return Ok(());
+        };
+        let report: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if report == "ok" {
             Ok(())
         } else {
@@ -367,9 +444,11 @@ impl Catalogue {
 
     /// SQLite's quick check (pages and rows, not index contents): fast enough for every start.
     pub fn quick_check(&self) -> Result<(), CatalogueError> {
-        let report: String = self
-            .conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        // A team's server keeps its own pages; only a file is checked here.
+        let Some(conn) = self.conn.as_sqlite() else {
+            return Ok(());
+        };
+        let report: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
         if report == "ok" {
             Ok(())
         } else {
@@ -437,15 +516,7 @@ impl Catalogue {
 
     /// Whether a customer with this name (any case) exists.
     pub fn has_customer_named(&self, name: &str) -> Result<bool, CatalogueError> {
-        let found: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT id FROM customers WHERE name = ?1",
-                [name.trim()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(found.is_some())
+        Ok(customer_named(&self.conn, name.trim(), None)?.is_some())
     }
 
     /// One license, whatever its state.
@@ -581,7 +652,7 @@ impl Catalogue {
     ) -> Result<Vec<LicenseId>, CatalogueError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT id FROM licenses WHERE state IN ('draft', 'issued')
-               AND (?1 IS NULL OR customer_id = ?1) ORDER BY id",
+               AND (CAST(?1 AS BIGINT) IS NULL OR customer_id = ?1) ORDER BY id",
         )?;
         let rows = statement.query_map([customer], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -617,8 +688,11 @@ impl Catalogue {
                 reason: "a file is already there; choose a new name".into(),
             });
         }
+        let source = self.conn.as_sqlite().ok_or(CatalogueError::OnlyOnAFile(
+            "a team catalogue is copied to a file with `timefence backup FILE --from URL`",
+        ))?;
         let mut target = Connection::open(destination)?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
+        let backup = rusqlite::backup::Backup::new(source, &mut target)?;
         backup.run_to_completion(256, std::time::Duration::ZERO, None)?;
         drop(backup);
         target.pragma_update(None, "journal_mode", "DELETE")?;
@@ -632,6 +706,11 @@ impl Catalogue {
             path: source.display().to_string(),
             reason,
         };
+        if self.conn.engine() != Engine::Sqlite {
+            return Err(CatalogueError::OnlyOnAFile(
+                "a team catalogue is filled from a file with `timefence catalogue push --to URL`",
+            ));
+        }
         if !source.is_file() {
             return Err(unreadable("no such file".into()));
         }
@@ -661,20 +740,58 @@ impl Catalogue {
                 known: schema::CURRENT_VERSION,
             });
         }
+        let conn = self
+            .conn
+            .as_sqlite_mut()
+            .expect("checked to be a file above");
         {
-            let restore = rusqlite::backup::Backup::new(&backup, &mut self.conn)?;
+            let restore = rusqlite::backup::Backup::new(&backup, conn)?;
             restore.run_to_completion(256, std::time::Duration::ZERO, None)?;
         }
         backup.close().map_err(|(_, e)| e)?;
-        schema::migrate(&mut self.conn)?;
+        schema::migrate(conn)?;
         Ok(())
+    }
+}
+
+/// Whether `location` names a team catalogue (a PostgreSQL URL) rather than a file.
+pub fn is_team_url(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// A URL as it may be shown: its password replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest
+        .split_once('/')
+        .map_or((rest, None), |(a, p)| (a, Some(p)));
+    let shown = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    match path {
+        Some(path) => format!("{scheme}://{shown}/{path}"),
+        None => format!("{scheme}://{shown}"),
     }
 }
 
 /// The next serial: one more than any serial given before, stored so it is never given twice.
 /// The serial after every one issued or taken: serials only grow, even past files that were
 /// never written.
-fn next_serial(conn: &Connection) -> Result<i64, CatalogueError> {
+fn next_serial(conn: &Db) -> Result<i64, CatalogueError> {
+    if conn.engine() == Engine::Postgres {
+        // The team's one sequence: what nextval would give next.
+        return Ok(conn.query_row(
+            "SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END FROM license_serials",
+            [],
+            |r| r.get(0),
+        )?);
+    }
     Ok(conn.query_row(
         "SELECT max(coalesce((SELECT max(serial) FROM licenses), 0),
                     coalesce((SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'last_serial'), 0)) + 1",
@@ -683,7 +800,12 @@ fn next_serial(conn: &Connection) -> Result<i64, CatalogueError> {
     )?)
 }
 
-fn take_serial(conn: &Connection) -> Result<i64, CatalogueError> {
+fn take_serial(conn: &Db) -> Result<i64, CatalogueError> {
+    if conn.engine() == Engine::Postgres {
+        // Two members issuing at once never share a serial; a rolled-back take leaves a gap,
+        // as a file that was never written does on a file catalogue.
+        return Ok(conn.query_row("SELECT nextval('license_serials')", [], |r| r.get(0))?);
+    }
     let serial = next_serial(conn)?;
     conn.execute(
         "INSERT INTO settings (key, value) VALUES ('last_serial', ?1)
@@ -698,16 +820,11 @@ fn in_use_or(error: rusqlite::Error, path: &Path) -> CatalogueError {
         Some(rusqlite::ErrorCode::DatabaseBusy) | Some(rusqlite::ErrorCode::DatabaseLocked) => {
             CatalogueError::InUse(path.display().to_string())
         }
-        _ => CatalogueError::Storage(error),
+        _ => CatalogueError::from(error),
     }
 }
 
-fn write_terms(
-    conn: &Connection,
-    id: LicenseId,
-    name: &str,
-    terms: &Terms,
-) -> Result<(), CatalogueError> {
+fn write_terms(conn: &Db, id: LicenseId, name: &str, terms: &Terms) -> Result<(), CatalogueError> {
     let spec = terms.to_spec();
     products::ensure_product(conn, &spec.product)?;
     let features = serde_json::to_string(&spec.features).unwrap_or_else(|_| "{}".to_string());
@@ -778,7 +895,7 @@ pub(crate) struct LicenseRow {
 }
 
 impl LicenseRow {
-    pub(crate) fn read(row: &Row<'_>) -> rusqlite::Result<LicenseRow> {
+    pub(crate) fn read(row: &Row) -> db::Result<LicenseRow> {
         Ok(LicenseRow {
             id: row.get(0)?,
             customer_id: row.get(1)?,
@@ -832,12 +949,39 @@ impl LicenseRow {
     }
 }
 
+/// A new global identity: 128 random bits in lowercase hex (the operating system's random
+/// source, the same on either engine).
+pub(crate) fn new_uid() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).expect("the operating system's random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 pub(crate) fn now_text() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// The customer called `name` without regard to case, other than `except`.
+pub(crate) fn customer_named(
+    conn: &Db,
+    name: &str,
+    except: Option<CustomerId>,
+) -> Result<Option<CustomerId>, CatalogueError> {
+    Ok(conn
+        .query_row(
+            &format!(
+                "SELECT id FROM customers WHERE {} = {} AND (CAST(?2 AS BIGINT) IS NULL OR id <> ?2)",
+                conn.nocase("name"),
+                conn.nocase("?1")
+            ),
+            params![name, except],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 /// `CustomerNotFound` unless the customer exists.
-pub(crate) fn require_customer(conn: &Connection, id: CustomerId) -> Result<(), CatalogueError> {
+pub(crate) fn require_customer(conn: &Db, id: CustomerId) -> Result<(), CatalogueError> {
     let exists: Option<i64> = conn
         .query_row("SELECT id FROM customers WHERE id = ?1", [id], |r| r.get(0))
         .optional()?;
@@ -847,7 +991,7 @@ pub(crate) fn require_customer(conn: &Connection, id: CustomerId) -> Result<(), 
 }
 
 pub(crate) fn insert_customer(
-    conn: &Connection,
+    conn: &Db,
     customer: &NewCustomer,
 ) -> Result<CustomerId, CatalogueError> {
     let name = checked_name(&customer.name, "customer", MAX_CUSTOMER_NAME)?;
@@ -860,34 +1004,31 @@ pub(crate) fn insert_customer(
     if zone.parse::<timefence_terms::chrono_tz::Tz>().is_err() {
         return Err(CatalogueError::UnknownZone(zone.to_string()));
     }
-    let taken: Option<i64> = conn
-        .query_row("SELECT id FROM customers WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    if taken.is_some() {
+    if customer_named(conn, name, None)?.is_some() {
         return Err(CatalogueError::DuplicateCustomer(name.to_string()));
     }
     // Ids are never reused, so an undone deletion gets its own id back.
-    conn.execute(
-        "INSERT INTO customers (id, name, contact, country, default_zone, notes, created_at, uid)
-         VALUES ((SELECT max(coalesce((SELECT max(id) FROM customers), 0),
-                             coalesce((SELECT max(id) FROM deleted_customers), 0)) + 1),
-                 ?1, ?2, ?3, ?4, ?5, ?6, lower(hex(randomblob(16))))",
+    Ok(conn.query_row(
+        &format!(
+            "INSERT INTO customers (id, name, contact, country, default_zone, notes, created_at, uid)
+             VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+            conn.new_id("customers", "deleted_customers")
+        ),
         params![
             name,
             customer.contact,
             customer.country,
             zone,
             customer.notes,
-            now_text()
+            now_text(),
+            new_uid()
         ],
-    )?;
-    Ok(conn.last_insert_rowid())
+        |r| r.get(0),
+    )?)
 }
 
 pub(crate) fn insert_license(
-    conn: &Connection,
+    conn: &Db,
     customer: CustomerId,
     name: &str,
     terms: &Terms,
@@ -897,18 +1038,19 @@ pub(crate) fn insert_license(
     // that one statement alone maps terms to columns. Callers hold a transaction, so no one
     // ever sees the placeholders.
     let now = now_text();
-    conn.execute(
-        "INSERT INTO licenses (id, customer_id, name, seats, start_date, end_date, daily_start,
-             daily_end, zone, weekdays, state, revision, created_at, updated_at)
-         VALUES ((SELECT max(coalesce((SELECT max(id) FROM licenses), 0),
-                             coalesce((SELECT max(id) FROM deleted_licenses), 0)) + 1),
-                 ?1, ?2, 1, '', '', '', '', '', 127, ?3, 1, ?4, ?4)",
+    let id: LicenseId = conn.query_row(
+        &format!(
+            "INSERT INTO licenses (id, customer_id, name, seats, start_date, end_date, daily_start,
+                 daily_end, zone, weekdays, state, revision, created_at, updated_at)
+             VALUES ({}, ?1, ?2, 1, '', '', '', '', '', 127, ?3, 1, ?4, ?4) RETURNING id",
+            conn.new_id("licenses", "deleted_licenses")
+        ),
         params![customer, name, LicenseState::Draft.as_str(), now],
+        |r| r.get(0),
     )?;
-    let id = conn.last_insert_rowid();
     conn.execute(
-        "UPDATE licenses SET origin = id, uid = lower(hex(randomblob(16))) WHERE id = ?1",
-        [id],
+        "UPDATE licenses SET origin = id, uid = ?2 WHERE id = ?1",
+        params![id, new_uid()],
     )?;
     write_terms(conn, id, &name, terms)?;
     Ok(id)

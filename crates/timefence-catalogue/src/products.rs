@@ -3,8 +3,8 @@
 //! force on that day. Money is in the currency's minor units; a currency is an ISO 4217 code
 //! in use, whose minor unit the engine knows.
 
+use crate::db::{params, Db, OptionalExtension};
 use crate::{now_text, Catalogue, CatalogueError};
-use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::BTreeMap;
 use timefence_terms::chrono::NaiveDate;
 use timefence_terms::{currency_digits, PriceSchedule, Priced, Pricing, Rounding, Terms};
@@ -121,12 +121,15 @@ pub(crate) fn product_name(name: &str) -> Result<String, CatalogueError> {
 }
 
 /// Makes sure a product named `name` exists: every product a license names is in the list.
-pub(crate) fn ensure_product(conn: &Connection, name: &str) -> Result<(), CatalogueError> {
+pub(crate) fn ensure_product(conn: &Db, name: &str) -> Result<(), CatalogueError> {
     if name.trim().is_empty() {
         return Ok(());
     }
     let name = product_name(name)?;
-    conn.execute("INSERT OR IGNORE INTO products (name) VALUES (?1)", [name])?;
+    conn.execute(
+        "INSERT INTO products (name) VALUES (?1) ON CONFLICT DO NOTHING",
+        [name],
+    )?;
     Ok(())
 }
 
@@ -161,7 +164,7 @@ impl Catalogue {
         product: &str,
         price: Option<&PriceRevision>,
     ) -> Result<(crate::CustomerId, ProductId), CatalogueError> {
-        self.conn.execute_batch("SAVEPOINT start_with")?;
+        self.conn.begin()?;
         let made = (|| {
             let product = match self.product_named(product)? {
                 Some(existing) => existing.id,
@@ -175,12 +178,11 @@ impl Catalogue {
         })();
         match made {
             Ok(ids) => {
-                self.conn.execute_batch("RELEASE start_with")?;
+                self.conn.finish(true)?;
                 Ok(ids)
             }
             Err(error) => {
-                self.conn
-                    .execute_batch("ROLLBACK TO start_with; RELEASE start_with")?;
+                self.conn.finish(false)?;
                 Err(error)
             }
         }
@@ -192,19 +194,24 @@ impl Catalogue {
         if self.product_named(&name)?.is_some() {
             return Err(CatalogueError::DuplicateProduct(name));
         }
-        self.conn
-            .execute("INSERT INTO products (name) VALUES (?1)", [&name])?;
-        Ok(self.conn.last_insert_rowid())
+        Ok(self.conn.query_row(
+            "INSERT INTO products (name) VALUES (?1) RETURNING id",
+            [&name],
+            |r| r.get(0),
+        )?)
     }
 
     /// Every product with its price books, by name.
     pub fn products(&self) -> Result<Vec<Product>, CatalogueError> {
-        let mut statement = self.conn.prepare_cached(
+        let mut statement = self.conn.prepare_cached(&format!(
             "SELECT p.id, p.name,
-                    (SELECT count(*) FROM licenses l WHERE l.product = p.name COLLATE NOCASE
+                    (SELECT count(*) FROM licenses l WHERE {} = {}
                         AND l.state <> 'superseded')
-             FROM products p ORDER BY p.name COLLATE NOCASE",
-        )?;
+             FROM products p ORDER BY {}",
+            self.conn.nocase("l.product"),
+            self.conn.nocase("p.name"),
+            self.conn.nocase("p.name"),
+        ))?;
         let heads = statement
             .query_map([], |r| {
                 Ok((
@@ -276,7 +283,11 @@ impl Catalogue {
         let id: Option<i64> = self
             .conn
             .query_row(
-                "SELECT id FROM products WHERE name = ?1 COLLATE NOCASE",
+                &format!(
+                    "SELECT id FROM products WHERE {} = {}",
+                    self.conn.nocase("name"),
+                    self.conn.nocase("?1")
+                ),
                 [name.trim()],
                 |r| r.get(0),
             )
@@ -377,7 +388,11 @@ impl Catalogue {
             params![id, name],
         )?;
         tx.execute(
-            "UPDATE licenses SET product = ?2 WHERE product = ?1 COLLATE NOCASE AND state <> 'superseded'",
+            &format!(
+                "UPDATE licenses SET product = ?2 WHERE {} = {} AND state <> 'superseded'",
+                tx.nocase("product"),
+                tx.nocase("?1")
+            ),
             params![old.name, name],
         )?;
         tx.commit()?;

@@ -1,8 +1,8 @@
 //! The catalogue's other records: signing keys' public halves, the audit log of issued files,
 //! and settings.
 
-use crate::{now_text, Catalogue, CatalogueError, CustomerId, LicenseId};
-use rusqlite::{params, OptionalExtension};
+use crate::db::{params, OptionalExtension};
+use crate::{now_text, Catalogue, CatalogueError, CustomerId, Engine, LicenseId};
 
 /// A signing key's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,19 +156,32 @@ impl Catalogue {
         } else {
             KeyStatus::Active
         };
-        tx.execute(
-            "INSERT INTO signing_keys (key_id, public_key, created_at, status, private_file) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![key_id, public_key.to_vec(), now_text(), status.as_str(), private_file],
-        )?;
+        // A team's catalogue keeps no path to the private half: it stays encrypted on the
+        // signer's own machine, where the key store finds it by the key's id.
+        let public_key = public_key.to_vec();
+        match tx.engine() {
+            Engine::Sqlite => tx.execute(
+                "INSERT INTO signing_keys (key_id, public_key, created_at, status, private_file) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key_id, public_key, now_text(), status.as_str(), private_file],
+            )?,
+            Engine::Postgres => tx.execute(
+                "INSERT INTO signing_keys (key_id, public_key, created_at, status) VALUES (?1, ?2, ?3, ?4)",
+                params![key_id, public_key, now_text(), status.as_str()],
+            )?,
+        };
         tx.commit()?;
         Ok(())
     }
 
     /// Every signing key, newest first.
     pub fn signing_keys(&self) -> Result<Vec<SigningKeyRecord>, CatalogueError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT key_id, public_key, created_at, status, private_file FROM signing_keys ORDER BY created_at DESC, key_id",
-        )?;
+        let private_file = match self.conn.engine() {
+            Engine::Sqlite => "private_file",
+            Engine::Postgres => "NULL",
+        };
+        let mut statement = self.conn.prepare_cached(&format!(
+            "SELECT key_id, public_key, created_at, status, {private_file} FROM signing_keys ORDER BY created_at DESC, key_id",
+        ))?;
         let rows = statement.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -254,7 +267,7 @@ impl Catalogue {
     pub fn audit_log(&self, license: Option<LicenseId>) -> Result<Vec<AuditEntry>, CatalogueError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT issued_at, license_id, revision, key_id, serial, file_sha256 FROM audit_log
-             WHERE ?1 IS NULL OR license_id = ?1 ORDER BY id",
+             WHERE CAST(?1 AS BIGINT) IS NULL OR license_id = ?1 ORDER BY id",
         )?;
         let rows = statement.query_map([license], |r| {
             Ok(AuditEntry {
@@ -333,11 +346,11 @@ impl Catalogue {
     ) -> Result<i64, CatalogueError> {
         let licenses = serde_json::to_string(&certificate.licenses)
             .map_err(|e| CatalogueError::Damaged(e.to_string()))?;
-        self.conn.execute(
-            "INSERT INTO relay_certificates (customer_id, relay_key, relay_key_id, licenses, key_id, issued_at, not_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        Ok(self.conn.query_row(
+            "INSERT INTO relay_certificates (customer_id, relay_key, relay_key_id, licenses, key_id, issued_at, not_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
             params![certificate.customer_id, certificate.relay_key, certificate.relay_key_id, licenses, certificate.key_id, certificate.issued_at, certificate.not_after],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+            |r| r.get(0),
+        )?)
     }
 
     /// The relay certificates signed, newest first; one customer's when `customer` is given.
@@ -347,7 +360,7 @@ impl Catalogue {
     ) -> Result<Vec<RelayCertificateRecord>, CatalogueError> {
         let mut statement = self.conn.prepare(
             "SELECT id, customer_id, relay_key, licenses, key_id, issued_at, not_after, withdrawn_at, relay_key_id
-             FROM relay_certificates WHERE ?1 IS NULL OR customer_id = ?1 ORDER BY id DESC",
+             FROM relay_certificates WHERE CAST(?1 AS BIGINT) IS NULL OR customer_id = ?1 ORDER BY id DESC",
         )?;
         let rows = statement.query_map([customer], |r| {
             let licenses: String = r.get(3)?;
@@ -440,9 +453,9 @@ impl Catalogue {
         let mut statement = self.conn.prepare_cached(
             "SELECT a.issued_at, c.id, c.name, l.id, l.name, a.revision, a.key_id, a.serial, a.file_sha256
              FROM audit_log a JOIN licenses l ON l.id = a.license_id JOIN customers c ON c.id = l.customer_id
-             WHERE (?1 IS NULL OR c.id = ?1)
-               AND (?2 IS NULL OR substr(a.issued_at, 1, 10) >= ?2)
-               AND (?3 IS NULL OR substr(a.issued_at, 1, 10) <= ?3)
+             WHERE (CAST(?1 AS BIGINT) IS NULL OR c.id = ?1)
+               AND (CAST(?2 AS TEXT) IS NULL OR substr(a.issued_at, 1, 10) >= ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR substr(a.issued_at, 1, 10) <= ?3)
              ORDER BY a.id DESC",
         )?;
         let rows = statement.query_map(params![customer, from, to], |r| {

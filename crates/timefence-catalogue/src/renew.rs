@@ -84,7 +84,7 @@ impl Catalogue {
              ORDER BY start_date, id LIMIT 1"
         ))?;
         let mut rows = statement.query_map(
-            rusqlite::params![
+            crate::db::params![
                 license.customer_id,
                 license.name,
                 license.terms.product,
@@ -109,7 +109,7 @@ impl Catalogue {
     ) -> Result<Vec<LicenseId>, CatalogueError> {
         let mut statement = self.conn.prepare_cached(
             "SELECT l.id FROM licenses l
-             WHERE l.state IN ('draft', 'issued') AND (?1 IS NULL OR l.customer_id = ?1)
+             WHERE l.state IN ('draft', 'issued') AND (CAST(?1 AS BIGINT) IS NULL OR l.customer_id = ?1)
                AND NOT EXISTS (
                    SELECT 1 FROM licenses n
                    WHERE n.customer_id = l.customer_id AND n.state IN ('draft', 'issued')
@@ -121,8 +121,9 @@ impl Catalogue {
                      AND p.end_date >= ?2)
              ORDER BY l.id",
         )?;
-        let rows =
-            statement.query_map(rusqlite::params![customer, today.to_string()], |r| r.get(0))?;
+        let rows = statement.query_map(crate::db::params![customer, today.to_string()], |r| {
+            r.get(0)
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -19,6 +19,13 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_relay_certificates.sql"),
 ];
 
+/// The team catalogue's schema on PostgreSQL, at the version the SQLite migrations reach:
+/// the same tables, columns and names (see the file's head for the few differences).
+pub const POSTGRES_SCHEMA: &str = include_str!("migrations/postgres/0011_team_catalogue.sql");
+
+/// The version [`POSTGRES_SCHEMA`] stands at, numbered as the SQLite migrations are.
+pub const POSTGRES_SCHEMA_VERSION: i64 = 11;
+
 /// The schema version this build writes.
 pub(crate) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 

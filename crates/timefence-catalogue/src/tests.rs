@@ -17,6 +17,44 @@ fn spec(start: &str, end: &str) -> TermsSpec {
     }
 }
 
+/// A new catalogue on the engine this run tests: SQLite in memory, or, when
+/// `TIMEFENCE_TEST_POSTGRES` names a PostgreSQL server (a superuser's URL, as
+/// `scripts/test-catalogue-postgres` starts one), a new database on it holding the team schema.
+/// The same tests then run against both engines.
+fn fresh(first_run: FirstRun) -> Result<crate::Opened, CatalogueError> {
+    let Ok(server) = std::env::var("TIMEFENCE_TEST_POSTGRES") else {
+        return Catalogue::open_in_memory(first_run);
+    };
+    let name = format!("t_{}", crate::new_uid());
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).expect("the test server");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("a new database");
+    let base = server.rsplit_once('/').expect("a URL naming a database").0;
+    let url = format!("{base}/{name}");
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("the new database");
+    client
+        .batch_execute(crate::POSTGRES_SCHEMA)
+        .expect("the team schema");
+    client
+        .execute(
+            "INSERT INTO team_meta (key, value) VALUES ('version', $1)",
+            &[&crate::POSTGRES_SCHEMA_VERSION.to_string()],
+        )
+        .expect("the version");
+    let mut catalogue = Catalogue::connect(&url)?;
+    catalogue.fill_new(first_run)?;
+    Ok(crate::Opened {
+        catalogue,
+        created: true,
+    })
+}
+
+#[test]
+fn the_team_schema_is_at_the_version_the_file_migrations_reach() {
+    assert_eq!(crate::POSTGRES_SCHEMA_VERSION, schema::CURRENT_VERSION);
+}
+
 fn file_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
 }
@@ -51,7 +89,7 @@ fn a_new_file_is_created_with_the_demo_and_reopened_without_seeding_again() {
 
 #[test]
 fn the_demo_bpo_has_its_three_shifts_with_the_brief_s_seats() {
-    let opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let opened = fresh(FirstRun::SeedDemo).unwrap();
     let bpo = opened
         .catalogue
         .list_customers()
@@ -77,7 +115,7 @@ fn the_demo_bpo_has_its_three_shifts_with_the_brief_s_seats() {
 
 #[test]
 fn a_license_round_trips_through_its_row_with_weekdays_limit_and_features() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let mut opened = fresh(FirstRun::Empty).unwrap();
     let c = opened
         .catalogue
         .add_customer(&NewCustomer {
@@ -102,6 +140,8 @@ fn invalid_terms_are_refused_with_every_problem_and_the_file_is_unchanged() {
     opened
         .catalogue
         .conn
+        .as_sqlite()
+        .unwrap()
         .pragma_update(None, "wal_checkpoint", "TRUNCATE")
         .unwrap();
     let before = file_bytes(&path);
@@ -114,6 +154,8 @@ fn invalid_terms_are_refused_with_every_problem_and_the_file_is_unchanged() {
     opened
         .catalogue
         .conn
+        .as_sqlite()
+        .unwrap()
         .pragma_update(None, "wal_checkpoint", "TRUNCATE")
         .unwrap();
     assert_eq!(file_bytes(&path), before);
@@ -121,7 +163,7 @@ fn invalid_terms_are_refused_with_every_problem_and_the_file_is_unchanged() {
 
 #[test]
 fn a_license_for_a_missing_customer_is_refused() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let mut opened = fresh(FirstRun::Empty).unwrap();
     assert!(matches!(
         opened
             .catalogue
@@ -136,7 +178,7 @@ fn a_license_for_a_missing_customer_is_refused() {
 
 #[test]
 fn customer_names_are_unique_without_regard_to_case_and_zones_are_checked() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let mut opened = fresh(FirstRun::SeedDemo).unwrap();
     let dup = NewCustomer {
         name: "northwind bpo".into(),
         ..Default::default()
@@ -176,6 +218,8 @@ fn every_earlier_schema_version_migrates_to_the_current_one() {
         let version: i64 = opened
             .catalogue
             .conn
+            .as_sqlite()
+            .unwrap()
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, schema::CURRENT_VERSION, "from version {start}");
@@ -274,7 +318,7 @@ fn a_catalogue_from_a_newer_timefence_is_refused_and_left_alone() {
 
 #[test]
 fn a_damaged_row_is_reported_as_corrupt_not_as_a_panic() {
-    let opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let opened = fresh(FirstRun::SeedDemo).unwrap();
     let bpo = opened
         .catalogue
         .list_customers()
@@ -299,6 +343,8 @@ fn a_damaged_row_is_reported_as_corrupt_not_as_a_panic() {
 fn checkpoint(catalogue: &Catalogue) {
     catalogue
         .conn
+        .as_sqlite()
+        .unwrap()
         .pragma_update(None, "wal_checkpoint", "TRUNCATE")
         .unwrap();
 }
@@ -314,7 +360,7 @@ fn bpo(catalogue: &Catalogue) -> CustomerSummary {
 
 #[test]
 fn editing_a_draft_changes_it_in_place() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let mut opened = fresh(FirstRun::SeedDemo).unwrap();
     let c = &mut opened.catalogue;
     let india = c.licenses_of(bpo(c).id).unwrap()[0].clone();
     let mut spec = india.terms.to_spec();
@@ -332,7 +378,7 @@ fn editing_a_draft_changes_it_in_place() {
 
 #[test]
 fn editing_an_issued_license_keeps_the_issued_one_and_adds_a_revision() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let mut opened = fresh(FirstRun::SeedDemo).unwrap();
     let c = &mut opened.catalogue;
     let customer = bpo(c).id;
     let india = c.licenses_of(customer).unwrap()[0].clone();
@@ -365,7 +411,7 @@ fn editing_an_issued_license_keeps_the_issued_one_and_adds_a_revision() {
 
 #[test]
 fn search_finds_customers_and_licenses_by_name_product_and_zone_as_you_type() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let mut opened = fresh(FirstRun::SeedDemo).unwrap();
     let c = &mut opened.catalogue;
     let acme = c
         .add_customer(&NewCustomer {
@@ -416,7 +462,7 @@ fn search_finds_customers_and_licenses_by_name_product_and_zone_as_you_type() {
 
 #[test]
 fn customers_come_in_pages_with_a_total() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let mut opened = fresh(FirstRun::SeedDemo).unwrap();
     let c = &mut opened.catalogue;
     let page = c.customers_page("", 1, 2).unwrap();
     assert_eq!(page.total, 4);
@@ -436,7 +482,7 @@ fn customers_come_in_pages_with_a_total() {
 
 #[test]
 fn licenses_valid_on_a_date_are_listed() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let mut opened = fresh(FirstRun::SeedDemo).unwrap();
     let c = &mut opened.catalogue;
     let acme = c
         .add_customer(&NewCustomer {
@@ -508,7 +554,7 @@ fn a_file_that_is_not_a_catalogue_is_refused_for_restore_and_nothing_changes() {
 
 #[test]
 fn csv_export_then_import_into_an_empty_catalogue_gives_the_same_licenses() {
-    let opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let opened = fresh(FirstRun::SeedDemo).unwrap();
     let customers = opened.catalogue.export_customers_csv().unwrap();
     let licenses = opened.catalogue.export_licenses_csv().unwrap();
     assert!(licenses
@@ -516,7 +562,7 @@ fn csv_export_then_import_into_an_empty_catalogue_gives_the_same_licenses() {
         .next()
         .unwrap()
         .starts_with("customer,name,product,seats,"));
-    let mut fresh = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let mut fresh = fresh(FirstRun::Empty).unwrap();
     let report = fresh.catalogue.import_csv(&customers, &licenses).unwrap();
     assert_eq!(
         report,
@@ -709,7 +755,7 @@ fn every_invalid_field_through_the_api_is_a_typed_error_and_leaves_the_file_byte
 
 #[test]
 fn price_books_keys_audit_entries_and_settings_are_kept() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let mut opened = fresh(FirstRun::SeedDemo).unwrap();
     let c = &mut opened.catalogue;
     c.add_signing_key("aa11", [1; 32], Some("/keys/aa11.pem"))
         .unwrap();
@@ -766,9 +812,7 @@ fn price_books_keys_audit_entries_and_settings_are_kept() {
 
 #[test]
 fn a_deleted_draft_license_comes_back_from_the_trash_with_its_id_and_search_entry() {
-    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
-        .unwrap()
-        .catalogue;
+    let mut catalogue = fresh(FirstRun::SeedDemo).unwrap().catalogue;
     let customer = bpo(&catalogue);
     let before = catalogue.licenses_of(customer.id).unwrap();
     let gone = before[1].clone();
@@ -803,9 +847,7 @@ fn a_deleted_draft_license_comes_back_from_the_trash_with_its_id_and_search_entr
 
 #[test]
 fn an_issued_license_and_its_customer_cannot_be_deleted_and_nothing_changes() {
-    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
-        .unwrap()
-        .catalogue;
+    let mut catalogue = fresh(FirstRun::SeedDemo).unwrap().catalogue;
     let customer = bpo(&catalogue);
     let first = catalogue.licenses_of(customer.id).unwrap()[0].clone();
     catalogue.mark_issued(first.id).unwrap();
@@ -830,9 +872,7 @@ fn an_issued_license_and_its_customer_cannot_be_deleted_and_nothing_changes() {
 
 #[test]
 fn a_deleted_customer_comes_back_with_all_its_licenses() {
-    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
-        .unwrap()
-        .catalogue;
+    let mut catalogue = fresh(FirstRun::SeedDemo).unwrap().catalogue;
     let customer = bpo(&catalogue);
     let licenses = catalogue.licenses_of(customer.id).unwrap();
     catalogue.delete_customer(customer.id).unwrap();
@@ -856,9 +896,7 @@ fn a_deleted_customer_comes_back_with_all_its_licenses() {
 
 #[test]
 fn a_restore_whose_name_was_taken_meanwhile_is_refused_and_stays_in_the_trash() {
-    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
-        .unwrap()
-        .catalogue;
+    let mut catalogue = fresh(FirstRun::SeedDemo).unwrap().catalogue;
     let customer = bpo(&catalogue);
     catalogue.delete_customer(customer.id).unwrap();
     let other = catalogue
@@ -875,9 +913,7 @@ fn a_restore_whose_name_was_taken_meanwhile_is_refused_and_stays_in_the_trash() 
 
 #[test]
 fn renaming_a_customer_checks_the_name_and_zone_and_updates_search() {
-    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
-        .unwrap()
-        .catalogue;
+    let mut catalogue = fresh(FirstRun::SeedDemo).unwrap().catalogue;
     let customer = bpo(&catalogue);
     catalogue
         .update_customer(customer.id, "Northwind Global", "Asia/Manila")
@@ -909,9 +945,7 @@ fn renaming_a_customer_checks_the_name_and_zone_and_updates_search() {
 
 #[test]
 fn a_duplicated_license_is_a_new_draft_with_the_same_terms() {
-    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
-        .unwrap()
-        .catalogue;
+    let mut catalogue = fresh(FirstRun::SeedDemo).unwrap().catalogue;
     let customer = bpo(&catalogue);
     let original = catalogue.licenses_of(customer.id).unwrap()[0].clone();
     let copy_id = catalogue.duplicate_license(original.id).unwrap();
@@ -924,9 +958,7 @@ fn a_duplicated_license_is_a_new_draft_with_the_same_terms() {
 
 #[test]
 fn issuing_marks_the_license_and_writes_the_audit_entry_together() {
-    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
-        .unwrap()
-        .catalogue;
+    let mut catalogue = fresh(FirstRun::SeedDemo).unwrap().catalogue;
     let customer = bpo(&catalogue);
     catalogue.add_signing_key("k1", [7; 32], None).unwrap();
     let license = catalogue.licenses_of(customer.id).unwrap()[0].clone();
@@ -1121,7 +1153,7 @@ fn products_have_price_revisions_by_date_and_every_bad_input_changes_nothing() {
 
 #[test]
 fn a_license_s_product_joins_the_list_and_a_rename_follows_it_into_current_licenses() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let mut opened = fresh(FirstRun::Empty).unwrap();
     let c = &mut opened.catalogue;
     let customer = c
         .add_customer(&NewCustomer {
@@ -1155,7 +1187,7 @@ fn the_demo_opened_on_any_day_runs_twelve_months_from_its_month_and_nothing_expi
     ];
     for (today, start, end) in days {
         let date: chrono::NaiveDate = today.parse().unwrap();
-        let opened = Catalogue::open_in_memory(FirstRun::DemoFrom(date)).unwrap();
+        let opened = fresh(FirstRun::DemoFrom(date)).unwrap();
         let c = &opened.catalogue;
         let all: Vec<License> = c
             .list_customers()
@@ -1179,14 +1211,14 @@ fn the_demo_opened_on_any_day_runs_twelve_months_from_its_month_and_nothing_expi
     // Out of the years a license may have: the terms' typed error, nothing made.
     let far = chrono::NaiveDate::from_ymd_opt(2099, 6, 1).unwrap();
     assert!(matches!(
-        Catalogue::open_in_memory(FirstRun::DemoFrom(far)).map(|_| ()),
+        fresh(FirstRun::DemoFrom(far)).map(|_| ()),
         Err(CatalogueError::InvalidTerms(_))
     ));
 }
 
 #[test]
 fn the_demo_is_dated_in_the_year_asked_for_and_priced() {
-    let opened = Catalogue::open_in_memory(FirstRun::DemoOf(2031)).unwrap();
+    let opened = fresh(FirstRun::DemoOf(2031)).unwrap();
     let c = &opened.catalogue;
     let bpo = c
         .list_customers()
@@ -1212,7 +1244,7 @@ fn the_demo_is_dated_in_the_year_asked_for_and_priced() {
         names.contains(&"Office hours, no daily limit".to_string()),
         "{names:?}"
     );
-    assert!(Catalogue::open_in_memory(FirstRun::Empty)
+    assert!(fresh(FirstRun::Empty)
         .unwrap()
         .catalogue
         .list_customers()
@@ -1222,7 +1254,7 @@ fn the_demo_is_dated_in_the_year_asked_for_and_priced() {
 
 #[test]
 fn names_are_trimmed_bounded_and_single_line_for_customers_and_licenses() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let mut opened = fresh(FirstRun::Empty).unwrap();
     let c = &mut opened.catalogue;
     let new = |name: &str| NewCustomer {
         name: name.into(),
@@ -1273,7 +1305,7 @@ fn names_are_trimmed_bounded_and_single_line_for_customers_and_licenses() {
 
 #[test]
 fn renewing_makes_the_next_term_as_drafts_in_one_step_and_expiring_lists_what_ends_soon() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::SeedDemo).unwrap();
+    let mut opened = fresh(FirstRun::SeedDemo).unwrap();
     let c = &mut opened.catalogue;
     let bpo = c
         .list_customers()
@@ -1377,7 +1409,7 @@ fn csv_cells_a_spreadsheet_would_run_are_written_as_text_and_read_back_unchanged
         assert!(!cell.starts_with(['=', '+', '-', '@', '\t']), "{cell:?}");
         assert_eq!(from_cell(&cell), text);
     }
-    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let mut opened = fresh(FirstRun::Empty).unwrap();
     let c = &mut opened.catalogue;
     let evil = "=HYPERLINK(\"http://x\",\"click\")";
     let id = c.add_named_customer(evil, "UTC").unwrap();
@@ -1387,7 +1419,7 @@ fn csv_cells_a_spreadsheet_would_run_are_written_as_text_and_read_back_unchanged
     let licenses = c.export_licenses_csv().unwrap();
     assert!(customers.contains("\"'=HYPERLINK"), "{customers}");
     assert!(licenses.contains("'-night"), "{licenses}");
-    let mut fresh = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let mut fresh = fresh(FirstRun::Empty).unwrap();
     fresh.catalogue.import_csv(&customers, &licenses).unwrap();
     let back = fresh.catalogue.list_customers().unwrap();
     assert_eq!(back[0].name, evil);
@@ -1399,7 +1431,7 @@ fn csv_cells_a_spreadsheet_would_run_are_written_as_text_and_read_back_unchanged
 
 #[test]
 fn a_license_keeps_its_place_across_a_rename_a_revision_and_the_trash() {
-    let mut opened = Catalogue::open_in_memory(FirstRun::Empty).unwrap();
+    let mut opened = fresh(FirstRun::Empty).unwrap();
     let c = &mut opened.catalogue;
     let id = c.add_named_customer("Acme", "UTC").unwrap();
     let zulu = c.add_license(id, "Zulu", &spec("09:00", "17:00")).unwrap();
@@ -1442,9 +1474,7 @@ fn a_license_keeps_its_place_across_a_rename_a_revision_and_the_trash() {
 
 #[test]
 fn relay_certificates_signed_and_withdrawn_are_in_the_audit_log_and_its_csv() {
-    let mut catalogue = Catalogue::open_in_memory(FirstRun::SeedDemo)
-        .unwrap()
-        .catalogue;
+    let mut catalogue = fresh(FirstRun::SeedDemo).unwrap().catalogue;
     let customer = bpo(&catalogue);
     let id = catalogue
         .record_relay_certificate(&crate::RelayCertificateRecord {
@@ -1489,9 +1519,7 @@ fn relay_certificates_signed_and_withdrawn_are_in_the_audit_log_and_its_csv() {
 #[test]
 fn a_license_names_a_product_of_the_catalogue_and_a_first_start_adds_customer_and_product_together()
 {
-    let mut c = Catalogue::open_in_memory(FirstRun::Empty)
-        .unwrap()
-        .catalogue;
+    let mut c = fresh(FirstRun::Empty).unwrap().catalogue;
     assert!(matches!(
         c.check_product(""),
         Err(CatalogueError::NoProducts)
@@ -1541,9 +1569,7 @@ fn a_license_names_a_product_of_the_catalogue_and_a_first_start_adds_customer_an
 
 #[test]
 fn several_licenses_are_added_all_or_none() {
-    let mut c = Catalogue::open_in_memory(FirstRun::Empty)
-        .unwrap()
-        .catalogue;
+    let mut c = fresh(FirstRun::Empty).unwrap().catalogue;
     let customer = c
         .add_customer(&NewCustomer {
             name: "Acme".into(),

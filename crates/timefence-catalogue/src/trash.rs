@@ -5,11 +5,11 @@
 //! back, so everything that referred to an id (the app's undo history) still finds it. A
 //! license that was ever issued stays on record: its serial and audit entries refer to it.
 
+use crate::db::{params, OptionalExtension};
 use crate::{
     insert_license, now_text, require_customer, Catalogue, CatalogueError, CustomerId, LicenseId,
     NewCustomer,
 };
-use rusqlite::{params, OptionalExtension};
 
 const CUSTOMER_COLUMNS: &str = "id, name, contact, country, default_zone, notes, created_at, uid";
 const USAGE_REPORT_COLUMNS: &str =
@@ -32,13 +32,7 @@ impl Catalogue {
             return Err(CatalogueError::UnknownZone(zone.to_string()));
         }
         let tx = self.conn.transaction()?;
-        let taken: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM customers WHERE name = ?1 AND id <> ?2",
-                params![name, id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let taken = crate::customer_named(&tx, name, Some(id))?;
         if taken.is_some() {
             return Err(CatalogueError::DuplicateCustomer(name.to_string()));
         }
@@ -178,11 +172,7 @@ impl Catalogue {
             )
             .optional()?;
         let name = name.ok_or(CatalogueError::NotInTrash(id))?;
-        let taken: Option<i64> = tx
-            .query_row("SELECT id FROM customers WHERE name = ?1", [&name], |r| {
-                r.get(0)
-            })
-            .optional()?;
+        let taken = crate::customer_named(&tx, &name, None)?;
         if taken.is_some() {
             return Err(CatalogueError::DuplicateCustomer(name));
         }
@@ -235,7 +225,7 @@ impl Catalogue {
 /// The current name of a license of `customer` that was issued (an issued license, or a draft
 /// revision of one), if there is one.
 fn issued_license_of(
-    conn: &rusqlite::Connection,
+    conn: &crate::db::Db,
     customer: CustomerId,
 ) -> Result<Option<String>, CatalogueError> {
     Ok(conn

@@ -9,8 +9,8 @@
 //! Checking the signature chain is the importer's job (`timefence-signing::usage`), before the
 //! catalogue is asked to keep anything.
 
-use crate::{now_text, Catalogue, CatalogueError, CustomerId};
-use rusqlite::{params, OptionalExtension};
+use crate::db::{params, OptionalExtension};
+use crate::{now_text, Catalogue, CatalogueError, CustomerId, Engine};
 
 /// A report to keep, already verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,19 +44,33 @@ pub struct StoredUsageReport {
 /// A kept report of the same customer whose days overlap `report`'s for a license both name:
 /// its period and the license.
 fn overlapping(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::db::Db,
     report: &NewUsageReport,
 ) -> Result<Option<(String, String, String)>, CatalogueError> {
     // Dates are YYYY-MM-DD, so text order is date order; the licenses are read from both
     // payloads (quarter-hours may be packed apart, the license names never are).
-    Ok(tx
-        .query_row(
+    let sql = match tx.engine() {
+        Engine::Sqlite => {
             "SELECT r.period_from, r.period_to, json_extract(kept.value, '$.license')
              FROM usage_reports r, json_each(r.payload, '$.licenses') kept
              WHERE r.customer_id = ?1 AND r.period_from <= ?3 AND r.period_to >= ?2
                AND json_extract(kept.value, '$.license') IN
                    (SELECT json_extract(new.value, '$.license') FROM json_each(?4, '$.licenses') new)
-             ORDER BY r.period_from LIMIT 1",
+             ORDER BY r.period_from LIMIT 1"
+        }
+        // The same question in PostgreSQL's JSON functions.
+        Engine::Postgres => {
+            "SELECT r.period_from, r.period_to, kept.value ->> 'license'
+             FROM usage_reports r, jsonb_array_elements(r.payload::jsonb -> 'licenses') kept
+             WHERE r.customer_id = ?1 AND r.period_from <= ?3 AND r.period_to >= ?2
+               AND kept.value ->> 'license' IN
+                   (SELECT new.value ->> 'license' FROM jsonb_array_elements(CAST(?4 AS jsonb) -> 'licenses') new)
+             ORDER BY r.period_from LIMIT 1"
+        }
+    };
+    Ok(tx
+        .query_row(
+            sql,
             params![report.customer_id, report.from, report.to, report.payload],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
@@ -133,13 +147,14 @@ impl Catalogue {
         if let Some((from, to, license)) = overlapping(&tx, report)? {
             return Err(CatalogueError::UsageAlreadyImported { from, to, license });
         }
-        tx.execute(
+        let id = tx.query_row(
             // An id the trash does not hold either, so undoing a customer's deletion can bring
             // its reports back under their own ids.
-            "INSERT INTO usage_reports (id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed)
-             VALUES (max(coalesce((SELECT max(id) FROM usage_reports), 0),
-                         coalesce((SELECT max(id) FROM deleted_usage_reports), 0)) + 1,
-                     ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            &format!(
+                "INSERT INTO usage_reports (id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed)
+                 VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+                tx.new_id("usage_reports", "deleted_usage_reports")
+            ),
             params![
                 report.customer_id,
                 report.relay_key,
@@ -149,8 +164,8 @@ impl Catalogue {
                 report.payload,
                 report.packed
             ],
+            |r| r.get(0),
         )?;
-        let id = tx.last_insert_rowid();
         tx.commit()?;
         Ok(id)
     }
@@ -179,7 +194,7 @@ impl Catalogue {
                     imported_at: r.get(6)?,
                 })
             })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::db::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
@@ -190,7 +205,7 @@ impl Catalogue {
             .prepare("SELECT DISTINCT customer_id FROM usage_reports ORDER BY customer_id")?;
         let rows = statement
             .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<CustomerId>>>()?;
+            .collect::<crate::db::Result<Vec<CustomerId>>>()?;
         Ok(rows)
     }
 }

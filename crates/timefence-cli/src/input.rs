@@ -36,7 +36,14 @@ pub(crate) fn catalogue_path(path: Option<PathBuf>) -> Result<PathBuf, Failure> 
 /// saying so on standard error).
 pub(crate) fn open(path: Option<PathBuf>) -> Result<Catalogue, Failure> {
     let path = catalogue_path(path)?;
-    let mut catalogue = Catalogue::open(&path, FirstRun::Empty)?.catalogue;
+    // A postgres:// URL is a team catalogue: the same commands, on the team's server.
+    let mut catalogue = match path
+        .to_str()
+        .filter(|p| timefence_catalogue::is_team_url(p))
+    {
+        Some(url) => Catalogue::connect(url)?,
+        None => Catalogue::open(&path, FirstRun::Empty)?.catalogue,
+    };
     for recovered in timefence_signing::issue::recover(&mut catalogue)? {
         eprintln!("timefence: {recovered}");
     }

@@ -24,11 +24,12 @@ const EXIT_CATALOGUE: u8 = 3;
     name = "timefence",
     version = timefence_terms::version_line(env!("CARGO_PKG_VERSION")),
     about = "Check daily time-fenced licenses: may a license be used at an instant, and when do its windows open?",
-    after_help = "Exit codes:\n  0  allowed (evaluate), or success\n  1  denied (evaluate)\n  2  bad input: unknown flags, an unreadable terms file or invalid terms\n  3  the catalogue refused: not found, in use by the app, bad CSV rows, storage failure\n\nThe catalogue is the file --catalogue names, else $TIMEFENCE_CATALOGUE, else the app's own\n(~/.local/share/app.timefence.desktop/catalogue.sqlite on Linux)."
+    after_help = "Exit codes:\n  0  allowed (evaluate), or success\n  1  denied (evaluate)\n  2  bad input: unknown flags, an unreadable terms file or invalid terms\n  3  the catalogue refused: not found, in use by the app, bad CSV rows, storage failure\n\nThe catalogue is the file (or a team's postgres:// URL) --catalogue names, else\n$TIMEFENCE_CATALOGUE, else the app's own (~/.local/share/app.timefence.desktop/catalogue.sqlite\non Linux)."
 )]
 struct Cli {
-    /// The catalogue file (for customers, licenses, import, export, backup, restore).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// The catalogue: a file, or a team catalogue's postgres:// URL (for customers, licenses,
+    /// import, export, backup, restore).
+    #[arg(long, global = true, value_name = "FILE|URL")]
     catalogue: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,

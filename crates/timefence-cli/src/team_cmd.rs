@@ -113,19 +113,7 @@ fn report(verb: &str, tables: &[TableCopy], json_out: bool, target: String) {
 
 /// A URL as it may be printed: a password in it replaced by `***`.
 fn shown(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let host_from = rest.find(['/', '?']).unwrap_or(rest.len());
-    match rest[..host_from].rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((name, _password)) => {
-                format!("{scheme}://{name}:***@{host}{}", &rest[host_from..])
-            }
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
+    timefence_catalogue::redacted(url)
 }
 
 pub(crate) fn run(catalogue: Option<PathBuf>, command: &Command) -> Result<u8, Failure> {

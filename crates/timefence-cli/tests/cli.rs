@@ -2016,4 +2016,43 @@ fn team_init_members_push_and_backup() {
         "{}",
         listed(copy)
     );
+
+    // The same commands on the team catalogue itself, as a member: a viewer reads and is
+    // refused a change by the server, with nothing written; an editor's change is recorded
+    // with their login by the database.
+    let as_ana = cluster.url_as("ana", "team");
+    assert_eq!(listed(&as_ana), listed(mine));
+    let add = |url: &str| {
+        run(&[
+            "--catalogue",
+            url,
+            "customers",
+            "add",
+            "--name",
+            "Zeta Care",
+            "--zone",
+            "Europe/Lisbon",
+        ])
+    };
+    let (code, said) = add(&as_ana);
+    assert_eq!(code, Some(3), "{said}");
+    assert!(
+        said.contains("your role in this team catalogue may not do this"),
+        "{said}"
+    );
+    assert!(!listed(&as_ana).contains("Zeta Care"));
+    assert_eq!(run(&["team", "role", "ana", "editor", "--server", &url]).0, Some(0));
+    let (code, said) = add(&as_ana);
+    assert_eq!(code, Some(0), "{said}");
+    let now = listed(&as_ana);
+    assert!(now.contains("Zeta Care  (0 licenses, Europe/Lisbon)"), "{now}");
+    assert_eq!(
+        cluster.query_on(
+            "team",
+            "SELECT who FROM team_changes WHERE table_name = 'customers' AND new->>'name' = 'Zeta Care'"
+        ),
+        vec![vec!["ana".to_string()]]
+    );
+    let (code, said) = run(&["--catalogue", &as_ana, "backup", copy]);
+    assert_eq!(code, Some(3), "{said}");
 }

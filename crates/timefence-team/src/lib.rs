@@ -34,9 +34,9 @@ use postgres::{Client, NoTls};
 
 /// The catalogue schema version the team schema matches (the SQLite catalogue's
 /// `user_version`): `push` and `backup` copy only between catalogues at this version.
-pub const TEAM_VERSION: i64 = 11;
+pub const TEAM_VERSION: i64 = timefence_catalogue::POSTGRES_SCHEMA_VERSION;
 
-const SCHEMA: &str = include_str!("schema.sql");
+const SCHEMA: &str = timefence_catalogue::POSTGRES_SCHEMA;
 const ROLES: &str = include_str!("roles.sql");
 
 /// Longest member name (PostgreSQL's identifier limit is 63 bytes).

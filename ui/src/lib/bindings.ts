@@ -267,7 +267,11 @@ export type AppError =
 /**  The administrator closed the save dialog without choosing a file. */
 { type: "Cancelled" } | 
 /**  Signing needs the passphrase of this key (none is held, or it expired). */
-{ type: "PassphraseNeeded"; data: string };
+{ type: "PassphraseNeeded"; data: string } | 
+/**  A team catalogue's server refused: the connected member's role may not do this. */
+{ type: "NotAllowed"; data: string } | 
+/**  A team catalogue's server cannot be reached; nothing was saved. */
+{ type: "ServerAway"; data: string };
 
 /**  The drafts Apply added. */
 export type AppliedPlanView = {

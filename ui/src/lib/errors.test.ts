@@ -28,6 +28,9 @@ group("error sentences", () => {
     ).toBe('Seats must be 1 or more; Daily end "24:30" is not a time');
     expect(describe({ type: "Cancelled" })).toBe("Nothing was saved.");
     expect(describe({ type: "PassphraseNeeded", data: "e98e818a5d0e01e3" })).toBe("The passphrase of key e98e818a5d0e01e3 is needed to sign.");
+    expect(describe({ type: "ServerAway", data: "the team catalogue's server cannot be reached (connection refused); nothing was saved" })).toBe(
+      "The team catalogue's server cannot be reached (connection refused); nothing was saved",
+    );
     expect(describe({ type: "UsageRefused", data: { reason: "AlreadyImported", message: "the days from 2024-03-01 to 2024-03-07 are already imported" } }, "en-US")).toBe(
       "The usage report was not imported: the days from 03/01/2024 to 03/07/2024 are already imported",
     );

@@ -33,6 +33,11 @@ export function describe(error: AppError, locale?: string): string {
       return "Nothing was saved.";
     case "PassphraseNeeded":
       return `The passphrase of key ${error.data} is needed to sign.`;
+    case "NotAllowed":
+      // The server's refusal: the member's role may not do this (said in full by the engine).
+      return error.data.charAt(0).toUpperCase() + error.data.slice(1);
+    case "ServerAway":
+      return error.data.charAt(0).toUpperCase() + error.data.slice(1);
     case "UsageRefused":
       return `The usage report was not imported: ${localizeDates(error.data.message, locale)}`;
   }
