@@ -78,6 +78,17 @@ pub enum AppError {
     /// A team catalogue's server cannot be reached; nothing was saved.
     #[error("{0}")]
     ServerAway(String),
+    /// Someone else saved this customer or license after the edit started; nothing was
+    /// saved, and the window shows theirs beside the edit to reapply.
+    #[error("{message}")]
+    EditConflict {
+        /// The sentence to show.
+        message: String,
+        /// Who saved it (a team member's login), when the catalogue knows.
+        who: Option<String>,
+        /// When (RFC 3339), when the catalogue knows.
+        when: Option<String>,
+    },
 }
 
 impl From<timefence_terms::InvalidTerms> for AppError {
@@ -151,6 +162,13 @@ impl From<CatalogueError> for AppError {
             | CatalogueError::NotATeamCatalogue(_)
             | CatalogueError::InUse(_) => AppError::CatalogueUnavailable(error.to_string()),
             CatalogueError::NotAllowed(_) => AppError::NotAllowed(error.to_string()),
+            CatalogueError::EditConflict {
+                ref who, ref when, ..
+            } => AppError::EditConflict {
+                who: who.clone(),
+                when: when.clone(),
+                message: error.to_string(),
+            },
             CatalogueError::ServerAway(_) => AppError::ServerAway(error.to_string()),
             CatalogueError::OnlyOnAFile(_) => AppError::Conflict(error.to_string()),
             CatalogueError::Corrupt { .. }

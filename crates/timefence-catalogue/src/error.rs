@@ -145,6 +145,23 @@ pub enum CatalogueError {
         "{0} holds no Timefence team catalogue; its owner makes one with `timefence team init`"
     )]
     NotATeamCatalogue(String),
+    /// An edit that started from a customer or license as it was before someone else saved
+    /// it: nothing was written.
+    #[error("{} saved this {what}{} after you started editing it; nothing of yours was saved: reapply your change to theirs", .who.as_deref().unwrap_or("someone else"), .when.as_deref().map(|w| format!(" at {w}")).unwrap_or_default())]
+    EditConflict {
+        /// customer or license.
+        what: &'static str,
+        /// Its id.
+        id: i64,
+        /// The saved edits the refused edit started from.
+        started_from: u32,
+        /// The saved edits now.
+        now: u32,
+        /// Who saved last (a team member's login), when the engine knows.
+        who: Option<String>,
+        /// When (RFC 3339), when the engine knows.
+        when: Option<String>,
+    },
     /// What only a catalogue file can do, asked of a team catalogue; says what to do instead.
     #[error("{0}")]
     OnlyOnAFile(&'static str),

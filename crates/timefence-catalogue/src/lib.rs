@@ -92,6 +92,9 @@ pub struct CustomerSummary {
     pub default_zone: String,
     /// How many licenses the customer has.
     pub license_count: u32,
+    /// How many edits of its name or zone were saved: what an edit says it started from
+    /// ([`Catalogue::update_customer_from`]).
+    pub edits: u32,
 }
 
 /// A new customer.
@@ -165,6 +168,9 @@ pub struct License {
     /// Its global identity: 128 random bits in lowercase hex, kept across revisions and
     /// carried in its files, so verifiers never confuse it with another catalogue's license.
     pub uid: String,
+    /// How many edits of this revision were saved: what an edit says it started from
+    /// ([`Catalogue::update_license_from`]).
+    pub edits: u32,
 }
 
 /// An open catalogue.
@@ -319,43 +325,23 @@ impl Catalogue {
 
     /// Every customer, by name.
     pub fn list_customers(&self) -> Result<Vec<CustomerSummary>, CatalogueError> {
-        let mut statement = self.conn.prepare_cached(&format!(
-            "SELECT c.id, c.name, c.default_zone,
-                    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded'),
-                    coalesce(c.uid, '')
-             FROM customers c ORDER BY {}, c.id",
-            self.conn.nocase("c.name")
-        ))?;
-        let rows = statement.query_map([], |row| {
-            Ok(CustomerSummary {
-                id: row.get(0)?,
-                name: row.get(1)?,
-                default_zone: row.get(2)?,
-                license_count: row.get(3)?,
-                uid: row.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(self.conn.query(
+            &format!(
+                "{CUSTOMER_SUMMARY} ORDER BY {}, c.id",
+                self.conn.nocase("c.name")
+            ),
+            [],
+            customer_summary,
+        )?)
     }
 
     /// One customer's summary.
     pub fn customer(&self, id: CustomerId) -> Result<CustomerSummary, CatalogueError> {
         self.conn
             .query_row(
-                "SELECT c.id, c.name, c.default_zone,
-                        (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded'),
-                        coalesce(c.uid, '')
-                 FROM customers c WHERE c.id = ?1",
+                &format!("{CUSTOMER_SUMMARY} WHERE c.id = ?1"),
                 [id],
-                |row| {
-                    Ok(CustomerSummary {
-                        id: row.get(0)?,
-                        name: row.get(1)?,
-                        default_zone: row.get(2)?,
-                        license_count: row.get(3)?,
-                        uid: row.get(4)?,
-                    })
-                },
+                customer_summary,
             )
             .optional()?
             .ok_or(CatalogueError::CustomerNotFound(id))
@@ -538,17 +524,38 @@ impl Catalogue {
         name: &str,
         spec: &TermsSpec,
     ) -> Result<LicenseId, CatalogueError> {
+        self.edit_license(id, None, name, spec)
+    }
+
+    /// As [`Catalogue::update_license`], for an edit that started from the license as it was
+    /// after `started_from` saved edits ([`License::edits`]): when someone else saved it
+    /// since, nothing is written and [`CatalogueError::EditConflict`] says who and when.
+    pub fn update_license_from(
+        &mut self,
+        id: LicenseId,
+        started_from: u32,
+        name: &str,
+        spec: &TermsSpec,
+    ) -> Result<LicenseId, CatalogueError> {
+        self.edit_license(id, Some(started_from), name, spec)
+    }
+
+    fn edit_license(
+        &mut self,
+        id: LicenseId,
+        started_from: Option<u32>,
+        name: &str,
+        spec: &TermsSpec,
+    ) -> Result<LicenseId, CatalogueError> {
         let terms = spec.validate()?;
         checked_name(name, "license", MAX_LICENSE_NAME)?;
         let tx = self.conn.transaction()?;
-        let current: Option<(CustomerId, String, u32)> = tx
-            .query_row(
-                "SELECT customer_id, state, revision FROM licenses WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let (customer, state, revision) = current.ok_or(CatalogueError::LicenseNotFound(id))?;
+        claim_edit(&tx, "licenses", id, started_from)?;
+        let (customer, state, revision): (CustomerId, String, u32) = tx.query_row(
+            "SELECT customer_id, state, revision FROM licenses WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
         let new_id = match LicenseState::parse(&state) {
             Some(LicenseState::Draft) => {
                 write_terms(&tx, id, name, &terms)?;
@@ -754,6 +761,84 @@ impl Catalogue {
     }
 }
 
+/// Counts an edit of row `id` of `table` (customers or licenses), which started from
+/// `started_from` saved edits when it says so: refused with who saved it meanwhile and when,
+/// or the row not found. On PostgreSQL the row stays locked to this transaction until it
+/// ends, so two members' edits of one row are decided one after the other.
+pub(crate) fn claim_edit(
+    conn: &Db,
+    table: &'static str,
+    id: i64,
+    started_from: Option<u32>,
+) -> Result<(), CatalogueError> {
+    let claimed = conn.execute(
+        &format!(
+            "UPDATE {table} SET edits = edits + 1
+             WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR edits = ?2)"
+        ),
+        params![id, started_from],
+    )?;
+    if claimed == 1 {
+        return Ok(());
+    }
+    let now: Option<u32> = conn
+        .query_row(
+            &format!("SELECT edits FROM {table} WHERE id = ?1"),
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let (Some(now), Some(started_from)) = (now, started_from) else {
+        return Err(if table == "customers" {
+            CatalogueError::CustomerNotFound(id)
+        } else {
+            CatalogueError::LicenseNotFound(id)
+        });
+    };
+    let (who, when) = last_change(conn, table, id)?;
+    Err(CatalogueError::EditConflict {
+        what: if table == "customers" {
+            "customer"
+        } else {
+            "license"
+        },
+        id,
+        started_from,
+        now,
+        who,
+        when,
+    })
+}
+
+/// Who last changed a row and when (RFC 3339), as far as the engine knows: a team's
+/// database records every change with its member's login; a file has one administrator and
+/// knows only when a license was last updated.
+fn last_change(
+    conn: &Db,
+    table: &str,
+    id: i64,
+) -> Result<(Option<String>, Option<String>), CatalogueError> {
+    match conn.engine() {
+        Engine::Postgres => Ok(conn
+            .query_row(
+                "SELECT who, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
+                 FROM team_changes WHERE table_name = ?1 AND row_key = ?2 ORDER BY id DESC LIMIT 1",
+                params![table, id.to_string()],
+                |r| Ok((Some(r.get(0)?), Some(r.get(1)?))),
+            )
+            .optional()?
+            .unwrap_or((None, None))),
+        Engine::Sqlite if table == "licenses" => Ok((
+            None,
+            conn.query_row("SELECT updated_at FROM licenses WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?,
+        )),
+        Engine::Sqlite => Ok((None, None)),
+    }
+}
+
 /// Whether `location` names a team catalogue (a PostgreSQL URL) rather than a file.
 pub fn is_team_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
@@ -876,10 +961,27 @@ pub(crate) fn checked_name(
     Ok(name.to_string())
 }
 
+/// A customer's summary, read by [`customer_summary`].
+pub(crate) const CUSTOMER_SUMMARY: &str = "SELECT c.id, c.name, c.default_zone,
+    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded'),
+    coalesce(c.uid, ''), c.edits
+    FROM customers c";
+
+pub(crate) fn customer_summary(row: &Row) -> db::Result<CustomerSummary> {
+    Ok(CustomerSummary {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        default_zone: row.get(2)?,
+        license_count: row.get(3)?,
+        uid: row.get(4)?,
+        edits: row.get(5)?,
+    })
+}
+
 pub(crate) const LICENSE_COLUMNS: &str =
     "id, customer_id, name, product, seats, start_date, end_date, \
      daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision, \
-     coalesce(origin, id), coalesce(uid, '')";
+     coalesce(origin, id), coalesce(uid, ''), edits";
 
 pub(crate) struct LicenseRow {
     id: LicenseId,
@@ -892,6 +994,7 @@ pub(crate) struct LicenseRow {
     revision: u32,
     origin: LicenseId,
     uid: String,
+    edits: u32,
 }
 
 impl LicenseRow {
@@ -918,6 +1021,7 @@ impl LicenseRow {
             revision: row.get(14)?,
             origin: row.get(15)?,
             uid: row.get(16)?,
+            edits: row.get(17)?,
         })
     }
 
@@ -945,6 +1049,7 @@ impl LicenseRow {
             revision: self.revision,
             origin: self.origin,
             uid: self.uid,
+            edits: self.edits,
         })
     }
 }

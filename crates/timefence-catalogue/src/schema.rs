@@ -17,14 +17,20 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_usage_withdrawn.sql"),
     include_str!("migrations/0010_customer_uids.sql"),
     include_str!("migrations/0011_relay_certificates.sql"),
+    include_str!("migrations/0012_edit_counts.sql"),
 ];
 
 /// The team catalogue's schema on PostgreSQL, at the version the SQLite migrations reach:
-/// the same tables, columns and names (see the file's head for the few differences).
-pub const POSTGRES_SCHEMA: &str = include_str!("migrations/postgres/0011_team_catalogue.sql");
+/// the same tables, columns and names (see the first file's head for the few differences).
+/// Its files are numbered as the SQLite migrations are: the first brings a new database to
+/// version 11 at once, and each later one follows the SQLite migration of its number.
+pub const POSTGRES_SCHEMA: &str = concat!(
+    include_str!("migrations/postgres/0011_team_catalogue.sql"),
+    include_str!("migrations/postgres/0012_edit_counts.sql"),
+);
 
-/// The version [`POSTGRES_SCHEMA`] stands at, numbered as the SQLite migrations are.
-pub const POSTGRES_SCHEMA_VERSION: i64 = 11;
+/// The version [`POSTGRES_SCHEMA`] stands at.
+pub const POSTGRES_SCHEMA_VERSION: i64 = 12;
 
 /// The schema version this build writes.
 pub(crate) const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -65,20 +65,7 @@ fn like_prefix(typed: &str) -> String {
     format!("{escaped}%")
 }
 
-const CUSTOMER_SUMMARY: &str = "SELECT c.id, c.name, c.default_zone,
-    (SELECT count(*) FROM licenses l WHERE l.customer_id = c.id AND l.state <> 'superseded'),
-    coalesce(c.uid, '')
-    FROM customers c";
-
-fn summary(row: &crate::db::Row) -> crate::db::Result<CustomerSummary> {
-    Ok(CustomerSummary {
-        id: row.get(0)?,
-        name: row.get(1)?,
-        default_zone: row.get(2)?,
-        license_count: row.get(3)?,
-        uid: row.get(4)?,
-    })
-}
+use crate::{customer_summary as summary, CUSTOMER_SUMMARY};
 
 fn hit(row: &crate::db::Row) -> crate::db::Result<LicenseHit> {
     Ok(LicenseHit {

@@ -1625,3 +1625,66 @@ fn several_licenses_are_added_all_or_none() {
         Err(CatalogueError::CustomerNotFound(999))
     ));
 }
+
+#[test]
+fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
+    let mut c = fresh(FirstRun::SeedDemo).unwrap().catalogue;
+    let customer = bpo(&c);
+    let licenses = c.licenses_of(customer.id).unwrap();
+    let (draft, other) = (licenses[0].clone(), licenses[1].clone());
+    let spec = draft.terms.to_spec();
+    let saved = c
+        .update_license_from(draft.id, draft.edits, "L1 theirs", &spec)
+        .unwrap();
+    assert_eq!(saved, draft.id);
+    let theirs = c.license(draft.id).unwrap();
+    assert_eq!(theirs.edits, draft.edits + 1);
+    match c.update_license_from(draft.id, draft.edits, "L1 mine", &spec) {
+        Err(CatalogueError::EditConflict {
+            what: "license",
+            id,
+            started_from,
+            now,
+            who,
+            when,
+        }) => {
+            assert_eq!((id, started_from, now), (draft.id, draft.edits, theirs.edits));
+            // A team's database says who; a file has one administrator.
+            assert_eq!(who.is_some(), c.engine() == crate::Engine::Postgres, "{who:?}");
+            assert!(when.is_some());
+        }
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    assert_eq!(c.license(draft.id).unwrap(), theirs);
+    // Started from what is there now, the edit goes through.
+    c.update_license_from(draft.id, theirs.edits, "L1 mine", &spec)
+        .unwrap();
+    assert_eq!(c.license(draft.id).unwrap().name, "L1 mine");
+
+    c.update_customer_from(customer.id, customer.edits, "Northwind BPO Ltd", "UTC")
+        .unwrap();
+    let conflict = c.update_customer_from(customer.id, customer.edits, "Northwind Mine", "UTC");
+    assert!(
+        matches!(conflict, Err(CatalogueError::EditConflict { what: "customer", .. })),
+        "{conflict:?}"
+    );
+    assert_eq!(c.customer(customer.id).unwrap().name, "Northwind BPO Ltd");
+
+    // Two edits of one issued license from the same start: one new revision, not two.
+    c.mark_issued(other.id).unwrap();
+    let issued = c.license(other.id).unwrap();
+    let revision = c
+        .update_license_from(other.id, issued.edits, "L2 theirs", &issued.terms.to_spec())
+        .unwrap();
+    assert_ne!(revision, other.id);
+    let second = c.update_license_from(other.id, issued.edits, "L2 mine", &issued.terms.to_spec());
+    assert!(matches!(second, Err(CatalogueError::EditConflict { .. })), "{second:?}");
+    let current: Vec<_> = c
+        .licenses_of(customer.id)
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.origin == issued.origin)
+        .collect();
+    assert_eq!(current.len(), 1);
+    assert_eq!((current[0].name.as_str(), current[0].revision), ("L2 theirs", 2));
+}

@@ -11,12 +11,13 @@ use crate::{
     NewCustomer,
 };
 
-const CUSTOMER_COLUMNS: &str = "id, name, contact, country, default_zone, notes, created_at, uid";
+const CUSTOMER_COLUMNS: &str =
+    "id, name, contact, country, default_zone, notes, created_at, uid, edits";
 const USAGE_REPORT_COLUMNS: &str =
     "id, customer_id, relay_key, period_from, period_to, imported_at, payload, packed";
 const ALL_LICENSE_COLUMNS: &str = "id, customer_id, name, product, seats, start_date, end_date, \
      daily_start, daily_end, daily_limit, zone, weekdays, features, state, revision, created_at, \
-     updated_at, serial, supersedes, origin, uid";
+     updated_at, serial, supersedes, origin, uid, edits";
 
 impl Catalogue {
     /// Changes a customer's name and default zone.
@@ -26,23 +27,44 @@ impl Catalogue {
         name: &str,
         default_zone: &str,
     ) -> Result<(), CatalogueError> {
+        self.edit_customer(id, None, name, default_zone)
+    }
+
+    /// As [`Catalogue::update_customer`], for an edit that started from the customer as it
+    /// was after `started_from` saved edits (`CustomerSummary::edits`): when someone else
+    /// saved it since, nothing is written and [`CatalogueError::EditConflict`] says who and when.
+    pub fn update_customer_from(
+        &mut self,
+        id: CustomerId,
+        started_from: u32,
+        name: &str,
+        default_zone: &str,
+    ) -> Result<(), CatalogueError> {
+        self.edit_customer(id, Some(started_from), name, default_zone)
+    }
+
+    fn edit_customer(
+        &mut self,
+        id: CustomerId,
+        started_from: Option<u32>,
+        name: &str,
+        default_zone: &str,
+    ) -> Result<(), CatalogueError> {
         let name = &crate::checked_name(name, "customer", crate::MAX_CUSTOMER_NAME)?;
         let zone = default_zone.trim();
         if zone.parse::<timefence_terms::chrono_tz::Tz>().is_err() {
             return Err(CatalogueError::UnknownZone(zone.to_string()));
         }
         let tx = self.conn.transaction()?;
+        crate::claim_edit(&tx, "customers", id, started_from)?;
         let taken = crate::customer_named(&tx, name, Some(id))?;
         if taken.is_some() {
             return Err(CatalogueError::DuplicateCustomer(name.to_string()));
         }
-        let changed = tx.execute(
+        tx.execute(
             "UPDATE customers SET name = ?2, default_zone = ?3 WHERE id = ?1",
             params![id, name, zone],
         )?;
-        if changed == 0 {
-            return Err(CatalogueError::CustomerNotFound(id));
-        }
         tx.commit()?;
         Ok(())
     }

@@ -2041,11 +2041,17 @@ fn team_init_members_push_and_backup() {
         "{said}"
     );
     assert!(!listed(&as_ana).contains("Zeta Care"));
-    assert_eq!(run(&["team", "role", "ana", "editor", "--server", &url]).0, Some(0));
+    assert_eq!(
+        run(&["team", "role", "ana", "editor", "--server", &url]).0,
+        Some(0)
+    );
     let (code, said) = add(&as_ana);
     assert_eq!(code, Some(0), "{said}");
     let now = listed(&as_ana);
-    assert!(now.contains("Zeta Care  (0 licenses, Europe/Lisbon)"), "{now}");
+    assert!(
+        now.contains("Zeta Care  (0 licenses, Europe/Lisbon)"),
+        "{now}"
+    );
     assert_eq!(
         cluster.query_on(
             "team",

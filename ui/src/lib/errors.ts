@@ -36,6 +36,8 @@ export function describe(error: AppError, locale?: string): string {
     case "NotAllowed":
       // The server's refusal: the member's role may not do this (said in full by the engine).
       return error.data.charAt(0).toUpperCase() + error.data.slice(1);
+    case "EditConflict":
+      return localizeDates(error.data.message, locale);
     case "ServerAway":
       return error.data.charAt(0).toUpperCase() + error.data.slice(1);
     case "UsageRefused":
