@@ -1648,9 +1648,16 @@ fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
             who,
             when,
         }) => {
-            assert_eq!((id, started_from, now), (draft.id, draft.edits, theirs.edits));
+            assert_eq!(
+                (id, started_from, now),
+                (draft.id, draft.edits, theirs.edits)
+            );
             // A team's database says who; a file has one administrator.
-            assert_eq!(who.is_some(), c.engine() == crate::Engine::Postgres, "{who:?}");
+            assert_eq!(
+                who.is_some(),
+                c.engine() == crate::Engine::Postgres,
+                "{who:?}"
+            );
             assert!(when.is_some());
         }
         other => panic!("expected a conflict, got {other:?}"),
@@ -1665,7 +1672,13 @@ fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
         .unwrap();
     let conflict = c.update_customer_from(customer.id, customer.edits, "Northwind Mine", "UTC");
     assert!(
-        matches!(conflict, Err(CatalogueError::EditConflict { what: "customer", .. })),
+        matches!(
+            conflict,
+            Err(CatalogueError::EditConflict {
+                what: "customer",
+                ..
+            })
+        ),
         "{conflict:?}"
     );
     assert_eq!(c.customer(customer.id).unwrap().name, "Northwind BPO Ltd");
@@ -1678,7 +1691,10 @@ fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
         .unwrap();
     assert_ne!(revision, other.id);
     let second = c.update_license_from(other.id, issued.edits, "L2 mine", &issued.terms.to_spec());
-    assert!(matches!(second, Err(CatalogueError::EditConflict { .. })), "{second:?}");
+    assert!(
+        matches!(second, Err(CatalogueError::EditConflict { .. })),
+        "{second:?}"
+    );
     let current: Vec<_> = c
         .licenses_of(customer.id)
         .unwrap()
@@ -1686,5 +1702,8 @@ fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
         .filter(|l| l.origin == issued.origin)
         .collect();
     assert_eq!(current.len(), 1);
-    assert_eq!((current[0].name.as_str(), current[0].revision), ("L2 theirs", 2));
+    assert_eq!(
+        (current[0].name.as_str(), current[0].revision),
+        ("L2 theirs", 2)
+    );
 }
