@@ -366,6 +366,9 @@ pub fn expiring(catalogue: &Catalogue, days: u32) -> Result<Vec<ExpiringItem>, A
 pub struct CatalogueInfo {
     /// Its file.
     pub path: Option<String>,
+    /// The team catalogue it is instead of a file: its address, who is connected and what
+    /// their role may do.
+    pub team: Option<TeamView>,
     /// Whether it is the demo catalogue.
     pub is_demo: bool,
     /// How many customers it has (none: the first-run screen).
@@ -377,14 +380,41 @@ pub struct CatalogueInfo {
     pub version: String,
 }
 
+/// A team catalogue as the window shows it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct TeamView {
+    /// Its address, without the password.
+    pub address: String,
+    /// The member's login.
+    pub login: String,
+    /// viewer, editor, signer or owner.
+    pub role: String,
+    /// Whether the role may change customers, licenses, products and prices.
+    pub may_edit: bool,
+    /// Whether it may sign and record files.
+    pub may_sign: bool,
+}
+
 /// What the window needs to know of the open catalogue.
 pub fn info(
     catalogue: &Catalogue,
-    path: Option<&std::path::Path>,
+    place: &crate::Place,
     own: Option<&std::path::Path>,
 ) -> Result<CatalogueInfo, AppError> {
+    let path = place.path.as_deref();
+    let team = match (&place.team, catalogue.member()?) {
+        (Some(address), Some(member)) => Some(TeamView {
+            address: address.clone(),
+            login: member.login,
+            role: member.role.name().to_string(),
+            may_edit: member.role.may_edit(),
+            may_sign: member.role.may_sign(),
+        }),
+        _ => None,
+    };
     Ok(CatalogueInfo {
         path: path.map(|p| p.display().to_string()),
+        team,
         // The demo is whatever file is open in place of the administrator's own.
         is_demo: path.is_some() && path != own,
         customers: u32::try_from(catalogue.customer_count()?).unwrap_or(u32::MAX),

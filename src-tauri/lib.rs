@@ -9,6 +9,7 @@
 pub mod admin;
 mod error;
 pub mod export;
+mod live;
 pub mod roster;
 pub mod signing;
 pub mod usage;
@@ -50,6 +51,8 @@ pub struct AppState {
 pub struct Place {
     /// The catalogue file.
     pub path: Option<PathBuf>,
+    /// A team catalogue's address instead, its password left out (what the window shows).
+    pub team: Option<String>,
     /// Where backups go: a `backups` folder beside the catalogue file.
     pub backups: Option<PathBuf>,
     /// The key folder: `keys` beside the catalogue file, as for the command-line tool.
@@ -58,10 +61,29 @@ pub struct Place {
 
 impl Place {
     fn of(path: &std::path::Path) -> Place {
+        if let Some(url) = path
+            .to_str()
+            .filter(|p| timefence_catalogue::is_team_url(p))
+        {
+            return Place::of_team(url, None);
+        }
         Place {
             path: Some(path.to_path_buf()),
+            team: None,
             backups: path.parent().map(|dir| dir.join("backups")),
             keys: path.parent().map(|dir| dir.join("keys")),
+        }
+    }
+
+    /// A team catalogue at `url`: no file and no backups folder here (the team's server keeps
+    /// it; `timefence backup --from` copies it), and the signing keys of this machine's own
+    /// catalogue, since a signer's private keys never leave their machine.
+    fn of_team(url: &str, own: Option<&std::path::Path>) -> Place {
+        Place {
+            path: None,
+            team: Some(timefence_catalogue::redacted(url)),
+            backups: None,
+            keys: own.and_then(|p| p.parent()).map(|dir| dir.join("keys")),
         }
     }
 }
@@ -135,9 +157,10 @@ fn backup_catalogue(state: tauri::State<'_, AppState>) -> Result<String, AppErro
 fn edit_license(
     state: tauri::State<'_, AppState>,
     license_id: i64,
+    started_from: Option<u32>,
     edit: views::LicenseEdit,
-) -> Result<i64, AppError> {
-    state.with_catalogue(|c| views::edit_license(c, license_id, &edit))
+) -> Result<views::SavedLicense, AppError> {
+    state.with_catalogue(|c| views::edit_license(c, license_id, started_from, &edit))
 }
 
 /// Adds a draft license to a customer; returns its id.
@@ -230,10 +253,17 @@ fn start_catalogue(
 fn update_customer(
     state: tauri::State<'_, AppState>,
     customer_id: i64,
+    started_from: Option<u32>,
     name: String,
     default_zone: String,
-) -> Result<(), AppError> {
-    state.with_catalogue(|c| Ok(c.update_customer(customer_id, &name, &default_zone)?))
+) -> Result<u32, AppError> {
+    state.with_catalogue(|c| {
+        match started_from {
+            Some(from) => c.update_customer_from(customer_id, from, &name, &default_zone)?,
+            None => c.update_customer(customer_id, &name, &default_zone)?,
+        }
+        Ok(c.customer(customer_id)?.edits)
+    })
 }
 
 /// Moves a customer and its licenses to the trash (undo brings them back).
@@ -583,9 +613,9 @@ async fn sign_and_export(
 #[tauri::command]
 #[specta::specta]
 fn catalogue_info(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
-    let path = state.place().path;
+    let place = state.place();
     let own = state.own_path();
-    state.with_catalogue(|c| admin::info(c, path.as_deref(), own.as_deref()))
+    state.with_catalogue(|c| admin::info(c, &place, own.as_deref()))
 }
 
 /// Opens the demo catalogue (this month's, made beside the administrator's own on first use).
@@ -593,9 +623,39 @@ fn catalogue_info(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueI
 #[specta::specta]
 fn open_demo(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
     let today = timefence_terms::chrono::Local::now().date_naive();
-    let path = state.open_demo_of(today)?;
+    state.open_demo_of(today)?;
     let own = state.own_path();
-    state.with_catalogue(|c| admin::info(c, Some(&path), own.as_deref()))
+    state.with_catalogue(|c| admin::info(c, &state.place(), own.as_deref()))
+}
+
+/// Connects to a team catalogue (File › Connect to a team catalogue…): the address, and the
+/// member's password when the server asks for one. The address is remembered on this machine.
+#[tauri::command]
+#[specta::specta]
+fn connect_team(
+    app: tauri::AppHandle,
+    state: tauri::State<'_, AppState>,
+    address: String,
+    password: String,
+) -> Result<admin::CatalogueInfo, AppError> {
+    let url = state.connect_team(&address, &password)?;
+    live::start(app, url);
+    state.with_catalogue(|c| admin::info(c, &state.place(), state.own_path().as_deref()))
+}
+
+/// The team catalogue this machine connected to last (to fill in the connect dialog).
+#[tauri::command]
+#[specta::specta]
+fn remembered_team(state: tauri::State<'_, AppState>) -> Option<String> {
+    state.remembered_team()
+}
+
+/// Leaves the team catalogue for one's own file.
+#[tauri::command]
+#[specta::specta]
+fn leave_team(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
+    state.leave_team()?;
+    state.with_catalogue(|c| admin::info(c, &state.place(), state.own_path().as_deref()))
 }
 
 /// Goes back from the demo to the administrator's own catalogue.
@@ -607,7 +667,7 @@ fn open_own_catalogue(state: tauri::State<'_, AppState>) -> Result<admin::Catalo
         .ok_or_else(|| AppError::CatalogueUnavailable("no catalogue file".into()))?;
     state.switch_to(&path, None)?;
     let own = state.own_path();
-    state.with_catalogue(|c| admin::info(c, Some(&path), own.as_deref()))
+    state.with_catalogue(|c| admin::info(c, &state.place(), own.as_deref()))
 }
 
 /// A term from `start` to `end` (YYYY-MM-DD) in words ("12 months", "90 days"), or an empty
@@ -977,6 +1037,9 @@ fn customer_timeline(
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
+            connect_team,
+            remembered_team,
+            leave_team,
             import_usage_report,
             relay_certificates,
             withdraw_relay_certificate,
@@ -1050,7 +1113,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         ])
         .events(tauri_specta::collect_events![
             signing::ExportProgress,
-            MenuAction
+            MenuAction,
+            live::TeamChange,
+            live::TeamConnection
         ])
         // Row ids are SQLite integers far below 2^53, so a TypeScript number holds them exactly.
         .dangerously_cast_bigints_to_number()
@@ -1118,6 +1183,12 @@ fn open_checked(
     path: &std::path::Path,
     first_run: FirstRun,
 ) -> Result<(Catalogue, Vec<String>), String> {
+    if let Some(url) = path
+        .to_str()
+        .filter(|p| timefence_catalogue::is_team_url(p))
+    {
+        return open_team(url);
+    }
     let mut opened = Catalogue::open(path, first_run).map_err(|e| e.to_string())?;
     opened.catalogue.quick_check().map_err(|e| e.to_string())?;
     tracing::info!(
@@ -1136,7 +1207,120 @@ fn open_checked(
     Ok((opened.catalogue, recovered))
 }
 
+/// Connects to a team catalogue. A signing that stopped part way is finished by whoever may
+/// sign; another member's window opens all the same and leaves it to them.
+fn open_team(url: &str) -> Result<(Catalogue, Vec<String>), String> {
+    let mut catalogue = Catalogue::connect(url).map_err(|e| e.to_string())?;
+    tracing::info!(team = %timefence_catalogue::redacted(url), "team catalogue connected");
+    let recovered = match timefence_signing::issue::recover(&mut catalogue) {
+        Ok(done) => done.iter().map(ToString::to_string).collect(),
+        Err(error) => {
+            tracing::warn!(%error, "a signing that stopped part way is left to a signer");
+            Vec::new()
+        }
+    };
+    Ok((catalogue, recovered))
+}
+
+/// The file beside the administrator's own catalogue that remembers, for this machine, the
+/// team catalogue last connected to (its address without the password).
+fn team_memory(own: &std::path::Path) -> Option<PathBuf> {
+    if own.to_str().is_some_and(timefence_catalogue::is_team_url) {
+        return None;
+    }
+    own.parent().map(|dir| dir.join("team-catalogue.txt"))
+}
+
+/// `address` (postgres://member@host:port/db…) with `password` put in, percent-encoded.
+pub fn with_password(address: &str, password: &str) -> Result<String, AppError> {
+    let invalid = |message: &str| AppError::InvalidInput {
+        field: "address".into(),
+        message: message.into(),
+    };
+    let address = address.trim();
+    if !timefence_catalogue::is_team_url(address) {
+        return Err(invalid(
+            "Address: a team catalogue's address starts with postgres:// (postgres://you@server:5432/team)",
+        ));
+    }
+    if password.is_empty() {
+        return Ok(address.to_string());
+    }
+    let (scheme, rest) = address.split_once("://").unwrap_or(("postgres", address));
+    let host_from = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some((user, host)) = rest[..host_from].rsplit_once('@') else {
+        return Err(invalid(
+            "Address: name your login before the server (postgres://you@server:5432/team)",
+        ));
+    };
+    let user = user.split_once(':').map_or(user, |(name, _)| name);
+    let encoded: String = password
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    Ok(format!(
+        "{scheme}://{user}:{encoded}@{host}{}",
+        &rest[host_from..]
+    ))
+}
+
 impl AppState {
+    /// Connects to the team catalogue at `address` (with `password`) in place of the open
+    /// catalogue, and remembers the address (not the password) for this machine. On failure
+    /// the open catalogue stays as it was.
+    pub fn connect_team(&self, address: &str, password: &str) -> Result<String, AppError> {
+        let url = with_password(address, password)?;
+        let (opened, recovered) = open_team(&url).map_err(AppError::CatalogueUnavailable)?;
+        let mut guard = self.catalogue.lock().unwrap_or_else(|p| p.into_inner());
+        *guard = Ok(opened);
+        *self.recovered.lock().unwrap_or_else(|p| p.into_inner()) = recovered;
+        *self.place.lock().unwrap_or_else(|p| p.into_inner()) =
+            Place::of_team(&url, self.own.as_deref());
+        drop(guard);
+        signing::forget(self);
+        if let Some(memory) = self.own.as_deref().and_then(team_memory) {
+            let remembered = timefence_catalogue::redacted(address.trim()).replace(":***@", "@");
+            if let Err(error) = std::fs::write(&memory, remembered) {
+                tracing::warn!(%error, "the team catalogue's address cannot be remembered");
+            }
+        }
+        Ok(url)
+    }
+
+    /// The URL (password included) of the team catalogue opened at start, if one was.
+    fn team_url(&self) -> Option<String> {
+        self.own
+            .as_deref()
+            .and_then(|p| p.to_str())
+            .filter(|p| timefence_catalogue::is_team_url(p))
+            .map(str::to_string)
+    }
+
+    /// The team catalogue this machine connected to last, if any.
+    pub fn remembered_team(&self) -> Option<String> {
+        let memory = self.own.as_deref().and_then(team_memory)?;
+        let text = std::fs::read_to_string(memory).ok()?;
+        Some(text.trim().to_string()).filter(|t| timefence_catalogue::is_team_url(t))
+    }
+
+    /// Leaves the team catalogue for the administrator's own file, and forgets the team's
+    /// address on this machine.
+    pub fn leave_team(&self) -> Result<(), AppError> {
+        let own = self
+            .own_path()
+            .ok_or_else(|| AppError::CatalogueUnavailable("no catalogue file".into()))?;
+        self.switch_to(&own, None)?;
+        if let Some(memory) = self.own.as_deref().and_then(team_memory) {
+            let _ = std::fs::remove_file(memory);
+        }
+        Ok(())
+    }
+
     /// The state of a window on the catalogue at `path` (created with the demo when new), with
     /// its backups and keys folders beside it.
     pub fn open(path: &std::path::Path) -> AppState {
@@ -1213,6 +1397,7 @@ impl AppState {
         let previous = std::mem::replace(&mut *guard, Err("switching catalogues".into()));
         match open_checked(path, first_run) {
             Ok((opened, recovered)) => {
+                live::stop();
                 drop(previous);
                 *guard = Ok(opened);
                 *self.recovered.lock().unwrap_or_else(|p| p.into_inner()) = recovered;
@@ -1241,8 +1426,8 @@ pub fn mark_launch() {
 /// What the File menu asks the window to do.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct MenuAction {
-    /// `backup`, `restore`, `demo` (open the demo catalogue), `own` (back to one's own) or
-    /// `usage` (import a usage report).
+    /// `backup`, `restore`, `demo` (open the demo catalogue), `own` (back to one's own),
+    /// `team` (connect to a team catalogue) or `usage` (import a usage report).
     pub action: String,
 }
 
@@ -1282,6 +1467,13 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
     let logs = MenuItem::with_id(app, "logs", "Open log folder", true, None::<&str>)?;
     let demo = MenuItem::with_id(app, "demo", "Open the demo catalogue", true, None::<&str>)?;
     let own = MenuItem::with_id(app, "own", "Open my catalogue", true, None::<&str>)?;
+    let team = MenuItem::with_id(
+        app,
+        "team",
+        "Connect to a team catalogue…",
+        true,
+        None::<&str>,
+    )?;
     let usage = MenuItem::with_id(app, "usage", "Import usage report…", true, None::<&str>)?;
     // The predefined Quit item does nothing on Linux (muda leaves it disabled there).
     let quit = MenuItem::with_id(app, "quit", "Quit", true, Some("CmdOrCtrl+Q"))?;
@@ -1292,6 +1484,7 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
         &[
             &own,
             &demo,
+            &team,
             &PredefinedMenuItem::separator(app)?,
             &backup,
             &restore,
@@ -1311,7 +1504,7 @@ fn build_menu(app: &tauri::App) -> tauri::Result<()> {
                 tracing::warn!(%error, "cannot open the log folder");
             }
         }
-        action @ ("backup" | "restore" | "demo" | "own" | "usage") => {
+        action @ ("backup" | "restore" | "demo" | "own" | "team" | "usage") => {
             let _ = MenuAction {
                 action: action.to_string(),
             }
@@ -1350,8 +1543,14 @@ pub fn run() {
             }
             let state = open_state(app);
             if let Ok(guard) = state.catalogue.lock() {
-                if let Err(reason) = &*guard {
-                    eprintln!("timefence: {reason}");
+                match &*guard {
+                    Err(reason) => eprintln!("timefence: {reason}"),
+                    // Started on a team catalogue (`--catalogue postgres://…`): listen to it.
+                    Ok(_) => {
+                        if let Some(url) = state.team_url() {
+                            live::start(app.handle().clone(), url);
+                        }
+                    }
                 }
             }
             app.manage(state);

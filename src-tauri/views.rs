@@ -22,6 +22,8 @@ pub struct CustomerItem {
     pub default_zone: String,
     /// Number of licenses.
     pub license_count: u32,
+    /// Saved edits of its name and zone: what a rename says it started from.
+    pub edits: u32,
 }
 
 impl From<CustomerSummary> for CustomerItem {
@@ -31,6 +33,7 @@ impl From<CustomerSummary> for CustomerItem {
             name: c.name,
             default_zone: c.default_zone,
             license_count: c.license_count,
+            edits: c.edits,
         }
     }
 }
@@ -144,6 +147,9 @@ pub struct Lane {
     pub state: String,
     /// Its revision, from 1 (an edit of an issued license makes the next).
     pub revision: u32,
+    /// Saved edits of this revision: what an edit of it says it started from, so that an
+    /// edit made over someone else's is refused instead of overwriting it.
+    pub edits: u32,
     /// Seats.
     pub seats: u32,
     /// DailyStartTime-DailyEndTime as written.
@@ -315,6 +321,7 @@ struct Row {
     name: String,
     state: LicenseState,
     revision: u32,
+    edits: u32,
     terms: Terms,
 }
 
@@ -327,6 +334,7 @@ impl Row {
             name: license.name.clone(),
             state: license.state,
             revision: license.revision,
+            edits: license.edits,
             terms: license.terms.clone(),
         }
     }
@@ -345,6 +353,7 @@ impl Row {
             uid: self.uid.clone(),
             state: self.state.as_str().to_string(),
             revision: self.revision,
+            edits: self.edits,
             seats: t.seats,
             window: t.window.to_string(),
             start_seconds: t.window.start().seconds(),
@@ -628,6 +637,7 @@ pub fn file_timeline(
         name: name.to_string(),
         state: LicenseState::Issued,
         revision: 1,
+        edits: 0,
         terms: terms.clone(),
     };
     let customer = CustomerItem {
@@ -635,6 +645,7 @@ pub fn file_timeline(
         name: customer.to_string(),
         default_zone: terms.zone.name().to_string(),
         license_count: 1,
+        edits: 0,
     };
     build_view(None, customer, &[row], &DayChoice::default(), now)
 }
@@ -718,23 +729,40 @@ pub fn preview(
             name: edit.name.clone(),
             state: LicenseState::Draft,
             revision: 1,
+            edits: 0,
             terms: edit.spec(BTreeMap::new()).validate()?,
         }),
     }
     build_view(Some(catalogue), customer.into(), &rows, choice, now)
 }
 
+/// A license as an edit left it.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct SavedLicense {
+    /// Its id as it now stands (a new revision's when it had been issued).
+    pub id: i64,
+    /// Its saved edits now: what the next edit of it (an undo, say) starts from.
+    pub edits: u32,
+}
+
 /// Applies `edit` to a license; the engine validates, the catalogue keeps an issued revision.
-/// Returns the id of the license as it now stands.
+/// `started_from` is the saved edits the window showed when the edit began: when someone else
+/// saved the license since, nothing is written and the error says who and when.
 pub fn edit_license(
     catalogue: &mut Catalogue,
     license_id: i64,
+    started_from: Option<u32>,
     edit: &LicenseEdit,
-) -> Result<i64, AppError> {
+) -> Result<SavedLicense, AppError> {
     let license = catalogue.license(license_id)?;
     let mut spec = edit.spec(license.terms.features.clone());
     spec.product = catalogue.check_product(&spec.product)?;
-    Ok(catalogue.update_license(license_id, &edit.name, &spec)?)
+    let id = match started_from {
+        Some(from) => catalogue.update_license_from(license_id, from, &edit.name, &spec)?,
+        None => catalogue.update_license(license_id, &edit.name, &spec)?,
+    };
+    let edits = catalogue.license(id)?.edits;
+    Ok(SavedLicense { id, edits })
 }
 
 /// Adds `edit` as a new draft license of a customer and returns its id.

@@ -237,13 +237,19 @@ fn editing_brazil_s_end_to_20_00_changes_the_day_s_cost_and_a_bad_time_saves_not
         daily_end_time: end.into(),
         ..lane.edit.clone()
     };
-    assert_eq!(
-        views::edit_license(&mut catalogue, brazil, &edit("20:00")).unwrap(),
-        brazil
+    let saved =
+        views::edit_license(&mut catalogue, brazil, Some(lane.edits), &edit("20:00")).unwrap();
+    assert_eq!((saved.id, saved.edits), (brazil, lane.edits + 1));
+    // The same edit again, started from what the window showed before: someone (here, the
+    // edit above) saved since, so nothing is written.
+    let again = views::edit_license(&mut catalogue, brazil, Some(lane.edits), &edit("21:00"));
+    assert!(
+        matches!(again, Err(timefence_app::AppError::EditConflict { .. })),
+        "{again:?}"
     );
     let view = timeline_on(&catalogue, id, Some("2024-06-12"), None).unwrap();
     assert_eq!(view.cost.unwrap().totals[0].fenced, "$1,625.00");
-    let err = views::edit_license(&mut catalogue, brazil, &edit("25:00")).unwrap_err();
+    let err = views::edit_license(&mut catalogue, brazil, None, &edit("25:00")).unwrap_err();
     match err {
         timefence_app::AppError::InvalidTerms(problems) => {
             assert_eq!(problems.len(), 1);
@@ -367,7 +373,7 @@ fn quarter_hours_name_the_shifts_inside_them_and_mark_overlaps() {
         daily_end_time: "09:00".into(),
         ..india.edit.clone()
     };
-    views::edit_license(&mut catalogue, india.license_id, &longer).unwrap();
+    views::edit_license(&mut catalogue, india.license_id, Some(india.edits), &longer).unwrap();
     let view = timeline_on(&catalogue, id, Some("2024-06-12"), None).unwrap();
     // India's shift now runs into the Philippines' (the brief's shifts are on UTC).
     let overlapping: Vec<&str> = view

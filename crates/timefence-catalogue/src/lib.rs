@@ -78,6 +78,50 @@ pub struct Opened {
     pub created: bool,
 }
 
+/// What a member of a team catalogue may do, as the server's grants decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamRole {
+    /// Reads, previews costs and forecasts, checks files.
+    Viewer,
+    /// Also changes customers, licenses, products and prices.
+    Editor,
+    /// Also records issued files (a viewer who signs).
+    Signer,
+    /// Everything: members and roles, the key registry, the trash.
+    Owner,
+}
+
+impl TeamRole {
+    /// The role's name (`viewer`, `editor`, `signer`, `owner`).
+    pub fn name(self) -> &'static str {
+        match self {
+            TeamRole::Viewer => "viewer",
+            TeamRole::Editor => "editor",
+            TeamRole::Signer => "signer",
+            TeamRole::Owner => "owner",
+        }
+    }
+
+    /// Whether it may change customers, licenses, products and prices.
+    pub fn may_edit(self) -> bool {
+        matches!(self, TeamRole::Editor | TeamRole::Owner)
+    }
+
+    /// Whether it may issue (sign and record) files.
+    pub fn may_sign(self) -> bool {
+        matches!(self, TeamRole::Signer | TeamRole::Owner)
+    }
+}
+
+/// Who a connection to a team catalogue is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TeamMember {
+    /// Their PostgreSQL login.
+    pub login: String,
+    /// Their role.
+    pub role: TeamRole,
+}
+
 /// A customer as the sidebar lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerSummary {
@@ -259,6 +303,39 @@ impl Catalogue {
     /// The engine this catalogue is on.
     pub fn engine(&self) -> Engine {
         self.conn.engine()
+    }
+
+    /// Who this connection is on a team catalogue, and in which role (`None` on a file, which
+    /// has one administrator who may do everything). The server decides what each role may
+    /// do; the window asks this only to show what the role may do and hide the rest.
+    pub fn member(&self) -> Result<Option<TeamMember>, CatalogueError> {
+        if self.conn.engine() == Engine::Sqlite {
+            return Ok(None);
+        }
+        let (login, superuser): (String, bool) = self.conn.query_row(
+            "SELECT session_user::text, coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let groups: Vec<String> = self.conn.query(
+            "SELECT rolname::text FROM pg_roles
+             WHERE rolname IN ('timefence_viewer', 'timefence_editor', 'timefence_signer', 'timefence_owner')
+               AND pg_has_role(session_user, oid, 'MEMBER')",
+            [],
+            |r| r.get(0),
+        )?;
+        let has = |group: &str| groups.iter().any(|g| g == group);
+        // The catalogue's owner (who ran `team init`) may do everything, as an owner may.
+        let role = if superuser || has("timefence_owner") {
+            TeamRole::Owner
+        } else if has("timefence_signer") {
+            TeamRole::Signer
+        } else if has("timefence_editor") {
+            TeamRole::Editor
+        } else {
+            TeamRole::Viewer
+        };
+        Ok(Some(TeamMember { login, role }))
     }
 
     /// A catalogue held in memory, for tests and previews.

@@ -8,6 +8,15 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**
+	 *  Connects to a team catalogue (File › Connect to a team catalogue…): the address, and the
+	 *  member's password when the server asks for one. The address is remembered on this machine.
+	 */
+	connectTeam: (address: string, password: string) => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("connect_team", { address, password })),
+	/**  The team catalogue this machine connected to last (to fill in the connect dialog). */
+	rememberedTeam: () => __TAURI_INVOKE<string | null>("remembered_team"),
+	/**  Leaves the team catalogue for one's own file. */
+	leaveTeam: () => typedError<CatalogueInfo, AppError>(__TAURI_INVOKE("leave_team")),
+	/**
 	 *  Imports a usage report from a customer's relay: the one at `path` (dropped on the
 	 *  window), or one chosen in the open dialog.
 	 */
@@ -74,7 +83,7 @@ export const commands = {
 	 *  Changes a license's terms or name; returns the license's id as it now stands (a new
 	 *  revision when the license had been issued).
 	 */
-	editLicense: (licenseId: number, edit: LicenseEdit) => typedError<number, AppError>(__TAURI_INVOKE("edit_license", { licenseId, edit })),
+	editLicense: (licenseId: number, startedFrom: number | null, edit: LicenseEdit) => typedError<SavedLicense, AppError>(__TAURI_INVOKE("edit_license", { licenseId, startedFrom, edit })),
 	/**  Adds a draft license to a customer; returns its id. */
 	createLicense: (customerId: number, edit: LicenseEdit) => typedError<number, AppError>(__TAURI_INVOKE("create_license", { customerId, edit })),
 	/**  The terms of a new license drawn across part of the shown day. */
@@ -93,7 +102,7 @@ export const commands = {
 	/**  Adds a customer; returns its id. */
 	addCustomer: (name: string, defaultZone: string) => typedError<number, AppError>(__TAURI_INVOKE("add_customer", { name, defaultZone })),
 	/**  Renames a customer or changes its default zone. */
-	updateCustomer: (customerId: number, name: string, defaultZone: string) => typedError<null, AppError>(__TAURI_INVOKE("update_customer", { customerId, name, defaultZone })),
+	updateCustomer: (customerId: number, startedFrom: number | null, name: string, defaultZone: string) => typedError<number, AppError>(__TAURI_INVOKE("update_customer", { customerId, startedFrom, name, defaultZone })),
 	/**  Moves a customer and its licenses to the trash (undo brings them back). */
 	deleteCustomer: (customerId: number) => typedError<null, AppError>(__TAURI_INVOKE("delete_customer", { customerId })),
 	/**  Brings a deleted customer back with its licenses. */
@@ -213,6 +222,8 @@ export const commands = {
 export const events = {
 	exportProgress: makeEvent<ExportProgress, ExportProgress>("export-progress"),
 	menuAction: makeEvent<MenuAction, MenuAction>("menu-action"),
+	teamChange: makeEvent<TeamChange, TeamChange>("team-change"),
+	teamConnection: makeEvent<TeamConnection, TeamConnection>("team-connection"),
 };
 
 /* Types */
@@ -271,7 +282,19 @@ export type AppError =
 /**  A team catalogue's server refused: the connected member's role may not do this. */
 { type: "NotAllowed"; data: string } | 
 /**  A team catalogue's server cannot be reached; nothing was saved. */
-{ type: "ServerAway"; data: string };
+{ type: "ServerAway"; data: string } | 
+/**
+ *  Someone else saved this customer or license after the edit started; nothing was
+ *  saved, and the window shows theirs beside the edit to reapply.
+ */
+{ type: "EditConflict"; data: {
+	/**  The sentence to show. */
+	message: string,
+	/**  Who saved it (a team member's login), when the catalogue knows. */
+	who: string | null,
+	/**  When (RFC 3339), when the catalogue knows. */
+	when: string | null,
+} };
 
 /**  The drafts Apply added. */
 export type AppliedPlanView = {
@@ -333,6 +356,11 @@ export type CalendarFile = {
 export type CatalogueInfo = {
 	/**  Its file. */
 	path: string | null,
+	/**
+	 *  The team catalogue it is instead of a file: its address, who is connected and what
+	 *  their role may do.
+	 */
+	team: TeamView | null,
 	/**  Whether it is the demo catalogue. */
 	is_demo: boolean,
 	/**  How many customers it has (none: the first-run screen). */
@@ -471,6 +499,8 @@ export type CustomerItem = {
 	default_zone: string,
 	/**  Number of licenses. */
 	license_count: number,
+	/**  Saved edits of its name and zone: what a rename says it started from. */
+	edits: number,
 };
 
 /**  A page of the sidebar's customer list. */
@@ -677,6 +707,11 @@ export type Lane = {
 	state: string,
 	/**  Its revision, from 1 (an edit of an issued license makes the next). */
 	revision: number,
+	/**
+	 *  Saved edits of this revision: what an edit of it says it started from, so that an
+	 *  edit made over someone else's is refused instead of overwriting it.
+	 */
+	edits: number,
 	/**  Seats. */
 	seats: number,
 	/**  DailyStartTime-DailyEndTime as written. */
@@ -792,8 +827,8 @@ export type LicenseUseView = {
 /**  What the File menu asks the window to do. */
 export type MenuAction = {
 	/**
-	 *  `backup`, `restore`, `demo` (open the demo catalogue), `own` (back to one's own) or
-	 *  `usage` (import a usage report).
+	 *  `backup`, `restore`, `demo` (open the demo catalogue), `own` (back to one's own),
+	 *  `team` (connect to a team catalogue) or `usage` (import a usage report).
 	 */
 	action: string,
 };
@@ -1028,6 +1063,14 @@ export type RowProblemView = {
 	message: string,
 };
 
+/**  A license as an edit left it. */
+export type SavedLicense = {
+	/**  Its id as it now stands (a new revision's when it had been issued). */
+	id: number,
+	/**  Its saved edits now: what the next edit of it (an undo, say) starts from. */
+	edits: number,
+};
+
 /**  What an export is about to sign. */
 export type SignPlan = {
 	/**  The licenses, in the order they would be signed; at most [`PLAN_ITEMS_SHOWN`] are listed. */
@@ -1080,6 +1123,38 @@ export type SuggestionView = {
 	unpriced: string | null,
 	/**  The license's form with the change made: what Apply saves. */
 	edit: LicenseEdit,
+};
+
+/**  A change another window (or this one) committed to the team catalogue. */
+export type TeamChange = {
+	/**  The customer the changed row belongs to, when it belongs to one. */
+	customer: number | null,
+	/**  The member's login. */
+	who: string,
+	/**  The table changed (customers, licenses, products, ...). */
+	table: string,
+};
+
+/**  Whether the team catalogue's server can be reached, said when that changes. */
+export type TeamConnection = {
+	/**  Reachable again (`true`) or lost (`false`). */
+	reachable: boolean,
+	/**  What the window says, in one line. */
+	message: string,
+};
+
+/**  A team catalogue as the window shows it. */
+export type TeamView = {
+	/**  Its address, without the password. */
+	address: string,
+	/**  The member's login. */
+	login: string,
+	/**  viewer, editor, signer or owner. */
+	role: string,
+	/**  Whether the role may change customers, licenses, products and prices. */
+	may_edit: boolean,
+	/**  Whether it may sign and record files. */
+	may_sign: boolean,
 };
 
 /**  An axis tick. */

@@ -8,6 +8,7 @@ const lane = (id: number, name: string, from: number, to: number, limit: number 
   name,
   state: "draft",
   revision: 1,
+  edits: 0,
   seats: 100,
   window: "00:00-08:00",
   start_seconds: 0,
@@ -35,7 +36,7 @@ const lane = (id: number, name: string, from: number, to: number, limit: number 
 });
 
 const view: TimelineView = {
-  customer: { id: 1, name: "Northwind <BPO> & Co", default_zone: "UTC", license_count: 2 },
+  customer: { id: 1, name: "Northwind <BPO> & Co", default_zone: "UTC", license_count: 2, edits: 0 },
   date: "2024-06-12",
   zone: "UTC",
   axis_start: "00:00",

@@ -34,6 +34,9 @@ export class Selection {
   editingId = $state<number | null>(null);
   /** What the compact editor held when More… opened the whole form: the form starts from it. */
   formDraft = $state.raw<{ id: number; edit: LicenseEdit } | null>(null);
+  /** The open license form's unsaved input, if it has any: kept as `formDraft` when another
+   * administrator's change redraws the timeline, so the form opens again on what was typed. */
+  unsavedForm: (() => { id: number; edit: LicenseEdit } | null) | null = null;
   /** The license whose compact editor is open at its bar (one just drawn or added). */
   quickId = $state<number | null>(null);
   /** The license just drawn or added: its form opens with the name ready to type over. */
