@@ -67,9 +67,15 @@ impl DbError {
     /// Whether the connection to the server was lost or could not be made.
     pub fn is_connection_lost(&self) -> bool {
         match self {
+            // Closed, cut (an I/O error), or the server's own word that it is going away or
+            // not yet back: connection exceptions (08...) and 57P01-57P03.
             DbError::Postgres(e) => {
                 e.is_closed()
                     || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+                    || e.code().is_some_and(|c| {
+                        c.code().starts_with("08")
+                            || matches!(c.code(), "57P01" | "57P02" | "57P03")
+                    })
             }
             _ => false,
         }

@@ -251,6 +251,16 @@ impl Cluster {
         );
     }
 
+    /// Stops the server (fast shutdown: open transactions are rolled back, clients are cut).
+    pub fn stop(&self) {
+        self.pg_ctl("stop");
+    }
+
+    /// Starts the server again after [`Cluster::stop`].
+    pub fn start_again(&self) {
+        self.pg_ctl("start");
+    }
+
     /// Restarts the server (fast shutdown: open transactions are rolled back).
     pub fn restart(&self) {
         self.pg_ctl("restart");

@@ -428,3 +428,138 @@ fn team_commands_speak_tls_and_check_the_servers_certificate() {
     );
     assert_eq!(members(&checked("ca.pem")).unwrap().len(), 1);
 }
+
+#[test]
+fn a_team_catalogue_whose_server_goes_away_says_so_saves_nothing_and_reconnects_by_itself() {
+    let (cluster, _) = team();
+    let mut catalogue = Catalogue::connect(&cluster.url_as("eda", "team")).unwrap();
+    let customer = catalogue
+        .add_customer(&timefence_catalogue::NewCustomer {
+            name: "Away BPO".into(),
+            default_zone: "UTC".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    cluster.stop();
+    // Every call says, typed, that the server is away: reads and writes alike.
+    for attempt in [
+        catalogue.list_customers().map(|_| ()),
+        catalogue.update_customer(customer, "Renamed while away", "UTC"),
+        catalogue.customer(customer).map(|_| ()),
+    ] {
+        assert!(
+            matches!(
+                attempt,
+                Err(timefence_catalogue::CatalogueError::ServerAway(_))
+            ),
+            "{attempt:?}"
+        );
+    }
+    cluster.start_again();
+    // The next call connects again by itself; nothing of the refused rename was saved.
+    assert_eq!(catalogue.customer(customer).unwrap().name, "Away BPO");
+    catalogue
+        .update_customer(customer, "Renamed when back", "UTC")
+        .unwrap();
+    assert_eq!(
+        catalogue.customer(customer).unwrap().name,
+        "Renamed when back"
+    );
+}
+
+#[test]
+fn each_role_is_refused_through_the_catalogue_operations_the_app_calls() {
+    use timefence_catalogue::{CatalogueError, NewCustomer, TeamRole};
+    let (cluster, url) = team();
+    let mut owner = Catalogue::connect(&url).unwrap();
+    owner.add_product("Timefence Demo").unwrap();
+    let customer = owner
+        .add_customer(&NewCustomer {
+            name: "Roles BPO".into(),
+            default_zone: "UTC".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let spec = timefence_terms::TermsSpec {
+        product: "Timefence Demo".into(),
+        seats: 5,
+        license_start_date: "2027-01-01".into(),
+        license_end_date: "2027-12-31".into(),
+        daily_start_time: "09:00".into(),
+        daily_end_time: "17:00".into(),
+        daily_time_consumption_limit: None,
+        time_zone: "UTC".into(),
+        weekdays: None,
+        features: Default::default(),
+    };
+    let license = owner.add_license(customer, "L roles", &spec).unwrap();
+    let refused = |what: &str, result: Result<(), CatalogueError>| {
+        assert!(
+            matches!(result, Err(CatalogueError::NotAllowed(_))),
+            "{what}: {result:?}"
+        );
+    };
+    let as_member = |name: &str| Catalogue::connect(&cluster.url_as(name, "team")).unwrap();
+
+    let mut viewer = as_member("vic");
+    assert_eq!(viewer.member().unwrap().unwrap().role, TeamRole::Viewer);
+    viewer.licenses_of(customer).unwrap();
+    let new = NewCustomer {
+        name: "Not by a viewer".into(),
+        ..Default::default()
+    };
+    refused(
+        "viewer adds a customer",
+        viewer.add_customer(&new).map(|_| ()),
+    );
+    refused(
+        "viewer renames",
+        viewer.update_customer(customer, "X", "UTC"),
+    );
+    refused(
+        "viewer edits a license",
+        viewer.update_license(license, "X", &spec).map(|_| ()),
+    );
+    refused("viewer deletes", viewer.delete_customer(customer));
+    refused(
+        "viewer adds a product",
+        viewer.add_product("P2").map(|_| ()),
+    );
+    refused("viewer issues", viewer.mark_issued(license).map(|_| ()));
+    refused(
+        "viewer records a key",
+        viewer.add_signing_key("k1", [7; 32], None),
+    );
+
+    let mut editor = as_member("eda");
+    assert_eq!(editor.member().unwrap().unwrap().role, TeamRole::Editor);
+    editor.update_license(license, "L edited", &spec).unwrap();
+    refused("editor issues", editor.mark_issued(license).map(|_| ()));
+    refused(
+        "editor records a key",
+        editor.add_signing_key("k1", [7; 32], None),
+    );
+
+    let mut signer = as_member("sam");
+    assert_eq!(signer.member().unwrap().unwrap().role, TeamRole::Signer);
+    refused(
+        "signer adds a customer",
+        signer.add_customer(&new).map(|_| ()),
+    );
+    refused(
+        "signer edits a license",
+        signer.update_license(license, "Y", &spec).map(|_| ()),
+    );
+    let serial = signer.mark_issued(license).unwrap();
+    assert!(serial >= 1);
+
+    let mut owner_member = as_member("ola");
+    assert_eq!(
+        owner_member.member().unwrap().unwrap().role,
+        TeamRole::Owner
+    );
+    owner_member.add_signing_key("k1", [7; 32], None).unwrap();
+    // Nothing a refusal touched was written.
+    assert_eq!(owner.customer(customer).unwrap().name, "Roles BPO");
+    assert_eq!(owner.license(license).unwrap().name, "L edited");
+}

@@ -42,6 +42,12 @@ CREATE INDEX licenses_by_customer ON licenses(customer_id);
 CREATE INDEX licenses_by_validity ON licenses(start_date, end_date);
 CREATE INDEX licenses_by_uid ON licenses(uid);
 
+-- Search as you type: what the SQLite file's trigram index (FTS5) does, PostgreSQL's trigram
+-- indexes do for `ILIKE '%word%'` on the same columns (pg_trgm ships with the server).
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE INDEX customers_search ON customers USING gin (name gin_trgm_ops, default_zone gin_trgm_ops);
+CREATE INDEX licenses_search ON licenses USING gin (name gin_trgm_ops, product gin_trgm_ops, zone gin_trgm_ops);
+
 -- Serials come from one sequence for the whole team: two administrators never issue the same.
 CREATE SEQUENCE license_serials;
 
