@@ -31,7 +31,12 @@ fn measure(rounds: usize, mut f: impl FnMut()) -> (f64, f64) {
 fn drag_save(catalogue: &mut Catalogue, id: i64, step: usize) {
     let license = catalogue.license(id).unwrap();
     let mut spec = license.terms.to_spec();
-    spec.daily_end_time = if step % 2 == 0 { "17:00" } else { "18:00" }.into();
+    spec.daily_end_time = if step.is_multiple_of(2) {
+        "17:00"
+    } else {
+        "18:00"
+    }
+    .into();
     spec.product = catalogue.check_product(&spec.product).unwrap();
     let saved = catalogue
         .update_license_from(id, license.edits, &license.name, &spec)
