@@ -44,6 +44,8 @@ pub struct AppState {
     /// What opening the catalogue found of signings that stopped part way, and did about
     /// them, in words; shown once at start.
     recovered: Mutex<Vec<String>>,
+    /// The open team catalogue's URL, password included (kept for the live listener only).
+    team_url: Mutex<Option<String>>,
 }
 
 /// The open catalogue's file and the folders beside it.
@@ -61,12 +63,6 @@ pub struct Place {
 
 impl Place {
     fn of(path: &std::path::Path) -> Place {
-        if let Some(url) = path
-            .to_str()
-            .filter(|p| timefence_catalogue::is_team_url(p))
-        {
-            return Place::of_team(url, None);
-        }
         Place {
             path: Some(path.to_path_buf()),
             team: None,
@@ -257,12 +253,12 @@ fn update_customer(
     name: String,
     default_zone: String,
 ) -> Result<u32, AppError> {
-    state.with_catalogue(|c| {
-        match started_from {
-            Some(from) => c.update_customer_from(customer_id, from, &name, &default_zone)?,
-            None => c.update_customer(customer_id, &name, &default_zone)?,
+    state.with_catalogue(|c| match started_from {
+        Some(from) => Ok(c.update_customer_from(customer_id, from, &name, &default_zone)?),
+        None => {
+            c.update_customer(customer_id, &name, &default_zone)?;
+            Ok(c.customer(customer_id)?.edits)
         }
-        Ok(c.customer(customer_id)?.edits)
     })
 }
 
@@ -1156,6 +1152,28 @@ pub const DEMO_FLAG: &str = "--demo";
 
 fn open_state(app: &tauri::App) -> AppState {
     match catalogue_path(app) {
+        // `--catalogue postgres://…`: the administrator's own file stays the app's own (for
+        // its keys, the demo and "Back to my catalogue"), and the team catalogue is connected
+        // in its place, as File › Connect does.
+        Ok(path) if path.to_str().is_some_and(timefence_catalogue::is_team_url) => {
+            let url = path.to_string_lossy().into_owned();
+            let own = match app.path().app_data_dir() {
+                Ok(dir) => dir.join("catalogue.sqlite"),
+                Err(error) => return unavailable(format!("no app data folder: {error}")),
+            };
+            let state = AppState::open(&own);
+            if let Err(error) = state.connect_team(&url, "") {
+                tracing::error!(team = %timefence_catalogue::redacted(&url), %error, "the team catalogue cannot be connected");
+                state
+                    .recovered
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(format!(
+                        "The team catalogue could not be connected: {error}"
+                    ));
+            }
+            state
+        }
         Ok(path) => {
             let state = AppState::open(&path);
             if std::env::args().any(|a| a == DEMO_FLAG) {
@@ -1166,13 +1184,19 @@ fn open_state(app: &tauri::App) -> AppState {
             }
             state
         }
-        Err(reason) => AppState {
-            catalogue: Mutex::new(Err(reason)),
-            place: Mutex::new(Place::default()),
-            own: None,
-            signing: Default::default(),
-            recovered: Mutex::default(),
-        },
+        Err(reason) => unavailable(reason),
+    }
+}
+
+/// A window with no catalogue, saying why.
+fn unavailable(reason: String) -> AppState {
+    AppState {
+        catalogue: Mutex::new(Err(reason)),
+        place: Mutex::new(Place::default()),
+        own: None,
+        signing: Default::default(),
+        recovered: Mutex::default(),
+        team_url: Mutex::default(),
     }
 }
 
@@ -1183,12 +1207,6 @@ fn open_checked(
     path: &std::path::Path,
     first_run: FirstRun,
 ) -> Result<(Catalogue, Vec<String>), String> {
-    if let Some(url) = path
-        .to_str()
-        .filter(|p| timefence_catalogue::is_team_url(p))
-    {
-        return open_team(url);
-    }
     let mut opened = Catalogue::open(path, first_run).map_err(|e| e.to_string())?;
     opened.catalogue.quick_check().map_err(|e| e.to_string())?;
     tracing::info!(
@@ -1225,10 +1243,26 @@ fn open_team(url: &str) -> Result<(Catalogue, Vec<String>), String> {
 /// The file beside the administrator's own catalogue that remembers, for this machine, the
 /// team catalogue last connected to (its address without the password).
 fn team_memory(own: &std::path::Path) -> Option<PathBuf> {
-    if own.to_str().is_some_and(timefence_catalogue::is_team_url) {
-        return None;
-    }
     own.parent().map(|dir| dir.join("team-catalogue.txt"))
+}
+
+/// The address as this machine remembers it: no password in it, in any form.
+pub fn remembered_form(address: &str) -> String {
+    let shown = timefence_catalogue::redacted(address.trim()).replace(":***@", "@");
+    match shown.split_once('?') {
+        Some((base, query)) => {
+            let kept: Vec<&str> = query
+                .split('&')
+                .filter(|pair| !pair.to_ascii_lowercase().starts_with("password="))
+                .collect();
+            if kept.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}?{}", kept.join("&"))
+            }
+        }
+        None => shown,
+    }
 }
 
 /// `address` (postgres://member@host:port/db…) with `password` put in, percent-encoded.
@@ -1281,10 +1315,11 @@ impl AppState {
         *self.recovered.lock().unwrap_or_else(|p| p.into_inner()) = recovered;
         *self.place.lock().unwrap_or_else(|p| p.into_inner()) =
             Place::of_team(&url, self.own.as_deref());
+        *self.team_url.lock().unwrap_or_else(|p| p.into_inner()) = Some(url.clone());
         drop(guard);
         signing::forget(self);
         if let Some(memory) = self.own.as_deref().and_then(team_memory) {
-            let remembered = timefence_catalogue::redacted(address.trim()).replace(":***@", "@");
+            let remembered = remembered_form(address);
             if let Err(error) = std::fs::write(&memory, remembered) {
                 tracing::warn!(%error, "the team catalogue's address cannot be remembered");
             }
@@ -1292,13 +1327,13 @@ impl AppState {
         Ok(url)
     }
 
-    /// The URL (password included) of the team catalogue opened at start, if one was.
+    /// The URL (password included) of the open team catalogue, for the live listener; never
+    /// sent to the window or written to the log.
     fn team_url(&self) -> Option<String> {
-        self.own
-            .as_deref()
-            .and_then(|p| p.to_str())
-            .filter(|p| timefence_catalogue::is_team_url(p))
-            .map(str::to_string)
+        self.team_url
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The team catalogue this machine connected to last, if any.
@@ -1337,6 +1372,7 @@ impl AppState {
             own: Some(path.to_path_buf()),
             signing: Default::default(),
             recovered: Mutex::new(recovered),
+            team_url: Mutex::default(),
         }
     }
 
@@ -1398,6 +1434,7 @@ impl AppState {
         match open_checked(path, first_run) {
             Ok((opened, recovered)) => {
                 live::stop();
+                *self.team_url.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 drop(previous);
                 *guard = Ok(opened);
                 *self.recovered.lock().unwrap_or_else(|p| p.into_inner()) = recovered;

@@ -757,11 +757,13 @@ pub fn edit_license(
     let license = catalogue.license(license_id)?;
     let mut spec = edit.spec(license.terms.features.clone());
     spec.product = catalogue.check_product(&spec.product)?;
-    let id = match started_from {
+    let (id, edits) = match started_from {
         Some(from) => catalogue.update_license_from(license_id, from, &edit.name, &spec)?,
-        None => catalogue.update_license(license_id, &edit.name, &spec)?,
+        None => {
+            let id = catalogue.update_license(license_id, &edit.name, &spec)?;
+            (id, catalogue.license(id)?.edits)
+        }
     };
-    let edits = catalogue.license(id)?.edits;
     Ok(SavedLicense { id, edits })
 }
 

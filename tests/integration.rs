@@ -1266,3 +1266,34 @@ fn a_roster_s_demand_follows_the_display_zone_across_a_dst_day() {
     short[3].pop();
     assert!(overlay_of(&catalogue, bpo, &choice, &short, "UTC", now).is_err());
 }
+
+#[test]
+fn a_team_address_is_remembered_without_its_password_and_given_one_encoded() {
+    use timefence_app::{remembered_form, with_password};
+    for (typed, remembered) in [
+        (
+            "postgres://ana:s3cret@db.example/team",
+            "postgres://ana@db.example/team",
+        ),
+        (
+            " postgres://ana@db.example/team?password=s3cret&sslmode=verify-full ",
+            "postgres://ana@db.example/team?sslmode=verify-full",
+        ),
+        (
+            "postgres://ana@db.example/team?password=x",
+            "postgres://ana@db.example/team",
+        ),
+    ] {
+        assert_eq!(remembered_form(typed), remembered, "{typed}");
+    }
+    assert_eq!(
+        with_password(
+            "postgres://ana@db.example:5432/team?sslmode=verify-full",
+            "p@ss/w rd"
+        )
+        .unwrap(),
+        "postgres://ana:p%40ss%2Fw%20rd@db.example:5432/team?sslmode=verify-full"
+    );
+    assert!(with_password("db.example/team", "x").is_err());
+    assert!(with_password("postgres://db.example/team", "x").is_err());
+}

@@ -97,7 +97,7 @@ impl Catalogue {
         let rows = self.conn.query(
             &format!(
                 "SELECT name, contact, country, default_zone, notes FROM customers ORDER BY {}, id",
-                self.conn.nocase("name")
+                self.conn.nocase_order("name")
             ),
             [],
             |row| {

@@ -40,6 +40,10 @@ pub enum DbError {
     /// PostgreSQL failed, or the connection to it did.
     #[error("{}", timefence_pgtls::error_text(.0))]
     Postgres(#[from] postgres::Error),
+    /// The connection was lost while a COMMIT was on its way: the server may or may not have
+    /// made the transaction durable.
+    #[error("{}", timefence_pgtls::error_text(.0))]
+    CommitLost(postgres::Error),
     /// A query expected a row and found none.
     #[error("no row was found")]
     NoRows,
@@ -490,6 +494,15 @@ impl Db {
         }
     }
 
+    /// An order without regard to case, and otherwise by bytes, as SQLite's NOCASE orders
+    /// (PostgreSQL's `lower()` alone would follow the server's locale).
+    pub(crate) fn nocase_order(&self, expression: &str) -> String {
+        match self.engine() {
+            Engine::Sqlite => format!("{expression} COLLATE NOCASE"),
+            Engine::Postgres => format!("lower({expression}) COLLATE \"C\""),
+        }
+    }
+
     /// Text ordered by its bytes, as SQLite orders a column without a collation (PostgreSQL
     /// would follow the server's locale).
     pub(crate) fn binary(&self, expression: &str) -> String {
@@ -551,7 +564,15 @@ impl Tx<'_> {
     /// Makes everything the transaction wrote durable, or nothing of it.
     pub(crate) fn commit(mut self) -> Result<()> {
         self.open = false;
-        self.db.end("COMMIT")
+        match self.db.end("COMMIT") {
+            // Cut off on the way: the COMMIT may have arrived, so "nothing was saved" could be
+            // untrue, and whoever saves again would conflict with their own edit.
+            Err(lost) if lost.is_connection_lost() => match lost {
+                DbError::Postgres(e) => Err(DbError::CommitLost(e)),
+                other => Err(other),
+            },
+            other => other,
+        }
     }
 }
 
@@ -598,17 +619,19 @@ impl Pg {
     }
 }
 
-/// `?1` as PostgreSQL writes it (`$1`), leaving quoted text alone.
+/// `?1` as PostgreSQL writes it (`$1`): only a `?` followed by a digit, outside quoted text
+/// (PostgreSQL's own `?` operators stay as they are).
 fn numbered(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut quoted = false;
-    for c in sql.chars() {
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '\'' => {
                 quoted = !quoted;
                 out.push(c);
             }
-            '?' if !quoted => out.push('$'),
+            '?' if !quoted && chars.peek().is_some_and(char::is_ascii_digit) => out.push('$'),
             _ => out.push(c),
         }
     }
@@ -715,7 +738,12 @@ impl<'a> postgres::types::FromSql<'a> for Value {
                 Value::Text(std::str::from_utf8(raw.get(1..).unwrap_or_default())?.to_string())
             }
             Type::JSON => Value::Text(std::str::from_utf8(raw)?.to_string()),
-            _ => Value::Text(String::from_sql(ty, raw)?),
+            Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN => {
+                Value::Text(String::from_sql(ty, raw)?)
+            }
+            // A column the catalogue does not read as one of its five kinds is a mistake in
+            // a query, said rather than guessed at.
+            _ => return Err(format!("a column of type {ty} is not read by the catalogue").into()),
         })
     }
 
@@ -766,5 +794,16 @@ impl Stmt<'_> {
         f: impl FnOnce(&Row) -> Result<T>,
     ) -> Result<T> {
         self.db.query_row(&self.sql, params, f)
+    }
+}
+
+#[cfg(test)]
+mod numbering {
+    #[test]
+    fn only_numbered_parameters_outside_quotes_are_renumbered() {
+        assert_eq!(
+            super::numbered("SELECT '?1', x ? 'k', ?1 FROM t WHERE a = ?12 AND b LIKE '%?%'"),
+            "SELECT '?1', x ? 'k', $1 FROM t WHERE a = $12 AND b LIKE '%?%'"
+        );
     }
 }

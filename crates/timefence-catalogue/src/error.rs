@@ -171,6 +171,10 @@ pub enum CatalogueError {
     /// The team catalogue's server cannot be reached; nothing was saved.
     #[error("the team catalogue's server cannot be reached ({0}); nothing was saved")]
     ServerAway(String),
+    /// The connection to the team catalogue's server was lost while a change was being saved:
+    /// it may or may not have been saved.
+    #[error("the connection to the team catalogue's server was lost while saving ({0}); the change may or may not have been saved: look again before repeating it")]
+    SaveUncertain(String),
     /// The storage engine failed.
     #[error("the catalogue could not be read or written: {0}")]
     Storage(DbError),
@@ -178,6 +182,9 @@ pub enum CatalogueError {
 
 impl From<DbError> for CatalogueError {
     fn from(error: DbError) -> CatalogueError {
+        if let DbError::CommitLost(_) = error {
+            return CatalogueError::SaveUncertain(error.to_string());
+        }
         if error.sql_state() == Some("42501") {
             return CatalogueError::NotAllowed(error.to_string());
         }

@@ -405,7 +405,7 @@ impl Catalogue {
         Ok(self.conn.query(
             &format!(
                 "{CUSTOMER_SUMMARY} ORDER BY {}, c.id",
-                self.conn.nocase("c.name")
+                self.conn.nocase_order("c.name")
             ),
             [],
             customer_summary,
@@ -601,19 +601,21 @@ impl Catalogue {
         name: &str,
         spec: &TermsSpec,
     ) -> Result<LicenseId, CatalogueError> {
-        self.edit_license(id, None, name, spec)
+        Ok(self.edit_license(id, None, name, spec)?.0)
     }
 
     /// As [`Catalogue::update_license`], for an edit that started from the license as it was
     /// after `started_from` saved edits ([`License::edits`]): when someone else saved it
     /// since, nothing is written and [`CatalogueError::EditConflict`] says who and when.
+    /// Returns the license's id as it now stands and its saved edits after this one (what
+    /// the next edit of it, an undo say, starts from).
     pub fn update_license_from(
         &mut self,
         id: LicenseId,
         started_from: u32,
         name: &str,
         spec: &TermsSpec,
-    ) -> Result<LicenseId, CatalogueError> {
+    ) -> Result<(LicenseId, u32), CatalogueError> {
         self.edit_license(id, Some(started_from), name, spec)
     }
 
@@ -623,20 +625,20 @@ impl Catalogue {
         started_from: Option<u32>,
         name: &str,
         spec: &TermsSpec,
-    ) -> Result<LicenseId, CatalogueError> {
+    ) -> Result<(LicenseId, u32), CatalogueError> {
         let terms = spec.validate()?;
         checked_name(name, "license", MAX_LICENSE_NAME)?;
         let tx = self.conn.transaction()?;
-        claim_edit(&tx, "licenses", id, started_from)?;
+        let edits = claim_edit(&tx, "licenses", id, started_from)?;
         let (customer, state, revision): (CustomerId, String, u32) = tx.query_row(
             "SELECT customer_id, state, revision FROM licenses WHERE id = ?1",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )?;
-        let new_id = match LicenseState::parse(&state) {
+        let saved = match LicenseState::parse(&state) {
             Some(LicenseState::Draft) => {
                 write_terms(&tx, id, name, &terms)?;
-                id
+                (id, edits)
             }
             Some(LicenseState::Issued) => {
                 tx.execute(
@@ -651,12 +653,13 @@ impl Catalogue {
                      WHERE id = ?1",
                     params![new_id, revision + 1, id],
                 )?;
-                new_id
+                // A new revision starts its own count.
+                (new_id, 0)
             }
             _ => return Err(CatalogueError::NotEditable { license: id, state }),
         };
         tx.commit()?;
-        Ok(new_id)
+        Ok(saved)
     }
 
     /// Marks a license issued and gives it the next serial, which only ever grows.
@@ -847,16 +850,21 @@ pub(crate) fn claim_edit(
     table: &'static str,
     id: i64,
     started_from: Option<u32>,
-) -> Result<(), CatalogueError> {
-    let claimed = conn.execute(
-        &format!(
-            "UPDATE {table} SET edits = edits + 1
-             WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR edits = ?2)"
-        ),
-        params![id, started_from],
-    )?;
-    if claimed == 1 {
-        return Ok(());
+) -> Result<u32, CatalogueError> {
+    // The new count comes back from the same statement: read afterwards, it could already be
+    // another member's.
+    let claimed: Option<u32> = conn
+        .query_row(
+            &format!(
+                "UPDATE {table} SET edits = edits + 1
+                 WHERE id = ?1 AND (CAST(?2 AS BIGINT) IS NULL OR edits = ?2) RETURNING edits"
+            ),
+            params![id, started_from],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(count) = claimed {
+        return Ok(count);
     }
     let now: Option<u32> = conn
         .query_row(
@@ -921,25 +929,44 @@ pub fn is_team_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
-/// A URL as it may be shown: its password replaced by `***`.
+/// A URL as it may be shown or remembered: a password in it (`user:password@`, or a
+/// `password=` parameter) replaced by `***`.
 pub fn redacted(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
-    let (authority, path) = rest
-        .split_once('/')
-        .map_or((rest, None), |(a, p)| (a, Some(p)));
-    let shown = match authority.rsplit_once('@') {
-        Some((user, host)) => match user.split_once(':') {
-            Some((name, _)) => format!("{name}:***@{host}"),
-            None => authority.to_string(),
-        },
-        None => authority.to_string(),
+    // The login is what precedes the last '@' before the parameters (a password typed raw
+    // may hold a '/' or an '@'); the host runs from there to the first '/' or '?'.
+    let parameters = rest.find('?').unwrap_or(rest.len());
+    let (login, after) = match rest[..parameters].rfind('@') {
+        Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+        None => (None, rest),
     };
-    match path {
-        Some(path) => format!("{scheme}://{shown}/{path}"),
-        None => format!("{scheme}://{shown}"),
-    }
+    let host_end = after.find(['/', '?']).unwrap_or(after.len());
+    let (host, tail) = after.split_at(host_end);
+    let authority = match login {
+        Some(login) => match login.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("{login}@{host}"),
+        },
+        None => host.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                        format!("{key}=***")
+                    }
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// The next serial: one more than any serial given before, stored so it is never given twice.

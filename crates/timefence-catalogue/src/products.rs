@@ -221,7 +221,7 @@ impl Catalogue {
              FROM products p ORDER BY {}",
             self.conn.nocase("l.product"),
             self.conn.nocase("p.name"),
-            self.conn.nocase("p.name"),
+            self.conn.nocase_order("p.name"),
         ))?;
         let heads = statement
             .query_map([], |r| {

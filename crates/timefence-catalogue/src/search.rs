@@ -191,7 +191,7 @@ impl Catalogue {
             &format!(
                 "{CUSTOMER_SUMMARY} WHERE {} ORDER BY {} LIMIT ?{next}",
                 matching.customers(&self.conn),
-                self.conn.nocase("c.name"),
+                self.conn.nocase_order("c.name"),
             ),
             arguments.as_slice(),
             summary,
@@ -223,7 +223,7 @@ impl Catalogue {
     ) -> Result<Page<CustomerSummary>, CatalogueError> {
         let limit = i64::from(limit.clamp(1, 1000));
         let offset = i64::from(offset);
-        let order = self.conn.nocase("c.name");
+        let order = self.conn.nocase_order("c.name");
         if filter.trim().is_empty() {
             let total: u64 = self
                 .conn
@@ -264,7 +264,7 @@ impl Catalogue {
              FROM licenses l JOIN customers c ON c.id = l.customer_id
              WHERE l.start_date <= ?1 AND l.end_date >= ?1 AND l.state IN ('draft', 'issued')
              ORDER BY {}, {}",
-            self.conn.nocase("c.name"),
+            self.conn.nocase_order("c.name"),
             self.conn.binary("l.name")
         ))?;
         let rows = statement.query_map([day], hit)?;

@@ -1636,7 +1636,7 @@ fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
     let saved = c
         .update_license_from(draft.id, draft.edits, "L1 theirs", &spec)
         .unwrap();
-    assert_eq!(saved, draft.id);
+    assert_eq!(saved, (draft.id, draft.edits + 1));
     let theirs = c.license(draft.id).unwrap();
     assert_eq!(theirs.edits, draft.edits + 1);
     match c.update_license_from(draft.id, draft.edits, "L1 mine", &spec) {
@@ -1689,7 +1689,8 @@ fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
     let revision = c
         .update_license_from(other.id, issued.edits, "L2 theirs", &issued.terms.to_spec())
         .unwrap();
-    assert_ne!(revision, other.id);
+    assert_ne!(revision.0, other.id);
+    assert_eq!(revision.1, 0);
     let second = c.update_license_from(other.id, issued.edits, "L2 mine", &issued.terms.to_spec());
     assert!(
         matches!(second, Err(CatalogueError::EditConflict { .. })),
@@ -1706,4 +1707,36 @@ fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
         (current[0].name.as_str(), current[0].revision),
         ("L2 theirs", 2)
     );
+}
+
+#[test]
+fn a_password_in_a_team_url_is_never_shown() {
+    for (url, shown) in [
+        (
+            "postgres://ana:s3cret@db.example:5432/team",
+            "postgres://ana:***@db.example:5432/team",
+        ),
+        (
+            "postgres://ana:pa/ss@db.example/team",
+            "postgres://ana:***@db.example/team",
+        ),
+        (
+            "postgres://ana:p@ss@db.example/team?sslmode=verify-full",
+            "postgres://ana:***@db.example/team?sslmode=verify-full",
+        ),
+        (
+            "postgres://ana@db.example/team?password=s3cret&sslmode=verify-full",
+            "postgres://ana@db.example/team?password=***&sslmode=verify-full",
+        ),
+        (
+            "postgresql://db.example:5432?PASSWORD=x",
+            "postgresql://db.example:5432?PASSWORD=***",
+        ),
+        (
+            "postgres://ana@db.example/team",
+            "postgres://ana@db.example/team",
+        ),
+    ] {
+        assert_eq!(crate::redacted(url), shown, "{url}");
+    }
 }

@@ -27,19 +27,20 @@ impl Catalogue {
         name: &str,
         default_zone: &str,
     ) -> Result<(), CatalogueError> {
-        self.edit_customer(id, None, name, default_zone)
+        self.edit_customer(id, None, name, default_zone).map(|_| ())
     }
 
     /// As [`Catalogue::update_customer`], for an edit that started from the customer as it
     /// was after `started_from` saved edits (`CustomerSummary::edits`): when someone else
     /// saved it since, nothing is written and [`CatalogueError::EditConflict`] says who and when.
+    /// Returns its saved edits after this one.
     pub fn update_customer_from(
         &mut self,
         id: CustomerId,
         started_from: u32,
         name: &str,
         default_zone: &str,
-    ) -> Result<(), CatalogueError> {
+    ) -> Result<u32, CatalogueError> {
         self.edit_customer(id, Some(started_from), name, default_zone)
     }
 
@@ -49,14 +50,14 @@ impl Catalogue {
         started_from: Option<u32>,
         name: &str,
         default_zone: &str,
-    ) -> Result<(), CatalogueError> {
+    ) -> Result<u32, CatalogueError> {
         let name = &crate::checked_name(name, "customer", crate::MAX_CUSTOMER_NAME)?;
         let zone = default_zone.trim();
         if zone.parse::<timefence_terms::chrono_tz::Tz>().is_err() {
             return Err(CatalogueError::UnknownZone(zone.to_string()));
         }
         let tx = self.conn.transaction()?;
-        crate::claim_edit(&tx, "customers", id, started_from)?;
+        let edits = crate::claim_edit(&tx, "customers", id, started_from)?;
         let taken = crate::customer_named(&tx, name, Some(id))?;
         if taken.is_some() {
             return Err(CatalogueError::DuplicateCustomer(name.to_string()));
@@ -66,7 +67,7 @@ impl Catalogue {
             params![id, name, zone],
         )?;
         tx.commit()?;
-        Ok(())
+        Ok(edits)
     }
 
     /// Why a customer cannot be deleted, if it cannot: it has a license that was issued

@@ -38,7 +38,7 @@ fn drag_save(catalogue: &mut Catalogue, id: i64, step: usize) {
     }
     .into();
     spec.product = catalogue.check_product(&spec.product).unwrap();
-    let saved = catalogue
+    let (saved, _) = catalogue
         .update_license_from(id, license.edits, &license.name, &spec)
         .unwrap();
     catalogue.license(saved).unwrap();

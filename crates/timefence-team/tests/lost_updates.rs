@@ -50,6 +50,12 @@ fn worker(spec: &str) {
         parts.next().unwrap().parse::<i64>().unwrap(),
     );
     let mut catalogue = Catalogue::connect(url).unwrap();
+    // Every process starts editing at once: each waits here, on a lock the test holds until
+    // all eight are waiting (so they meet however slowly this machine starts processes).
+    let mut gate = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    gate.batch_execute("SELECT pg_advisory_lock_shared(2701)")
+        .unwrap();
+    drop(gate);
     let mut out = std::io::stdout().lock();
     for i in 0..edits_per_process() {
         let (table, started_from, name, result) = if i % 2 == 0 {
@@ -58,7 +64,7 @@ fn worker(spec: &str) {
             let spec = current.terms.to_spec();
             let result = catalogue
                 .update_license_from(license, current.edits, &name, &spec)
-                .map(|_| ());
+                .map(|(_, count)| count);
             ("licenses", current.edits, name, result)
         } else {
             let current = catalogue.customer(customer).unwrap();
@@ -67,7 +73,9 @@ fn worker(spec: &str) {
             ("customers", current.edits, name, result)
         };
         let verdict = match result {
-            Ok(()) => "accepted",
+            // The count an accepted edit reports is the one it made.
+            Ok(count) if count == started_from + 1 => "accepted",
+            Ok(count) => panic!("worker {k}: started from {started_from}, reported {count}"),
             Err(CatalogueError::EditConflict {
                 started_from: s, ..
             }) if s == started_from => "refused",
@@ -121,6 +129,9 @@ fn eight_processes_editing_one_license_and_one_customer_lose_no_edit() {
     };
     let license = owner.add_license(customer, "L shared", &spec).unwrap();
 
+    // The gate every worker waits at (see `worker`).
+    let mut gate = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    gate.batch_execute("SELECT pg_advisory_lock(2701)").unwrap();
     let mut children: Vec<_> = (0..PROCESSES)
         .map(|k| {
             Command::new(std::env::current_exe().unwrap())
@@ -143,6 +154,27 @@ fn eight_processes_editing_one_license_and_one_customer_lose_no_edit() {
                 .unwrap()
         })
         .collect();
+    // Open the gate once all eight wait at it (a wait that runs out fails the test).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let waiting: i64 = gate
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 2701 AND NOT granted",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if waiting == PROCESSES as i64 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {waiting} of {PROCESSES} workers reached the gate"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    gate.batch_execute("SELECT pg_advisory_unlock(2701)")
+        .unwrap();
     let readers: Vec<_> = children
         .iter_mut()
         .enumerate()

@@ -10,6 +10,10 @@ export class History {
   labels = $state<{ undo: string | null; redo: string | null }>({ undo: null, redo: null });
   /** Where each license's id went when an edit saved a new revision. */
   readonly ids = new LicenseIds();
+  /** The saved-edit count this window's last save, undo or redo left on each license (by
+   * `license:<origin>`) and customer (`customer:<id>`): undo and redo start from it, so they
+   * are refused, not applied, once someone else has saved over this window's edit. */
+  readonly counts = new Map<string, number>();
   #stack: UndoStack;
 
   constructor(limit?: number) {
@@ -64,6 +68,7 @@ export class History {
   /** Forgets every edit (another catalogue was opened: they belong to the old one). */
   clear() {
     this.#stack.clear();
+    this.counts.clear();
     this.#refresh();
   }
 

@@ -37,6 +37,10 @@ export class Selection {
   /** The open license form's unsaved input, if it has any: kept as `formDraft` when another
    * administrator's change redraws the timeline, so the form opens again on what was typed. */
   unsavedForm: (() => { id: number; edit: LicenseEdit } | null) | null = null;
+  /** The saved-edit count each open editor (the compact editor, the form) started from, by
+   * license id: kept when another administrator's change redraws the timeline, so saving the
+   * editor then is refused instead of overwriting their change; dropped once this window saves. */
+  readonly editStarts = new Map<number, number>();
   /** The license whose compact editor is open at its bar (one just drawn or added). */
   quickId = $state<number | null>(null);
   /** The license just drawn or added: its form opens with the name ready to type over. */
