@@ -152,19 +152,25 @@ impl Catalogue {
         }
         // Only the name: a drag's save asks this, and a product's license count reads every
         // license (33 ms of a save on 100,000 licenses, on either engine).
-        let spelled: Option<String> = self
+        self.spelled_product(name)?
+            .map(|(_, spelled)| spelled)
+            .ok_or_else(|| CatalogueError::UnknownProduct(name.trim().to_string()))
+    }
+
+    /// The id and own spelling of the product named `name` without regard to case.
+    fn spelled_product(&self, name: &str) -> Result<Option<(ProductId, String)>, CatalogueError> {
+        Ok(self
             .conn
             .query_row(
                 &format!(
-                    "SELECT name FROM products WHERE {} = {}",
+                    "SELECT id, name FROM products WHERE {} = {}",
                     self.conn.nocase("name"),
                     self.conn.nocase("?1")
                 ),
                 [name.trim()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .optional()?;
-        spelled.ok_or_else(|| CatalogueError::UnknownProduct(name.trim().to_string()))
+            .optional()?)
     }
 
     /// A new catalogue's first customer and the product it is sold, priced when `price` is
@@ -291,19 +297,9 @@ impl Catalogue {
 
     /// The product named `name` (without regard to case), if there is one.
     pub fn product_named(&self, name: &str) -> Result<Option<Product>, CatalogueError> {
-        let id: Option<i64> = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT id FROM products WHERE {} = {}",
-                    self.conn.nocase("name"),
-                    self.conn.nocase("?1")
-                ),
-                [name.trim()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        id.map(|id| self.product(id)).transpose()
+        self.spelled_product(name)?
+            .map(|(id, _)| self.product(id))
+            .transpose()
     }
 
     /// Each product's id and prices over time, for costing many licenses at once: two plain
@@ -400,7 +396,10 @@ impl Catalogue {
         )?;
         tx.execute(
             &format!(
-                "UPDATE licenses SET product = ?2 WHERE {} = {} AND state <> 'superseded'",
+                // Each license changed counts it as an edit: an editor's form opened before
+                // the rename is then refused as a conflict, not as an unknown product.
+                "UPDATE licenses SET product = ?2, edits = edits + 1
+                 WHERE {} = {} AND state <> 'superseded'",
                 tx.nocase("product"),
                 tx.nocase("?1")
             ),

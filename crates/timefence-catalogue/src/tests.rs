@@ -1707,6 +1707,16 @@ fn an_edit_started_before_someone_else_saved_is_refused_and_writes_nothing() {
         (current[0].name.as_str(), current[0].revision),
         ("L2 theirs", 2)
     );
+
+    // Renaming a product changes its licenses: a form opened before is told so.
+    let third = c.licenses_of(customer.id).unwrap()[2].clone();
+    let product = c.product_named(&third.terms.product).unwrap().unwrap();
+    c.rename_product(product.id, "Timefence Renamed").unwrap();
+    let stale = c.update_license_from(third.id, third.edits, &third.name, &third.terms.to_spec());
+    assert!(
+        matches!(stale, Err(CatalogueError::EditConflict { .. })),
+        "{stale:?}"
+    );
 }
 
 #[test]

@@ -10,6 +10,8 @@
 //! The run is counted in edits, not seconds: `TIMEFENCE_EDITS_PER_PROCESS` (60 in the test
 //! command; `scripts/soak-team-edits` runs longer).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -115,18 +117,7 @@ fn eight_processes_editing_one_license_and_one_customer_lose_no_edit() {
             ..NewCustomer::default()
         })
         .unwrap();
-    let spec = timefence_terms::TermsSpec {
-        product: "Timefence Demo".into(),
-        seats: 10,
-        license_start_date: "2027-01-01".into(),
-        license_end_date: "2027-12-31".into(),
-        daily_start_time: "08:00".into(),
-        daily_end_time: "16:00".into(),
-        daily_time_consumption_limit: None,
-        time_zone: "UTC".into(),
-        weekdays: None,
-        features: Default::default(),
-    };
+    let spec = common::terms_2027(10, "08:00", "16:00");
     let license = owner.add_license(customer, "L shared", &spec).unwrap();
 
     // The gate every worker waits at (see `worker`).

@@ -2,6 +2,8 @@
 //! server itself through raw SQL, the audit trigger's user, and a SQLite catalogue pushed in
 //! and backed up out with nothing lost.
 
+mod common;
+
 use timefence_catalogue::{Catalogue, FirstRun};
 use timefence_pgtest::Cluster;
 use timefence_team::*;
@@ -480,18 +482,7 @@ fn each_role_is_refused_through_the_catalogue_operations_the_app_calls() {
             ..Default::default()
         })
         .unwrap();
-    let spec = timefence_terms::TermsSpec {
-        product: "Timefence Demo".into(),
-        seats: 5,
-        license_start_date: "2027-01-01".into(),
-        license_end_date: "2027-12-31".into(),
-        daily_start_time: "09:00".into(),
-        daily_end_time: "17:00".into(),
-        daily_time_consumption_limit: None,
-        time_zone: "UTC".into(),
-        weekdays: None,
-        features: Default::default(),
-    };
+    let spec = common::terms_2027(5, "09:00", "17:00");
     let license = owner.add_license(customer, "L roles", &spec).unwrap();
     let refused = |what: &str, result: Result<(), CatalogueError>| {
         assert!(
