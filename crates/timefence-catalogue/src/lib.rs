@@ -898,7 +898,7 @@ pub(crate) fn claim_edit(
 /// Who last changed a row and when (RFC 3339), as far as the engine knows: a team's
 /// database records every change with its member's login; a file has one administrator and
 /// knows only when a license was last updated.
-fn last_change(
+pub(crate) fn last_change(
     conn: &Db,
     table: &str,
     id: i64,

@@ -289,6 +289,18 @@ impl Catalogue {
         self.record_issued_and(entry, || Ok::<(), CatalogueError>(()))
     }
 
+    /// As [`Catalogue::record_issued`], for a file signed from the license as it was after
+    /// `signed_from` saved edits ([`crate::License::edits`]): when someone saved the license
+    /// since (another member, on a team catalogue), the file's terms are not the license's,
+    /// so nothing is recorded and [`CatalogueError::EditConflict`] says who and when.
+    pub fn record_issued_from(
+        &mut self,
+        entry: &AuditEntry,
+        signed_from: u32,
+    ) -> Result<(), CatalogueError> {
+        self.record_issued_checked(entry, Some(signed_from), || Ok::<(), CatalogueError>(()))
+    }
+
     /// Like [`Catalogue::record_issued`], with `place` (the rename that puts the file under
     /// its name) run inside the transaction: when `place` fails, the license stays as it was
     /// and no audit entry is written, so the catalogue never records a file that does not
@@ -297,6 +309,15 @@ impl Catalogue {
     pub fn record_issued_and<E: From<CatalogueError>>(
         &mut self,
         entry: &AuditEntry,
+        place: impl FnOnce() -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.record_issued_checked(entry, None, place)
+    }
+
+    fn record_issued_checked<E: From<CatalogueError>>(
+        &mut self,
+        entry: &AuditEntry,
+        signed_from: Option<u32>,
         place: impl FnOnce() -> Result<(), E>,
     ) -> Result<(), E> {
         let tx = self.conn.transaction().map_err(CatalogueError::from)?;
@@ -319,11 +340,34 @@ impl Catalogue {
                 .into())
             }
         }
-        tx.execute(
-            "UPDATE licenses SET state = 'issued', serial = ?2, updated_at = ?3 WHERE id = ?1",
-            params![entry.license_id, entry.serial, now_text()],
-        )
-        .map_err(CatalogueError::from)?;
+        // Marked issued only as it was signed: the same statement checks the edit count, so a
+        // member's save between the signing and this is never recorded as issued.
+        let marked = tx
+            .execute(
+                "UPDATE licenses SET state = 'issued', serial = ?2, updated_at = ?3
+                 WHERE id = ?1 AND (CAST(?4 AS BIGINT) IS NULL OR edits = ?4)",
+                params![entry.license_id, entry.serial, now_text(), signed_from],
+            )
+            .map_err(CatalogueError::from)?;
+        if marked == 0 {
+            let now: u32 = tx
+                .query_row(
+                    "SELECT edits FROM licenses WHERE id = ?1",
+                    [entry.license_id],
+                    |r| r.get(0),
+                )
+                .map_err(CatalogueError::from)?;
+            let (who, when) = crate::last_change(&tx, "licenses", entry.license_id)?;
+            return Err(CatalogueError::EditConflict {
+                what: "license",
+                id: entry.license_id,
+                started_from: signed_from.unwrap_or(now),
+                now,
+                who,
+                when,
+            }
+            .into());
+        }
         tx.execute(
             "INSERT INTO audit_log (issued_at, license_id, revision, key_id, serial, file_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![entry.issued_at, entry.license_id, entry.revision, entry.key_id, entry.serial, entry.file_sha256],

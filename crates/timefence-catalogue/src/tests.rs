@@ -1750,3 +1750,39 @@ fn a_password_in_a_team_url_is_never_shown() {
         assert_eq!(crate::redacted(url), shown, "{url}");
     }
 }
+
+#[test]
+fn a_file_signed_before_someone_saved_the_license_is_not_recorded_as_issued() {
+    let mut c = fresh(FirstRun::SeedDemo).unwrap().catalogue;
+    let customer = bpo(&c);
+    c.add_signing_key("k1", [7; 32], None).unwrap();
+    let signed = c.licenses_of(customer.id).unwrap()[0].clone();
+    let serial = c.take_serial().unwrap();
+    // Someone saves the license between its reading for the file and the recording.
+    let mut spec = signed.terms.to_spec();
+    spec.seats += 1;
+    c.update_license_from(signed.id, signed.edits, &signed.name, &spec)
+        .unwrap();
+    let entry = AuditEntry {
+        issued_at: "2026-11-27T10:00:00Z".into(),
+        license_id: signed.id,
+        revision: signed.revision,
+        key_id: "k1".into(),
+        serial,
+        file_sha256: "ab".repeat(32),
+    };
+    let refused = c.record_issued_from(&entry, signed.edits);
+    assert!(
+        matches!(refused, Err(CatalogueError::EditConflict { .. })),
+        "{refused:?}"
+    );
+    let after = c.license(signed.id).unwrap();
+    assert_eq!(after.state, LicenseState::Draft);
+    assert!(c
+        .audit_rows(Some(customer.id), None, None)
+        .unwrap()
+        .is_empty());
+    // From what is there now, it is recorded.
+    c.record_issued_from(&entry, after.edits).unwrap();
+    assert_eq!(c.license(signed.id).unwrap().state, LicenseState::Issued);
+}

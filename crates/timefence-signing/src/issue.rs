@@ -226,7 +226,8 @@ pub fn issue_watched(
     }
     // Committed before the file takes its place: a failure here leaves the file already at
     // the destination (the customer's previous one) untouched.
-    if let Err(e) = catalogue.record_issued(&entry) {
+    // Recorded only if nobody saved the license since it was read for signing.
+    if let Err(e) = catalogue.record_issued_from(&entry, record.edits) {
         give_up(catalogue);
         return Err(e.into());
     }
