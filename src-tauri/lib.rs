@@ -1280,14 +1280,18 @@ pub fn with_password(address: &str, password: &str) -> Result<String, AppError> 
     if password.is_empty() {
         return Ok(address.to_string());
     }
-    let (scheme, rest) = address.split_once("://").unwrap_or(("postgres", address));
-    let host_from = rest.find(['/', '?']).unwrap_or(rest.len());
-    let Some((user, host)) = rest[..host_from].rsplit_once('@') else {
+    let Some(timefence_catalogue::UrlLogin {
+        scheme,
+        login: Some(login),
+        host,
+        tail,
+    }) = timefence_catalogue::url_login(address)
+    else {
         return Err(invalid(
             "Address: name your login before the server (postgres://you@server:5432/team)",
         ));
     };
-    let user = user.split_once(':').map_or(user, |(name, _)| name);
+    let user = login.split_once(':').map_or(login, |(name, _)| name);
     let encoded: String = password
         .bytes()
         .map(|b| match b {
@@ -1297,10 +1301,7 @@ pub fn with_password(address: &str, password: &str) -> Result<String, AppError> 
             _ => format!("%{b:02X}"),
         })
         .collect();
-    Ok(format!(
-        "{scheme}://{user}:{encoded}@{host}{}",
-        &rest[host_from..]
-    ))
+    Ok(format!("{scheme}://{user}:{encoded}@{host}{tail}"))
 }
 
 impl AppState {

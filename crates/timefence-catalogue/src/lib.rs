@@ -288,18 +288,6 @@ impl Catalogue {
         Ok(Catalogue { conn })
     }
 
-    /// Opens what `location` names: a team catalogue for a `postgres://` or `postgresql://`
-    /// URL, otherwise the catalogue file at that path.
-    pub fn open_location(location: &str, first_run: FirstRun) -> Result<Opened, CatalogueError> {
-        if is_team_url(location) {
-            return Ok(Opened {
-                catalogue: Catalogue::connect(location)?,
-                created: false,
-            });
-        }
-        Catalogue::open(Path::new(location), first_run)
-    }
-
     /// The engine this catalogue is on.
     pub fn engine(&self) -> Engine {
         self.conn.engine()
@@ -929,14 +917,24 @@ pub fn is_team_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
-/// A URL as it may be shown or remembered: a password in it (`user:password@`, or a
-/// `password=` parameter) replaced by `***`.
-pub fn redacted(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    // The login is what precedes the last '@' before the parameters (a password typed raw
-    // may hold a '/' or an '@'); the host runs from there to the first '/' or '?'.
+/// A URL's login, host and the rest, as [`url_login`] splits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlLogin<'a> {
+    /// `postgres` or `postgresql`.
+    pub scheme: &'a str,
+    /// What precedes the host's `@` (`name` or `name:password`), if anything does.
+    pub login: Option<&'a str>,
+    /// The host (and port).
+    pub host: &'a str,
+    /// The path and parameters, from the first `/` or `?` after the host.
+    pub tail: &'a str,
+}
+
+/// Splits `scheme://login@host/path?parameters`; `None` without a scheme. The login is what
+/// precedes the last '@' before the parameters (a password typed raw may hold a '/' or an
+/// '@'); the host runs from there to the first '/' or '?'.
+pub fn url_login(url: &str) -> Option<UrlLogin<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
     let parameters = rest.find('?').unwrap_or(rest.len());
     let (login, after) = match rest[..parameters].rfind('@') {
         Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
@@ -944,6 +942,26 @@ pub fn redacted(url: &str) -> String {
     };
     let host_end = after.find(['/', '?']).unwrap_or(after.len());
     let (host, tail) = after.split_at(host_end);
+    Some(UrlLogin {
+        scheme,
+        login,
+        host,
+        tail,
+    })
+}
+
+/// A URL as it may be shown or remembered: a password in it (`user:password@`, or a
+/// `password=` parameter) replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    let Some(UrlLogin {
+        scheme,
+        login,
+        host,
+        tail,
+    }) = url_login(url)
+    else {
+        return url.to_string();
+    };
     let authority = match login {
         Some(login) => match login.split_once(':') {
             Some((name, _)) => format!("{name}:***@{host}"),
