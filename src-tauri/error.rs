@@ -152,7 +152,8 @@ impl From<CatalogueError> for AppError {
             | CatalogueError::NotEditable { .. }
             | CatalogueError::IssuedKept { .. }
             | CatalogueError::KeyRetired(_)
-            | CatalogueError::UsageAlreadyImported { .. } => AppError::Conflict(error.to_string()),
+            | CatalogueError::UsageAlreadyImported { .. }
+            | CatalogueError::Busy(_) => AppError::Conflict(error.to_string()),
             CatalogueError::KeyNotFound(_)
             | CatalogueError::NotInTrash(_)
             | CatalogueError::UsageReportNotFound(_)

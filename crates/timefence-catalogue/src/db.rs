@@ -12,6 +12,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
+pub(crate) use crate::server::ConnectError;
+use crate::server::Server;
+
 /// Which engine a [`Db`] runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -39,11 +42,24 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     /// PostgreSQL failed, or the connection to it did.
     #[error("{}", timefence_pgtls::error_text(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(#[from] tokio_postgres::Error),
+    /// The server did not answer in time (it hangs, or the network dropped what was sent):
+    /// the connection was given up, and with it whatever it had not committed.
+    #[error("the server did not answer within {} s", .waited.as_secs())]
+    NoAnswer {
+        /// How long this client waited.
+        waited: std::time::Duration,
+    },
+    /// The connection was closed (by the server, or after a call went unanswered).
+    #[error("the connection to the server is closed")]
+    Closed,
+    /// The connection could not be given what it needs to run.
+    #[error("{0}")]
+    Io(String),
     /// The connection was lost while a COMMIT was on its way: the server may or may not have
     /// made the transaction durable.
-    #[error("{}", timefence_pgtls::error_text(.0))]
-    CommitLost(postgres::Error),
+    #[error("{0}")]
+    CommitLost(Box<DbError>),
     /// A query expected a row and found none.
     #[error("no row was found")]
     NoRows,
@@ -68,19 +84,21 @@ impl DbError {
         }
     }
 
-    /// Whether the connection to the server was lost or could not be made.
+    /// Whether the connection to the server was lost, went unanswered, or could not be made.
     pub fn is_connection_lost(&self) -> bool {
         match self {
-            // Closed, cut (an I/O error), or the server's own word that it is going away or
-            // not yet back: connection exceptions (08...) and 57P01-57P03.
+            // Closed, cut (an I/O error), or the server's own word that it is going away, not
+            // yet back, or ending this session: connection exceptions (08...), 57P01-57P03,
+            // and 25P03 (a transaction left idle past the server's limit, as a hung client's).
             DbError::Postgres(e) => {
                 e.is_closed()
                     || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
                     || e.code().is_some_and(|c| {
                         c.code().starts_with("08")
-                            || matches!(c.code(), "57P01" | "57P02" | "57P03")
+                            || matches!(c.code(), "57P01" | "57P02" | "57P03" | "25P03")
                     })
             }
+            DbError::NoAnswer { .. } | DbError::Closed => true,
             _ => false,
         }
     }
@@ -299,9 +317,9 @@ enum Conn {
 
 struct Pg {
     url: String,
-    client: postgres::Client,
+    client: Server,
     /// Prepared statements by their SQL as the catalogue writes it.
-    statements: HashMap<String, postgres::Statement>,
+    statements: HashMap<String, tokio_postgres::Statement>,
     /// Open transactions: a lost connection is taken up again only outside one, so nothing is
     /// ever half saved.
     depth: u32,
@@ -321,26 +339,10 @@ impl fmt::Debug for Db {
 }
 
 /// Connects to PostgreSQL: plain TCP, or TLS with the server's certificate and name checked
-/// when the URL says `sslmode=verify-full&sslrootcert=CA.pem` (the relay's way).
-pub(crate) fn connect_postgres(url: &str) -> Result<postgres::Client, ConnectError> {
-    let (plain, tls) = timefence_pgtls::split_tls(url).map_err(ConnectError::Tls)?;
-    Ok(match tls {
-        None => postgres::Client::connect(&plain, postgres::NoTls)?,
-        Some(tls) => postgres::Client::connect(&plain, tls)?,
-    })
-}
-
-/// Why a connection could not be made.
-#[derive(Debug)]
-pub(crate) enum ConnectError {
-    Tls(String),
-    Db(DbError),
-}
-
-impl From<postgres::Error> for ConnectError {
-    fn from(error: postgres::Error) -> ConnectError {
-        ConnectError::Db(DbError::Postgres(error))
-    }
+/// when the URL says `sslmode=verify-full&sslrootcert=CA.pem` (the relay's way); every call
+/// waits at most [`crate::server::WAITS`].
+pub(crate) fn connect_postgres(url: &str) -> Result<Server, ConnectError> {
+    Server::connect(url)
 }
 
 impl Db {
@@ -350,7 +352,7 @@ impl Db {
         }
     }
 
-    pub(crate) fn postgres(url: &str, client: postgres::Client) -> Db {
+    pub(crate) fn postgres(url: &str, client: Server) -> Db {
         Db {
             conn: Conn::Postgres(Box::new(RefCell::new(Pg {
                 url: url.to_string(),
@@ -567,10 +569,7 @@ impl Tx<'_> {
         match self.db.end("COMMIT") {
             // Cut off on the way: the COMMIT may have arrived, so "nothing was saved" could be
             // untrue, and whoever saves again would conflict with their own edit.
-            Err(lost) if lost.is_connection_lost() => match lost {
-                DbError::Postgres(e) => Err(DbError::CommitLost(e)),
-                other => Err(other),
-            },
+            Err(lost) if lost.is_connection_lost() => Err(DbError::CommitLost(Box::new(lost))),
             other => other,
         }
     }
@@ -608,7 +607,7 @@ impl Pg {
         Ok(())
     }
 
-    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement> {
+    fn prepare(&mut self, sql: &str) -> Result<tokio_postgres::Statement> {
         self.reconnect_if_lost()?;
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
@@ -662,10 +661,10 @@ impl rusqlite::ToSql for Value {
     }
 }
 
-fn pg_params(values: &[Value]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+fn pg_params(values: &[Value]) -> Vec<&(dyn tokio_postgres::types::ToSql + Sync)> {
     values
         .iter()
-        .map(|v| v as &(dyn postgres::types::ToSql + Sync))
+        .map(|v| v as &(dyn tokio_postgres::types::ToSql + Sync))
         .collect()
 }
 
@@ -673,15 +672,15 @@ type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
 /// A value written as the type PostgreSQL expects for the parameter: SQLite's integers go to
 /// `smallint`, `integer` or `bigint` columns alike (out of range is an error, not a wrap).
-impl postgres::types::ToSql for Value {
+impl tokio_postgres::types::ToSql for Value {
     fn to_sql(
         &self,
-        ty: &postgres::types::Type,
+        ty: &tokio_postgres::types::Type,
         out: &mut bytes::BytesMut,
-    ) -> std::result::Result<postgres::types::IsNull, BoxError> {
-        use postgres::types::Type;
+    ) -> std::result::Result<tokio_postgres::types::IsNull, BoxError> {
+        use tokio_postgres::types::Type;
         match self {
-            Value::Null => Ok(postgres::types::IsNull::Yes),
+            Value::Null => Ok(tokio_postgres::types::IsNull::Yes),
             Value::Int(i) => match *ty {
                 Type::INT8 => i.to_sql(ty, out),
                 Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
@@ -704,11 +703,11 @@ impl postgres::types::ToSql for Value {
                 Type::JSONB => {
                     out.extend_from_slice(&[1]);
                     out.extend_from_slice(t.as_bytes());
-                    Ok(postgres::types::IsNull::No)
+                    Ok(tokio_postgres::types::IsNull::No)
                 }
                 Type::JSON => {
                     out.extend_from_slice(t.as_bytes());
-                    Ok(postgres::types::IsNull::No)
+                    Ok(tokio_postgres::types::IsNull::No)
                 }
                 _ => Err(format!("text cannot be sent as {ty}").into()),
             },
@@ -716,16 +715,19 @@ impl postgres::types::ToSql for Value {
         }
     }
 
-    fn accepts(_: &postgres::types::Type) -> bool {
+    fn accepts(_: &tokio_postgres::types::Type) -> bool {
         true
     }
 
-    postgres::types::to_sql_checked!();
+    tokio_postgres::types::to_sql_checked!();
 }
 
-impl<'a> postgres::types::FromSql<'a> for Value {
-    fn from_sql(ty: &postgres::types::Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
-        use postgres::types::Type;
+impl<'a> tokio_postgres::types::FromSql<'a> for Value {
+    fn from_sql(
+        ty: &tokio_postgres::types::Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, BoxError> {
+        use tokio_postgres::types::Type;
         Ok(match *ty {
             Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
             Type::INT4 => Value::Int(i32::from_sql(ty, raw)?.into()),
@@ -747,12 +749,12 @@ impl<'a> postgres::types::FromSql<'a> for Value {
         })
     }
 
-    fn from_sql_null(_: &postgres::types::Type) -> std::result::Result<Self, BoxError> {
+    fn from_sql_null(_: &tokio_postgres::types::Type) -> std::result::Result<Self, BoxError> {
         Ok(Value::Null)
     }
 
-    fn accepts(ty: &postgres::types::Type) -> bool {
-        use postgres::types::Type;
+    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+        use tokio_postgres::types::Type;
         !matches!(*ty, Type::NUMERIC)
     }
 }

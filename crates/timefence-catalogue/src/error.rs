@@ -175,6 +175,10 @@ pub enum CatalogueError {
     /// it may or may not have been saved.
     #[error("the connection to the team catalogue's server was lost while saving ({0}); the change may or may not have been saved: look again before repeating it")]
     SaveUncertain(String),
+    /// Another member's save held this record past the server's lock wait (their app may
+    /// have hung mid-save; the server ends such a session by itself): nothing was saved.
+    #[error("someone else is saving this same record and has held it too long ({0}); nothing was saved: try again in a moment")]
+    Busy(String),
     /// The storage engine failed.
     #[error("the catalogue could not be read or written: {0}")]
     Storage(DbError),
@@ -187,6 +191,9 @@ impl From<DbError> for CatalogueError {
         }
         if error.sql_state() == Some("42501") {
             return CatalogueError::NotAllowed(error.to_string());
+        }
+        if error.sql_state() == Some("55P03") {
+            return CatalogueError::Busy(error.to_string());
         }
         if error.is_connection_lost() {
             return CatalogueError::ServerAway(error.to_string());

@@ -26,6 +26,7 @@ mod records;
 mod renew;
 mod schema;
 mod search;
+pub mod server;
 mod trash;
 mod usage;
 

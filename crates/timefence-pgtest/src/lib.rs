@@ -6,6 +6,8 @@
 //! tests start real servers with it; nothing is mocked.
 #![deny(missing_docs)]
 
+pub mod netns;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -219,7 +221,8 @@ impl Cluster {
         cluster
     }
 
-    fn data(&self) -> PathBuf {
+    /// The cluster's data folder (postmaster.pid, the configuration).
+    pub fn data(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 

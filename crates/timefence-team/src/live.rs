@@ -1,10 +1,21 @@
 //! Each other's changes, live: the audit trigger sends a `NOTIFY timefence_changes` for every
 //! row a change touches, which PostgreSQL delivers when (and only if) the change commits.
 //! [`Changes`] listens on a connection of its own.
+//!
+//! A listener hears nothing both when nobody changes anything and when the server hangs or
+//! the network drops its packets; so after [`QUIET`] without a notification it asks the
+//! server for an answer ([`PING_WAIT`] at most), and a server that does not give one is
+//! reported lost like one that closed the connection.
 
-use crate::{connect, TeamError};
-use postgres::fallible_iterator::FallibleIterator;
-use std::time::Duration;
+use crate::TeamError;
+use std::time::{Duration, Instant};
+use timefence_catalogue::server::{ConnectError, Server};
+
+/// How long a listener goes without hearing anything before it asks whether the server is
+/// still there.
+pub const QUIET: Duration = Duration::from_secs(5);
+/// How long that question waits for an answer.
+pub const PING_WAIT: Duration = Duration::from_secs(5);
 
 /// One committed change, as the trigger describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,35 +51,51 @@ fn change_id(payload: &str) -> Option<i64> {
 
 /// A connection listening for the team's changes.
 pub struct Changes {
-    client: postgres::Client,
+    server: Server,
+    /// When the server last showed it was there.
+    heard: Instant,
+}
+
+fn lost(error: timefence_catalogue::DbError) -> TeamError {
+    TeamError::Database(error.to_string())
 }
 
 impl Changes {
     /// Starts listening: every change committed from now on is heard.
     pub fn listen(url: &str) -> Result<Changes, TeamError> {
-        let mut client = connect(url)?;
-        client.batch_execute("LISTEN timefence_changes")?;
-        Ok(Changes { client })
+        let mut server = Server::connect(url).map_err(|e| match e {
+            ConnectError::Tls(reason) => TeamError::Tls(reason),
+            ConnectError::Db(error) => lost(error),
+        })?;
+        server
+            .batch_execute("LISTEN timefence_changes")
+            .map_err(lost)?;
+        Ok(Changes {
+            server,
+            heard: Instant::now(),
+        })
     }
 
     /// The next change, waiting at most `wait`; `None` when none came in that time. A
-    /// notification that names no line of `team_changes` (sent by hand) is passed over.
+    /// notification that names no line of `team_changes` (sent by hand) is passed over. A
+    /// server that closed the connection, or that stays silent and then does not answer,
+    /// is an error.
     pub fn next(&mut self, wait: Duration) -> Result<Option<Change>, TeamError> {
-        let deadline = std::time::Instant::now() + wait;
+        let deadline = Instant::now() + wait;
         loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let payload = {
-                let mut notifications = self.client.notifications();
-                let mut waiting = notifications.timeout_iter(left);
-                match waiting.next()? {
-                    Some(n) => n.payload().to_string(),
-                    None => return Ok(None),
+            let left = deadline.saturating_duration_since(Instant::now());
+            let Some(notification) = self.server.next_notification(left).map_err(lost)? else {
+                if self.heard.elapsed() >= QUIET {
+                    self.ping()?;
                 }
+                return Ok(None);
             };
-            let Some(id) = change_id(&payload) else {
+            self.heard = Instant::now();
+            let Some(id) = change_id(notification.payload()) else {
                 continue;
             };
-            if let Some(row) = self.client.query_opt(READ_CHANGE, &[&id])? {
+            let rows = self.server.query_sql(READ_CHANGE, &[&id]).map_err(lost)?;
+            if let Some(row) = rows.first() {
                 return Ok(Some(Change {
                     change: id,
                     who: row.get(0),
@@ -79,5 +106,12 @@ impl Changes {
                 }));
             }
         }
+    }
+
+    /// Asks the server for an answer, waiting at most [`PING_WAIT`].
+    fn ping(&mut self) -> Result<(), TeamError> {
+        self.server.ping(PING_WAIT).map_err(lost)?;
+        self.heard = Instant::now();
+        Ok(())
     }
 }

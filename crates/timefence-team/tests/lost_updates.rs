@@ -7,6 +7,12 @@
 //! the other); and every refused edit was refused because another member's accepted edit
 //! had started from that same version first.
 //!
+//! Another of them is stopped (SIGSTOP) while it holds one of the two rows in a transaction,
+//! as a member's app that hangs mid-save: the others are refused as busy only for the
+//! server's lock wait, the server ends the hung session after its idle limit, the others go
+//! on saving that row, and once resumed the stopped process is told its save did not go
+//! through (and none of what it had open is in the history).
+//!
 //! The run is counted in edits, not seconds: `TIMEFENCE_EDITS_PER_PROCESS` (60 in the test
 //! command; `scripts/soak-team-edits` runs longer).
 
@@ -15,6 +21,8 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use timefence_catalogue::{Catalogue, CatalogueError, NewCustomer};
 use timefence_pgtest::Cluster;
 
@@ -23,13 +31,20 @@ const PROCESSES: usize = 8;
 /// The process killed part way, and after how many of its edits.
 const KILLED: usize = 3;
 const KILLED_AFTER: usize = 10;
+/// The process stopped mid-save, and after how many of its edits.
+const STOPPED: usize = 5;
+const STOPPED_AFTER: usize = 6;
+/// How many edits of the held row the others must save while it is stopped.
+const SAVED_PAST_THE_HANG: usize = 3;
 
 /// One edit's outcome as a worker reported it.
 #[derive(Debug, Clone)]
 struct Outcome {
     worker: usize,
     table: String,
-    accepted: bool,
+    /// accepted, refused, busy (a lock held too long), away (the server ended the session)
+    /// or uncertain (the connection went during COMMIT).
+    verdict: String,
     started_from: u32,
     name: String,
 }
@@ -61,7 +76,7 @@ fn worker(spec: &str) {
     let mut out = std::io::stdout().lock();
     for i in 0..edits_per_process() {
         let (table, started_from, name, result) = if i % 2 == 0 {
-            let current = catalogue.license(license).unwrap();
+            let current = again_if_away(|| catalogue.license(license));
             let name = format!("L w{k} e{i}");
             let spec = current.terms.to_spec();
             let result = catalogue
@@ -69,7 +84,7 @@ fn worker(spec: &str) {
                 .map(|(_, count)| count);
             ("licenses", current.edits, name, result)
         } else {
-            let current = catalogue.customer(customer).unwrap();
+            let current = again_if_away(|| catalogue.customer(customer));
             let name = format!("C w{k} e{i}");
             let result = catalogue.update_customer_from(customer, current.edits, &name, "UTC");
             ("customers", current.edits, name, result)
@@ -81,11 +96,23 @@ fn worker(spec: &str) {
             Err(CatalogueError::EditConflict {
                 started_from: s, ..
             }) if s == started_from => "refused",
+            Err(CatalogueError::Busy(_)) => "busy",
+            Err(CatalogueError::ServerAway(_)) => "away",
+            Err(CatalogueError::SaveUncertain(_)) => "uncertain",
             Err(other) => panic!("worker {k}: {other}"),
         };
         // Marked, since the test harness may print its own words ahead on the same line.
         writeln!(out, "@@{table}\t{verdict}\t{started_from}\t{name}").unwrap();
         out.flush().unwrap();
+    }
+}
+
+/// A read, taken again once if the server had ended this process's session (it was stopped
+/// past the server's idle limit): the catalogue reconnects on the next call.
+fn again_if_away<T>(mut read: impl FnMut() -> Result<T, CatalogueError>) -> T {
+    match read() {
+        Err(CatalogueError::ServerAway(_)) => read().unwrap(),
+        other => other.unwrap(),
     }
 }
 
@@ -166,43 +193,101 @@ fn eight_processes_editing_one_license_and_one_customer_lose_no_edit() {
     }
     gate.batch_execute("SELECT pg_advisory_unlock(2701)")
         .unwrap();
-    let readers: Vec<_> = children
-        .iter_mut()
-        .enumerate()
-        .map(|(k, child)| {
-            let stdout = child.stdout.take().unwrap();
-            let pid = child.id();
-            std::thread::spawn(move || {
-                let mut outcomes = Vec::new();
-                for line in BufReader::new(stdout).lines() {
-                    let line = line.unwrap();
-                    let Some(at) = line.find("@@") else {
-                        continue; // the test harness's own lines
-                    };
-                    let fields: Vec<&str> = line[at + 2..].split('\t').collect();
-                    assert_eq!(fields.len(), 4, "{line}");
-                    outcomes.push(Outcome {
-                        worker: k,
-                        table: fields[0].to_string(),
-                        accepted: fields[1] == "accepted",
-                        started_from: fields[2].parse().unwrap(),
-                        name: fields[3].to_string(),
-                    });
-                    if k == KILLED && outcomes.len() == KILLED_AFTER {
-                        // Killed mid-run: whatever it had open is rolled back by the server.
-                        let _ = Command::new("kill")
-                            .args(["-KILL", &pid.to_string()])
-                            .status();
+    // Edits the others saved, by table, counted as they are reported.
+    let saved_by_others: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+    // The row the stopped worker held, once the others saved it meanwhile, or why not.
+    let stopped_proof: Mutex<Option<Result<String, String>>> = Mutex::new(None);
+    let outcomes: Vec<Outcome> = std::thread::scope(|scope| {
+        let readers: Vec<_> = children
+            .iter_mut()
+            .enumerate()
+            .map(|(k, child)| {
+                let stdout = child.stdout.take().unwrap();
+                let pid = child.id();
+                let (cluster, saved_by_others, stopped_proof) =
+                    (&cluster, &saved_by_others, &stopped_proof);
+                scope.spawn(move || {
+                    let mut outcomes = Vec::new();
+                    for line in BufReader::new(stdout).lines() {
+                        let line = line.unwrap();
+                        let Some(at) = line.find("@@") else {
+                            continue; // the test harness's own lines
+                        };
+                        let fields: Vec<&str> = line[at + 2..].split('\t').collect();
+                        assert_eq!(fields.len(), 4, "{line}");
+                        let outcome = Outcome {
+                            worker: k,
+                            table: fields[0].to_string(),
+                            verdict: fields[1].to_string(),
+                            started_from: fields[2].parse().unwrap(),
+                            name: fields[3].to_string(),
+                        };
+                        if k != STOPPED && outcome.verdict == "accepted" {
+                            *saved_by_others
+                                .lock()
+                                .unwrap()
+                                .entry(outcome.table.clone())
+                                .or_default() += 1;
+                        }
+                        outcomes.push(outcome);
+                        if k == KILLED && outcomes.len() == KILLED_AFTER {
+                            // Killed mid-run: whatever it had open is rolled back by the server.
+                            let _ = Command::new("kill")
+                                .args(["-KILL", &pid.to_string()])
+                                .status();
+                        }
+                        if k == STOPPED && outcomes.len() == STOPPED_AFTER {
+                            let held = stop_mid_save(cluster, pid);
+                            let at_stop = saved_by_others.lock().unwrap().get(&held).copied();
+                            // The others go on saving the very row it holds (a wait that
+                            // runs out fails the test, once the worker is let go so that
+                            // every process ends).
+                            let deadline = Instant::now() + Duration::from_secs(120);
+                            let verdict = loop {
+                                let now = saved_by_others.lock().unwrap().get(&held).copied();
+                                if now.unwrap_or(0) >= at_stop.unwrap_or(0) + SAVED_PAST_THE_HANG {
+                                    break Ok(held);
+                                }
+                                if Instant::now() >= deadline {
+                                    break Err(format!("while worker {STOPPED} was stopped holding {held}, the others saved {now:?} of it (from {at_stop:?})"));
+                                }
+                                std::thread::sleep(Duration::from_millis(20));
+                            };
+                            *stopped_proof.lock().unwrap() = Some(verdict);
+                            signal(pid, "CONT");
+                        }
                     }
-                }
-                outcomes
+                    outcomes
+                })
             })
-        })
+            .collect();
+        readers
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect()
+    });
+    let held = stopped_proof
+        .into_inner()
+        .unwrap()
+        .expect("the stopped worker was stopped mid-save")
+        .unwrap_or_else(|stall| panic!("{stall}"));
+    // Resumed, the stopped process learnt that the save it had open did not go through.
+    let told: Vec<&Outcome> = outcomes
+        .iter()
+        .filter(|o| o.worker == STOPPED && ["away", "uncertain"].contains(&o.verdict.as_str()))
         .collect();
-    let outcomes: Vec<Outcome> = readers
-        .into_iter()
-        .flat_map(|r| r.join().unwrap())
-        .collect();
+    assert_eq!(told.len(), 1, "worker {STOPPED}: {told:?}");
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.verdict == "busy" && o.table == held),
+        "nobody was kept waiting by the row worker {STOPPED} held"
+    );
+    println!(
+        "worker {STOPPED} stopped holding {held}: {} edits refused as busy meanwhile, then told {:?}",
+        outcomes.iter().filter(|o| o.verdict == "busy").count(),
+        told[0].verdict
+    );
     for (k, child) in children.iter_mut().enumerate() {
         let status = child.wait().unwrap();
         if k != KILLED {
@@ -213,6 +298,40 @@ fn eight_processes_editing_one_license_and_one_customer_lose_no_edit() {
     for (table, key) in [("licenses", license), ("customers", customer)] {
         check_history(&cluster, table, key, &outcomes);
     }
+}
+
+fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Stops worker `pid` at a moment when it holds a row in an open transaction (its session
+/// idle in a transaction that has written: stopped, it stays so); returns that row's table.
+/// Stopped elsewhere, it is let go and stopped again a moment later.
+fn stop_mid_save(cluster: &Cluster, pid: u32) -> String {
+    let login = format!("editor{STOPPED}");
+    for _ in 0..5000 {
+        signal(pid, "STOP");
+        let held = cluster.query_on(
+            "team",
+            &format!(
+                "SELECT c.relname FROM pg_stat_activity a
+                 JOIN pg_locks l ON l.pid = a.pid AND l.mode = 'RowExclusiveLock'
+                 JOIN pg_class c ON c.oid = l.relation
+                 WHERE a.usename = '{login}' AND a.state = 'idle in transaction'
+                   AND a.backend_xid IS NOT NULL AND c.relname IN ('licenses', 'customers')"
+            ),
+        );
+        if let Some(row) = held.first() {
+            return row[0].clone();
+        }
+        signal(pid, "CONT");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("worker {STOPPED} was never caught holding a row");
 }
 
 /// Checks one row's recorded history against the workers' outcomes.
@@ -237,8 +356,22 @@ fn check_history(cluster: &Cluster, table: &str, key: i64, outcomes: &[Outcome])
         versions.insert(*edits, (name.clone(), who.clone()));
     }
     let mine: Vec<&Outcome> = outcomes.iter().filter(|o| o.table == table).collect();
-    let accepted: Vec<&&Outcome> = mine.iter().filter(|o| o.accepted).collect();
-    let refused: Vec<&&Outcome> = mine.iter().filter(|o| !o.accepted).collect();
+    let accepted: Vec<&&Outcome> = mine.iter().filter(|o| o.verdict == "accepted").collect();
+    let refused: Vec<&&Outcome> = mine.iter().filter(|o| o.verdict == "refused").collect();
+    // Refused as busy, or ended with its session: never in the history.
+    for edit in mine
+        .iter()
+        .filter(|o| !["accepted", "refused"].contains(&o.verdict.as_str()))
+    {
+        assert!(
+            !recorded.iter().any(|(_, name, _)| name == &edit.name),
+            "{table}: {edit:?} was not saved, but its version is in the history"
+        );
+        assert!(
+            edit.verdict == "busy" || edit.worker == STOPPED,
+            "{table}: only the stopped worker's session was ended: {edit:?}"
+        );
+    }
     let mut starts = BTreeSet::new();
     for edit in &accepted {
         assert!(

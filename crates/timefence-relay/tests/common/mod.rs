@@ -5,7 +5,7 @@
 use ed25519_dalek::pkcs8::EncodePrivateKey;
 use ed25519_dalek::SigningKey;
 pub mod history;
-pub mod netns;
+pub use timefence_pgtest::netns;
 pub mod pg;
 
 use serde_json::{json, Value};

@@ -1,12 +1,14 @@
-//! A network namespace joined to the host by a veth pair, so a test can cut a relay off the
-//! network (its packets dropped on the floor, no reset, like a pulled cable or a partition)
+//! A network namespace joined to the host by a veth pair, so a test can cut a process (a
+//! relay, a team member's catalogue) off the network (its packets dropped on the floor, no reset, like a pulled cable or a partition)
 //! and join it again. Needs CAP_NET_ADMIN, as the suite has (it runs as root to install and
 //! run PostgreSQL); without it the test fails and says so rather than passing unchecked.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// A namespace and its cable; dropped, both are removed.
 pub struct Namespace {
+    /// Its name, for `ip netns exec`.
     pub name: String,
     host_if: String,
     /// The host's end (where a server on the host is reached from inside).
@@ -29,11 +31,13 @@ fn ip(args: &[&str]) {
 }
 
 impl Namespace {
+    /// Makes a namespace joined to the host (root and CAP_NET_ADMIN needed).
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Namespace {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let pid = std::process::id();
-        let name = format!("tfrelay{pid}-{n}");
+        let name = format!("tfns{pid}-{n}");
         let host_if = format!("tfh{}x{n}", pid % 100_000);
         let inside_if = format!("tfi{}x{n}", pid % 100_000);
         let net = format!("10.{}.{}", 100 + pid % 100, (pid / 100 + n) % 250);
