@@ -157,3 +157,40 @@ test("a form saved over another member's change is refused, says who, and reappl
   const rows = timefence("--catalogue", url("ana"), "licenses", "show", String(id), "--json");
   assert.equal(JSON.parse(rows).terms.seats, 77);
 });
+
+test("a team server that hangs is reported in one line, the form is kept, and saving works once it is back", async () => {
+  const id = await app.execute(`return Number(document.querySelector('[data-testid=lane]').dataset.licenseId)`);
+  await app.click((await app.findAll(`[data-testid=lane][data-license-id="${id}"] [data-testid=edit-license]`))[0]);
+  const [seats] = await app.waitFor("[data-testid=edit-seats]");
+  await app.clear(seats);
+  await app.type(seats, "55");
+  // Every process of the server stopped: it accepts nothing and answers nothing, and no
+  // connection fails by itself.
+  const pids = shell(`pm=$(head -n 1 ${cluster}/data/postmaster.pid); echo $pm $(pgrep -P $pm)`).trim();
+  shell(`kill -STOP ${pids}`);
+  try {
+    // The save waits for the server on the window's thread (up to 15 s, see the README's
+    // limits), and WebDriver with it: the click is made from the page, and the test looks
+    // again only once most of that wait has passed.
+    await app.execute(`setTimeout(() => document.querySelector('[data-testid=edit-save]').click(), 50)`);
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    const [problem] = await app.waitFor("[data-testid=edit-problem]", 1, 60_000);
+    assert.match(normal(await app.content(problem)), /^The team catalogue's server cannot be reached \(the server did not answer within 15 s\); nothing was saved$/);
+    await app.until(() => app.contents("[data-testid=problem]"), (t) => t.some((line) => line.includes("cannot be reached")), 60_000, "the one-line notice that the server is away");
+    assert.equal(await app.execute(`return document.querySelector('[data-testid=edit-seats]').value`), "55");
+    // WebDriver's screenshot waits for the window's pending requests (a reconnection may be
+    // one); the screen's own picture shows what a person sees meanwhile.
+    if (process.env.E2E_SCREENSHOTS) execFileSync("import", ["-window", "root", join(process.env.E2E_SCREENSHOTS, "team-away.png")]);
+  } finally {
+    shell(`kill -CONT ${pids}`);
+  }
+  // Back by itself: the notice goes, and the kept form saves. (The note at the foot of the
+  // window saying the server is back lies over the form's buttons for a few seconds; the
+  // button is pressed from the page.)
+  await app.until(() => app.contents("[data-testid=problem]"), (t) => t.length === 0, 60_000, "the notice to go once the server is back");
+  await app.execute(`document.querySelector('[data-testid=edit-save]').click()`);
+  await app.until(() => laneText(id), (t) => t !== null && t.includes("55 seats"), 30_000, "the saved seats on the timeline");
+  assert.equal((await app.findAll("[data-testid=edit-problem]")).length, 0);
+  const rows = timefence("--catalogue", url("ana"), "licenses", "show", String(id), "--json");
+  assert.equal(JSON.parse(rows).terms.seats, 55);
+});

@@ -59,7 +59,8 @@ pub enum ConnectError {
 
 /// One connection, with the runtime that drives it; see the module's overview.
 pub struct Server {
-    runtime: tokio::runtime::Runtime,
+    /// Taken only when dropped (see `Drop`).
+    runtime: Option<tokio::runtime::Runtime>,
     /// `None` once a call went unanswered: the connection was dropped with it.
     client: Option<Arc<tokio_postgres::Client>>,
     /// What `LISTEN` brought in, in order.
@@ -93,6 +94,21 @@ async fn drive<S, T>(
             Ok(_) => {}
             Err(_) => break,
         }
+    }
+}
+
+/// Runs `future` on the connection's own runtime. Called from a worker of another
+/// (multi-threaded) runtime, as the app's commands are, that worker first hands its other
+/// tasks on, as blocking there asks.
+fn block<F: Future>(runtime: Option<&tokio::runtime::Runtime>, future: F) -> F::Output {
+    let Some(runtime) = runtime else {
+        unreachable!("a connection's runtime is taken only when it is dropped")
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| runtime.block_on(future))
+        }
+        _ => runtime.block_on(future),
     }
 }
 
@@ -139,7 +155,7 @@ impl Server {
             .build()
             .map_err(|e| ConnectError::Db(DbError::Io(e.to_string())))?;
         let (sender, heard) = mpsc::unbounded_channel();
-        let connected = runtime.block_on(async {
+        let connected = block(Some(&runtime), async {
             tokio::time::timeout(waits.answer, async {
                 match tls {
                     None => {
@@ -166,7 +182,7 @@ impl Server {
             }
         };
         Ok(Server {
-            runtime,
+            runtime: Some(runtime),
             client: Some(Arc::new(client)),
             heard,
             wait: waits.answer,
@@ -200,10 +216,9 @@ impl Server {
         F: Future<Output = Result<T, tokio_postgres::Error>>,
     {
         let client = self.client.clone().ok_or(DbError::Closed)?;
-        match self
-            .runtime
-            .block_on(async { tokio::time::timeout(wait, call(client)).await })
-        {
+        match block(self.runtime.as_ref(), async {
+            tokio::time::timeout(wait, call(client)).await
+        }) {
             Ok(answer) => Ok(answer?),
             Err(_) => {
                 // Dropped with the client: the server rolls back whatever was open when it
@@ -268,10 +283,9 @@ impl Server {
         }
         // (The timer is made inside the runtime, which it needs.)
         let heard = &mut self.heard;
-        match self
-            .runtime
-            .block_on(async { tokio::time::timeout(wait, heard.recv()).await })
-        {
+        match block(self.runtime.as_ref(), async {
+            tokio::time::timeout(wait, heard.recv()).await
+        }) {
             Ok(Some(notification)) => Ok(Some(notification)),
             // The connection's task ended: the server closed it or it was cut.
             Ok(None) => {
@@ -279,6 +293,16 @@ impl Server {
                 Err(DbError::Closed)
             }
             Err(_) => Ok(None),
+        }
+    }
+}
+
+impl Drop for Server {
+    /// The runtime is let go without waiting for it: a runtime dropped the ordinary way from
+    /// within another (the app's commands run in one) would refuse, since that waits.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
         }
     }
 }
