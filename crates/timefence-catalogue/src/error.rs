@@ -184,6 +184,22 @@ pub enum CatalogueError {
     Storage(DbError),
 }
 
+impl CatalogueError {
+    /// The server's uniqueness refusal (23505) as the duplicate it is: the name was checked
+    /// before writing, but on a team catalogue another member may save the same name between
+    /// that check and this write, and then the server's unique index is the one that says no.
+    pub(crate) fn or_duplicate(
+        error: DbError,
+        duplicate: impl FnOnce() -> CatalogueError,
+    ) -> CatalogueError {
+        if error.sql_state() == Some("23505") {
+            duplicate()
+        } else {
+            error.into()
+        }
+    }
+}
+
 impl From<DbError> for CatalogueError {
     fn from(error: DbError) -> CatalogueError {
         if let DbError::CommitLost(_) = error {

@@ -1236,7 +1236,7 @@ pub(crate) fn insert_customer(
         return Err(CatalogueError::DuplicateCustomer(name.to_string()));
     }
     // Ids are never reused, so an undone deletion gets its own id back.
-    Ok(conn.query_row(
+    conn.query_row(
         &format!(
             "INSERT INTO customers (id, name, contact, country, default_zone, notes, created_at, uid)
              VALUES ({}, ?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
@@ -1252,7 +1252,8 @@ pub(crate) fn insert_customer(
             new_uid()
         ],
         |r| r.get(0),
-    )?)
+    )
+    .map_err(|e| CatalogueError::or_duplicate(e, || CatalogueError::DuplicateCustomer(name.to_string())))
 }
 
 pub(crate) fn insert_license(

@@ -211,11 +211,13 @@ impl Catalogue {
         if self.product_named(&name)?.is_some() {
             return Err(CatalogueError::DuplicateProduct(name));
         }
-        Ok(self.conn.query_row(
-            "INSERT INTO products (name) VALUES (?1) RETURNING id",
-            [&name],
-            |r| r.get(0),
-        )?)
+        self.conn
+            .query_row(
+                "INSERT INTO products (name) VALUES (?1) RETURNING id",
+                [&name],
+                |r| r.get(0),
+            )
+            .map_err(|e| CatalogueError::or_duplicate(e, || CatalogueError::DuplicateProduct(name)))
     }
 
     /// Every product with its price books, by name.
@@ -393,7 +395,10 @@ impl Catalogue {
         tx.execute(
             "UPDATE products SET name = ?2 WHERE id = ?1",
             params![id, name],
-        )?;
+        )
+        .map_err(|e| {
+            CatalogueError::or_duplicate(e, || CatalogueError::DuplicateProduct(name.clone()))
+        })?;
         tx.execute(
             &format!(
                 // Each license changed counts it as an edit: an editor's form opened before

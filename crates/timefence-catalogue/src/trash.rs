@@ -65,7 +65,10 @@ impl Catalogue {
         tx.execute(
             "UPDATE customers SET name = ?2, default_zone = ?3 WHERE id = ?1",
             params![id, name, zone],
-        )?;
+        )
+        .map_err(|e| {
+            CatalogueError::or_duplicate(e, || CatalogueError::DuplicateCustomer(name.to_string()))
+        })?;
         tx.commit()?;
         Ok(edits)
     }

@@ -554,3 +554,69 @@ fn each_role_is_refused_through_the_catalogue_operations_the_app_calls() {
     assert_eq!(owner.customer(customer).unwrap().name, "Roles BPO");
     assert_eq!(owner.license(license).unwrap().name, "L edited");
 }
+
+/// Two members give two customers (or two products) one name at the same moment: each
+/// catalogue checks the name first, neither sees the other's uncommitted row, and the
+/// server's unique index decides. The one that loses is told the name is taken, as when it
+/// was taken long before, not given a storage error.
+#[test]
+fn two_members_naming_alike_at_once_the_second_is_told_the_name_is_taken() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    use timefence_catalogue::{CatalogueError, NewCustomer};
+    let (cluster, _url) = team();
+    for (insert, attempt) in [
+        (
+            "INSERT INTO customers (name, created_at) VALUES ('Acme BPO', 'x')",
+            "customer",
+        ),
+        ("INSERT INTO products (name) VALUES ('Acme CAD')", "product"),
+    ] {
+        // The first member's row, written but not yet committed.
+        let mut first =
+            postgres::Client::connect(&cluster.url_as("ola", "team"), postgres::NoTls).unwrap();
+        let mut open = first.transaction().unwrap();
+        open.batch_execute(insert).unwrap();
+        // The second member's catalogue names its own alike: its check passes, and its
+        // write waits on the first member's uncommitted row.
+        let mut second = Catalogue::connect(&cluster.url_as("eda", "team")).unwrap();
+        let (sender, answer) = mpsc::channel();
+        std::thread::spawn(move || {
+            let result = match attempt {
+                "customer" => second
+                    .add_customer(&NewCustomer {
+                        name: "acme bpo".into(),
+                        default_zone: "UTC".into(),
+                        ..NewCustomer::default()
+                    })
+                    .map(|_| ()),
+                _ => second.add_product("ACME CAD").map(|_| ()),
+            };
+            let _ = sender.send(result);
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while cluster
+            .query_on(
+                "team",
+                "SELECT count(*) FROM pg_stat_activity WHERE usename = 'eda' AND wait_event_type = 'Lock'",
+            )
+            .first()
+            .is_none_or(|r| r[0] == "0")
+        {
+            assert!(Instant::now() < deadline, "{attempt}: the second write never waited");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        open.commit().unwrap();
+        let result = answer
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the second member's catalogue answered");
+        assert!(
+            matches!(
+                (&result, attempt),
+                (Err(CatalogueError::DuplicateCustomer(_)), "customer")
+                    | (Err(CatalogueError::DuplicateProduct(_)), "product")
+            ),
+            "{attempt}: {result:?}"
+        );
+    }
+}
