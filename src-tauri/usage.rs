@@ -76,6 +76,8 @@ pub struct SuggestionView {
     pub unpriced: Option<String>,
     /// The license's form with the change made: what Apply saves.
     pub edit: LicenseEdit,
+    /// The license's saved edits the suggestion was made from, which Apply saves from.
+    pub edits: u32,
 }
 
 impl From<UsageError> for AppError {
@@ -199,6 +201,7 @@ pub fn suggestions(state: &AppState, customer: i64) -> Result<Vec<SuggestionView
                 per_term: signed(&s.per_term),
                 unpriced: s.unpriced,
                 edit: LicenseEdit::from_terms(&s.name, &terms),
+                edits: s.edits,
                 name: s.name,
             })
         })

@@ -515,6 +515,9 @@ pub struct Suggestion {
     pub why: String,
     /// The license's terms with the change made (a draft revision's terms).
     pub terms: timefence_terms::TermsSpec,
+    /// The license's saved edits the suggestion was made from: applied, it is saved from
+    /// them, so that an edit saved since (by another member, say) is not overwritten.
+    pub edits: u32,
     /// The change in cost for one day the license opens, per currency.
     pub per_day: Vec<Change>,
     /// The change in cost over the license's whole term, per currency.
@@ -625,6 +628,7 @@ pub fn suggestions(
                     per_term,
                     unpriced,
                     terms: changed,
+                    edits: license.edits,
                 });
             };
         // Seats from people: the most wanted at once (held plus turned away), not the

@@ -989,3 +989,40 @@ fn a_withdrawn_or_ended_relay_certificate_s_reports_are_refused() {
     assert_eq!(refused.kind(), "CertificateNotInForce");
     assert!(refused.to_string().contains("was withdrawn"), "{refused}");
 }
+
+#[test]
+fn a_suggestion_applied_after_another_edit_is_refused_rather_than_undoing_it() {
+    let ten = MARCH_1 + 10 * 3600;
+    let (mut catalogue, customer) = bpo();
+    let uid = add_shift(&mut catalogue, customer, "Day", "08:00", "16:00", 10);
+    let (quarters, refusals) = full_at_ten(vec![seats_full(ten, 2, Some(2))]);
+    let mine = suggested_for(&mut catalogue, customer, "Day", &uid, quarters, refusals);
+    let more = mine.iter().find(|s| s.kind == "MoreSeats").unwrap();
+    let license = catalogue
+        .licenses_of(customer)
+        .unwrap()
+        .into_iter()
+        .find(|l| l.name == "Day")
+        .unwrap();
+    // The suggestion says which saved version of the license it was made from.
+    assert_eq!(more.edits, license.edits);
+    // Someone saves the license (a new name) after the suggestion was shown...
+    catalogue
+        .update_license_from(
+            license.id,
+            license.edits,
+            "Day shift",
+            &license.terms.to_spec(),
+        )
+        .unwrap();
+    // ...and applying it, from the version it was made from, is refused: the rename stays.
+    let applied = catalogue.update_license_from(license.id, more.edits, "Day", &more.terms);
+    assert!(
+        matches!(
+            applied,
+            Err(timefence_catalogue::CatalogueError::EditConflict { .. })
+        ),
+        "{applied:?}"
+    );
+    assert_eq!(catalogue.license(license.id).unwrap().name, "Day shift");
+}

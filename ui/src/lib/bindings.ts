@@ -1123,6 +1123,8 @@ export type SuggestionView = {
 	unpriced: string | null,
 	/**  The license's form with the change made: what Apply saves. */
 	edit: LicenseEdit,
+	/**  The license's saved edits the suggestion was made from, which Apply saves from. */
+	edits: number,
 };
 
 /**  A change another window (or this one) committed to the team catalogue. */
