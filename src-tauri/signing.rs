@@ -254,8 +254,17 @@ pub fn generate(state: &AppState, passphrase: &str, repeated: &str) -> Result<St
             message: "the two passphrases differ".into(),
         });
     }
-    let key = key_store(state)?.generate(passphrase)?;
-    register(state, &key)
+    let store = key_store(state)?;
+    let key = store.generate(passphrase)?;
+    let registered = register(state, &key);
+    if let Err(AppError::NotAllowed(_)) = registered {
+        // The team's server refused the key (only its owner records keys): the new key
+        // would be of no use, so it is not left on this machine.
+        if let Err(error) = store.discard(&key.key_id) {
+            tracing::warn!(%error, "a refused key could not be removed");
+        }
+    }
+    registered
 }
 
 /// Records a key of the folder in the catalogue (its id, public half and file).

@@ -234,6 +234,19 @@ impl KeyStore {
         self.store(&key, encrypted_pem)
     }
 
+    /// Removes a key just made whose registration was refused (both halves): a private key
+    /// nobody can use should not stay on the machine.
+    pub fn discard(&self, id: &str) -> Result<(), KeyError> {
+        for path in [self.private_path(id), self.public_path(id)] {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
     /// Every key in the folder, by key id.
     pub fn list(&self) -> Result<Vec<StoredKey>, KeyError> {
         let mut keys = Vec::new();
