@@ -124,7 +124,7 @@ pub fn catalogue_override(args: &[String], env: Option<String>) -> Option<PathBu
 }
 
 /// A page of customers by name, filtered by what was typed in the search box.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn customers_page(
     state: tauri::State<'_, AppState>,
@@ -137,7 +137,7 @@ fn customers_page(
 
 /// Backs the open catalogue up into a new file in the backups folder beside it (SQLite's online
 /// backup, while the app runs) and returns the file's path.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn backup_catalogue(state: tauri::State<'_, AppState>) -> Result<String, AppError> {
     let folder = state.place().backups.ok_or_else(|| {
@@ -148,7 +148,7 @@ fn backup_catalogue(state: tauri::State<'_, AppState>) -> Result<String, AppErro
 
 /// Changes a license's terms or name; returns the license's id as it now stands (a new
 /// revision when the license had been issued).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn edit_license(
     state: tauri::State<'_, AppState>,
@@ -160,7 +160,7 @@ fn edit_license(
 }
 
 /// Adds a draft license to a customer; returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn create_license(
     state: tauri::State<'_, AppState>,
@@ -171,7 +171,7 @@ fn create_license(
 }
 
 /// The terms of a new license drawn across part of the shown day.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn draft_from_span(
     state: tauri::State<'_, AppState>,
@@ -184,7 +184,7 @@ fn draft_from_span(
 }
 
 /// The terms "+ New license" starts from: the shift after the customer's latest license.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn draft_next(
     state: tauri::State<'_, AppState>,
@@ -195,35 +195,35 @@ fn draft_next(
 }
 
 /// The last day of a whole default term starting on `start`.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn term_end(start: String) -> Result<String, AppError> {
     views::term_end(&start)
 }
 
 /// Moves a draft license to the trash (undo brings it back).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn delete_license(state: tauri::State<'_, AppState>, license_id: i64) -> Result<(), AppError> {
     state.with_catalogue(|c| Ok(c.delete_license(license_id)?))
 }
 
 /// Brings a deleted license back.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn restore_license(state: tauri::State<'_, AppState>, license_id: i64) -> Result<(), AppError> {
     state.with_catalogue(|c| Ok(c.restore_license(license_id)?))
 }
 
 /// Copies a license into a new draft; returns the copy's id.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn duplicate_license(state: tauri::State<'_, AppState>, license_id: i64) -> Result<i64, AppError> {
     state.with_catalogue(|c| Ok(c.duplicate_license(license_id)?))
 }
 
 /// Adds a customer; returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn add_customer(
     state: tauri::State<'_, AppState>,
@@ -234,7 +234,7 @@ fn add_customer(
 }
 
 /// The welcome screen's first customer and the product it is sold, in one step.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn start_catalogue(
     state: tauri::State<'_, AppState>,
@@ -244,7 +244,7 @@ fn start_catalogue(
 }
 
 /// Renames a customer or changes its default zone.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn update_customer(
     state: tauri::State<'_, AppState>,
@@ -263,28 +263,28 @@ fn update_customer(
 }
 
 /// Moves a customer and its licenses to the trash (undo brings them back).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn delete_customer(state: tauri::State<'_, AppState>, customer_id: i64) -> Result<(), AppError> {
     state.with_catalogue(|c| Ok(c.delete_customer(customer_id)?))
 }
 
 /// Brings a deleted customer back with its licenses.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn restore_customer(state: tauri::State<'_, AppState>, customer_id: i64) -> Result<(), AppError> {
     state.with_catalogue(|c| Ok(c.restore_customer(customer_id)?))
 }
 
 /// Every IANA zone name.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn time_zones() -> Vec<String> {
     views::time_zones()
 }
 
 /// A license's window as an iCalendar recurring event.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn license_calendar(
     state: tauri::State<'_, AppState>,
@@ -297,7 +297,7 @@ fn license_calendar(
 
 /// Asks where to save an export (the system save dialog, or the test-only folder) and writes
 /// it there; returns the path written.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn save_export(
     app: tauri::AppHandle,
@@ -313,7 +313,7 @@ async fn save_export(
 
 /// A preview of the timeline with one license's terms replaced (or a new one added), saving
 /// nothing: what the timeline shows at each step of a drag.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn preview_timeline(
     state: tauri::State<'_, AppState>,
@@ -336,7 +336,7 @@ fn preview_timeline(
 
 /// Concurrent seats on a date, by hour or quarter-hour, across the chosen customers (the whole
 /// catalogue when none are chosen).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn forecast(
     state: tauri::State<'_, AppState>,
@@ -363,7 +363,7 @@ pub struct CatalogueStatus {
 }
 
 /// The catalogue's state at start: open, or why not, with the backups that could replace it.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn catalogue_status(state: tauri::State<'_, AppState>) -> CatalogueStatus {
     let problem = match &*state.catalogue.lock().unwrap_or_else(|p| p.into_inner()) {
@@ -395,7 +395,7 @@ fn catalogue_status(state: tauri::State<'_, AppState>) -> CatalogueStatus {
 
 /// Restores the catalogue from a backup (`backup`, or one chosen in the open dialog): in place
 /// while it is open; when it could not be opened, the file is set aside and replaced.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn restore_catalogue(
     app: tauri::AppHandle,
@@ -427,7 +427,7 @@ async fn restore_catalogue(
 
 /// Called by the window when its first timeline is painted: logs and returns the time since
 /// launch in milliseconds (only the first call counts).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn app_painted() -> u32 {
     static REPORTED: OnceLock<u32> = OnceLock::new();
@@ -443,28 +443,28 @@ fn app_painted() -> u32 {
 }
 
 /// Opens the folder of the app's logs in the file manager.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn open_log_folder(app: tauri::AppHandle) -> Result<(), AppError> {
     open_logs(&app)
 }
 
 /// The signing keys.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn signing_keys(state: tauri::State<'_, AppState>) -> Result<Vec<signing::KeyView>, AppError> {
     signing::keys(&state)
 }
 
 /// How hard a passphrase would be to guess.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn passphrase_strength(passphrase: String) -> signing::StrengthView {
     signing::rate(&passphrase)
 }
 
 /// Makes a new signing key (the first becomes the active one); returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn generate_key(
     state: tauri::State<'_, AppState>,
@@ -475,7 +475,7 @@ fn generate_key(
 }
 
 /// Imports an encrypted private key file chosen in the open dialog; returns its id.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn import_key(
     app: tauri::AppHandle,
@@ -487,21 +487,21 @@ async fn import_key(
 }
 
 /// Makes a key the one that signs.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn activate_key(state: tauri::State<'_, AppState>, key_id: String) -> Result<(), AppError> {
     state.with_catalogue(|c| Ok(c.set_active_key(&key_id)?))
 }
 
 /// Retires a key: it signs no more, and files it signed still verify.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn retire_key(state: tauri::State<'_, AppState>, key_id: String) -> Result<(), AppError> {
     state.with_catalogue(|c| Ok(c.retire_key(&key_id)?))
 }
 
 /// Saves a key's public half as PEM where the save dialog says; returns the path.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn export_public_key(
     app: tauri::AppHandle,
@@ -516,7 +516,7 @@ async fn export_public_key(
 
 /// Certifies a customer's relay: signs, with the active key, a certificate binding the relay's
 /// public key to the customer, and saves it where the save dialog says; returns the path.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn certify_relay(
     app: tauri::AppHandle,
@@ -541,7 +541,7 @@ async fn certify_relay(
 
 /// Signs the list of withdrawn relay certificates and saves it where the save dialog says;
 /// returns the path and how many certificates it names.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn save_withdrawal_list(
     app: tauri::AppHandle,
@@ -558,7 +558,7 @@ async fn save_withdrawal_list(
 }
 
 /// A customer's current licenses, to limit a relay certificate to some of them.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn license_choices(
     state: tauri::State<'_, AppState>,
@@ -568,21 +568,21 @@ fn license_choices(
 }
 
 /// The active key and how long its passphrase is still held.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn signing_status(state: tauri::State<'_, AppState>) -> Result<signing::SigningStatus, AppError> {
     signing::status(&state)
 }
 
 /// How many minutes a passphrase is held after signing (0: never held).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn set_passphrase_minutes(state: tauri::State<'_, AppState>, minutes: u32) -> Result<(), AppError> {
     signing::set_hold_minutes(&state, minutes)
 }
 
 /// Forgets the held passphrase.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn forget_passphrase(state: tauri::State<'_, AppState>) {
     signing::forget(&state)
@@ -590,7 +590,7 @@ fn forget_passphrase(state: tauri::State<'_, AppState>) {
 
 /// Signs one license, a customer's or the whole catalogue's into `.lic` files, marks them
 /// issued and audits them; progress comes as `ExportProgress` events.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn sign_and_export(
     app: tauri::AppHandle,
@@ -606,7 +606,7 @@ async fn sign_and_export(
 }
 
 /// Which catalogue is open and whether it is empty.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn catalogue_info(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
     let place = state.place();
@@ -615,7 +615,7 @@ fn catalogue_info(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueI
 }
 
 /// Opens the demo catalogue (this month's, made beside the administrator's own on first use).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn open_demo(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
     let today = timefence_terms::chrono::Local::now().date_naive();
@@ -626,7 +626,7 @@ fn open_demo(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, 
 
 /// Connects to a team catalogue (File › Connect to a team catalogue…): the address, and the
 /// member's password when the server asks for one. The address is remembered on this machine.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn connect_team(
     app: tauri::AppHandle,
@@ -640,14 +640,14 @@ fn connect_team(
 }
 
 /// The team catalogue this machine connected to last (to fill in the connect dialog).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn remembered_team(state: tauri::State<'_, AppState>) -> Option<String> {
     state.remembered_team()
 }
 
 /// Leaves the team catalogue for one's own file.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn leave_team(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
     state.leave_team()?;
@@ -655,7 +655,7 @@ fn leave_team(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo,
 }
 
 /// Goes back from the demo to the administrator's own catalogue.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn open_own_catalogue(state: tauri::State<'_, AppState>) -> Result<admin::CatalogueInfo, AppError> {
     let path = state
@@ -668,7 +668,7 @@ fn open_own_catalogue(state: tauri::State<'_, AppState>) -> Result<admin::Catalo
 
 /// A term from `start` to `end` (YYYY-MM-DD) in words ("12 months", "90 days"), or an empty
 /// text when either date is not one yet.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn term_length(start: String, end: String) -> String {
     let parse = |t: &str| timefence_terms::chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d");
@@ -680,7 +680,7 @@ fn term_length(start: String, end: String) -> String {
 
 /// The daily window from `start` to `end` in words ("whole day (24 h)", "8 h, ends the next
 /// day"), or an empty text while either is not a time yet.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn window_length(start: String, end: String) -> String {
     use timefence_terms::{DailyWindow, WallTime};
@@ -693,7 +693,7 @@ fn window_length(start: String, end: String) -> String {
 
 /// Why a customer cannot be deleted (its issued licenses stay on record), or nothing when it
 /// can: the window asks before it promises that Undo brings a deletion back.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn customer_deletion_blocker(
     state: tauri::State<'_, AppState>,
@@ -711,14 +711,14 @@ fn customer_deletion_blocker(
 }
 
 /// Every product with its price books.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn products(state: tauri::State<'_, AppState>) -> Result<Vec<admin::ProductView>, AppError> {
     state.with_catalogue(|c| admin::products(c))
 }
 
 /// Adds a product with no price yet.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn add_product(
     state: tauri::State<'_, AppState>,
@@ -728,7 +728,7 @@ fn add_product(
 }
 
 /// Gives a product a price from a date on (earlier days keep their books).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn set_price(
     state: tauri::State<'_, AppState>,
@@ -739,7 +739,7 @@ fn set_price(
 }
 
 /// Renames a product and the current licenses that carry it.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn rename_product(
     state: tauri::State<'_, AppState>,
@@ -750,7 +750,7 @@ fn rename_product(
 }
 
 /// Makes the next term of licenses as drafts, in one step, with the new term's cost.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn renew_licenses(
     state: tauri::State<'_, AppState>,
@@ -761,7 +761,7 @@ fn renew_licenses(
 }
 
 /// What renewing licenses would make, and its cost, before anything is made.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn renewal_plan(
     state: tauri::State<'_, AppState>,
@@ -772,7 +772,7 @@ fn renewal_plan(
 }
 
 /// The licenses of a customer that have no next term yet (what "Renew all" renews).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn renewable_licenses(
     state: tauri::State<'_, AppState>,
@@ -787,7 +787,7 @@ fn renewable_licenses(
 }
 
 /// Licenses ending in the next `days` days with no next term yet.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn expiring_licenses(
     state: tauri::State<'_, AppState>,
@@ -798,7 +798,7 @@ fn expiring_licenses(
 
 /// What an export of `scope` would sign today: expired, not yet valid and already issued
 /// licenses named, and expired ones of a bulk export left out unless `include_expired`.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn sign_plan(
     state: tauri::State<'_, AppState>,
@@ -815,7 +815,7 @@ fn sign_plan(
 }
 
 /// Stops a running export after the file it is writing.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn cancel_export(state: tauri::State<'_, AppState>) {
     signing::cancel(&state)
@@ -823,7 +823,7 @@ fn cancel_export(state: tauri::State<'_, AppState>) {
 
 /// Imports a usage report from a customer's relay: the one at `path` (dropped on the
 /// window), or one chosen in the open dialog.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn import_usage_report(
     app: tauri::AppHandle,
@@ -839,7 +839,7 @@ async fn import_usage_report(
 
 /// Reads a roster (`request.path`, or one the administrator picks when it is empty) and plans
 /// the cheapest licenses for the customer; nothing is saved.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn plan_roster(
     app: tauri::AppHandle,
@@ -858,7 +858,7 @@ async fn plan_roster(
 
 /// Adds the plan shown (`fingerprint`) as drafts for the customer (planned again off the
 /// window's thread).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn apply_roster_plan(
     state: tauri::State<'_, AppState>,
@@ -870,7 +870,7 @@ async fn apply_roster_plan(
 }
 
 /// A roster's demand (taken in `zone`) on each quarter-hour of the day the timeline shows.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn roster_overlay(
     state: tauri::State<'_, AppState>,
@@ -883,7 +883,7 @@ async fn roster_overlay(
 }
 
 /// The relay certificates this catalogue signed.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn relay_certificates(
     state: tauri::State<'_, AppState>,
@@ -892,7 +892,7 @@ fn relay_certificates(
 }
 
 /// Withdraws a relay certificate.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn withdraw_relay_certificate(
     state: tauri::State<'_, AppState>,
@@ -902,7 +902,7 @@ fn withdraw_relay_certificate(
 }
 
 /// The usage reports kept for a customer.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn usage_reports(
     state: tauri::State<'_, AppState>,
@@ -912,7 +912,7 @@ fn usage_reports(
 }
 
 /// Withdraws an imported usage report (to the trash: its days count no more).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn withdraw_usage_report(
     state: tauri::State<'_, AppState>,
@@ -922,14 +922,14 @@ fn withdraw_usage_report(
 }
 
 /// Brings a withdrawn usage report back.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn restore_usage_report(state: tauri::State<'_, AppState>, report_id: i64) -> Result<(), AppError> {
     usage::restore(&state, report_id)
 }
 
 /// Each license of a customer against the use its relay's reports show.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn customer_usage(
     state: tauri::State<'_, AppState>,
@@ -940,7 +940,7 @@ fn customer_usage(
 
 /// A customer's actual use per license, folded onto the day the timeline shows (peak and
 /// 95th percentile per quarter-hour, and where claims were refused).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn usage_overlay(
     state: tauri::State<'_, AppState>,
@@ -951,7 +951,7 @@ fn usage_overlay(
 }
 
 /// Priced right-sizing suggestions for a customer's licenses, from their use.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn usage_suggestions(
     state: tauri::State<'_, AppState>,
@@ -962,7 +962,7 @@ fn usage_suggestions(
 
 /// Checks a license file: the one at `path` (dropped on the window), or one chosen in the
 /// open dialog.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn check_license_file(
     app: tauri::AppHandle,
@@ -977,7 +977,7 @@ async fn check_license_file(
 }
 
 /// The audit log of issued files, for one customer and a span of issue dates.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn audit_log(
     state: tauri::State<'_, AppState>,
@@ -994,7 +994,7 @@ fn audit_log(
 }
 
 /// Saves the audit log, narrowed as shown, as CSV where the save dialog says.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 async fn export_audit_csv(
     app: tauri::AppHandle,
@@ -1017,7 +1017,7 @@ async fn export_audit_csv(
 
 /// One customer's timeline on a date (default: today, moved into the licenses' validity) in
 /// a display zone (default: the customer's), from an axis start (default: midnight).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 fn customer_timeline(
     state: tauri::State<'_, AppState>,

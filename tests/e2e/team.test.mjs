@@ -3,7 +3,9 @@
 // offered, another member's edits (made with the command-line tool, a second client) showing
 // in the window without a reload (the delay measured over 50 edits), and a conflict: a form
 // whose license someone else saved meanwhile is not saved over theirs, says who did, and
-// reapplies on request.
+// reapplies on request; and a server that hangs (every process stopped) while a form is
+// saved: the window stays responsive, says so in one line, keeps the form, and saves once
+// the server runs again.
 //
 // The File menu is the desktop's, which WebDriver cannot click: the test sends the window the
 // event the menu item sends.
@@ -169,11 +171,12 @@ test("a team server that hangs is reported in one line, the form is kept, and sa
   const pids = shell(`pm=$(head -n 1 ${cluster}/data/postmaster.pid); echo $pm $(pgrep -P $pm)`).trim();
   shell(`kill -STOP ${pids}`);
   try {
-    // The save waits for the server on the window's thread (up to 15 s, see the README's
-    // limits), and WebDriver with it: the click is made from the page, and the test looks
-    // again only once most of that wait has passed.
-    await app.execute(`setTimeout(() => document.querySelector('[data-testid=edit-save]').click(), 50)`);
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    await app.click((await app.findAll("[data-testid=edit-save]"))[0]);
+    // While the save waits for the server (up to 15 s), the window is not frozen: it still
+    // answers, shows the save under way, and keeps what was typed.
+    await app.until(() => app.execute(`return document.querySelector('[data-testid=edit-save]').disabled`), (d) => d === true, 10_000, "the save under way");
+    const during = await app.execute(`return [document.querySelector('[data-testid=edit-seats]').value, !!document.querySelector('[data-testid=edit-problem]')]`);
+    assert.deepEqual(during, ["55", false], "the window answered while the save was waiting");
     const [problem] = await app.waitFor("[data-testid=edit-problem]", 1, 60_000);
     assert.match(normal(await app.content(problem)), /^The team catalogue's server cannot be reached \(the server did not answer within 15 s\); nothing was saved$/);
     await app.until(() => app.contents("[data-testid=problem]"), (t) => t.some((line) => line.includes("cannot be reached")), 60_000, "the one-line notice that the server is away");
