@@ -170,9 +170,9 @@ impl From<CatalogueError> for AppError {
                 when: when.clone(),
                 message: error.to_string(),
             },
-            CatalogueError::ServerAway(_) | CatalogueError::SaveUncertain(_) => {
-                AppError::ServerAway(error.to_string())
-            }
+            CatalogueError::ServerAway(_)
+            | CatalogueError::SaveUncertain(_)
+            | CatalogueError::TooSlow(_) => AppError::ServerAway(error.to_string()),
             CatalogueError::OnlyOnAFile(_) => AppError::Conflict(error.to_string()),
             CatalogueError::Corrupt { .. }
             | CatalogueError::Damaged(_)

@@ -323,6 +323,9 @@ struct Pg {
     /// Open transactions: a lost connection is taken up again only outside one, so nothing is
     /// ever half saved.
     depth: u32,
+    /// Whether the last failure was a call or a connection left unanswered (see
+    /// [`RECONNECT_WHILE_AWAY`]).
+    unanswered: bool,
 }
 
 /// One open connection to the catalogue's engine.
@@ -345,6 +348,11 @@ pub(crate) fn connect_postgres(url: &str) -> Result<Server, ConnectError> {
     Server::connect(url)
 }
 
+/// How long connecting again waits once a call went unanswered, until a connection is made:
+/// the window's next commands, queued behind the one that waited, then each say the server is
+/// away after this instead of waiting the whole [`crate::server::WAITS`] in turn.
+const RECONNECT_WHILE_AWAY: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Db {
     pub(crate) fn sqlite(conn: rusqlite::Connection) -> Db {
         Db {
@@ -359,6 +367,7 @@ impl Db {
                 client,
                 statements: HashMap::new(),
                 depth: 0,
+                unanswered: false,
             }))),
         }
     }
@@ -397,7 +406,8 @@ impl Db {
                 let mut pg = pg.borrow_mut();
                 let statement = pg.prepare(sql)?;
                 let refs = pg_params(&values);
-                Ok(pg.client.execute(&statement, &refs)? as usize)
+                let done = pg.client.execute(&statement, &refs);
+                Ok(pg.outcome(sql, done)? as usize)
             }
         }
     }
@@ -430,7 +440,8 @@ impl Db {
                     let mut pg = pg.borrow_mut();
                     let statement = pg.prepare(sql)?;
                     let refs = pg_params(&values);
-                    pg.client.query(&statement, &refs)?
+                    let done = pg.client.query(&statement, &refs);
+                    pg.outcome(sql, done)?
                 };
                 rows.iter()
                     .map(|row| {
@@ -480,7 +491,10 @@ impl Db {
             Conn::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
                 pg.reconnect_if_lost()?;
-                pg.client.batch_execute("BEGIN")?;
+                if let Err(error) = pg.client.batch_execute("BEGIN") {
+                    pg.gave_up(&error);
+                    return Err(error);
+                }
                 pg.depth += 1;
             }
         }
@@ -546,11 +560,29 @@ impl Db {
             Conn::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
                 pg.depth = pg.depth.saturating_sub(1);
-                if pg.client.is_closed() && sql == "ROLLBACK" {
-                    // Nothing the transaction wrote was committed, and the server knows it.
-                    return Ok(());
+                if pg.client.is_closed() {
+                    // Closed before this was sent: nothing the transaction wrote was committed
+                    // (so a COMMIT that was never sent saved nothing, and says so).
+                    return if sql == "ROLLBACK" {
+                        Ok(())
+                    } else {
+                        Err(DbError::Closed)
+                    };
                 }
-                Ok(pg.client.batch_execute(sql)?)
+                match pg.client.batch_execute(sql) {
+                    // Cut off on the way: the COMMIT may have arrived, so "nothing was saved"
+                    // could be untrue, and whoever saves again would conflict with their own
+                    // edit.
+                    Err(lost) if sql == "COMMIT" && lost.is_connection_lost() => {
+                        pg.gave_up(&lost);
+                        Err(DbError::CommitLost(Box::new(lost)))
+                    }
+                    Err(other) => {
+                        pg.gave_up(&other);
+                        Err(other)
+                    }
+                    Ok(()) => Ok(()),
+                }
             }
         }
     }
@@ -566,12 +598,7 @@ impl Tx<'_> {
     /// Makes everything the transaction wrote durable, or nothing of it.
     pub(crate) fn commit(mut self) -> Result<()> {
         self.open = false;
-        match self.db.end("COMMIT") {
-            // Cut off on the way: the COMMIT may have arrived, so "nothing was saved" could be
-            // untrue, and whoever saves again would conflict with their own edit.
-            Err(lost) if lost.is_connection_lost() => Err(DbError::CommitLost(Box::new(lost))),
-            other => other,
-        }
+        self.db.end("COMMIT")
     }
 }
 
@@ -591,15 +618,55 @@ impl Drop for Tx<'_> {
 }
 
 impl Pg {
+    /// Notes a failure: one that went unanswered for the whole wait makes the next
+    /// connection attempts short ([`RECONNECT_WHILE_AWAY`]); a refused or closed connection
+    /// fails at once anyway.
+    fn gave_up(&mut self, error: &DbError) {
+        if matches!(error, DbError::NoAnswer { .. }) {
+            self.unanswered = true;
+        }
+    }
+
+    /// A statement's outcome, as its caller should take it. A write sent on its own (outside
+    /// a transaction, so committed as soon as the server runs it) whose answer never came may
+    /// have been saved: that is said, as for a COMMIT lost on the way.
+    fn outcome<T>(&mut self, sql: &str, done: Result<T>) -> Result<T> {
+        match done {
+            Err(lost) if lost.is_connection_lost() => {
+                self.gave_up(&lost);
+                let sent = !matches!(lost, DbError::Closed);
+                if sent && self.depth == 0 && is_write(sql) {
+                    Err(DbError::CommitLost(Box::new(lost)))
+                } else {
+                    Err(lost)
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Takes a lost connection up again, outside a transaction only.
     fn reconnect_if_lost(&mut self) -> Result<()> {
         if self.client.is_closed() && self.depth == 0 {
-            match connect_postgres(&self.url) {
+            let waits = if self.unanswered {
+                crate::server::Waits {
+                    connect: RECONNECT_WHILE_AWAY,
+                    ..crate::server::WAITS
+                }
+            } else {
+                crate::server::WAITS
+            };
+            let connected = Server::connect_waiting(&self.url, waits);
+            match connected {
                 Ok(client) => {
                     self.client = client;
                     self.statements.clear();
+                    self.unanswered = false;
                 }
-                Err(ConnectError::Db(e)) => return Err(e),
+                Err(ConnectError::Db(e)) => {
+                    self.gave_up(&e);
+                    return Err(e);
+                }
                 // The URL was checked when it was first opened.
                 Err(ConnectError::Tls(_)) => {}
             }
@@ -612,10 +679,22 @@ impl Pg {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let statement = self.client.prepare(&numbered(sql))?;
+        let statement = match self.client.prepare(&numbered(sql)) {
+            Ok(statement) => statement,
+            Err(error) => {
+                self.gave_up(&error);
+                return Err(error);
+            }
+        };
         self.statements.insert(sql.to_string(), statement.clone());
         Ok(statement)
     }
+}
+
+/// Whether a statement writes (anything but a plain read).
+fn is_write(sql: &str) -> bool {
+    let first = sql.split_whitespace().next().unwrap_or("");
+    !(first.eq_ignore_ascii_case("SELECT") || first.eq_ignore_ascii_case("VALUES"))
 }
 
 /// `?1` as PostgreSQL writes it (`$1`): only a `?` followed by a digit, outside quoted text

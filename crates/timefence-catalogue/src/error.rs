@@ -179,6 +179,10 @@ pub enum CatalogueError {
     /// have hung mid-save; the server ends such a session by itself): nothing was saved.
     #[error("someone else is saving this same record and has held it too long ({0}); nothing was saved: try again in a moment")]
     Busy(String),
+    /// The team catalogue's server stopped a statement that ran past its limit: nothing was
+    /// saved.
+    #[error("the team catalogue's server took too long to answer ({0}); nothing was saved: try again in a moment")]
+    TooSlow(String),
     /// The storage engine failed.
     #[error("the catalogue could not be read or written: {0}")]
     Storage(DbError),
@@ -210,6 +214,9 @@ impl From<DbError> for CatalogueError {
         }
         if error.sql_state() == Some("55P03") {
             return CatalogueError::Busy(error.to_string());
+        }
+        if error.sql_state() == Some("57014") {
+            return CatalogueError::TooSlow(error.to_string());
         }
         if error.is_connection_lost() {
             return CatalogueError::ServerAway(error.to_string());

@@ -12,7 +12,8 @@
 //!
 //! The server is told its own limits, shorter than ours, so that what it can answer it
 //! answers with a reason: a row lock waited for past `lock_timeout` is refused (55P03, the
-//! catalogue's `Busy`), a statement past `statement_timeout` is cancelled, and a session that
+//! catalogue's `Busy`), a statement past `statement_timeout` is cancelled (57014, the
+//! catalogue's `TooSlow`), and a session that
 //! sits in a transaction past `idle_in_transaction_session_timeout` (its client hung between
 //! two statements) is ended by the server, which frees the rows it held for everyone else.
 
@@ -27,8 +28,10 @@ use tokio_postgres::{AsyncMessage, Notification, Row, Statement};
 /// How long each side waits.
 #[derive(Debug, Clone, Copy)]
 pub struct Waits {
-    /// Longest this client waits for any answer, or to connect.
+    /// Longest this client waits for any answer.
     pub answer: Duration,
+    /// Longest it waits to connect.
+    pub connect: Duration,
     /// Longest the server lets a statement wait for a row lock (`lock_timeout`).
     pub lock: Duration,
     /// Longest statement (`statement_timeout`).
@@ -43,6 +46,7 @@ pub struct Waits {
 /// statements take milliseconds, and a transaction is idle only while its client is hung.
 pub const WAITS: Waits = Waits {
     answer: Duration::from_secs(15),
+    connect: Duration::from_secs(15),
     lock: Duration::from_secs(5),
     statement: Duration::from_secs(12),
     idle_in_transaction: Duration::from_secs(10),
@@ -131,7 +135,7 @@ impl Server {
             .parse()
             .map_err(|e| ConnectError::Db(DbError::Postgres(e)))?;
         if config.get_connect_timeout().is_none() {
-            config.connect_timeout(waits.answer);
+            config.connect_timeout(waits.connect);
         }
         config
             .keepalives(true)
@@ -156,7 +160,7 @@ impl Server {
             .map_err(|e| ConnectError::Db(DbError::Io(e.to_string())))?;
         let (sender, heard) = mpsc::unbounded_channel();
         let connected = block(Some(&runtime), async {
-            tokio::time::timeout(waits.answer, async {
+            tokio::time::timeout(waits.connect, async {
                 match tls {
                     None => {
                         let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
@@ -177,7 +181,7 @@ impl Server {
             Ok(Err(e)) => return Err(ConnectError::Db(DbError::Postgres(e))),
             Err(_) => {
                 return Err(ConnectError::Db(DbError::NoAnswer {
-                    waited: waits.answer,
+                    waited: waits.connect,
                 }))
             }
         };
@@ -221,9 +225,13 @@ impl Server {
         }) {
             Ok(answer) => Ok(answer?),
             Err(_) => {
-                // Dropped with the client: the server rolls back whatever was open when it
-                // notices, or ends it after `idle_in_transaction_session_timeout`.
+                // The connection is closed now (its runtime, and with it the socket, let go):
+                // the server rolls back whatever was open when it notices, or ends it after
+                // `idle_in_transaction_session_timeout`.
                 self.client = None;
+                if let Some(runtime) = self.runtime.take() {
+                    runtime.shutdown_background();
+                }
                 Err(DbError::NoAnswer { waited: wait })
             }
         }

@@ -1786,3 +1786,39 @@ fn a_file_signed_before_someone_saved_the_license_is_not_recorded_as_issued() {
     c.record_issued_from(&entry, after.edits).unwrap();
     assert_eq!(c.license(signed.id).unwrap().state, LicenseState::Issued);
 }
+
+/// On a team catalogue, a write sent as a statement of its own (no transaction: the server
+/// commits it as soon as it runs it) whose answer never comes may yet be saved when the
+/// server runs again: it is reported as maybe saved (`SaveUncertain`), never as "nothing was
+/// saved". (Its session is stopped with SIGSTOP for the length of the wait; on SQLite there
+/// is no server to hang, and the test has nothing to do.)
+#[test]
+fn a_write_of_its_own_whose_answer_never_comes_is_reported_as_maybe_saved() {
+    let mut catalogue = fresh(FirstRun::Empty).unwrap().catalogue;
+    if catalogue.engine() != crate::Engine::Postgres {
+        return;
+    }
+    let id = catalogue.add_named_customer("Hung BPO", "UTC").unwrap();
+    let write = "UPDATE customers SET notes = ?2 WHERE id = ?1";
+    // Once, so that it is prepared: the second time only the write itself is sent.
+    catalogue.conn.execute(write, params![id, "first"]).unwrap();
+    let pid: i32 = catalogue
+        .conn
+        .query_row("SELECT pg_backend_pid()", [], |r| r.get(0))
+        .unwrap();
+    let signal = |which: &str| {
+        let status = std::process::Command::new("kill")
+            .args([which, &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill {which} {pid}");
+    };
+    signal("-STOP");
+    let result = catalogue.conn.execute(write, params![id, "second"]);
+    signal("-CONT");
+    let reported = CatalogueError::from(result.unwrap_err());
+    assert!(
+        matches!(reported, CatalogueError::SaveUncertain(_)),
+        "{reported:?}"
+    );
+}

@@ -173,12 +173,23 @@ pub struct Member {
 }
 
 /// Connects: plain TCP, or with `sslmode=verify-full&sslrootcert=CA.pem` TLS with the
-/// server's certificate and name checked (the relay's way, libpq's settings).
+/// server's certificate and name checked (the relay's way, libpq's settings). A server that
+/// cannot be reached is given up on after 15 s (unless the URL says otherwise), and a peer
+/// that stops answering on a dead network is noticed by TCP keepalive. (These connections
+/// run the team's set-up and long copies, which have no per-call wait: a server that hangs
+/// while its kernel still answers keeps them waiting; the catalogue's own calls do not.)
 pub(crate) fn connect(url: &str) -> Result<Client, TeamError> {
     let (url, tls) = timefence_pgtls::split_tls(url).map_err(TeamError::Tls)?;
+    let mut config: postgres::Config = url.parse()?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(15));
+    }
+    config
+        .keepalives(true)
+        .keepalives_idle(std::time::Duration::from_secs(10));
     Ok(match tls {
-        None => Client::connect(&url, NoTls)?,
-        Some(tls) => Client::connect(&url, tls)?,
+        None => config.connect(NoTls)?,
+        Some(tls) => config.connect(tls)?,
     })
 }
 

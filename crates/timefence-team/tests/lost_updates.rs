@@ -107,13 +107,19 @@ fn worker(spec: &str) {
     }
 }
 
-/// A read, taken again once if the server had ended this process's session (it was stopped
-/// past the server's idle limit): the catalogue reconnects on the next call.
+/// A read, taken again if the server had ended this process's session (it was stopped past
+/// the server's idle limit): the catalogue reconnects by itself a few seconds on (tried 80
+/// times, a quarter of a second apart, or the worker fails).
 fn again_if_away<T>(mut read: impl FnMut() -> Result<T, CatalogueError>) -> T {
-    match read() {
-        Err(CatalogueError::ServerAway(_)) => read().unwrap(),
-        other => other.unwrap(),
+    for _ in 0..80 {
+        match read() {
+            Err(CatalogueError::ServerAway(_)) => {
+                std::thread::sleep(std::time::Duration::from_millis(250))
+            }
+            other => return other.unwrap(),
+        }
     }
+    panic!("the catalogue never connected again");
 }
 
 #[test]
@@ -325,8 +331,29 @@ fn stop_mid_save(cluster: &Cluster, pid: u32) -> String {
                    AND a.backend_xid IS NOT NULL AND c.relname IN ('licenses', 'customers')"
             ),
         );
+        // Asked twice: a COMMIT already on its way when the worker stopped is run by the
+        // server meanwhile, and the second answer then no longer shows the open transaction.
         if let Some(row) = held.first() {
-            return row[0].clone();
+            let again = cluster.query_on(
+                "team",
+                &format!(
+                    "SELECT a.backend_xid FROM pg_stat_activity a
+                     WHERE a.usename = '{login}' AND a.state = 'idle in transaction'
+                       AND a.backend_xid IS NOT NULL"
+                ),
+            );
+            std::thread::sleep(Duration::from_millis(100));
+            let settled = cluster.query_on(
+                "team",
+                &format!(
+                    "SELECT a.backend_xid FROM pg_stat_activity a
+                     WHERE a.usename = '{login}' AND a.state = 'idle in transaction'
+                       AND a.backend_xid IS NOT NULL"
+                ),
+            );
+            if !again.is_empty() && again == settled {
+                return row[0].clone();
+            }
         }
         signal(pid, "CONT");
         std::thread::sleep(Duration::from_millis(2));

@@ -594,14 +594,19 @@ fn two_members_naming_alike_at_once_the_second_is_told_the_name_is_taken() {
             };
             let _ = sender.send(result);
         });
+        // Watched on a connection of its own (quick to ask, so the first member commits
+        // well inside the server's 5 s lock wait).
+        let mut watch =
+            postgres::Client::connect(&cluster.url_as("relay", "team"), postgres::NoTls).unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while cluster
-            .query_on(
-                "team",
+        while watch
+            .query_one(
                 "SELECT count(*) FROM pg_stat_activity WHERE usename = 'eda' AND wait_event_type = 'Lock'",
+                &[],
             )
-            .first()
-            .is_none_or(|r| r[0] == "0")
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
         {
             assert!(Instant::now() < deadline, "{attempt}: the second write never waited");
             std::thread::sleep(Duration::from_millis(10));

@@ -5,7 +5,9 @@
  * it. So the window sends its next command only once the one before has answered, as the
  * window's thread used to run them. The long ones that always ran beside the others (a save
  * dialog, a bulk export and its Cancel, a roster's planning) still do, and so do the
- * plugins' calls (events, dialogs).
+ * plugins' calls (events, dialogs) and the commands that read no catalogue (a form's
+ * helpers: a term's or a window's length, a passphrase's strength), which need not wait for a
+ * save held up by a team's server.
  */
 export const ALONGSIDE = new Set([
   "save_export",
@@ -22,6 +24,13 @@ export const ALONGSIDE = new Set([
   "roster_overlay",
   "check_license_file",
   "export_audit_csv",
+  // No catalogue read: nothing to keep in order.
+  "term_end",
+  "term_length",
+  "window_length",
+  "passphrase_strength",
+  "time_zones",
+  "remembered_team",
 ]);
 
 export type Invoke = (command: string, args?: unknown, options?: unknown) => Promise<unknown>;
