@@ -116,10 +116,6 @@ fn block<F: Future>(runtime: Option<&tokio::runtime::Runtime>, future: F) -> F::
     }
 }
 
-fn milliseconds(d: Duration) -> u128 {
-    d.as_millis()
-}
-
 impl Server {
     /// Connects to `url` (libpq's form; TLS as [`timefence_pgtls::split_tls`] reads it), with
     /// [`WAITS`]: TCP keepalive and a user timeout so that a dead peer is noticed even between
@@ -145,9 +141,9 @@ impl Server {
             .tcp_user_timeout(waits.answer);
         let limits = format!(
             "-c lock_timeout={} -c statement_timeout={} -c idle_in_transaction_session_timeout={}",
-            milliseconds(waits.lock),
-            milliseconds(waits.statement),
-            milliseconds(waits.idle_in_transaction)
+            waits.lock.as_millis(),
+            waits.statement.as_millis(),
+            waits.idle_in_transaction.as_millis()
         );
         let options = match config.get_options() {
             Some(given) if !given.is_empty() => format!("{limits} {given}"),

@@ -334,23 +334,19 @@ fn stop_mid_save(cluster: &Cluster, pid: u32) -> String {
         // Asked twice: a COMMIT already on its way when the worker stopped is run by the
         // server meanwhile, and the second answer then no longer shows the open transaction.
         if let Some(row) = held.first() {
-            let again = cluster.query_on(
-                "team",
-                &format!(
-                    "SELECT a.backend_xid FROM pg_stat_activity a
-                     WHERE a.usename = '{login}' AND a.state = 'idle in transaction'
-                       AND a.backend_xid IS NOT NULL"
-                ),
-            );
+            let open_transaction = || {
+                cluster.query_on(
+                    "team",
+                    &format!(
+                        "SELECT a.backend_xid FROM pg_stat_activity a
+                         WHERE a.usename = '{login}' AND a.state = 'idle in transaction'
+                           AND a.backend_xid IS NOT NULL"
+                    ),
+                )
+            };
+            let again = open_transaction();
             std::thread::sleep(Duration::from_millis(100));
-            let settled = cluster.query_on(
-                "team",
-                &format!(
-                    "SELECT a.backend_xid FROM pg_stat_activity a
-                     WHERE a.usename = '{login}' AND a.state = 'idle in transaction'
-                       AND a.backend_xid IS NOT NULL"
-                ),
-            );
+            let settled = open_transaction();
             if !again.is_empty() && again == settled {
                 return row[0].clone();
             }
